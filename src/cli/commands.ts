@@ -1,0 +1,4 @@
+/** The registry of subcommands; each lives in its own file. */
+import type { Command } from './command.js';
+
+export const COMMANDS: Record<string, Command> = {};

@@ -1,0 +1,71 @@
+/**
+ * Contracts between the teacher engine and its users (file mode, the streaming
+ * pipeline). The engine implements {@link TextGenerator}; so does the echo teacher.
+ */
+
+/** The three TeacherLM annotations. */
+export const ANNOTATION_KINDS = ['fundamentals', 'cot', 'mistakes'] as const;
+export type AnnotationKind = (typeof ANNOTATION_KINDS)[number];
+
+/** `raw` for TeacherLM-native models; `chat` wraps the prompt in the model's chat template. */
+export type PromptStyle = 'raw' | 'chat';
+
+/** A raw NLP sample; `question` carries its options inline, `answer` the gold label. */
+export interface RawSample {
+  id: string;
+  task: string;
+  question: string;
+  answer: string;
+  context?: string | null;
+  metadata?: Record<string, string>;
+}
+
+export interface GenerationOptions {
+  maxNewTokens: number;
+  /** 0 means greedy decoding. */
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  /** Seeds sampling so runs reproduce. */
+  seed?: number;
+  /** Generation stops when the decoded text ends with one of these. */
+  stop?: string[];
+}
+
+export interface GenerationRequest {
+  prompt: string;
+  options: GenerationOptions;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+export interface GenerationTimings {
+  /** Time spent waiting for a worker. */
+  queuedMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  totalMs: number;
+}
+
+export interface GenerationResult {
+  text: string;
+  promptTokens: number;
+  generatedTokens: number;
+  finishReason: FinishReason;
+  timings: GenerationTimings;
+}
+
+/**
+ * Something that turns prompts into text, a batch at a time. `generate` resolves with
+ * one result per request, in order, or rejects with a TeacherlmError for the batch.
+ */
+export interface TextGenerator {
+  /** Identifies the model in output records (e.g. the model folder's name). */
+  readonly modelId: string;
+  /** How many batches may run at once (one per engine worker). */
+  readonly concurrency: number;
+  /** Token count of a prompt as the model will see it, for token-budgeted batching. */
+  countTokens(prompt: string): number;
+  generate(requests: GenerationRequest[]): Promise<GenerationResult[]>;
+  close(): Promise<void>;
+}
