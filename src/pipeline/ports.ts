@@ -1,0 +1,87 @@
+/**
+ * The ports between the pipeline core and the Kafka edges. The pipeline only knows these
+ * interfaces; `src/kafka/source.ts` and `src/kafka/sink.ts` implement them with kafkajs,
+ * unit tests implement them in memory.
+ *
+ * Offsets are strings (Kafka's int64 does not fit a JS number) and follow the Kafka
+ * convention: a committed offset is the NEXT offset to read.
+ */
+import type { Observable } from 'rxjs';
+
+/** One consumed record, as the broker gave it. */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  /** This record's offset (int64 as a decimal string). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | undefined>;
+  /** Broker or producer timestamp, milliseconds since the epoch as a decimal string. */
+  timestamp: string;
+}
+
+/** A position in a partition; in {@link RecordSource.commit} it is the next offset to read. */
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Counters a source exposes for the live line, logs and tests. */
+export interface SourceStats {
+  /** How many times a partition was paused (a paused partition paused again does not count). */
+  pauses: number;
+  /** How many times a paused partition was resumed. */
+  resumes: number;
+  /** Records delivered by {@link RecordSource.records} so far. */
+  consumed: number;
+  /**
+   * Messages behind the log end over the assigned partitions (high watermark minus the
+   * next offset to read), or undefined while unknown.
+   */
+  lag?: number;
+}
+
+/**
+ * Consumed records of a consumer group, with manual commits and per-partition flow
+ * control. The source never commits on its own.
+ */
+export interface RecordSource {
+  /**
+   * Every consumed record, in partition order. Subscribing starts consuming (once);
+   * the observable completes after {@link stop}. A fatal consumer error errors it.
+   */
+  records(): Observable<SourceRecord>;
+  /** Stops fetching a partition. Records already fetched may still be delivered. */
+  pause(topic: string, partition: number): void;
+  /** Fetches a paused partition again; a no-op for a partition not paused. */
+  resume(topic: string, partition: number): void;
+  /** Commits, for each partition, the next offset to read. Resolves when the broker accepted it. */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Stops fetching, completes {@link records} and disconnects. Idempotent. */
+  stop(): Promise<void>;
+  /** Current counters. */
+  stats(): SourceStats;
+}
+
+/** One record to produce. */
+export interface OutRecord {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer;
+  headers: Record<string, string | Buffer>;
+}
+
+/** A producer. Records of one `send` may go to several topics. */
+export interface RecordSink {
+  /**
+   * Produces the records; resolves only after the broker acknowledged every one of them
+   * (acks=all), rejects with a TeacherlmError (PRODUCE_FAILED) otherwise.
+   */
+  send(records: OutRecord[]): Promise<void>;
+  /** Resolves when every send issued so far has settled. */
+  flush(): Promise<void>;
+  /** Flushes, then disconnects. Idempotent. */
+  close(): Promise<void>;
+}
