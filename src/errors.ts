@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   DECODE_FAILED: false,
   /** An input record decoded but is not a valid RawSample. */
   INVALID_SAMPLE: false,
+  /** A record could not be encoded for the output topics (a bug or a schema mismatch). */
+  ENCODE_FAILED: false,
   /** The local Kafka broker could not be started or stopped. */
   BROKER_START_FAILED: false,
   /** No broker is reachable at the configured address. */
