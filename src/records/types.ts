@@ -1,0 +1,53 @@
+/** TypeScript shapes of the records in `schemas/*.avsc`. */
+import type { FinishReason, RawSample } from '../teacher/types.js';
+
+export type { RawSample };
+
+/** Where an input record was read; `offset` is a number in records (Avro long). */
+export interface SourceCoordinates {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** One teacher output (schema `Annotation`). */
+export interface Annotation {
+  text: string;
+  modelId: string;
+  promptTokens: number;
+  generatedTokens: number;
+  finishReason: FinishReason | string;
+}
+
+/** `schemas/augmented-sample.avsc`. */
+export interface AugmentedSample {
+  id: string;
+  task: string;
+  question: string;
+  answer: string;
+  context: string | null;
+  metadata: Record<string, string>;
+  fundamentals: Annotation | null;
+  chainOfThought: Annotation | null;
+  commonMistakes: Annotation | null;
+  source: SourceCoordinates;
+  sourceTimestamp: number;
+  augmentedAt: number;
+}
+
+/** Pipeline stages that can dead-letter a record. */
+export type DeadLetterStage = 'decode' | 'generate' | 'encode';
+
+/** `schemas/dead-letter.avsc`. */
+export interface DeadLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  errorCode: string;
+  errorMessage: string;
+  stage: DeadLetterStage | string;
+  sampleId: string | null;
+  source: SourceCoordinates;
+  sourceTimestamp: number;
+  attempts: number;
+  failedAt: number;
+}

@@ -1,0 +1,49 @@
+/**
+ * Checks that a decoded value is a RawSample, with messages naming the bad field
+ * (`question: expected a non-empty string, got 42`). Unknown fields are ignored.
+ */
+import { TeacherlmError } from '../errors.js';
+import { describeValue } from './describe-value.js';
+import type { RawSample } from './types.js';
+
+function invalid(field: string, expected: string, got: unknown): TeacherlmError {
+  return new TeacherlmError('INVALID_SAMPLE', `${field}: expected ${expected}, got ${describeValue(got)}`);
+}
+
+function requireText(record: Record<string, unknown>, field: string): string {
+  const value = record[field];
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(field, 'a non-empty string', value);
+  return value;
+}
+
+/** The value as a RawSample (context defaults to null, metadata to {}); INVALID_SAMPLE otherwise. */
+export function validateRawSample(value: unknown): RawSample {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('sample', 'an object', value);
+  }
+  const record = value as Record<string, unknown>;
+  const sample: RawSample = {
+    id: requireText(record, 'id'),
+    task: requireText(record, 'task'),
+    question: requireText(record, 'question'),
+    answer: requireText(record, 'answer'),
+    context: null,
+    metadata: {},
+  };
+  const context = record.context;
+  if (context !== undefined && context !== null) {
+    if (typeof context !== 'string') throw invalid('context', 'a string or null', context);
+    sample.context = context;
+  }
+  const metadata = record.metadata;
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('metadata', 'an object of strings', metadata);
+    const copy: Record<string, string> = {};
+    for (const [key, item] of Object.entries(metadata as Record<string, unknown>)) {
+      if (typeof item !== 'string') throw invalid(`metadata.${key}`, 'a string', item);
+      copy[key] = item;
+    }
+    sample.metadata = copy;
+  }
+  return sample;
+}

@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { AvroCodec, schemaFingerprint } from '../../src/records/avro-codec.js';
+import { recordCodecs } from '../../src/records/codecs.js';
+import { defaultSchemasDir, loadSchema, SCHEMA_NAMES } from '../../src/records/schemas.js';
+
+const schemasDir = defaultSchemasDir();
+const read = (name: string) => JSON.parse(readFileSync(join(schemasDir, `${name}.avsc`), 'utf8'));
+
+/** An "old" AugmentedSample writer: the current schema without the fields added after v1. */
+function augmentedV1(): Record<string, unknown> {
+  const schema = read('augmented-sample');
+  schema.fields = schema.fields.filter((f: { name: string }) => !['context', 'metadata', 'commonMistakes'].includes(f.name));
+  // commonMistakes referenced the Annotation type by name only; fundamentals still defines it.
+  return schema;
+}
+
+describe('schemas', () => {
+  it('load and parse', () => {
+    for (const name of SCHEMA_NAMES) expect(loadSchema(name).current.name).toMatch(/^ai\.teacherlm\.stream\./);
+  });
+
+  it('give every optional field a default so they can evolve', () => {
+    // Nullable fields must default to null, or old records could not be read by new readers.
+    for (const name of SCHEMA_NAMES) {
+      for (const field of read(name).fields as { name: string; type: unknown; default?: unknown }[]) {
+        if (Array.isArray(field.type) && field.type[0] === 'null') expect(field, `${name}.${field.name}`).toHaveProperty('default', null);
+      }
+    }
+  });
+
+  it('read an old-writer record with the new reader schema (createResolver)', () => {
+    const current = loadSchema('augmented-sample').current;
+    const old = avro.Type.forSchema(augmentedV1() as avro.Schema);
+    const record = {
+      id: 's1', task: 'CREAK', question: 'q', answer: 'a',
+      fundamentals: { text: 'f', modelId: 'm', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' },
+      chainOfThought: null,
+      source: { topic: 'samples.raw', partition: 0, offset: 7 },
+      sourceTimestamp: 1, augmentedAt: 2,
+    };
+    const resolved = current.fromBuffer(old.toBuffer(record), current.createResolver(old));
+    expect(resolved).toMatchObject({ ...record, context: null, metadata: {}, commonMistakes: null });
+  });
+
+  it('let the codec decode records of a version kept in schemas/history', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
+    mkdirSync(join(dir, 'history'));
+    for (const name of SCHEMA_NAMES) writeFileSync(join(dir, `${name}.avsc`), readFileSync(join(schemasDir, `${name}.avsc`)));
+    writeFileSync(join(dir, 'history', 'augmented-sample.1.avsc'), JSON.stringify(augmentedV1()));
+    const old = new AvroCodec<Record<string, unknown>>(avro.Type.forSchema(augmentedV1() as avro.Schema));
+    const bytes = old.encode({
+      id: 's2', task: 't', question: 'q', answer: 'a', fundamentals: null, chainOfThought: null,
+      source: { topic: 'x', partition: 1, offset: 2 }, sourceTimestamp: 3, augmentedAt: 4,
+    });
+    const codecs = recordCodecs(dir);
+    expect(codecs.augmentedSample.decode(bytes)).toMatchObject({ id: 's2', metadata: {}, commonMistakes: null });
+    // Without the history file the writer is unknown.
+    expect(() => recordCodecs().augmentedSample.decode(bytes)).toThrow(/unknown writer schema/);
+    expect(schemaFingerprint(old.type)).not.toEqual(codecs.augmentedSample.fingerprint);
+  });
+
+  it('stay readable by old readers (added fields are skipped)', () => {
+    const current = loadSchema('augmented-sample').current;
+    const old = avro.Type.forSchema(augmentedV1() as avro.Schema);
+    expect(() => old.createResolver(current)).not.toThrow();
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { validateRawSample } from '../../src/records/validate-sample.js';
+
+const good = { id: 'a', task: 'CREAK', question: 'q?', answer: '(A)' };
+
+describe('validateRawSample', () => {
+  it('accepts a sample and fills defaults', () => {
+    expect(validateRawSample({ ...good, extra: 1 })).toEqual({ ...good, context: null, metadata: {} });
+    expect(validateRawSample({ ...good, context: 'c', metadata: { k: 'v' } })).toMatchObject({ context: 'c', metadata: { k: 'v' } });
+  });
+
+  it.each([
+    [null, 'sample: expected an object, got null'],
+    [[1], 'sample: expected an object, got an array'],
+    [{ ...good, id: 42 }, 'id: expected a non-empty string, got 42'],
+    [{ ...good, question: '  ' }, 'question: expected a non-empty string, got "  "'],
+    [{ ...good, answer: undefined }, 'answer: expected a non-empty string, got nothing'],
+    [{ ...good, context: 3 }, 'context: expected a string or null, got 3'],
+    [{ ...good, metadata: { k: 1 } }, 'metadata.k: expected a string, got 1'],
+  ])('rejects %j naming the field', (value, message) => {
+    expect(() => validateRawSample(value)).toThrow(message);
+  });
+});
