@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   ADMIN_REFUSED: false,
   /** Producing to Kafka failed. */
   PRODUCE_FAILED: true,
+  /** Consuming from Kafka failed for good (the consumer crashed and will not restart). */
+  CONSUME_FAILED: false,
+  /** The broker did not accept an offset commit (e.g. the group rebalanced). */
+  COMMIT_FAILED: true,
   /** A model folder is missing files or has an unsupported layout. */
   MODEL_INVALID: false,
   /** The requested execution provider is unavailable. */
