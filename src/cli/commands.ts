@@ -2,3 +2,5 @@
 import type { Command } from './command.js';
 
 export const COMMANDS: Record<string, Command> = {};
+import { annotateCommand } from './annotate-command.js';
+COMMANDS.annotate = annotateCommand;

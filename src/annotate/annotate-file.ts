@@ -1,0 +1,216 @@
+/**
+ * File mode: RawSample JSON lines in, one annotated JSON line per sample out, in input
+ * order. A malformed line goes to the errors file with its line number; nothing else is
+ * lost. `dryRunFile` prints the exact prompts instead and loads no model.
+ */
+import { asTeacherlmError, TeacherlmError } from '../errors.js';
+import { buildPrompt, extractAnnotation } from '../teacher/prompts.js';
+import type { ChatTemplate } from '../teacher/chat-template.js';
+import type {
+  AnnotationKind,
+  GenerationOptions,
+  GenerationRequest,
+  GenerationResult,
+  PromptStyle,
+  RawSample,
+  TextGenerator,
+} from '../teacher/types.js';
+import type { FieldMap } from './field-map.js';
+import { parseSampleLine } from './parse-sample.js';
+import { readLines } from './read-lines.js';
+import type { LineWriter } from './line-writer.js';
+
+export interface AnnotateFileOptions {
+  inPath: string;
+  fieldMap: FieldMap;
+  kinds: readonly AnnotationKind[];
+  promptStyle: PromptStyle;
+  /** Required for the `chat` prompt style. */
+  chatTemplate?: ChatTemplate;
+  /** Requests per engine call. */
+  maxBatchSize: number;
+  generation: GenerationOptions;
+  /** How many times a batch failing with a retriable error is tried again. Default 2. */
+  retries?: number;
+  /** Called after each sample written (and each malformed line). */
+  onProgress?: (done: number) => void;
+}
+
+export interface AnnotateSummary {
+  samples: number;
+  malformed: number;
+  /** Samples whose generation failed for good (also written to the errors file). */
+  failed: number;
+  generatedTokens: number;
+  elapsedMs: number;
+}
+
+/** What the errors file holds per bad line or failed sample. */
+export interface ErrorRecord {
+  line: number;
+  id?: string;
+  code: string;
+  error: string;
+  input: string;
+}
+
+interface Pending {
+  lineNo: number;
+  text: string;
+  sample: RawSample;
+}
+
+function errorRecord(lineNo: number, text: string, err: unknown, id?: string): string {
+  const e = asTeacherlmError(err, 'INVALID_SAMPLE');
+  const record: ErrorRecord = { line: lineNo, ...(id === undefined ? {} : { id }), code: e.code, error: e.message, input: text };
+  return JSON.stringify(record);
+}
+
+function prompts(sample: RawSample, options: AnnotateFileOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kind of options.kinds) out[kind] = buildPrompt(sample, kind, options.promptStyle, options.chatTemplate);
+  return out;
+}
+
+/**
+ * Prints, per valid sample, `{"id":...,"prompts":{"fundamentals":...,"cot":...,"mistakes":...}}`:
+ * exactly the texts the teacher would see.
+ */
+export async function dryRunFile(options: AnnotateFileOptions, out: LineWriter, errors: LineWriter): Promise<AnnotateSummary> {
+  const started = Date.now();
+  let samples = 0;
+  let malformed = 0;
+  for await (const { lineNo, text } of readLines(options.inPath)) {
+    let sample: RawSample;
+    try {
+      sample = parseSampleLine(text, options.fieldMap);
+    } catch (err) {
+      malformed += 1;
+      await errors.write(errorRecord(lineNo, text, err));
+      options.onProgress?.(samples + malformed);
+      continue;
+    }
+    await out.write(JSON.stringify({ id: sample.id, prompts: prompts(sample, options) }));
+    samples += 1;
+    options.onProgress?.(samples + malformed);
+  }
+  return { samples, malformed, failed: 0, generatedTokens: 0, elapsedMs: Date.now() - started };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+async function generateWithRetry(generator: TextGenerator, requests: GenerationRequest[], retries: number): Promise<GenerationResult[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await generator.generate(requests);
+    } catch (err) {
+      const e = asTeacherlmError(err, 'GENERATION_FAILED');
+      if (!e.retriable || attempt >= retries) throw e;
+    }
+  }
+}
+
+/** Annotates every valid sample with `generator`; output lines keep the input order. */
+export async function annotateFile(
+  options: AnnotateFileOptions,
+  generator: TextGenerator,
+  out: LineWriter,
+  errors: LineWriter,
+): Promise<AnnotateSummary> {
+  const started = Date.now();
+  const summary: AnnotateSummary = { samples: 0, malformed: 0, failed: 0, generatedTokens: 0, elapsedMs: 0 };
+  const retries = options.retries ?? 2;
+  // A window of several batches per worker lets length-sorting group similar prompts.
+  const windowSamples = Math.max(1, Math.ceil((options.maxBatchSize * Math.max(1, generator.concurrency) * 4) / options.kinds.length));
+  let window: Pending[] = [];
+
+  const flush = async (): Promise<void> => {
+    if (window.length === 0) return;
+    const pending = window;
+    window = [];
+    type Task = { sample: number; kind: AnnotationKind; prompt: string; tokens: number };
+    const tasks: Task[] = [];
+    pending.forEach((p, sample) => {
+      for (const kind of options.kinds) {
+        const prompt = buildPrompt(p.sample, kind, options.promptStyle, options.chatTemplate);
+        tasks.push({ sample, kind, prompt, tokens: generator.countTokens(prompt) });
+      }
+    });
+    // Similar lengths in one batch waste less padding.
+    const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.tokens - tasks[a]!.tokens);
+    const batches: number[][] = [];
+    for (let i = 0; i < order.length; i += options.maxBatchSize) batches.push(order.slice(i, i + options.maxBatchSize));
+    const results = new Array<GenerationResult | undefined>(tasks.length);
+    const failures = new Map<number, TeacherlmError>();
+    await mapLimit(batches, generator.concurrency, async (batch) => {
+      try {
+        const res = await generateWithRetry(
+          generator,
+          batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })),
+          retries,
+        );
+        batch.forEach((t, j) => (results[t] = res[j]));
+      } catch (err) {
+        for (const t of batch) failures.set(tasks[t]!.sample, asTeacherlmError(err, 'GENERATION_FAILED'));
+      }
+    });
+    const bySample = new Map<number, Map<AnnotationKind, GenerationResult>>();
+    tasks.forEach((t, i) => {
+      const r = results[i];
+      if (!r) return;
+      let m = bySample.get(t.sample);
+      if (!m) bySample.set(t.sample, (m = new Map()));
+      m.set(t.kind, r);
+    });
+    for (const [i, p] of pending.entries()) {
+      const failure = failures.get(i);
+      if (failure) {
+        summary.failed += 1;
+        await errors.write(errorRecord(p.lineNo, p.text, failure, p.sample.id));
+      } else {
+        const annotations: Record<string, string> = {};
+        const stats: Record<string, unknown> = {};
+        for (const [kind, r] of bySample.get(i) ?? []) {
+          annotations[kind] = extractAnnotation(kind, r.text, options.promptStyle);
+          stats[kind] = {
+            promptTokens: r.promptTokens,
+            generatedTokens: r.generatedTokens,
+            finishReason: r.finishReason,
+            timings: r.timings,
+          };
+          summary.generatedTokens += r.generatedTokens;
+        }
+        await out.write(JSON.stringify({ ...p.sample, model: generator.modelId, annotations, stats }));
+        summary.samples += 1;
+      }
+      options.onProgress?.(summary.samples + summary.malformed + summary.failed);
+    }
+  };
+
+  for await (const { lineNo, text } of readLines(options.inPath)) {
+    try {
+      window.push({ lineNo, text, sample: parseSampleLine(text, options.fieldMap) });
+    } catch (err) {
+      summary.malformed += 1;
+      await errors.write(errorRecord(lineNo, text, err));
+      options.onProgress?.(summary.samples + summary.malformed + summary.failed);
+      continue;
+    }
+    if (window.length >= windowSamples) await flush();
+  }
+  await flush();
+  summary.elapsedMs = Date.now() - started;
+  return summary;
+}

@@ -1,0 +1,157 @@
+/**
+ * `teacherlm annotate --model DIR --in samples.jsonl --out augmented.jsonl`: file mode,
+ * for users without Kafka. `--dry-run` prints the exact prompts and loads no model.
+ */
+import { parseArgs } from 'node:util';
+import { TeacherlmError } from '../errors.js';
+import type { Command } from './command.js';
+import { parseFieldMap } from '../annotate/field-map.js';
+import { choiceOption, intOption, kindsOption, numberOption } from '../annotate/cli-values.js';
+import { annotateFile, dryRunFile, type AnnotateFileOptions } from '../annotate/annotate-file.js';
+import { fileWriter, stdoutWriter, type LineWriter } from '../annotate/line-writer.js';
+import { createProgress } from '../annotate/progress-bar.js';
+import { countLines } from '../annotate/count-lines.js';
+import { createChatTemplate } from '../teacher/chat-template.js';
+import { loadTokenizerConfig, MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
+import { DEVICES, type Device } from '../teacher/engine-options.js';
+import type { PromptStyle } from '../teacher/types.js';
+
+const HELP = `Usage: teacherlm annotate --model DIR --in samples.jsonl --out augmented.jsonl [options]
+
+Input: RawSample JSON lines (id, task, question, answer, optional context, metadata).
+Output: one JSON line per sample with its annotations and generation stats.
+
+  --model DIR            model folder in the Optimum ONNX layout
+  --in FILE              input JSON lines
+  --out FILE             output JSON lines (stdout for --dry-run when omitted)
+  --errors FILE          malformed lines and failed samples (default <out>.errors.jsonl)
+  --map F=SRC,...        read RawSample field F from input field SRC (e.g. id=ex_id,task=task_name)
+  --dry-run              print {"id","prompts":{...}} per sample; loads no model
+  --kinds LIST           fundamentals,cot,mistakes (default all three)
+  --prompt-style S       raw | chat (default raw)
+  --max-new-tokens N     default 128
+  --max-batch-size N     requests per engine batch (default 16)
+  --temperature T        0 = greedy (default 0)
+  --top-k N, --top-p P   sampling filters (temperature > 0)
+  --seed N               sampling seed (default 0)
+  --workers N            engine worker threads (default 1)
+  --threads N            intra-op threads per worker (default: cores / workers)
+  --device D             auto | cpu | cuda (default auto)
+  --dtype D              fp32 | fp16 | int8 weights (default fp32)
+  --onnx-file F          explicit file under <model>/onnx/ (overrides --dtype)`;
+
+export const annotateCommand: Command = {
+  summary: 'annotate a JSON-lines file of samples with a teacher model (no Kafka)',
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          model: { type: 'string' },
+          in: { type: 'string' },
+          out: { type: 'string' },
+          errors: { type: 'string' },
+          map: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+          kinds: { type: 'string' },
+          'prompt-style': { type: 'string' },
+          'max-new-tokens': { type: 'string' },
+          'max-batch-size': { type: 'string' },
+          temperature: { type: 'string' },
+          'top-k': { type: 'string' },
+          'top-p': { type: 'string' },
+          seed: { type: 'string' },
+          workers: { type: 'string' },
+          threads: { type: 'string' },
+          device: { type: 'string' },
+          dtype: { type: 'string' },
+          'onnx-file': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (err) {
+      throw new TeacherlmError('INVALID_OPTIONS', (err as Error).message, { hint: "see 'teacherlm annotate --help'" });
+    }
+    const v = parsed.values;
+    if (v.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const dryRun = v['dry-run'] === true;
+    if (!v.in) throw new TeacherlmError('INVALID_OPTIONS', '--in: the input file is required');
+    if (!dryRun && !v.out) throw new TeacherlmError('INVALID_OPTIONS', '--out: the output file is required (or use --dry-run)');
+    if (!dryRun && !v.model) throw new TeacherlmError('INVALID_OPTIONS', '--model: the model folder is required');
+    const promptStyle = choiceOption<PromptStyle>('prompt-style', v['prompt-style'], ['raw', 'chat'], 'raw');
+    if (promptStyle === 'chat' && !v.model) throw new TeacherlmError('INVALID_OPTIONS', "--model: the 'chat' prompt style needs the model's chat template");
+    const temperature = numberOption('temperature', v.temperature, 0, 0, 100)!;
+    const options: AnnotateFileOptions = {
+      inPath: v.in,
+      fieldMap: parseFieldMap(v.map),
+      kinds: kindsOption(v.kinds),
+      promptStyle,
+      maxBatchSize: intOption('max-batch-size', v['max-batch-size'], 16, 1, 1024),
+      generation: {
+        maxNewTokens: intOption('max-new-tokens', v['max-new-tokens'], 128, 1, 32768),
+        temperature,
+        topK: v['top-k'] === undefined ? undefined : intOption('top-k', v['top-k'], 0, 0),
+        topP: numberOption('top-p', v['top-p'], undefined, 0, 1),
+        seed: intOption('seed', v.seed, 0, 0, 2 ** 32 - 1),
+      },
+    };
+    const device = choiceOption<Device>('device', v.device, DEVICES, 'auto');
+    const dtype = choiceOption<ModelDtype>('dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
+    const workers = intOption('workers', v.workers, 1, 1, 64);
+    const threads = v.threads === undefined ? undefined : intOption('threads', v.threads, 1, 1, 256);
+    if (promptStyle === 'chat') {
+      options.chatTemplate = createChatTemplate(loadTokenizerConfig(v.model!));
+      if (!options.chatTemplate) {
+        throw new TeacherlmError('INVALID_OPTIONS', `--prompt-style: ${v.model} has no chat_template in tokenizer_config.json`, {
+          hint: 'use --prompt-style raw',
+        });
+      }
+    }
+
+    const out: LineWriter = v.out ? await fileWriter(v.out) : stdoutWriter();
+    const errorsPath = v.errors ?? (v.out ? `${v.out}.errors.jsonl` : undefined);
+    const errors: LineWriter = errorsPath ? await fileWriter(errorsPath) : { write: async (line) => void console.error(line), close: async () => {} };
+    const progress = createProgress(process.stderr.isTTY ? await countLines(v.in) : undefined);
+    options.onProgress = (done) => progress.update(done);
+    try {
+      let summary;
+      if (dryRun) {
+        summary = await dryRunFile(options, out, errors);
+      } else {
+        const { createEngine } = await import('../teacher/engine-entry.js');
+        const engine = await createEngine({
+          modelDir: v.model!,
+          dtype,
+          onnxFile: v['onnx-file'],
+          workers,
+          intraOpThreads: threads,
+          device,
+          log: (message) => console.error(`teacherlm: ${message}`),
+        });
+        try {
+          summary = await annotateFile(options, engine, out, errors);
+        } finally {
+          await engine.close();
+        }
+      }
+      progress.finish();
+      const where = errorsPath ? ` (see ${errorsPath})` : '';
+      if (summary.malformed > 0) console.error(`teacherlm: ${summary.malformed} malformed line(s) skipped${where}`);
+      if (summary.failed > 0) console.error(`teacherlm: ${summary.failed} sample(s) failed to generate${where}`);
+      if (!dryRun) {
+        const rate = summary.generatedTokens / Math.max(summary.elapsedMs / 1000, 1e-3);
+        console.error(`teacherlm: annotated ${summary.samples} sample(s), ${summary.generatedTokens} tokens in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(1)} tokens/s)`);
+      }
+      return summary.failed > 0 ? 1 : 0;
+    } finally {
+      await out.close();
+      await errors.close();
+    }
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * A model folder in the Hugging Face Optimum ONNX layout: config.json, tokenizer.json,
+ * tokenizer_config.json, optional generation_config.json, and onnx/<file>.onnx.
+ * Reading it loads no ONNX session (the `--dry-run` path needs only the configs).
+ */
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { TeacherlmError } from '../errors.js';
+
+/** Weight formats and the file Optimum / transformers.js name them by. */
+export const MODEL_DTYPES = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', int8: 'model_quantized.onnx' } as const;
+export type ModelDtype = keyof typeof MODEL_DTYPES;
+
+export interface ModelFileOptions {
+  /** Which weights to load; default fp32 (`onnx/model.onnx`). */
+  dtype?: ModelDtype;
+  /** An explicit file under `onnx/` (or an absolute path); overrides `dtype`. */
+  onnxFile?: string;
+}
+
+export interface ModelFiles {
+  /** Absolute path of the model folder. */
+  dir: string;
+  /** The folder's name, used as the model id in output records. */
+  modelId: string;
+  onnxPath: string;
+  config: Record<string, unknown>;
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  generationConfig: Record<string, unknown>;
+}
+
+function readJson(path: string, required: boolean): Record<string, unknown> | undefined {
+  if (!existsSync(path)) {
+    if (!required) return undefined;
+    throw new TeacherlmError('MODEL_INVALID', `model folder lacks ${basename(path)} (${path})`, {
+      hint: 'a model folder needs the Optimum ONNX layout; see README "Annotate files"',
+    });
+  }
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new TeacherlmError('MODEL_INVALID', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The ONNX file a dtype / onnxFile choice points at, inside `dir`. */
+export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string {
+  if (options.onnxFile) return resolve(dir, 'onnx', options.onnxFile);
+  const dtype = options.dtype ?? 'fp32';
+  const file = MODEL_DTYPES[dtype];
+  if (file === undefined) {
+    throw new TeacherlmError('INVALID_OPTIONS', `dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}, got '${String(dtype)}'`);
+  }
+  return join(dir, 'onnx', file);
+}
+
+/** Reads and checks a model folder's configuration files. Throws MODEL_INVALID with the missing piece. */
+export function loadModelFiles(modelDir: string, options: ModelFileOptions = {}): ModelFiles {
+  const dir = resolve(modelDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new TeacherlmError('MODEL_INVALID', `model folder not found: ${modelDir}`, {
+      hint: 'pass --model DIR; `teacherlm model import smollm2` makes the default model',
+    });
+  }
+  const onnxPath = onnxPathFor(dir, options);
+  if (!existsSync(onnxPath)) {
+    throw new TeacherlmError('MODEL_INVALID', `model folder lacks ${onnxPath}`, {
+      hint: 'choose the weights with dtype (fp32, fp16, int8) or onnxFile',
+    });
+  }
+  return {
+    dir,
+    modelId: basename(dir),
+    onnxPath,
+    config: readJson(join(dir, 'config.json'), true)!,
+    tokenizerJson: readJson(join(dir, 'tokenizer.json'), true)!,
+    tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), true)!,
+    generationConfig: readJson(join(dir, 'generation_config.json'), false) ?? {},
+  };
+}
+
+/** Reads only what prompt building needs (no tokenizer.json, no ONNX file check). */
+export function loadTokenizerConfig(modelDir: string): Record<string, unknown> {
+  return readJson(join(resolve(modelDir), 'tokenizer_config.json'), true)!;
+}

@@ -1,0 +1,84 @@
+/**
+ * TeacherLM prompts, built exactly as the authors' reference code builds them
+ * (`enhance/data_prepare.py`): the teacher sees the question and its gold answer and
+ * explains the known answer after a trigger phrase.
+ */
+import type { AnnotationKind, PromptStyle, RawSample } from './types.js';
+import type { ChatTemplate } from './chat-template.js';
+import { TeacherlmError } from '../errors.js';
+
+/** The phrase that ends each prompt; the annotation is what the teacher writes after it. */
+export const TRIGGERS: Readonly<Record<AnnotationKind, string>> = Object.freeze({
+  fundamentals: 'The fundamental of this question is:',
+  cot: "Let's think step by step.",
+  mistakes: 'The common mistakes are:',
+});
+
+/**
+ * The reference clean-up: ONE pass of Python's `str.replace("  ", " ")` (non-overlapping,
+ * left to right, so four spaces become two, not one), then trailing spaces stripped.
+ * JavaScript's `replaceAll` with a string pattern has the same semantics.
+ */
+export function cleanWhitespace(text: string): string {
+  return text.replaceAll('  ', ' ').replace(/ +$/, '');
+}
+
+/**
+ * The shared stem `Q: {question} A: The answer is {answer}.` (before clean-up).
+ * A non-empty `context` (e.g. a passage for reading comprehension) goes before the
+ * question inside the `Q:` part; TeacherLM's CREAK-style samples have none.
+ */
+export function questionStem(sample: Pick<RawSample, 'question' | 'answer' | 'context'>): string {
+  const question = sample.context ? `${sample.context} ${sample.question}` : sample.question;
+  return 'Q: ' + question + ' A: The answer is ' + sample.answer + '.';
+}
+
+/** The raw TeacherLM prompt for one annotation kind, exactly as the reference builds it. */
+export function buildRawPrompt(sample: Pick<RawSample, 'question' | 'answer' | 'context'>, kind: AnnotationKind): string {
+  const trigger = TRIGGERS[kind];
+  if (trigger === undefined) throw new TeacherlmError('INVALID_OPTIONS', `kind: unknown annotation kind '${String(kind)}'`);
+  return cleanWhitespace(questionStem(sample) + ' ' + trigger);
+}
+
+/**
+ * The text the teacher model sees for one sample and kind.
+ * - `raw`: the TeacherLM prompt itself, for TeacherLM-native (completion) models.
+ * - `chat`: the TeacherLM prompt as the single user turn of the model's own chat
+ *   template, with the generation prompt appended, for instruction-tuned stand-ins.
+ *
+ * @example
+ * buildPrompt({ id: '1', task: 'CREAK', question: 'Is it? (A) True (B) False', answer: '(B)' }, 'cot')
+ * // => "Q: Is it? (A) True (B) False A: The answer is (B). Let's think step by step."
+ */
+export function buildPrompt(
+  sample: Pick<RawSample, 'question' | 'answer' | 'context'>,
+  kind: AnnotationKind,
+  style: PromptStyle = 'raw',
+  template?: ChatTemplate,
+): string {
+  const raw = buildRawPrompt(sample, kind);
+  if (style === 'raw') return raw;
+  if (style !== 'chat') throw new TeacherlmError('INVALID_OPTIONS', `promptStyle: expected 'raw' or 'chat', got '${String(style)}'`);
+  if (!template) {
+    throw new TeacherlmError('INVALID_OPTIONS', "promptStyle: 'chat' needs the model's chat template", {
+      hint: "the model's tokenizer_config.json has no chat_template; use --prompt-style raw",
+    });
+  }
+  return template.render(raw);
+}
+
+/**
+ * The annotation in a completion generated after a prompt of this kind.
+ * - `raw`: the model continues right after the trigger phrase, so the annotation is the
+ *   whole continuation, trimmed.
+ * - `chat`: the reply is the annotation; instruction-tuned models often echo the trigger
+ *   first ("The common mistakes are: ..."), so a leading copy of the trigger is dropped.
+ */
+export function extractAnnotation(kind: AnnotationKind, completion: string, style: PromptStyle = 'raw'): string {
+  let text = completion.trim();
+  if (style === 'chat') {
+    const trigger = TRIGGERS[kind];
+    if (text.toLowerCase().startsWith(trigger.toLowerCase())) text = text.slice(trigger.length).trim();
+  }
+  return text;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+const data = join(root, '..', 'shared', 'data');
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [join(root, 'bin', 'teacherlm.js'), 'annotate', ...args], {
+    env: { ...process.env, TEACHERLM_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+describe('teacherlm annotate --dry-run', () => {
+  it('prints the reference TeacherLM prompts for all 1,371 CREAK dev rows, byte for byte', () => {
+    const run = cli(['--dry-run', '--in', join(data, 'creak-dev.jsonl'), '--map', 'id=ex_id,task=task_name']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const ours = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; prompts: Record<string, string> });
+    const reference = readFileSync(join(data, 'creak-dev-prompts.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(reference).toHaveLength(1371);
+    expect(ours).toHaveLength(1371);
+    let compared = 0;
+    ours.forEach((row, i) => {
+      const ref = reference[i]!;
+      expect(row.id).toBe(ref.ex_id);
+      expect(Object.keys(row.prompts)).toEqual(['fundamentals', 'cot', 'mistakes']);
+      // Buffers compare bytes, not just JS string equality after any normalisation.
+      expect(Buffer.from(row.prompts.fundamentals!)).toEqual(Buffer.from(ref.fundamental_text!));
+      expect(Buffer.from(row.prompts.cot!)).toEqual(Buffer.from(ref.cot_text!));
+      expect(Buffer.from(row.prompts.mistakes!)).toEqual(Buffer.from(ref.error_text!));
+      compared += 3;
+    });
+    expect(compared).toBe(3 * 1371);
+  });
+
+  it('reports a malformed line with its line number in the errors file and keeps every other sample', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(
+      input,
+      [
+        JSON.stringify({ id: 'a', task: 't', question: 'Q1? (A) yes (B) no', answer: '(A)' }),
+        '{"id": "b", "task": ',
+        JSON.stringify({ id: 'c', task: 't', answer: '(B)' }),
+        '',
+        JSON.stringify({ id: 'd', task: 't', question: 'Q4?', answer: '(B)' }),
+      ].join('\n') + '\n',
+    );
+    const errors = join(dir, 'errors.jsonl');
+    const run = cli(['--dry-run', '--in', input, '--kinds', 'cot', '--errors', errors]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['a', 'd']);
+    expect(run.stderr).toContain('2 malformed line(s)');
+    const bad = readFileSync(errors, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(bad.map((b) => b.line)).toEqual([2, 3]);
+    expect(bad[0]).toMatchObject({ code: 'DECODE_FAILED', input: '{"id": "b", "task": ' });
+    expect(bad[1]).toMatchObject({ code: 'INVALID_SAMPLE' });
+    expect(bad[1]!.error).toContain("'question'");
+  });
+
+  it('names the bad option', () => {
+    const run = cli(['--dry-run', '--in', 'x.jsonl', '--max-new-tokens', 'lots']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('--max-new-tokens');
+    const map = cli(['--dry-run', '--in', 'x.jsonl', '--map', 'ident=ex_id']);
+    expect(map.stderr).toContain("unknown sample field 'ident'");
+    const missing = cli(['--dry-run', '--in', join(tmpdir(), 'does-not-exist.jsonl')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('IO_FAILED');
+    expect(missing.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
