@@ -1,0 +1,76 @@
+/** Options of {@link KafkaSource}, validated at the boundary with messages naming the field. */
+import type { ConsumerConfig, Kafka } from 'kafkajs';
+import { TeacherlmError } from '../errors.js';
+
+export interface KafkaSourceOptions {
+  /** A client from `createKafka()`. */
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  /** Where a group without a committed offset starts. Default true: no sample produced before the first run is skipped. */
+  fromBeginning?: boolean;
+  /** Partitions whose batches are handled at once. Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** While waiting on a paused partition, heartbeat this often (ms). Default {@link DEFAULT_PAUSED_HEARTBEAT_MS}. */
+  pausedHeartbeatMs?: number;
+  /** Refresh lag from the admin API this often (ms); 0 turns it off. Default {@link DEFAULT_LAG_REFRESH_MS}. */
+  lagRefreshMs?: number;
+  /** Passed to `kafka.consumer()`, e.g. `sessionTimeout`; `groupId` is ignored here. */
+  consumer?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+}
+
+export const DEFAULT_PAUSED_HEARTBEAT_MS = 1_000;
+export const DEFAULT_LAG_REFRESH_MS = 5_000;
+/**
+ * kafkajs sleeps this long when every partition is paused before looking again, and a
+ * broker holds an empty fetch this long: kafkajs's 5 s default would delay each resume.
+ */
+export const DEFAULT_MAX_WAIT_TIME_MS = 250;
+
+export interface ResolvedSourceOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  partitionsConsumedConcurrently: number;
+  pausedHeartbeatMs: number;
+  lagRefreshMs: number;
+  consumerConfig: Partial<Omit<ConsumerConfig, 'groupId'>>;
+}
+
+export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourceOptions {
+  const { kafka, groupId, topics } = options;
+  if (!kafka || typeof kafka.consumer !== 'function') throw invalid('kafka must be a kafkajs Kafka client');
+  if (typeof groupId !== 'string' || groupId.trim() === '') throw invalid(`groupId must be a non-empty string, got ${JSON.stringify(groupId)}`);
+  if (!Array.isArray(topics) || topics.length === 0) throw invalid('topics must list at least one topic');
+  topics.forEach((t, i) => {
+    if (typeof t !== 'string' || t === '') throw invalid(`topics[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
+  });
+  const { groupId: _ignored, ...consumerRest } = (options.consumer ?? {}) as Partial<ConsumerConfig>;
+  return {
+    kafka,
+    groupId,
+    topics: [...topics],
+    fromBeginning: options.fromBeginning ?? true,
+    partitionsConsumedConcurrently: positiveInt(options.partitionsConsumedConcurrently, 1, 'partitionsConsumedConcurrently'),
+    pausedHeartbeatMs: positiveInt(options.pausedHeartbeatMs, DEFAULT_PAUSED_HEARTBEAT_MS, 'pausedHeartbeatMs'),
+    lagRefreshMs: nonNegativeInt(options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, 'lagRefreshMs'),
+    consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, ...consumerRest },
+  };
+}
+
+function positiveInt(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw invalid(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function nonNegativeInt(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw invalid(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function invalid(message: string): TeacherlmError {
+  return new TeacherlmError('INVALID_OPTIONS', message);
+}

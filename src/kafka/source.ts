@@ -1,0 +1,295 @@
+/**
+ * {@link RecordSource} over a kafkajs consumer: manual commits only, per-partition pause
+ * and resume, consumer lag per partition, and rebalance events.
+ *
+ * Backpressure. kafkajs fetches a response, hands its batches to `eachBatch` and fetches
+ * again only when the callback returns; a paused partition is left out of later fetches.
+ * So the callback is the throttle, and nothing is buffered beyond one fetch response:
+ * - every record is emitted synchronously to the subscriber, which may call
+ *   {@link KafkaSource.pause} from inside `next()` when its queue is full;
+ * - when the batch's partition is paused and EVERY assigned partition is paused (the
+ *   usual case: the pipeline's queue is shared), the callback waits, heartbeating, until
+ *   the pipeline resumes it, then goes on with the rest of the batch. Nothing else could
+ *   be delivered meanwhile, and this avoids refetching the batch;
+ * - when only some partitions are paused, the callback returns at once and leaves the
+ *   rest of the batch unresolved, so the others are not blocked behind it; kafkajs
+ *   refetches those records from the last resolved offset after the resume.
+ *
+ * `resolveOffset` here only moves the fetch position (autoCommit is off); offsets reach
+ * the group only through {@link KafkaSource.commit}, driven by the pipeline's tracker.
+ *
+ * @example
+ * const source = new KafkaSource({ kafka, groupId: 'teacherlm', topics: ['samples.raw'] });
+ * source.rebalances().subscribe(({ revoked }) => tracker.forget(revoked));
+ * source.records().subscribe((record) => queue.push(record));
+ */
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { Observable, Subject, type Subscriber } from 'rxjs';
+import { TeacherlmError, asTeacherlmError } from '../errors.js';
+import type { RecordSource, SourceRecord, SourceStats, TopicPartitionOffset } from '../pipeline/ports.js';
+import { LagTracker, type PartitionLag, type TopicPartition } from './lag-tracker.js';
+import { PartitionGate, partitionKey } from './partition-gate.js';
+import { type KafkaSourceOptions, type ResolvedSourceOptions, resolveSourceOptions } from './source-options.js';
+
+export type { KafkaSourceOptions } from './source-options.js';
+export type { PartitionLag, TopicPartition } from './lag-tracker.js';
+
+/**
+ * A completed group join. kafkajs rebalances eagerly and restarts every partition from
+ * its committed offset afterwards, so ALL partitions held before the join are reported
+ * `revoked` (those kept appear in `assigned` too): in-flight records of revoked
+ * partitions will be delivered again and their tracking must be dropped, never committed.
+ */
+export interface RebalanceEvent {
+  /** 1 for the first join, then +1 per rebalance. */
+  generation: number;
+  assigned: TopicPartition[];
+  revoked: TopicPartition[];
+}
+
+export interface KafkaSourceStats extends SourceStats {
+  /** Completed group joins. */
+  rebalances: number;
+  /** Offsets passed to commit() for partitions not assigned any more, and not committed. */
+  staleCommitsDropped: number;
+}
+
+export class KafkaSource implements RecordSource {
+  private readonly options: ResolvedSourceOptions;
+  private readonly gate = new PartitionGate();
+  private readonly lag = new LagTracker();
+  private readonly rebalanceEvents = new Subject<RebalanceEvent>();
+  private consumer: Consumer | undefined;
+  private admin: ReturnType<Kafka['admin']> | undefined;
+  private adminConnected: Promise<void> | undefined;
+  private subscriber: Subscriber<SourceRecord> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private runStarted = false;
+  private assignment: TopicPartition[] = [];
+  private failure: TeacherlmError | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private readonly counters = { pauses: 0, resumes: 0, consumed: 0, rebalances: 0, staleCommitsDropped: 0 };
+
+  constructor(options: KafkaSourceOptions) {
+    this.options = resolveSourceOptions(options);
+  }
+
+  records(): Observable<SourceRecord> {
+    return new Observable<SourceRecord>((subscriber) => {
+      if (this.subscriber || this.stopping) {
+        subscriber.error(new TeacherlmError('INVALID_OPTIONS', 'a KafkaSource delivers its records to one subscriber, once'));
+        return;
+      }
+      this.subscriber = subscriber;
+      this.starting = this.start().catch((err: unknown) => {
+        this.fail(asTeacherlmError(err, 'BROKER_UNREACHABLE', `could not start consuming: ${(err as Error).message}`));
+      });
+      return () => void this.stop();
+    });
+  }
+
+  /** Group joins, as they complete. Hot: subscribe before {@link records}. Completes on stop. */
+  rebalances(): Observable<RebalanceEvent> {
+    return this.rebalanceEvents.asObservable();
+  }
+
+  /** The partitions assigned by the last group join. */
+  assigned(): TopicPartition[] {
+    return [...this.assignment];
+  }
+
+  pause(topic: string, partition: number): void {
+    if (!this.gate.pause(partitionKey(topic, partition))) return;
+    this.counters.pauses++;
+    // Before run() the group does not exist yet; start() applies the gate's pauses then.
+    if (this.runStarted) this.consumer?.pause([{ topic, partitions: [partition] }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    if (!this.gate.resume(partitionKey(topic, partition))) return;
+    this.counters.resumes++;
+    if (this.runStarted) this.consumer?.resume([{ topic, partitions: [partition] }]);
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || !this.runStarted || this.stopping) {
+      throw new TeacherlmError('COMMIT_FAILED', 'cannot commit: the source is not consuming', { retriable: false });
+    }
+    const held = new Set(this.assignment.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const current = offsets.filter((o) => held.has(partitionKey(o.topic, o.partition)));
+    this.counters.staleCommitsDropped += offsets.length - current.length;
+    if (current.length === 0) return;
+    try {
+      await consumer.commitOffsets(current.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable ?? true;
+      throw new TeacherlmError('COMMIT_FAILED', `offset commit failed: ${(err as Error).message}`, { cause: err, retriable });
+    }
+    for (const o of current) this.lag.observePosition(o.topic, o.partition, o.offset);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  stats(): KafkaSourceStats {
+    return { ...this.counters, lag: this.lag.total() };
+  }
+
+  /** Lag of each assigned partition whose position and log end are known. */
+  lagByPartition(): PartitionLag[] {
+    return this.lag.byPartition();
+  }
+
+  /**
+   * Reads log ends (`admin.fetchTopicOffsets`) and the group's committed offsets
+   * (`admin.fetchOffsets`) into the lag figures. Runs every `lagRefreshMs` by itself.
+   */
+  async refreshLag(): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const { topics, groupId, fromBeginning } = this.options;
+    const ends = new Map<string, { low: string; high: string }>();
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        this.lag.observeHighWatermark(topic, p.partition, p.high);
+        ends.set(partitionKey(topic, p.partition), { low: p.low, high: p.high });
+      }
+    }
+    const committed = new Map<string, string>();
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of partitions) committed.set(partitionKey(topic, p.partition), p.offset);
+    }
+    for (const { topic, partition } of this.assignment) {
+      const key = partitionKey(topic, partition);
+      const offset = committed.get(key);
+      const end = ends.get(key);
+      // Without a commit the consumer starts at the log start or end, as configured.
+      const start = offset !== undefined && offset !== '-1' ? offset : fromBeginning ? end?.low : end?.high;
+      if (start !== undefined) this.lag.observePosition(topic, partition, start);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const { kafka, groupId, topics, fromBeginning, partitionsConsumedConcurrently, consumerConfig } = this.options;
+    const consumer = kafka.consumer({ groupId, ...consumerConfig });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // restart=true: kafkajs rejoins by itself. Otherwise the consumer is gone for good.
+      if (!payload.restart) this.fail(asTeacherlmError(payload.error, 'CONSUME_FAILED', `the consumer crashed: ${payload.error.message}`));
+    });
+    await consumer.connect();
+    if (this.stopping) return;
+    await consumer.subscribe({ topics, fromBeginning });
+    if (this.stopping) return;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.runStarted = true;
+    for (const key of this.gate.pausedKeys()) {
+      const at = key.lastIndexOf(':');
+      consumer.pause([{ topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] }]);
+    }
+    if (this.options.lagRefreshMs > 0) {
+      this.lagTimer = setInterval(() => void this.refreshLag().catch(() => {}), this.options.lagRefreshMs);
+      this.lagTimer.unref();
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const key = partitionKey(topic, partition);
+    const live = () => isRunning() && !isStale() && !this.stopping;
+    this.lag.observeHighWatermark(topic, partition, batch.highWatermark);
+    for (const message of batch.messages) {
+      if (!live()) return;
+      if (this.gate.isPaused(key)) {
+        // Leave the rest unresolved (refetched after resume) unless everything is paused.
+        if (!this.allAssignedPaused()) return;
+        while (this.gate.isPaused(key) && live()) {
+          await this.gate.waitForResume(key, this.options.pausedHeartbeatMs);
+          if (this.gate.isPaused(key) && live()) await heartbeat();
+        }
+        if (!live()) return;
+      }
+      this.deliver(topic, partition, message);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  private deliver(topic: string, partition: number, message: KafkaMessage): void {
+    this.counters.consumed++;
+    this.lag.observeDelivered(topic, partition, message.offset);
+    this.subscriber?.next({
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: flattenHeaders(message.headers),
+      timestamp: message.timestamp,
+    });
+  }
+
+  private allAssignedPaused(): boolean {
+    return this.assignment.every((tp) => this.gate.isPaused(partitionKey(tp.topic, tp.partition)));
+  }
+
+  private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+    const revoked = this.assignment;
+    const assigned = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
+      partitions.map((partition) => ({ topic, partition })),
+    );
+    this.assignment = assigned;
+    this.counters.rebalances++;
+    this.lag.setAssignment(assigned);
+    this.lag.resetPositions();
+    this.rebalanceEvents.next({ generation: this.counters.rebalances, assigned, revoked });
+    if (this.runStarted) void this.refreshLag().catch(() => {});
+  }
+
+  private fail(error: TeacherlmError): void {
+    this.failure ??= error;
+    void this.stop();
+  }
+
+  private async connectedAdmin(): Promise<ReturnType<Kafka['admin']>> {
+    if (this.stopping) throw new TeacherlmError('SHUT_DOWN', 'the source is stopped');
+    this.admin ??= this.options.kafka.admin();
+    this.adminConnected ??= this.admin.connect();
+    await this.adminConnected;
+    return this.admin;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.lagTimer);
+    // Wakes a callback parked on a paused partition, so kafkajs can stop its fetch loop.
+    this.gate.releaseAll();
+    await this.starting;
+    try {
+      await this.consumer?.disconnect();
+      if (this.adminConnected) await this.adminConnected.then(() => this.admin?.disconnect(), () => {});
+    } finally {
+      this.runStarted = false;
+      this.rebalanceEvents.complete();
+      if (this.failure) this.subscriber?.error(this.failure);
+      else this.subscriber?.complete();
+    }
+  }
+}
+
+/** kafkajs gives repeated header keys as arrays; the last value wins, as in Kafka's lastHeader(). */
+export function flattenHeaders(headers: IHeaders | undefined): SourceRecord['headers'] {
+  const out: SourceRecord['headers'] = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    out[name] = Array.isArray(value) ? value[value.length - 1] : value;
+  }
+  return out;
+}
