@@ -59,10 +59,24 @@ export interface RecordSource {
   resume(topic: string, partition: number): void;
   /** Commits, for each partition, the next offset to read. Resolves when the broker accepted it. */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
-  /** Stops fetching, completes {@link records} and disconnects. Idempotent. */
+  /**
+   * Stops fetching, completes {@link records} and disconnects. Idempotent. Commits are
+   * impossible afterwards, so the pipeline commits first. Unsubscribing from
+   * {@link records} may stop the source too.
+   */
   stop(): Promise<void>;
   /** Current counters. */
   stats(): SourceStats;
+  /**
+   * Optional: the partitions currently assigned. On shutdown the pipeline pauses them all
+   * (stop fetching) while it still needs the group to commit; {@link stop} comes last.
+   */
+  assigned?(): { topic: string; partition: number }[];
+  /**
+   * Optional: group joins. Records in flight on `revoked` partitions will be delivered
+   * again, so the pipeline drops their tracking and never commits them.
+   */
+  rebalances?(): Observable<{ revoked: { topic: string; partition: number }[] }>;
 }
 
 /** One record to produce. */
