@@ -13,6 +13,18 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.int.test.ts'],
+          // Resolves Kafka once per run (src/kafka/brokers.ts) and stops only what it started.
+          globalSetup: ['test/setup/kafka-global-setup.ts'],
+          // One file at a time: they share one broker on a 2-core machine.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

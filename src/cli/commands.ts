@@ -4,3 +4,5 @@ import type { Command } from './command.js';
 export const COMMANDS: Record<string, Command> = {};
 import { annotateCommand } from './annotate-command.js';
 COMMANDS.annotate = annotateCommand;
+import { kafkaCommand } from './kafka-command.js';
+COMMANDS.kafka = kafkaCommand;

@@ -1,0 +1,186 @@
+/**
+ * Creates the topics a topology declares, idempotently.
+ *
+ * - A missing topic is created with its partitions, replication factor and configs.
+ * - An existing topic with at least the declared partitions is left as it is (its
+ *   configs are not altered: changing retention or cleanup policy of live data is an
+ *   operator's decision, not a side effect of starting a pipeline).
+ * - An existing topic with FEWER partitions is an error by default. Adding partitions
+ *   moves keys (sample ids) to other partitions, which breaks per-key ordering, and it
+ *   cannot be undone; so it happens only when asked (`growPartitions: true`).
+ * - When the broker refuses (replication factor above the broker count, a bad config
+ *   value, an invalid name) the error is ADMIN_REFUSED and names the topic.
+ *
+ * @example
+ * await ensureTopics(kafka, [{ topic: 'samples.raw', partitions: 6, configs: { 'retention.ms': '604800000' } }]);
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { TeacherlmError } from '../errors.js';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Default 1 (this project's brokers are single-node unless KAFKA_BROKERS says otherwise). */
+  replicationFactor?: number;
+  /** Topic configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  configs?: Record<string, string>;
+}
+
+export interface EnsureTopicsOptions {
+  /** Add partitions to an existing topic that has fewer than declared. Default false. */
+  growPartitions?: boolean;
+  /** Broker-side timeout of the create request, ms. Default 30 000. */
+  timeoutMs?: number;
+}
+
+export interface EnsureTopicsResult {
+  created: string[];
+  /** Already there with enough partitions; untouched. */
+  existing: string[];
+  /** Partitions added because `growPartitions` was set. */
+  grown: string[];
+}
+
+/** Kafka's own rule for legal topic names (kafka.common.Topic). */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Checks specs at the boundary; messages name the bad field, e.g. `topics[1].partitions`. */
+export function validateTopicSpecs(specs: readonly unknown[], field = 'topics'): TopicSpec[] {
+  if (!Array.isArray(specs)) throw invalid(`${field} must be an array`);
+  const seen = new Set<string>();
+  return specs.map((raw, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof raw !== 'object' || raw === null) throw invalid(`${at} must be an object`);
+    const spec = raw as Record<string, unknown>;
+    const { topic, partitions, replicationFactor, configs } = spec;
+    if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+      throw invalid(`${at}.topic must be 1-249 characters of [a-zA-Z0-9._-], got ${JSON.stringify(topic)}`);
+    }
+    if (seen.has(topic)) throw invalid(`${at}.topic '${topic}' is declared twice`);
+    seen.add(topic);
+    if (!isPositiveInt(partitions)) throw invalid(`${at}.partitions must be a positive integer, got ${JSON.stringify(partitions)}`);
+    if (replicationFactor !== undefined && !isPositiveInt(replicationFactor)) {
+      throw invalid(`${at}.replicationFactor must be a positive integer, got ${JSON.stringify(replicationFactor)}`);
+    }
+    if (configs !== undefined) {
+      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw invalid(`${at}.configs must be an object of strings`);
+      for (const [name, value] of Object.entries(configs)) {
+        if (typeof value !== 'string') throw invalid(`${at}.configs.${name} must be a string, got ${JSON.stringify(value)}`);
+      }
+    }
+    return {
+      topic,
+      partitions: partitions as number,
+      replicationFactor: (replicationFactor as number | undefined) ?? 1,
+      ...(configs ? { configs: { ...(configs as Record<string, string>) } } : {}),
+    };
+  });
+}
+
+/** Accepts a kafkajs `Kafka` (connects its own admin) or an already connected `Admin`. */
+export async function ensureTopics(
+  client: Kafka | Admin,
+  specs: readonly TopicSpec[],
+  options: EnsureTopicsOptions = {},
+): Promise<EnsureTopicsResult> {
+  const topics = validateTopicSpecs(specs);
+  const ownAdmin = 'admin' in client;
+  const admin: Admin = ownAdmin ? client.admin() : client;
+  if (ownAdmin) await admin.connect();
+  try {
+    return await ensureWith(admin, topics, options);
+  } finally {
+    if (ownAdmin) await admin.disconnect();
+  }
+}
+
+async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
+  const timeout = options.timeoutMs ?? 30_000;
+  const result: EnsureTopicsResult = { created: [], existing: [], grown: [] };
+  const present = new Set(
+    await admin.listTopics().catch((err: unknown) => {
+      throw new TeacherlmError('BROKER_UNREACHABLE', `could not list topics: ${(err as Error).message}`, { cause: err });
+    }),
+  );
+  const missing = topics.filter((t) => !present.has(t.topic));
+
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        timeout,
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? 1,
+          configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      throw refused(err, missing.map((t) => t.topic));
+    }
+  }
+
+  // Re-read everything: a concurrent creator may have won the race for a "missing" topic.
+  const counts = await partitionCounts(admin, topics.map((t) => t.topic));
+  for (const spec of topics) {
+    const have = counts.get(spec.topic) ?? 0;
+    const createdNow = missing.includes(spec);
+    if (have >= spec.partitions) {
+      (createdNow ? result.created : result.existing).push(spec.topic);
+      continue;
+    }
+    if (!options.growPartitions) {
+      throw new TeacherlmError(
+        'ADMIN_REFUSED',
+        `topic '${spec.topic}' has ${have} partitions, fewer than the ${spec.partitions} declared`,
+        { hint: 'adding partitions moves keys between partitions; allow it with growPartitions, or declare the existing count' },
+      );
+    }
+    try {
+      await admin.createPartitions({ timeout, topicPartitions: [{ topic: spec.topic, count: spec.partitions }] });
+    } catch (err) {
+      throw refused(err, [spec.topic]);
+    }
+    result.grown.push(spec.topic);
+  }
+  return result;
+}
+
+async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
+  try {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    return new Map(meta.map((m) => [m.name, m.partitions.length]));
+  } catch (err) {
+    throw refused(err, topics);
+  }
+}
+
+interface KafkaJsTopicError {
+  topic?: string;
+  type?: string;
+  message?: string;
+}
+
+/** Turns a kafkajs admin failure into ADMIN_REFUSED naming the topic(s) the broker refused. */
+export function refused(err: unknown, topics: string[]): TeacherlmError {
+  const nested = (err as { errors?: unknown }).errors;
+  const errors: KafkaJsTopicError[] = Array.isArray(nested) ? (nested as KafkaJsTopicError[]) : [err as KafkaJsTopicError];
+  const parts = errors.map((e) => {
+    const topic = e.topic ?? (topics.length === 1 ? topics[0] : topics.join(', '));
+    const why = e.message ?? String(e);
+    return `topic '${topic}': ${why}${e.type ? ` (${e.type})` : ''}`;
+  });
+  return new TeacherlmError('ADMIN_REFUSED', `the broker refused ${parts.join('; ')}`, {
+    cause: err,
+    hint: 'check partitions, replicationFactor (at most the number of brokers) and configs of that topic',
+  });
+}
+
+function isPositiveInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
+function invalid(message: string): TeacherlmError {
+  return new TeacherlmError('INVALID_OPTIONS', message);
+}

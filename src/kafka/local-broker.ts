@@ -1,0 +1,348 @@
+/**
+ * A real Apache Kafka broker on this machine, without Docker: one combined
+ * broker+controller (KRaft) on 127.0.0.1, run as a detached `java -cp 'libs/*' kafka.Kafka`.
+ *
+ * - `startLocalBroker` resolves the jars (Maven, once), formats storage (once), starts
+ *   the JVM and returns when a metadata request succeeds.
+ * - `stopLocalBroker` sends SIGTERM, waits, then SIGKILL: no java process is left.
+ * - `acquireLocalBroker` is the shared, lease-counted form used by `resolveBrokers`:
+ *   a broker it started on demand stops when its last user releases it; a broker
+ *   started with `teacherlm kafka start` is never stopped by it.
+ *
+ * Files: see ./local/paths.ts. The controller listens on port + 1.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { TeacherlmError } from '../errors.js';
+import { fetchBrokerJars } from './local/broker-jars.js';
+import { newClusterId, renderLog4jProperties, renderServerProperties } from './local/broker-config.js';
+import { requireJava } from './local/java.js';
+import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from './local/leases.js';
+import {
+  brokerPaths,
+  DEFAULT_KAFKA_PORT,
+  DEFAULT_KAFKA_VERSION,
+  kafkaCacheDir,
+  LOCAL_HOST,
+  type BrokerPaths,
+} from './local/paths.js';
+import { isPortFree } from './local/port-check.js';
+import { findBrokerProcesses, isBrokerProcess, terminate } from './local/processes.js';
+
+export { DEFAULT_KAFKA_PORT, DEFAULT_KAFKA_VERSION } from './local/paths.js';
+
+/** Who started a running broker: the CLI (stays up) or a resolver on demand (lease-counted). */
+export type BrokerOwner = 'cli' | 'on-demand';
+
+export interface LocalBrokerOptions {
+  /** Client port on 127.0.0.1, default 9092; the controller uses port + 1. */
+  port?: number;
+  /** Kafka version resolved from Maven Central, default {@link DEFAULT_KAFKA_VERSION}. */
+  version?: string;
+  /** Default `.cache/kafka` of the project, or TEACHERLM_CACHE_DIR/kafka. */
+  cacheDir?: string;
+  /** JVM max heap, MiB. Default 512 (2-core machine, shared). */
+  heapMb?: number;
+  /** How long to wait for the first successful metadata request. Default 120 s. */
+  startTimeoutMs?: number;
+  /** Wipe the broker's data (topics, offsets) before starting. Default false. */
+  fresh?: boolean;
+  /** Progress lines (jar download, formatting). Default: silent. */
+  log?: (line: string) => void;
+}
+
+export interface LocalBrokerStatus {
+  running: boolean;
+  pid?: number;
+  owner?: BrokerOwner;
+  version?: string;
+  bootstrap: string;
+  port: number;
+  controllerPort: number;
+  logFile: string;
+  dataDir: string;
+}
+
+export interface StartedLocalBroker extends LocalBrokerStatus {
+  running: true;
+  pid: number;
+  /** False when a broker was already running on that port. */
+  startedHere: boolean;
+}
+
+export interface LocalBrokerLease {
+  broker: StartedLocalBroker;
+  /** Drops this lease; stops an on-demand broker when no lease is left. Idempotent. */
+  release(): Promise<void>;
+}
+
+interface BrokerState {
+  pid: number;
+  port: number;
+  controllerPort: number;
+  version: string;
+  owner: BrokerOwner;
+  startedAt: string;
+}
+
+interface Resolved {
+  port: number;
+  controllerPort: number;
+  version: string;
+  heapMb: number;
+  startTimeoutMs: number;
+  paths: BrokerPaths;
+  log: (line: string) => void;
+}
+
+const STOP_GRACE_MS = 30_000;
+
+function resolveOptions(options: LocalBrokerOptions): Resolved {
+  const port = options.port ?? DEFAULT_KAFKA_PORT;
+  if (!Number.isInteger(port) || port < 1024 || port > 65534) {
+    throw new TeacherlmError('INVALID_OPTIONS', `port must be an integer in 1024-65534 (the controller takes port + 1), got ${port}`);
+  }
+  const heapMb = options.heapMb ?? 512;
+  if (!Number.isInteger(heapMb) || heapMb < 128) throw new TeacherlmError('INVALID_OPTIONS', `heapMb must be an integer >= 128, got ${heapMb}`);
+  const version = options.version ?? process.env.TEACHERLM_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new TeacherlmError('INVALID_OPTIONS', `version must look like 4.1.2, got '${version}'`);
+  return {
+    port,
+    controllerPort: port + 1,
+    version,
+    heapMb,
+    startTimeoutMs: options.startTimeoutMs ?? 120_000,
+    paths: brokerPaths(port, version, options.cacheDir ?? kafkaCacheDir()),
+    log: options.log ?? (() => {}),
+  };
+}
+
+function readState(paths: BrokerPaths): BrokerState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(paths.brokerDir, 'broker.json'), 'utf8')) as BrokerState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(paths: BrokerPaths, state: BrokerState): void {
+  writeFileSync(join(paths.brokerDir, 'broker.json'), JSON.stringify(state, null, 2));
+  writeFileSync(paths.pidFile, `${state.pid}\n`);
+}
+
+function clearState(paths: BrokerPaths): void {
+  rmSync(join(paths.brokerDir, 'broker.json'), { force: true });
+  rmSync(paths.pidFile, { force: true });
+}
+
+/** The pid of our broker on this port, from the pid file or, failing that, from /proc. */
+function runningPid(paths: BrokerPaths): number | undefined {
+  const fromFile = existsSync(paths.pidFile) ? Number(readFileSync(paths.pidFile, 'utf8').trim()) : NaN;
+  if (fromFile > 0 && isBrokerProcess(fromFile, paths.serverProperties)) return fromFile;
+  return findBrokerProcesses(paths.serverProperties)[0];
+}
+
+function statusOf(r: Resolved): LocalBrokerStatus {
+  const pid = runningPid(r.paths);
+  const state = readState(r.paths);
+  return {
+    running: pid !== undefined,
+    ...(pid !== undefined ? { pid, owner: state?.owner ?? 'cli', version: state?.version ?? r.version } : {}),
+    bootstrap: `${LOCAL_HOST}:${r.port}`,
+    port: r.port,
+    controllerPort: r.controllerPort,
+    logFile: r.paths.logFile,
+    dataDir: r.paths.dataDir,
+  };
+}
+
+export async function localBrokerStatus(options: LocalBrokerOptions = {}): Promise<LocalBrokerStatus> {
+  return statusOf(resolveOptions(options));
+}
+
+/** Starts the broker, or returns the one already running on that port (startedHere false). */
+export async function startLocalBroker(options: LocalBrokerOptions & { owner?: BrokerOwner } = {}): Promise<StartedLocalBroker> {
+  const r = resolveOptions(options);
+  return withFileLock(r.paths.startLock, r.startTimeoutMs + 60_000, () => startLocked(r, options.owner ?? 'cli', options.fresh ?? false));
+}
+
+async function startLocked(r: Resolved, owner: BrokerOwner, fresh: boolean): Promise<StartedLocalBroker> {
+  const current = statusOf(r);
+  if (current.running && current.pid !== undefined) {
+    await waitUntilReady(r, current.pid);
+    // `teacherlm kafka start` on an on-demand broker pins it: it now outlives its leases.
+    const state = readState(r.paths);
+    if (owner === 'cli' && state && state.owner !== 'cli') writeState(r.paths, { ...state, owner: 'cli' });
+    return { ...statusOf(r), running: true, pid: current.pid, startedHere: false };
+  }
+
+  for (const port of [r.port, r.controllerPort]) {
+    if (!(await isPortFree(LOCAL_HOST, port))) {
+      throw new TeacherlmError('BROKER_START_FAILED', `port ${port} on ${LOCAL_HOST} is already in use, cannot start the local Kafka broker`, {
+        hint: `free it (ss -ltnp 'sport = :${port}'), pick other ports with --port N (uses N and N+1), or set KAFKA_BROKERS to a broker you already have`,
+      });
+    }
+  }
+  const java = requireJava();
+  const libsDir = await fetchBrokerJars(r.paths.libsDir, r.version, r.log);
+
+  mkdirSync(r.paths.brokerDir, { recursive: true });
+  if (fresh) rmSync(r.paths.dataDir, { recursive: true, force: true });
+  writeFileSync(
+    r.paths.serverProperties,
+    renderServerProperties({ host: LOCAL_HOST, port: r.port, controllerPort: r.controllerPort, dataDir: r.paths.dataDir }),
+  );
+  writeFileSync(r.paths.log4jProperties, renderLog4jProperties());
+  const classpath = join(libsDir, '*');
+  const jvm = [`-Xms128m`, `-Xmx${r.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${r.paths.log4jProperties}`];
+
+  if (!existsSync(join(r.paths.dataDir, 'meta.properties'))) formatStorage(r, java, jvm, classpath);
+
+  const logFd = openSync(r.paths.logFile, 'w');
+  let pid: number;
+  try {
+    const child = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', r.paths.serverProperties], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      cwd: r.paths.brokerDir,
+    });
+    child.unref();
+    const spawned = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid ?? -1));
+      child.once('error', reject);
+    });
+    pid = spawned;
+  } catch (err) {
+    throw new TeacherlmError('BROKER_START_FAILED', `could not run ${java}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    closeSync(logFd);
+  }
+  writeState(r.paths, { pid, port: r.port, controllerPort: r.controllerPort, version: r.version, owner, startedAt: new Date().toISOString() });
+  try {
+    await waitUntilReady(r, pid);
+  } catch (err) {
+    if (isBrokerProcess(pid, r.paths.serverProperties)) await terminate(pid, 5_000);
+    clearState(r.paths);
+    throw err;
+  }
+  return { ...statusOf(r), running: true, pid, startedHere: true };
+}
+
+function formatStorage(r: Resolved, java: string, jvm: string[], classpath: string): void {
+  r.log(`formatting KRaft storage in ${r.paths.dataDir}`);
+  const res = spawnSync(
+    java,
+    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', '--cluster-id', newClusterId(), '--config', r.paths.serverProperties],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  if (res.status !== 0) {
+    throw new TeacherlmError('BROKER_START_FAILED', `formatting Kafka storage failed: ${diagnose(`${res.stdout}\n${res.stderr}`, r)}`, {
+      hint: `see ${r.paths.logFile}; 'teacherlm kafka start --fresh' wipes ${r.paths.dataDir}`,
+    });
+  }
+}
+
+/** Polls with a metadata request until it succeeds; fails fast when the JVM exits. */
+async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
+  const deadline = Date.now() + r.startTimeoutMs;
+  const kafka = new Kafka({
+    clientId: 'teacherlm-broker-probe',
+    brokers: [`${LOCAL_HOST}:${r.port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+  });
+  for (;;) {
+    if (!isBrokerProcess(pid, r.paths.serverProperties)) {
+      throw new TeacherlmError('BROKER_START_FAILED', `the local Kafka broker exited during startup: ${diagnose(logTail(r.paths.logFile), r)}`, {
+        hint: `see ${r.paths.logFile}`,
+      });
+    }
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.length > 0) return;
+    } catch {
+      // not up yet
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    if (Date.now() > deadline) {
+      throw new TeacherlmError('BROKER_START_FAILED', `the local Kafka broker did not answer a metadata request within ${r.startTimeoutMs / 1000} s`, {
+        hint: `see ${r.paths.logFile}`,
+      });
+    }
+    await sleep(250);
+  }
+}
+
+function logTail(file: string, bytes = 16_384): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+/** One line saying why the JVM failed, from the tail of its output. */
+export function diagnose(output: string, r: { port: number; controllerPort: number }): string {
+  if (/Address already in use|BindException/.test(output)) return `port ${r.port} or ${r.controllerPort} is already in use`;
+  if (/UnsupportedClassVersionError/.test(output)) return 'the Java runtime is too old (Kafka 4 needs 17+)';
+  if (/Invalid cluster\.id|Cluster ID .* doesn't match|No meta\.properties|not formatted/i.test(output)) {
+    return 'its storage is missing or belongs to another cluster (start with --fresh)';
+  }
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const bad = lines.filter((l) => /\b(ERROR|FATAL)\b|Exception|Error:/.test(l));
+  return (bad.at(-1) ?? lines.at(-1) ?? 'no output').slice(0, 300);
+}
+
+/** Stops the broker on that port, whoever started it. */
+export async function stopLocalBroker(options: LocalBrokerOptions = {}): Promise<{ wasRunning: boolean; pid?: number; how?: 'exited' | 'killed' }> {
+  const r = resolveOptions(options);
+  return withFileLock(r.paths.startLock, STOP_GRACE_MS + 30_000, () => stopLocked(r));
+}
+
+async function stopLocked(r: Resolved): Promise<{ wasRunning: boolean; pid?: number; how?: 'exited' | 'killed' }> {
+  const pids = new Set(findBrokerProcesses(r.paths.serverProperties));
+  const fromFile = runningPid(r.paths);
+  if (fromFile !== undefined) pids.add(fromFile);
+  let how: 'exited' | 'killed' | undefined;
+  for (const pid of pids) how = (await terminate(pid, STOP_GRACE_MS)) === 'killed' ? 'killed' : (how ?? 'exited');
+  clearState(r.paths);
+  clearLeases(r.paths.leasesDir);
+  const first = [...pids][0];
+  return { wasRunning: pids.size > 0, ...(first !== undefined ? { pid: first, how } : {}) };
+}
+
+/**
+ * Uses the broker on that port, starting it on demand. Each call holds a lease; the
+ * broker stops when the last lease of an on-demand broker is released.
+ */
+export async function acquireLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBrokerLease> {
+  const r = resolveOptions(options);
+  const leaseId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const broker = await withFileLock(r.paths.startLock, r.startTimeoutMs + 60_000, async () => {
+    const started = await startLocked(r, 'on-demand', options.fresh ?? false);
+    addLease(r.paths.leasesDir, leaseId);
+    return started;
+  });
+  let released = false;
+  return {
+    broker,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await withFileLock(r.paths.startLock, STOP_GRACE_MS + 30_000, async () => {
+        removeLease(r.paths.leasesDir, leaseId);
+        if (liveLeases(r.paths.leasesDir).length > 0) return;
+        if (readState(r.paths)?.owner === 'on-demand') await stopLocked(r);
+      });
+    },
+  };
+}
