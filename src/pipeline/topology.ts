@@ -1,0 +1,253 @@
+/**
+ * Topology files (`topologies/*.yaml`): which topics, which teachers, how to batch.
+ * Validated once at load, with messages naming the bad field
+ * (`batching.maxWaitMs: expected a non-negative number, got "x"`); unknown fields are
+ * errors too, so a typo never silently falls back to a default. The pipeline trusts the
+ * {@link Topology} this returns.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { TeacherlmError } from '../errors.js';
+import { describeValue } from '../records/describe-value.js';
+import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
+import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
+
+export const TEACHER_KINDS = ['onnx', 'echo'] as const;
+export type TeacherKind = (typeof TEACHER_KINDS)[number];
+export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+
+export interface TopicSpec {
+  topic: string;
+  /** Used when the pipeline creates the topic; an existing topic is left as it is. */
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export interface TeacherSpec {
+  /** Which TeacherLM annotation this teacher writes. */
+  annotation: AnnotationKind;
+  /** `onnx`: a model run by the engine; `echo`: deterministic text, no model (Kafka-path measurements). */
+  kind: TeacherKind;
+  /** Model folder (absolute after load; relative paths resolve against the working directory). Unused by echo. */
+  model: string;
+  promptStyle: PromptStyle;
+  generation: GenerationOptions;
+}
+
+export interface BatchingSpec {
+  /** Most tasks (prompts) per engine call. */
+  maxBatchSize: number;
+  /** Most padded tokens per batch: size x longest prompt. */
+  maxBatchTokens: number;
+  /** Longest a task waits for its batch to fill before it goes anyway. */
+  maxWaitMs: number;
+  /** Input records in flight before source partitions are paused. */
+  queueLimit: number;
+}
+
+export interface EngineSpec {
+  workers: number;
+  threads: number;
+  device: (typeof ENGINE_DEVICES)[number];
+}
+
+export interface RetrySpec {
+  /** Attempts of one batch before it is bisected (1 = no retry). */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  multiplier: number;
+}
+
+export interface Topology {
+  name: string;
+  input: TopicSpec & { format: InputFormat };
+  output: TopicSpec;
+  deadLetter: TopicSpec;
+  consumer: { group: string; fromBeginning: boolean };
+  teachers: TeacherSpec[];
+  batching: BatchingSpec;
+  engine: EngineSpec;
+  retry: RetrySpec;
+}
+
+export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
+export const DEFAULT_ENGINE: EngineSpec = { workers: 1, threads: 2, device: 'auto' };
+export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5_000, multiplier: 2 };
+export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
+
+type Obj = Record<string, unknown>;
+
+function fail(field: string, expected: string, got: unknown): never {
+  throw new TeacherlmError('INVALID_TOPOLOGY', `${field}: expected ${expected}, got ${describeValue(got)}`);
+}
+
+function object(value: unknown, field: string, known: readonly string[]): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field || 'topology', 'a mapping', value);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TeacherlmError('INVALID_TOPOLOGY', `${field ? `${field}.` : ''}${key}: unknown field (known: ${known.join(', ')})`);
+    }
+  }
+  return value as Obj;
+}
+
+function optionalObject(value: unknown, field: string, known: readonly string[]): Obj {
+  return value === undefined || value === null ? {} : object(value, field, known);
+}
+
+function text(value: unknown, field: string, fallback?: string): string {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '') fail(field, 'a non-empty string', value);
+  return value;
+}
+
+function number(value: unknown, field: string, fallback: number, opts: { integer?: boolean; min?: number; positive?: boolean }): number {
+  if (value === undefined) return fallback;
+  const expected = `a ${opts.positive ? 'positive' : opts.min === 0 ? 'non-negative' : ''}${opts.positive || opts.min === 0 ? ' ' : ''}${opts.integer ? 'integer' : 'number'}`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, expected, value);
+  if (opts.integer && !Number.isInteger(value)) fail(field, expected, value);
+  if (opts.positive && value <= 0) fail(field, expected, value);
+  if (opts.min !== undefined && value < opts.min) fail(field, expected, value);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);
+  return value as T;
+}
+
+function topic(value: unknown, field: string, extra: readonly string[] = []): TopicSpec & Obj {
+  const o = object(value, field, ['topic', 'partitions', 'replicationFactor', 'configs', ...extra]);
+  const configs = optionalObject(o.configs, `${field}.configs`, Object.keys(o.configs ?? {}));
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(configs)) {
+    if (typeof item !== 'string' && typeof item !== 'number') fail(`${field}.configs.${key}`, 'a string or number', item);
+    out[key] = String(item);
+  }
+  return {
+    ...o,
+    topic: text(o.topic, `${field}.topic`),
+    partitions: number(o.partitions, `${field}.partitions`, 1, { integer: true, positive: true }),
+    replicationFactor: number(o.replicationFactor, `${field}.replicationFactor`, 1, { integer: true, positive: true }),
+    configs: out,
+  };
+}
+
+function generation(value: unknown, field: string): GenerationOptions {
+  const o = optionalObject(value, field, ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stop']);
+  const options: GenerationOptions = {
+    maxNewTokens: number(o.maxNewTokens, `${field}.maxNewTokens`, DEFAULT_GENERATION.maxNewTokens, { integer: true, positive: true }),
+    temperature: number(o.temperature, `${field}.temperature`, DEFAULT_GENERATION.temperature, { min: 0 }),
+  };
+  if (o.topK !== undefined) options.topK = number(o.topK, `${field}.topK`, 0, { integer: true, positive: true });
+  if (o.topP !== undefined) {
+    options.topP = number(o.topP, `${field}.topP`, 1, { positive: true });
+    if (options.topP > 1) fail(`${field}.topP`, 'a number in (0, 1]', o.topP);
+  }
+  if (o.seed !== undefined) options.seed = number(o.seed, `${field}.seed`, 0, { integer: true, min: 0 });
+  if (o.stop !== undefined) {
+    if (!Array.isArray(o.stop)) fail(`${field}.stop`, 'a list of strings', o.stop);
+    options.stop = o.stop.map((s, i) => text(s, `${field}.stop[${i}]`));
+  }
+  return options;
+}
+
+function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
+  const o = object(value, field, ['annotation', 'kind', 'model', 'promptStyle', 'generation']);
+  const kind = oneOf(o.kind, `${field}.kind`, TEACHER_KINDS, 'onnx');
+  const model = kind === 'echo' ? (o.model === undefined ? 'echo' : text(o.model, `${field}.model`)) : text(o.model, `${field}.model`);
+  return {
+    annotation: oneOf(o.annotation, `${field}.annotation`, ANNOTATION_KINDS),
+    kind,
+    model: kind === 'echo' || isAbsolute(model) ? model : resolve(baseDir, model),
+    promptStyle: oneOf(o.promptStyle, `${field}.promptStyle`, ['raw', 'chat'] as const, 'raw'),
+    generation: generation(o.generation, `${field}.generation`),
+  };
+}
+
+/**
+ * Validates a parsed topology document and fills defaults. Relative model paths resolve
+ * against `baseDir` (default: the working directory).
+ */
+export function parseTopology(doc: unknown, baseDir: string = process.cwd()): Topology {
+  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry']);
+  const input = topic(root.input, 'input', ['format']);
+  const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning']);
+  if (consumer.fromBeginning !== undefined && typeof consumer.fromBeginning !== 'boolean') {
+    fail('consumer.fromBeginning', 'true or false', consumer.fromBeginning);
+  }
+  if (!Array.isArray(root.teachers) || root.teachers.length === 0) fail('teachers', 'a non-empty list', root.teachers);
+  const teachers = root.teachers.map((t, i) => teacher(t, `teachers[${i}]`, baseDir));
+  const seen = new Set<string>();
+  teachers.forEach((t, i) => {
+    if (seen.has(t.annotation)) fail(`teachers[${i}].annotation`, 'each annotation once', t.annotation);
+    seen.add(t.annotation);
+  });
+  const b = optionalObject(root.batching, 'batching', ['maxBatchSize', 'maxBatchTokens', 'maxWaitMs', 'queueLimit']);
+  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device']);
+  const r = optionalObject(root.retry, 'retry', ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs', 'multiplier']);
+  const topology: Topology = {
+    name: text(root.name, 'name', 'unnamed'),
+    input: {
+      topic: input.topic,
+      partitions: input.partitions,
+      replicationFactor: input.replicationFactor,
+      configs: input.configs,
+      format: oneOf(input.format, 'input.format', INPUT_FORMATS, 'auto'),
+    },
+    output: strip(topic(root.output, 'output')),
+    deadLetter: strip(topic(root.deadLetter, 'deadLetter')),
+    consumer: { group: text(consumer.group, 'consumer.group'), fromBeginning: (consumer.fromBeginning as boolean | undefined) ?? true },
+    teachers,
+    batching: {
+      maxBatchSize: number(b.maxBatchSize, 'batching.maxBatchSize', DEFAULT_BATCHING.maxBatchSize, { integer: true, positive: true }),
+      maxBatchTokens: number(b.maxBatchTokens, 'batching.maxBatchTokens', DEFAULT_BATCHING.maxBatchTokens, { integer: true, positive: true }),
+      maxWaitMs: number(b.maxWaitMs, 'batching.maxWaitMs', DEFAULT_BATCHING.maxWaitMs, { min: 0 }),
+      queueLimit: number(b.queueLimit, 'batching.queueLimit', DEFAULT_BATCHING.queueLimit, { integer: true, positive: true }),
+    },
+    engine: {
+      workers: number(e.workers, 'engine.workers', DEFAULT_ENGINE.workers, { integer: true, positive: true }),
+      threads: number(e.threads, 'engine.threads', DEFAULT_ENGINE.threads, { integer: true, positive: true }),
+      device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
+    },
+    retry: {
+      maxAttempts: number(r.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY.maxAttempts, { integer: true, positive: true }),
+      initialBackoffMs: number(r.initialBackoffMs, 'retry.initialBackoffMs', DEFAULT_RETRY.initialBackoffMs, { min: 0 }),
+      maxBackoffMs: number(r.maxBackoffMs, 'retry.maxBackoffMs', DEFAULT_RETRY.maxBackoffMs, { min: 0 }),
+      multiplier: number(r.multiplier, 'retry.multiplier', DEFAULT_RETRY.multiplier, { min: 1 }),
+    },
+  };
+  const topics = [topology.input.topic, topology.output.topic, topology.deadLetter.topic];
+  if (new Set(topics).size !== 3) fail('output.topic', 'input, output and deadLetter topics to differ', topics.join(', '));
+  return topology;
+}
+
+function strip(spec: TopicSpec): TopicSpec {
+  return { topic: spec.topic, partitions: spec.partitions, replicationFactor: spec.replicationFactor, configs: spec.configs };
+}
+
+/** Reads and validates a topology file; errors name the file and the field. */
+export function loadTopology(path: string, baseDir?: string): Topology {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TeacherlmError('INVALID_TOPOLOGY', `cannot read topology ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(source);
+  } catch (err) {
+    throw new TeacherlmError('INVALID_TOPOLOGY', `${path}: not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return parseTopology(doc, baseDir);
+  } catch (err) {
+    if (err instanceof TeacherlmError) throw new TeacherlmError(err.code, `${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isTeacherlmError } from '../../src/errors.js';
+import { loadTopology, parseTopology } from '../../src/pipeline/topology.js';
+
+const minimal = () => ({
+  input: { topic: 'in' },
+  output: { topic: 'out' },
+  deadLetter: { topic: 'dlq' },
+  consumer: { group: 'g' },
+  teachers: [{ annotation: 'cot', model: 'models/m' }],
+});
+
+describe('topology', () => {
+  it('loads the shipped topologies', () => {
+    const def = loadTopology('topologies/default.yaml', '/base');
+    expect(def.input).toMatchObject({ topic: 'samples.raw', format: 'auto' });
+    expect(def.output.topic).toBe('samples.augmented');
+    expect(def.deadLetter.topic).toBe('samples.dead-letter');
+    expect(def.teachers.map((t) => t.annotation)).toEqual(['fundamentals', 'cot', 'mistakes']);
+    expect(def.teachers.every((t) => t.kind === 'onnx' && t.promptStyle === 'chat' && t.model === '/base/models/smollm2-135m-instruct')).toBe(true);
+    const echo = loadTopology('topologies/echo.yaml');
+    expect(echo.teachers.every((t) => t.kind === 'echo')).toBe(true);
+    expect(echo.input.format).toBe('auto');
+  });
+
+  it('fills defaults', () => {
+    const t = parseTopology(minimal(), '/x');
+    expect(t.batching).toEqual({ maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
+    expect(t.input).toMatchObject({ partitions: 1, replicationFactor: 1, configs: {}, format: 'auto' });
+    expect(t.teachers[0]).toMatchObject({ kind: 'onnx', promptStyle: 'raw', model: resolve('/x', 'models/m'), generation: { maxNewTokens: 64, temperature: 0 } });
+    expect(t.consumer.fromBeginning).toBe(true);
+  });
+
+  it.each([
+    [{ batching: { maxWaitMs: 'x' } }, 'batching.maxWaitMs: expected a non-negative number, got "x"'],
+    [{ batching: { maxBatchSize: 0 } }, 'batching.maxBatchSize: expected a positive integer, got 0'],
+    [{ batching: { maxWaitMS: 5 } }, 'batching.maxWaitMS: unknown field'],
+    [{ input: { topic: 'in', format: 'xml' } }, 'input.format: expected one of avro, json, auto, got "xml"'],
+    [{ output: {} }, 'output.topic: expected a non-empty string, got nothing'],
+    [{ consumer: { group: '' } }, 'consumer.group: expected a non-empty string, got ""'],
+    [{ teachers: [] }, 'teachers: expected a non-empty list, got an array'],
+    [{ teachers: [{ annotation: 'poetry', model: 'm' }] }, 'teachers[0].annotation: expected one of fundamentals, cot, mistakes, got "poetry"'],
+    [{ teachers: [{ annotation: 'cot' }] }, 'teachers[0].model: expected a non-empty string, got nothing'],
+    [{ teachers: [{ annotation: 'cot', model: 'm', generation: { maxNewTokens: 1.5 } }] }, 'teachers[0].generation.maxNewTokens: expected a positive integer, got 1.5'],
+    [{ teachers: [{ annotation: 'cot', model: 'm' }, { annotation: 'cot', model: 'm' }] }, 'teachers[1].annotation: expected each annotation once'],
+    [{ engine: { device: 'tpu' } }, 'engine.device: expected one of auto, cpu, cuda, got "tpu"'],
+    [{ output: { topic: 'in' } }, 'output.topic: expected input, output and deadLetter topics to differ'],
+  ])('rejects %j naming the field', (patch, message) => {
+    try {
+      parseTopology({ ...minimal(), ...patch });
+      expect.unreachable();
+    } catch (err) {
+      expect(isTeacherlmError(err, 'INVALID_TOPOLOGY')).toBe(true);
+      expect((err as Error).message).toContain(message);
+    }
+  });
+
+  it('names the file in load errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topo-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'input: [\n');
+    expect(() => loadTopology(file)).toThrow(`${file}: not valid YAML`);
+    writeFileSync(file, 'name: x\n');
+    expect(() => loadTopology(file)).toThrow(`${file}: input: expected a mapping, got nothing`);
+    expect(() => loadTopology(join(dir, 'none.yaml'))).toThrow(/cannot read topology/);
+  });
+});
