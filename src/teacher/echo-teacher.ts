@@ -1,0 +1,67 @@
+/**
+ * The echo teacher: a {@link TextGenerator} that answers every prompt with deterministic
+ * text derived from it, without a model. It exists to measure the Kafka path (consume,
+ * decode, encode, produce) on its own and to test the pipeline cheaply; a topology must
+ * ask for it explicitly (`kind: echo`), it is never the default.
+ *
+ * Tokens are whitespace-separated words. The reply is `echo:` followed by the last
+ * `maxNewTokens - 1` words of the prompt, so it differs per sample and per annotation.
+ *
+ * @example
+ * const echo = new EchoTeacher();
+ * await echo.generate([{ prompt: 'Q: Is it? A: yes. Let us think.', options: { maxNewTokens: 3, temperature: 0 } }]);
+ * // => [{ text: 'echo: us think.', generatedTokens: 3, finishReason: 'length', ... }]
+ */
+import { TeacherlmError } from '../errors.js';
+import type { GenerationRequest, GenerationResult, TextGenerator } from './types.js';
+
+export interface EchoTeacherOptions {
+  /** Batches accepted at once (as engine workers would). Default 1. */
+  concurrency?: number;
+  /** Model id written into records. Default `echo`. */
+  modelId?: string;
+}
+
+function words(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w !== '');
+}
+
+export class EchoTeacher implements TextGenerator {
+  readonly modelId: string;
+  readonly concurrency: number;
+  private closed = false;
+
+  constructor(options: EchoTeacherOptions = {}) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new TeacherlmError('INVALID_OPTIONS', `concurrency: expected a positive integer, got ${JSON.stringify(concurrency)}`);
+    }
+    this.concurrency = concurrency;
+    this.modelId = options.modelId ?? 'echo';
+  }
+
+  countTokens(prompt: string): number {
+    return words(prompt).length;
+  }
+
+  async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
+    if (this.closed) throw new TeacherlmError('SHUT_DOWN', 'the echo teacher is closed');
+    return requests.map(({ prompt, options }) => {
+      const promptWords = words(prompt);
+      const budget = Math.max(0, options.maxNewTokens - 1);
+      const tail = budget === 0 ? [] : promptWords.slice(-budget);
+      const generatedTokens = Math.min(options.maxNewTokens, 1 + tail.length);
+      return {
+        text: ['echo:', ...tail].slice(0, Math.max(1, options.maxNewTokens)).join(' '),
+        promptTokens: promptWords.length,
+        generatedTokens,
+        finishReason: promptWords.length > budget ? 'length' : 'eos',
+        timings: { queuedMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 },
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
