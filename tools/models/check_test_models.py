@@ -1,0 +1,235 @@
+"""Check the tiny test models in python onnxruntime:
+  1. prefill logits equal an independent numpy forward pass (reference maths);
+  2. a left-padded batch gives the same logits as each row alone, for prefill and
+     for one incremental step with the KV cache (tolerance 1e-4);
+  3. greedy continuations differ between prompts (random weights are not flat);
+  4. transformers.js (node_modules) tokenizes identically and its greedy output, alone
+     and in a left-padded batch, equals ours (skipped with --no-node).
+
+  .cache/py/venv/bin/python tools/models/check_test_models.py [DIR ...]
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+from tokenizers import Tokenizer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from onnx_decoder import MASK_VALUE, alibi_slopes  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TOL = 1e-4
+CREAK = ROOT.parent / "shared" / "data" / "creak-dev.jsonl"
+
+
+def prompts() -> list[str]:
+    rows = [json.loads(line) for line in CREAK.read_text(encoding="utf-8").splitlines()[:5]]
+    texts = [f"Q: {r['question']} A: The answer is {r['answer']}. Let's think step by step." for r in rows]
+    return texts + ["Hello", "The common mistakes are:", "Q: Is the sky green? A: The answer is (B)."]
+
+
+class Runner:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.config = json.loads((folder / "config.json").read_text())
+        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.sess = ort.InferenceSession(str(folder / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
+        self.inputs = {i.name: i for i in self.sess.get_inputs()}
+        self.past_names = [n for n in self.inputs if n.startswith("past_key_values.")]
+        self.output_names = [o.name for o in self.sess.get_outputs()]
+
+    def encode(self, text: str) -> list[int]:
+        return self.tok.encode(text).ids
+
+    def run(self, ids: np.ndarray, mask: np.ndarray, past: dict | None):
+        feed = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64)}
+        if "position_ids" in self.inputs:
+            pos = np.cumsum(mask, axis=1) - 1
+            pos[mask == 0] = 1
+            feed["position_ids"] = pos[:, -ids.shape[1]:].astype(np.int64)
+        for name in self.past_names:
+            if past is None:
+                _, heads, _, head_dim = self.inputs[name].shape
+                feed[name] = np.zeros((ids.shape[0], heads, 0, head_dim), np.float32)
+            else:
+                feed[name] = past[name.replace("past_key_values.", "present.")]
+        outs = dict(zip(self.output_names, self.sess.run(self.output_names, feed)))
+        return outs["logits"], outs
+
+    def eos_ids(self) -> list[int]:
+        gen = json.loads((self.folder / "generation_config.json").read_text())
+        eos = gen.get("eos_token_id", self.config.get("eos_token_id"))
+        return eos if isinstance(eos, list) else [eos]
+
+    def greedy(self, text: str, n: int, banned: list[int] = ()) -> list[int]:
+        """n greedy tokens; `banned` ids never win (as transformers.js min_new_tokens does to EOS)."""
+        ids = np.array([self.encode(text)])
+        mask = np.ones_like(ids)
+        logits, past = self.run(ids, mask, None)
+        out = []
+        for _ in range(n):
+            last = logits[0, -1].copy()
+            last[list(banned)] = -np.inf
+            nxt = int(last.argmax())
+            out.append(nxt)
+            mask = np.concatenate([mask, [[1]]], axis=1)
+            logits, past = self.run(np.array([[nxt]]), mask, past)
+        return out
+
+
+def weights_of(folder: Path) -> dict:
+    model = onnx.load(str(folder / "onnx" / "model.onnx"))
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def causal(n: int) -> np.ndarray:
+    return np.where(np.tril(np.ones((n, n), bool)), 0.0, MASK_VALUE).astype(np.float32)
+
+
+def llama_reference(cfg: dict, w: dict, ids: list[int]) -> np.ndarray:
+    """Straight HF LlamaForCausalLM maths, one unpadded row, no cache (weights stored [in, out])."""
+    H, KV, E = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["hidden_size"]
+    D, eps, n = E // H, cfg["rms_norm_eps"], len(ids)
+
+    def rms(x, name):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w[name + ".weight"]
+
+    inv = 1.0 / cfg["rope_theta"] ** (np.arange(0, D, 2) / D)
+    ang = np.outer(np.arange(n), inv)
+    cos, sin = np.cos(np.concatenate([ang, ang], -1)), np.sin(np.concatenate([ang, ang], -1))
+
+    def rope(x):  # [heads, n, D]
+        return x * cos + np.concatenate([-x[..., D // 2:], x[..., : D // 2]], -1) * sin
+
+    h = w["model.embed_tokens.weight"][ids].astype(np.float64)
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        x = rms(h, f"{p}.input_layernorm")
+        q = rope((x @ w[f"{p}.self_attn.q_proj.weight"]).reshape(n, H, D).transpose(1, 0, 2))
+        k = rope((x @ w[f"{p}.self_attn.k_proj.weight"]).reshape(n, KV, D).transpose(1, 0, 2))
+        v = (x @ w[f"{p}.self_attn.v_proj.weight"]).reshape(n, KV, D).transpose(1, 0, 2)
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)  # HF repeat_kv
+        att = softmax(q @ k.transpose(0, 2, 1) / math.sqrt(D) + causal(n))
+        ctx = (att @ v).transpose(1, 0, 2).reshape(n, E)
+        h = h + ctx @ w[f"{p}.self_attn.o_proj.weight"]
+        x = rms(h, f"{p}.post_attention_layernorm")
+        g = x @ w[f"{p}.mlp.gate_proj.weight"]
+        h = h + (g / (1 + np.exp(-g)) * (x @ w[f"{p}.mlp.up_proj.weight"])) @ w[f"{p}.mlp.down_proj.weight"]
+    return rms(h, "model.norm") @ w["model.embed_tokens.weight"].T
+
+
+def bloom_reference(cfg: dict, w: dict, ids: list[int]) -> np.ndarray:
+    """Straight HF BloomForCausalLM maths, one unpadded row, no cache."""
+    H, E, eps, n = cfg["n_head"], cfg["hidden_size"], cfg["layer_norm_epsilon"], len(ids)
+    D = E // H
+
+    def ln(x, name):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + eps) * w[name + ".weight"] + w[name + ".bias"]
+
+    alibi = alibi_slopes(H)[:, None, None] * np.arange(n)[None, None, :]  # [H,1,n]
+    h = ln(w["transformer.word_embeddings.weight"][ids].astype(np.float64), "transformer.word_embeddings_layernorm")
+    for i in range(cfg["n_layer"]):
+        p = f"transformer.h.{i}"
+        x = ln(h, f"{p}.input_layernorm")
+        qkv = (x @ w[f"{p}.self_attention.query_key_value.weight"] + w[f"{p}.self_attention.query_key_value.bias"])
+        qkv = qkv.reshape(n, H, 3, D)
+        q, k, v = (qkv[:, :, j].transpose(1, 0, 2) for j in range(3))
+        att = softmax(alibi + q @ k.transpose(0, 2, 1) / math.sqrt(D) + causal(n))
+        ctx = (att @ v).transpose(1, 0, 2).reshape(n, E)
+        h = h + ctx @ w[f"{p}.self_attention.dense.weight"] + w[f"{p}.self_attention.dense.bias"]
+        x = ln(h, f"{p}.post_attention_layernorm")
+        u = x @ w[f"{p}.mlp.dense_h_to_4h.weight"] + w[f"{p}.mlp.dense_h_to_4h.bias"]
+        g = u * 0.5 * (1.0 + np.tanh(0.79788456 * u * (1 + 0.044715 * u * u)))
+        h = h + g @ w[f"{p}.mlp.dense_4h_to_h.weight"] + w[f"{p}.mlp.dense_4h_to_h.bias"]
+    return ln(h, "transformer.ln_f") @ w["transformer.word_embeddings.weight"].T
+
+
+def transformersjs(folder: Path, texts: list[str], n_new: int) -> dict:
+    script = Path(__file__).resolve().parent / "check_transformersjs.mjs"
+    out = subprocess.run(
+        ["node", str(script), str(folder), str(n_new), *texts], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def check(folder: Path, with_node: bool = True) -> dict:
+    r = Runner(folder)
+    texts = prompts()
+    rows = [r.encode(t) for t in texts]
+    w = weights_of(folder)
+    reference = llama_reference if r.config["model_type"] == "llama" else bloom_reference
+
+    singles, single_steps, ref_err = [], [], 0.0
+    for ids in rows:
+        logits, past = r.run(np.array([ids]), np.ones((1, len(ids))), None)
+        ref_err = max(ref_err, float(np.abs(logits[0] - reference(r.config, w, ids)).max()))
+        nxt = int(logits[0, -1].argmax())
+        step, _ = r.run(np.array([[nxt]]), np.ones((1, len(ids) + 1)), past)
+        singles.append(logits[0])
+        single_steps.append((nxt, step[0, 0]))
+
+    pad_id = 0
+    width = max(len(x) for x in rows)
+    ids = np.array([[pad_id] * (width - len(x)) + x for x in rows])
+    mask = np.array([[0] * (width - len(x)) + [1] * len(x) for x in rows])
+    logits, past = r.run(ids, mask, None)
+    assert not np.isnan(logits).any(), "NaN logits in padded batch"
+    prefill_err = max(float(np.abs(logits[b, width - len(x):] - singles[b]).max()) for b, x in enumerate(rows))
+    nxt = np.array([[s[0]] for s in single_steps])
+    step, _ = r.run(nxt, np.concatenate([mask, np.ones((len(rows), 1), np.int64)], axis=1), past)
+    step_err = max(float(np.abs(step[b, 0] - s[1]).max()) for b, s in enumerate(single_steps))
+
+    continuations = [tuple(r.greedy(t, 8, banned=r.eos_ids())) for t in texts]
+    spread = float(np.mean([s.std() for s in singles]))
+    result = {
+        "model": folder.name,
+        "inputs": list(r.inputs),
+        "prompts": len(rows),
+        "max_abs_err_vs_numpy_reference": ref_err,
+        "max_abs_err_padded_prefill": prefill_err,
+        "max_abs_err_padded_step": step_err,
+        "distinct_greedy_continuations": len(set(continuations)),
+        "mean_logit_std": spread,
+        "sample_continuation": r.tok.decode(list(continuations[0])),
+    }
+    if with_node:
+        tjs = transformersjs(folder, texts, 8)
+        result["transformersjs_same_ids"] = tjs["ids"] == rows
+        result["transformersjs_same_greedy"] = [tuple(x) for x in tjs["tokens"]] == continuations
+        result["transformersjs_batched_same_greedy"] = [tuple(x) for x in tjs["batched"]] == continuations
+        assert result["transformersjs_same_ids"] and result["transformersjs_same_greedy"], result
+        assert result["transformersjs_batched_same_greedy"], result
+    assert ref_err < 1e-3, result
+    assert prefill_err < TOL and step_err < TOL, result
+    assert len(set(continuations)) >= len(texts) // 2, result
+    return result
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if a != "--no-node"]
+    folders = [Path(a) for a in args] or [
+        ROOT / "test" / "fixtures" / "models" / "tiny-llama",
+        ROOT / "test" / "fixtures" / "models" / "tiny-bloom",
+    ]
+    for folder in folders:
+        print(json.dumps(check(folder, "--no-node" not in sys.argv)))
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()

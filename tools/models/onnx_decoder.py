@@ -1,0 +1,329 @@
+"""ONNX graph builder for decoder-only LMs in the Hugging Face Optimum
+`text-generation-with-past` layout (one builder, used by the test-model
+generator and by the GGUF importer).
+
+I/O (Optimum names and dynamic axes):
+  input_ids        int64 [batch_size, sequence_length]
+  attention_mask   int64 [batch_size, past_sequence_length + sequence_length]
+  position_ids     int64 [batch_size, sequence_length]          (llama only)
+  past_key_values.{i}.key/.value float32 [batch_size, kv_heads, past_sequence_length, head_dim]
+  logits           float32 [batch_size, sequence_length, vocab]
+  present.{i}.key/.value float32 [batch_size, kv_heads, past_sequence_length + sequence_length, head_dim]
+
+Head counts and head_dim are fixed numbers in the input shapes: transformers.js
+sizes the empty first-step cache from the session metadata (symbolic dims -> 0).
+
+Weights are passed with Hugging Face names and shapes (Linear weight = [out, in]).
+Masked attention uses a large negative *finite* bias so fully masked (pad) rows
+softmax to a uniform distribution instead of NaN.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+MASK_VALUE = -1e9
+F32 = TensorProto.FLOAT
+I64 = TensorProto.INT64
+
+
+@dataclass
+class LlamaSpec:
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    intermediate_size: int
+    rms_norm_eps: float
+    rope_theta: float
+    tie_word_embeddings: bool = True
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_heads
+
+
+@dataclass
+class BloomSpec:
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    layer_norm_epsilon: float
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_heads
+
+
+@dataclass
+class _Graph:
+    nodes: list = field(default_factory=list)
+    inits: list = field(default_factory=list)
+    counter: int = 0
+    const_cache: dict = field(default_factory=dict)
+
+    def op(self, op_type: str, inputs: list[str], n_out: int = 1, name: str | None = None, **attrs):
+        self.counter += 1
+        base = name or f"{op_type}_{self.counter}"
+        outs = [f"{base}_out{i}" if n_out > 1 else f"{base}_out" for i in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=base, **attrs))
+        return outs if n_out > 1 else outs[0]
+
+    def init(self, name: str, array: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def const(self, values, dtype=np.int64) -> str:
+        arr = np.asarray(values, dtype=dtype)
+        key = (arr.dtype.str, arr.shape, arr.tobytes())
+        if key not in self.const_cache:
+            self.const_cache[key] = self.init(f"const_{len(self.const_cache)}", arr)
+        return self.const_cache[key]
+
+
+def _linear(g: _Graph, x: str, weights: dict, name: str, bias: bool = False) -> str:
+    """x @ W^T (+ b), storing W transposed ([in, out]) for MatMul."""
+    w = g.init(name + ".weight", np.asarray(weights[name + ".weight"], np.float32).T)
+    y = g.op("MatMul", [x, w], name=name.replace(".", "_"))
+    if bias:
+        b = g.init(name + ".bias", np.asarray(weights[name + ".bias"], np.float32))
+        y = g.op("Add", [y, b])
+    return y
+
+
+def _rms_norm(g: _Graph, x: str, weights: dict, name: str, eps: float) -> str:
+    # Pow/ReduceMean/Add/Sqrt/Div: the pattern ORT fuses into SimplifiedLayerNormalization.
+    var = g.op("ReduceMean", [g.op("Pow", [x, g.const(2.0, np.float32)])], axes=[-1], keepdims=1)
+    std = g.op("Sqrt", [g.op("Add", [var, g.const(eps, np.float32)])])
+    w = g.init(name + ".weight", np.asarray(weights[name + ".weight"], np.float32))
+    return g.op("Mul", [g.op("Div", [x, std]), w])
+
+
+def _layer_norm(g: _Graph, x: str, weights: dict, name: str, eps: float) -> str:
+    w = g.init(name + ".weight", np.asarray(weights[name + ".weight"], np.float32))
+    b = g.init(name + ".bias", np.asarray(weights[name + ".bias"], np.float32))
+    return g.op("LayerNormalization", [x, w, b], axis=-1, epsilon=eps)
+
+
+def _dims(g: _Graph, input_ids: str, attention_mask: str):
+    """1-element int64 tensors B, S, T and scalars S, T, past."""
+    ids_shape = g.op("Shape", [input_ids])
+    mask_shape = g.op("Shape", [attention_mask])
+    b = g.op("Slice", [ids_shape, g.const([0]), g.const([1])])
+    s = g.op("Slice", [ids_shape, g.const([1]), g.const([2])])
+    t = g.op("Slice", [mask_shape, g.const([1]), g.const([2])])
+    s_scalar = g.op("Squeeze", [s, g.const([0])])
+    t_scalar = g.op("Squeeze", [t, g.const([0])])
+    past_scalar = g.op("Sub", [t_scalar, s_scalar])
+    return b, s, t, s_scalar, t_scalar, past_scalar
+
+
+def _mask_bias(g: _Graph, attention_mask: str, t_scalar: str, past_scalar: str) -> str:
+    """[B, 1, S, T] float: 0 where query i (absolute past+i) may see key j, MASK_VALUE elsewhere."""
+    key_idx = g.op("Range", [g.const(0), t_scalar, g.const(1)])  # [T]
+    query_idx = g.op("Range", [past_scalar, t_scalar, g.const(1)])  # [S]
+    causal = g.op(
+        "LessOrEqual",
+        [g.op("Unsqueeze", [key_idx, g.const([0])]), g.op("Unsqueeze", [query_idx, g.const([1])])],
+    )  # [S, T]
+    keep = g.op("Cast", [attention_mask], to=TensorProto.BOOL)  # [B, T]
+    keep = g.op("Unsqueeze", [keep, g.const([1, 2])])  # [B, 1, 1, T]
+    allowed = g.op("And", [g.op("Unsqueeze", [causal, g.const([0, 1])]), keep])  # [B, 1, S, T]
+    return g.op("Where", [allowed, g.const(0.0, np.float32), g.const(MASK_VALUE, np.float32)])
+
+
+def _split_heads(g: _Graph, x: str, heads: int, head_dim: int) -> str:
+    """[B, S, heads*head_dim] -> [B, heads, S, head_dim]."""
+    x = g.op("Reshape", [x, g.const([0, 0, heads, head_dim])])
+    return g.op("Transpose", [x], perm=[0, 2, 1, 3])
+
+
+def _merge_heads(g: _Graph, x: str, hidden: int) -> str:
+    """[B, heads, S, head_dim] -> [B, S, hidden]."""
+    x = g.op("Transpose", [x], perm=[0, 2, 1, 3])
+    return g.op("Reshape", [x, g.const([0, 0, hidden])])
+
+
+def _lm_head(g: _Graph, h: str, weight_name: str, hidden: int, b: str, s: str, vocab: int) -> str:
+    # logits = h @ W^T via Gemm(transB): a tied embedding table is stored once.
+    h2 = g.op("Reshape", [h, g.const([-1, hidden])])
+    logits2 = g.op("Gemm", [h2, weight_name], transB=1)
+    shape = g.op("Concat", [b, s, g.const([vocab])], axis=0)
+    return g.op("Reshape", [logits2, shape], name="lm_head_reshape")
+
+
+def _io(spec_heads: int, head_dim: int, num_layers: int, with_position_ids: bool, vocab: int):
+    inputs = [
+        helper.make_tensor_value_info("input_ids", I64, ["batch_size", "sequence_length"]),
+        helper.make_tensor_value_info(
+            "attention_mask", I64, ["batch_size", "past_sequence_length + sequence_length"]
+        ),
+    ]
+    if with_position_ids:
+        inputs.append(helper.make_tensor_value_info("position_ids", I64, ["batch_size", "sequence_length"]))
+    outputs = [helper.make_tensor_value_info("logits", F32, ["batch_size", "sequence_length", vocab])]
+    for i in range(num_layers):
+        for kind in ("key", "value"):
+            inputs.append(
+                helper.make_tensor_value_info(
+                    f"past_key_values.{i}.{kind}", F32,
+                    ["batch_size", spec_heads, "past_sequence_length", head_dim],
+                )
+            )
+            outputs.append(
+                helper.make_tensor_value_info(
+                    f"present.{i}.{kind}", F32,
+                    ["batch_size", spec_heads, "past_sequence_length + sequence_length", head_dim],
+                )
+            )
+    return inputs, outputs
+
+
+def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict) -> onnx.ModelProto:
+    # Route computed tensors to the declared output names with Identity nodes.
+    for out_name, tensor in final_outputs.items():
+        g.nodes.append(helper.make_node("Identity", [tensor], [out_name], name=f"out_{out_name}"))
+    graph = helper.make_graph(g.nodes, name, inputs, outputs, initializer=g.inits)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="teacherlm-stream tools/models/onnx_decoder.py",
+    )
+    model.ir_version = 8
+    return model
+
+
+def build_llama(spec: LlamaSpec, weights: dict) -> onnx.ModelProto:
+    g = _Graph()
+    H, KV, D = spec.num_heads, spec.num_kv_heads, spec.head_dim
+    rep = H // KV
+    assert H % KV == 0 and D % 2 == 0
+    inputs, outputs = _io(KV, D, spec.num_layers, True, spec.vocab_size)
+    b, s, t, s_scalar, t_scalar, past_scalar = _dims(g, "input_ids", "attention_mask")
+
+    embed = g.init("model.embed_tokens.weight", np.asarray(weights["model.embed_tokens.weight"], np.float32))
+    h = g.op("Gather", ["model.embed_tokens.weight", "input_ids"], axis=0)
+
+    bias = _mask_bias(g, "attention_mask", t_scalar, past_scalar)  # [B,1,S,T]
+    bias5 = g.op("Unsqueeze", [bias, g.const([1])])  # [B,1,1,S,T]
+
+    # Rotary tables from position_ids (HF rotate_half convention: halves, not pairs).
+    inv_freq = 1.0 / (spec.rope_theta ** (np.arange(0, D, 2, dtype=np.int64).astype(np.float32) / D))
+    pos = g.op("Unsqueeze", [g.op("Cast", ["position_ids"], to=F32), g.const([2])])  # [B,S,1]
+    freqs = g.op("Mul", [pos, g.const(inv_freq.astype(np.float32), np.float32)])  # [B,S,D/2]
+    emb = g.op("Concat", [freqs, freqs], axis=-1)
+    cos = g.op("Unsqueeze", [g.op("Cos", [emb]), g.const([1])])  # [B,1,S,D]
+    sin = g.op("Unsqueeze", [g.op("Sin", [emb]), g.const([1])])
+    half = g.const([D // 2, D // 2])
+
+    def rope(x: str) -> str:
+        x1, x2 = g.op("Split", [x, half], n_out=2, axis=-1)
+        rotated = g.op("Concat", [g.op("Neg", [x2]), x1], axis=-1)
+        return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotated, sin])])
+
+    scale = g.const(1.0 / math.sqrt(D), np.float32)
+    finals = {}
+    for i in range(spec.num_layers):
+        p = f"model.layers.{i}"
+        x = _rms_norm(g, h, weights, f"{p}.input_layernorm", spec.rms_norm_eps)
+        q = rope(_split_heads(g, _linear(g, x, weights, f"{p}.self_attn.q_proj"), H, D))  # [B,H,S,D]
+        k = rope(_split_heads(g, _linear(g, x, weights, f"{p}.self_attn.k_proj"), KV, D))  # [B,KV,S,D]
+        v = _split_heads(g, _linear(g, x, weights, f"{p}.self_attn.v_proj"), KV, D)
+        k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)  # [B,KV,T,D]
+        v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
+        finals[f"present.{i}.key"] = k_all
+        finals[f"present.{i}.value"] = v_all
+        # Grouped-query attention without copying K/V: query head h uses kv head h // rep,
+        # so view Q as [B,KV,rep,S,D] and broadcast K/V over the rep axis.
+        q5 = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, rep, -1, D])])
+        k5t = g.op("Transpose", [g.op("Unsqueeze", [k_all, g.const([2])])], perm=[0, 1, 2, 4, 3])  # [B,KV,1,D,T]
+        scores = g.op("Add", [g.op("MatMul", [q5, k5t]), bias5])  # [B,KV,rep,S,T]
+        probs = g.op("Softmax", [scores], axis=-1)
+        ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [v_all, g.const([2])])])  # [B,KV,rep,S,D]
+        ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
+        attn = _linear(g, _merge_heads(g, ctx, H * D), weights, f"{p}.self_attn.o_proj")
+        h = g.op("Add", [h, attn])
+        x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
+        gate = _linear(g, x, weights, f"{p}.mlp.gate_proj")
+        up = _linear(g, x, weights, f"{p}.mlp.up_proj")
+        act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
+        h = g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.down_proj")])
+
+    h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
+    if spec.tie_word_embeddings:
+        head = embed
+    else:
+        head = g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
+    finals = {"logits": _lm_head(g, h, head, spec.hidden_size, b, s, spec.vocab_size), **finals}
+    return _finish(g, "llama", inputs, outputs, finals)
+
+
+def alibi_slopes(num_heads: int) -> np.ndarray:
+    """HF BLOOM build_alibi_tensor slopes."""
+    closest = 2 ** math.floor(math.log2(num_heads))
+    base = 2 ** (-(2 ** -(math.log2(closest) - 3)))
+    slopes = [base ** p for p in range(1, 1 + closest)]
+    if closest != num_heads:
+        extra_base = 2 ** (-(2 ** -(math.log2(2 * closest) - 3)))
+        remaining = min(closest, num_heads - closest)
+        slopes += [extra_base ** p for p in range(1, 1 + 2 * remaining, 2)]
+    return np.asarray(slopes, dtype=np.float32)
+
+
+def build_bloom(spec: BloomSpec, weights: dict) -> onnx.ModelProto:
+    g = _Graph()
+    H, D, hidden = spec.num_heads, spec.head_dim, spec.hidden_size
+    eps = spec.layer_norm_epsilon
+    inputs, outputs = _io(H, D, spec.num_layers, False, spec.vocab_size)
+    b, s, t, s_scalar, t_scalar, past_scalar = _dims(g, "input_ids", "attention_mask")
+
+    embed = g.init(
+        "transformer.word_embeddings.weight",
+        np.asarray(weights["transformer.word_embeddings.weight"], np.float32),
+    )
+    h = g.op("Gather", [embed, "input_ids"], axis=0)
+    h = _layer_norm(g, h, weights, "transformer.word_embeddings_layernorm", eps)
+
+    # ALiBi as HF: positions (cumsum(mask) - 1) * mask, so left padding shifts nothing.
+    mask_f = g.op("Cast", ["attention_mask"], to=F32)  # [B,T]
+    positions = g.op("Mul", [g.op("Sub", [g.op("CumSum", [mask_f, g.const(1)]), g.const(1.0, np.float32)]), mask_f])
+    positions = g.op("Unsqueeze", [positions, g.const([1, 2])])  # [B,1,1,T]
+    alibi = g.op("Mul", [g.const(alibi_slopes(H).reshape(1, H, 1, 1), np.float32), positions])  # [B,H,1,T]
+    bias = g.op("Add", [alibi, _mask_bias(g, "attention_mask", t_scalar, past_scalar)])  # [B,H,S,T]
+
+    scale = g.const(1.0 / math.sqrt(D), np.float32)
+    finals = {}
+    for i in range(spec.num_layers):
+        p = f"transformer.h.{i}"
+        x = _layer_norm(g, h, weights, f"{p}.input_layernorm", eps)
+        qkv = _linear(g, x, weights, f"{p}.self_attention.query_key_value", bias=True)  # [B,S,3*H*D]
+        # HF layout: per head, [q, k, v] of head_dim each.
+        qkv = g.op("Reshape", [qkv, g.const([0, 0, H, 3, D])])
+        qkv = g.op("Transpose", [qkv], perm=[3, 0, 2, 1, 4])  # [3,B,H,S,D]
+        q, k, v = (g.op("Squeeze", [part, g.const([0])]) for part in g.op("Split", [qkv, g.const([1, 1, 1])], n_out=3, axis=0))
+        k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)
+        v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
+        finals[f"present.{i}.key"] = k_all
+        finals[f"present.{i}.value"] = v_all
+        scores = g.op("MatMul", [g.op("Mul", [q, scale]), g.op("Transpose", [k_all], perm=[0, 1, 3, 2])])
+        probs = g.op("Softmax", [g.op("Add", [scores, bias])], axis=-1)
+        ctx = _merge_heads(g, g.op("MatMul", [probs, v_all]), hidden)
+        h = g.op("Add", [h, _linear(g, ctx, weights, f"{p}.self_attention.dense", bias=True)])
+        x = _layer_norm(g, h, weights, f"{p}.post_attention_layernorm", eps)
+        up = _linear(g, x, weights, f"{p}.mlp.dense_h_to_4h", bias=True)
+        # bloom_gelu_forward: tanh approximation.
+        inner = g.op("Mul", [g.op("Mul", [up, g.const(0.79788456, np.float32)]),
+                             g.op("Add", [g.const(1.0, np.float32), g.op("Mul", [g.op("Mul", [up, up]), g.const(0.044715, np.float32)])])])
+        act = g.op("Mul", [g.op("Mul", [up, g.const(0.5, np.float32)]), g.op("Add", [g.const(1.0, np.float32), g.op("Tanh", [inner])])])
+        h = g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.dense_4h_to_h", bias=True)])
+
+    h = _layer_norm(g, h, weights, "transformer.ln_f", eps)
+    finals = {"logits": _lm_head(g, h, embed, hidden, b, s, spec.vocab_size), **finals}
+    return _finish(g, "bloom", inputs, outputs, finals)
