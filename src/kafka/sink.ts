@@ -1,0 +1,207 @@
+/**
+ * {@link RecordSink} over an idempotent kafkajs producer (acks=all, producer id and
+ * sequence numbers, so a retried request is never written twice).
+ *
+ * Batching. kafkajs serialises an idempotent producer's requests per broker anyway, so
+ * the sink keeps one `sendBatch` in flight and gathers every `send` made meanwhile into
+ * the next one: one request carries many callers' records when the pipeline is busy,
+ * and an idle sink adds no latency (no linger timer).
+ *
+ * Each `send` resolves only after the broker acknowledged all of its records; kafkajs
+ * retries retriable errors (`retries` times, exponential backoff) and what still fails
+ * rejects the callers of that batch with PRODUCE_FAILED, retriable when the cause was.
+ *
+ * @example
+ * const sink = new KafkaSink({ kafka });
+ * await sink.send([{ topic: 'samples.augmented', key: id, value, headers }]);
+ * await sink.close();
+ */
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { TeacherlmError } from '../errors.js';
+import type { OutRecord, RecordSink } from '../pipeline/ports.js';
+
+export interface KafkaSinkOptions {
+  /** A client from `createKafka()`. */
+  kafka: Kafka;
+  /** kafkajs retries of a failing request before the send fails. Default {@link DEFAULT_PRODUCE_RETRIES}. */
+  retries?: number;
+  /** Most records gathered into one sendBatch (a single larger send still goes whole). Default {@link DEFAULT_MAX_BATCH_RECORDS}. */
+  maxBatchRecords?: number;
+  /** Broker-side ack timeout per request, ms. Default 30 000. */
+  ackTimeoutMs?: number;
+}
+
+export const DEFAULT_PRODUCE_RETRIES = 8;
+export const DEFAULT_MAX_BATCH_RECORDS = 5_000;
+
+export interface SinkStats {
+  /** Calls of send() with at least one record. */
+  sends: number;
+  /** Records acknowledged by the broker. */
+  records: number;
+  /** sendBatch requests made (fewer than sends when batching works). */
+  batches: number;
+  /** Records whose send failed. */
+  failed: number;
+}
+
+/**
+ * kafkajs warns once per idempotent producer whose retries are bounded. Bounding them is
+ * deliberate here (a send must fail, not hang, when the broker is gone) and the sequence
+ * numbers still prevent duplicates on retry; log sinks can drop the line with this.
+ */
+export function isBoundedRetriesWarning(message: string): boolean {
+  return message.includes('Limiting retries for the idempotent producer');
+}
+
+interface Pending {
+  records: OutRecord[];
+  resolve: () => void;
+  reject: (error: TeacherlmError) => void;
+}
+
+export class KafkaSink implements RecordSink {
+  private readonly producer: Producer;
+  private readonly maxBatchRecords: number;
+  private readonly ackTimeoutMs: number;
+  private readonly queue: Pending[] = [];
+  private readonly outstanding = new Set<Promise<void>>();
+  private connecting: Promise<void> | undefined;
+  private inFlight = false;
+  private closing: Promise<void> | undefined;
+  private readonly counters: SinkStats = { sends: 0, records: 0, batches: 0, failed: 0 };
+
+  constructor(options: KafkaSinkOptions) {
+    const { kafka } = options;
+    if (!kafka || typeof kafka.producer !== 'function') throw invalid('kafka must be a kafkajs Kafka client');
+    const retries = positiveInt(options.retries, DEFAULT_PRODUCE_RETRIES, 'retries');
+    this.maxBatchRecords = positiveInt(options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS, 'maxBatchRecords');
+    this.ackTimeoutMs = positiveInt(options.ackTimeoutMs, 30_000, 'ackTimeoutMs');
+    this.producer = kafka.producer({
+      idempotent: true,
+      allowAutoTopicCreation: false,
+      retry: { retries },
+    });
+  }
+
+  /** Connects now (otherwise the first send does), so a bad address fails early. */
+  connect(): Promise<void> {
+    this.connecting ??= this.producer.connect().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw produceFailed(err, 'could not connect the producer');
+    });
+    return this.connecting;
+  }
+
+  send(records: OutRecord[]): Promise<void> {
+    if (this.closing) {
+      return Promise.reject(new TeacherlmError('PRODUCE_FAILED', 'the sink is closed', { retriable: false }));
+    }
+    if (records.length === 0) return Promise.resolve();
+    this.counters.sends++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      this.pump();
+    });
+    const tracked = done.then(
+      () => {},
+      () => {},
+    );
+    this.outstanding.add(tracked);
+    void tracked.then(() => this.outstanding.delete(tracked));
+    return done;
+  }
+
+  async flush(): Promise<void> {
+    while (this.outstanding.size > 0) await Promise.all([...this.outstanding]);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.flush().then(async () => {
+      if (this.connecting) await this.producer.disconnect().catch(() => {});
+    });
+    return this.closing;
+  }
+
+  stats(): SinkStats {
+    return { ...this.counters };
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && count + next.records.length > this.maxBatchRecords) break;
+      batch.push(this.queue.shift()!);
+      count += next.records.length;
+    }
+    this.inFlight = true;
+    void this.produce(batch, count).finally(() => {
+      this.inFlight = false;
+      this.pump();
+    });
+  }
+
+  private async produce(batch: Pending[], count: number): Promise<void> {
+    try {
+      await this.connect();
+      this.counters.batches++;
+      await this.producer.sendBatch({ acks: -1, timeout: this.ackTimeoutMs, topicMessages: byTopic(batch) });
+      this.counters.records += count;
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      this.counters.failed += count;
+      const topics = [...new Set(batch.flatMap((p) => p.records.map((r) => r.topic)))];
+      const error = err instanceof TeacherlmError ? err : produceFailed(err, `could not produce to ${topics.join(', ')}`);
+      for (const p of batch) p.reject(error);
+    }
+  }
+}
+
+function byTopic(batch: Pending[]): TopicMessages[] {
+  const topics = new Map<string, Message[]>();
+  for (const { records } of batch) {
+    for (const r of records) {
+      let messages = topics.get(r.topic);
+      if (!messages) topics.set(r.topic, (messages = []));
+      messages.push({ key: r.key, value: r.value, headers: r.headers });
+    }
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
+}
+
+interface KafkaJsLikeError {
+  name?: string;
+  message?: string;
+  retriable?: boolean;
+  type?: string;
+  cause?: unknown;
+}
+
+/**
+ * Retries exhausted on a retriable cause stays retriable (the broker may come back);
+ * anything kafkajs calls non-retriable (invalid topic, record too large) is not.
+ */
+function produceFailed(err: unknown, what: string): TeacherlmError {
+  const e = (err ?? {}) as KafkaJsLikeError;
+  const root = (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause ? e.cause : e) as KafkaJsLikeError;
+  const retriable = e.name === 'KafkaJSNumberOfRetriesExceeded' ? root.retriable !== false : e.retriable !== false;
+  const unknownTopic = root.type === 'UNKNOWN_TOPIC_OR_PARTITION';
+  return new TeacherlmError('PRODUCE_FAILED', `${what}: ${root.message ?? String(err)}`, {
+    cause: err,
+    retriable: retriable && !unknownTopic,
+    ...(unknownTopic ? { hint: 'create the topics first (teacherlm creates a topology\'s topics when it starts)' } : {}),
+  });
+}
+
+function positiveInt(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw invalid(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function invalid(message: string): TeacherlmError {
+  return new TeacherlmError('INVALID_OPTIONS', message);
+}
