@@ -258,8 +258,10 @@ async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
   });
   for (;;) {
     if (!isBrokerProcess(pid, r.paths.serverProperties)) {
-      throw new TeacherlmError('BROKER_START_FAILED', `the local Kafka broker exited during startup: ${diagnose(logTail(r.paths.logFile), r)}`, {
-        hint: `see ${r.paths.logFile}`,
+      const tail = logTail(r.paths.logFile);
+      const storage = STORAGE_TROUBLE.test(tail) ? `; 'teacherlm kafka start --fresh' wipes ${r.paths.dataDir}` : '';
+      throw new TeacherlmError('BROKER_START_FAILED', `the local Kafka broker exited during startup: ${diagnose(tail, r)}`, {
+        hint: `see ${r.paths.logFile}${storage}`,
       });
     }
     const admin = kafka.admin();
@@ -290,13 +292,13 @@ function logTail(file: string, bytes = 16_384): string {
   }
 }
 
+/** Startup failures that a fresh data directory cures. */
+const STORAGE_TROUBLE = /meta\.properties|Invalid cluster\.id|doesn't match|not formatted|InconsistentClusterIdException/i;
+
 /** One line saying why the JVM failed, from the tail of its output. */
 export function diagnose(output: string, r: { port: number; controllerPort: number }): string {
   if (/Address already in use|BindException/.test(output)) return `port ${r.port} or ${r.controllerPort} is already in use`;
   if (/UnsupportedClassVersionError/.test(output)) return 'the Java runtime is too old (Kafka 4 needs 17+)';
-  if (/Invalid cluster\.id|Cluster ID .* doesn't match|No meta\.properties|not formatted/i.test(output)) {
-    return 'its storage is missing or belongs to another cluster (start with --fresh)';
-  }
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   const bad = lines.filter((l) => /\b(ERROR|FATAL)\b|Exception|Error:/.test(l));
   return (bad.at(-1) ?? lines.at(-1) ?? 'no output').slice(0, 300);
