@@ -6,3 +6,5 @@ import { annotateCommand } from './annotate-command.js';
 COMMANDS.annotate = annotateCommand;
 import { kafkaCommand } from './kafka-command.js';
 COMMANDS.kafka = kafkaCommand;
+import { modelCommand } from './model-command.js';
+COMMANDS.model = modelCommand;
