@@ -1,0 +1,31 @@
+/** Builds the DeadLetter record for an input that could not be augmented. */
+import { asTeacherlmError } from '../errors.js';
+import type { DeadLetter, DeadLetterStage } from '../records/types.js';
+import type { Finished } from './items.js';
+import type { SourceRecord } from './ports.js';
+
+export interface DeadLetterInfo {
+  stage: DeadLetterStage;
+  error: unknown;
+  attempts: number;
+  sampleId?: string | null;
+  now: number;
+}
+
+/** The dead-letter {@link Finished} item for `record`: original bytes, error code and message, stage, coordinates. */
+export function deadLetterFor(record: SourceRecord, info: DeadLetterInfo): Finished {
+  const error = asTeacherlmError(info.error, info.stage === 'decode' ? 'DECODE_FAILED' : 'GENERATION_FAILED');
+  const value: DeadLetter = {
+    key: record.key,
+    value: record.value,
+    errorCode: error.code,
+    errorMessage: error.message,
+    stage: info.stage,
+    sampleId: info.sampleId ?? null,
+    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
+    sourceTimestamp: Number(record.timestamp) || 0,
+    attempts: info.attempts,
+    failedAt: info.now,
+  };
+  return { kind: 'dead-letter', record, value };
+}

@@ -1,0 +1,72 @@
+/**
+ * `encode`: finished records to Kafka records. Augmented samples go to the output topic
+ * keyed by sample id; dead letters to the dead-letter topic keyed by the sample id when
+ * known, else by the original key. Headers carry the source coordinates and the trace
+ * context of the input record (W3C `traceparent`/`tracestate`), so a trace follows a
+ * sample from its producer to the student trainer. A record that cannot be encoded is
+ * dead-lettered instead (stage `encode`).
+ */
+import { type OperatorFunction, map } from 'rxjs';
+import type { RecordCodecs } from '../records/codecs.js';
+import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import { deadLetterFor } from './dead-letter.js';
+import type { Encoded, Finished } from './items.js';
+import type { SourceRecord } from './ports.js';
+
+export const SOURCE_HEADERS = {
+  topic: 'teacherlm.source.topic',
+  partition: 'teacherlm.source.partition',
+  offset: 'teacherlm.source.offset',
+} as const;
+
+const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+export interface EncodeOptions {
+  codecs: RecordCodecs;
+  outputTopic: string;
+  deadLetterTopic: string;
+  now?: () => number;
+}
+
+/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through as they are. */
+export function outputHeaders(record: SourceRecord): Record<string, string | Buffer> {
+  const headers: Record<string, string | Buffer> = {
+    [SOURCE_HEADERS.topic]: record.topic,
+    [SOURCE_HEADERS.partition]: String(record.partition),
+    [SOURCE_HEADERS.offset]: record.offset,
+  };
+  injectTraceHeaders(headers, extractTraceContext(record.headers));
+  for (const name of TRACE_HEADERS) {
+    const value = headers[name] ?? record.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/**
+ * @example
+ * finished$.pipe(encode({ codecs: recordCodecs(), outputTopic: 'samples.augmented', deadLetterTopic: 'samples.dead-letter' }))
+ * // { kind: 'augmented', value } -> { out: { topic: 'samples.augmented', key: value.id, value: <Avro>, headers } }
+ */
+export function encode(options: EncodeOptions): OperatorFunction<Finished, Encoded> {
+  const now = options.now ?? Date.now;
+  const encodeOne = (item: Finished): Encoded => {
+    const headers = outputHeaders(item.record);
+    if (item.kind === 'augmented') {
+      const value = options.codecs.augmentedSample.encode(item.value);
+      return { record: item.record, kind: item.kind, out: { topic: options.outputTopic, key: item.value.id, value, headers } };
+    }
+    const value = options.codecs.deadLetter.encode(item.value);
+    const key = item.value.sampleId ?? item.record.key;
+    return { record: item.record, kind: item.kind, out: { topic: options.deadLetterTopic, key, value, headers } };
+  };
+  return map((item) => {
+    try {
+      return encodeOne(item);
+    } catch (error) {
+      if (item.kind === 'dead-letter') throw error;
+      const sampleId = item.value.id;
+      return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: now() }));
+    }
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * What flows between the pipeline's operators. A {@link SampleJob} is one input record
+ * on its way; it fans out into one {@link GenerationTask} per teacher and is gathered
+ * back into one {@link Finished} record (augmented or dead-lettered).
+ */
+import type { AugmentedSample, DeadLetter, RawSample } from '../records/types.js';
+import type { TeacherlmError } from '../errors.js';
+import type { GenerationResult } from '../teacher/types.js';
+import type { OutRecord, SourceRecord } from './ports.js';
+import type { TeacherSpec } from './topology.js';
+
+/** A decoded, valid input sample. */
+export interface DecodedSample {
+  kind: 'sample';
+  record: SourceRecord;
+  sample: RawSample;
+}
+
+/** A record that reached its end: augmented, or dead-lettered with its reason. */
+export type Finished =
+  | { kind: 'augmented'; record: SourceRecord; value: AugmentedSample }
+  | { kind: 'dead-letter'; record: SourceRecord; value: DeadLetter };
+
+/** One sample in flight through the teachers; gather fills `outcomes`. */
+export interface SampleJob {
+  record: SourceRecord;
+  sample: RawSample;
+  /** One task per teacher. */
+  expected: number;
+  outcomes: TaskOutcome[];
+}
+
+/** One prompt for one teacher. */
+export interface GenerationTask {
+  job: SampleJob;
+  teacher: TeacherSpec;
+  /** Which engine runs it: teachers sharing a model share an engine. */
+  engineKey: string;
+  prompt: string;
+  promptTokens: number;
+}
+
+/** A task's result, or its final error after retries and bisection. */
+export type TaskOutcome =
+  | { task: GenerationTask; ok: true; result: GenerationResult; attempts: number }
+  | { task: GenerationTask; ok: false; error: TeacherlmError; attempts: number };
+
+/** A record ready to produce, with the input record it finishes. */
+export interface Encoded {
+  record: SourceRecord;
+  out: OutRecord;
+  kind: Finished['kind'];
+}

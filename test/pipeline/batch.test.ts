@@ -1,0 +1,85 @@
+import { finalize, map, mergeMap, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { batch, type BatchPolicy } from '../../src/pipeline/batch.js';
+import { WorkerSlots } from '../../src/pipeline/worker-slots.js';
+
+interface Setup {
+  workers?: number;
+  /** Virtual ms each batch holds its worker slot. */
+  workMs?: number;
+  tokens?: Record<string, number>;
+}
+
+/**
+ * Single-letter items through `batch` and a fake engine: each batch holds a worker slot
+ * for `workMs` of virtual time, then comes out as its letters joined ("ab"). `values`
+ * maps the expected marble keys to joined batches.
+ */
+function expectBatches(input: string, policy: Partial<BatchPolicy>, setup: Setup, expected: string, values: Record<string, string>) {
+  const scheduler = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted));
+  scheduler.run(({ cold, expectObservable }) => {
+    const slots = new WorkerSlots(setup.workers ?? 1);
+    let maxBusy = 0;
+    const out = cold<string>(input).pipe(
+      batch({
+        maxBatchSize: 100,
+        maxBatchTokens: 1_000_000,
+        maxWaitMs: 0,
+        ...policy,
+        tokensOf: (item) => setup.tokens?.[item] ?? 1,
+        slots,
+        scheduler,
+      }),
+      mergeMap((items) => {
+        maxBusy = Math.max(maxBusy, slots.size - slots.available);
+        return timer(setup.workMs ?? 0, scheduler).pipe(
+          map(() => items.join('')),
+          finalize(() => slots.release()),
+        );
+      }),
+    );
+    expectObservable(out).toBe(expected, values);
+    scheduler.flush();
+    expect(maxBusy).toBeLessThanOrEqual(slots.size);
+  });
+}
+
+describe('batch', () => {
+  it('emits a batch as soon as it reaches maxBatchSize', () => {
+    expectBatches('abcd|', { maxBatchSize: 2, maxWaitMs: 100 }, { workers: 2 }, '-x-y|', { x: 'ab', y: 'cd' });
+  });
+
+  it('emits a partial batch when its oldest task waited maxWaitMs', () => {
+    expectBatches('a 9ms b 20ms |', { maxBatchSize: 10, maxWaitMs: 5 }, {}, '5ms x 9ms y 15ms |', { x: 'a', y: 'b' });
+  });
+
+  it('keeps the padded token count within maxBatchTokens and flushes on completion', () => {
+    // a and b: 2 x 3 = 6 tokens; adding c makes 3 x 5 = 15 > 8.
+    expectBatches('abc|', { maxBatchSize: 10, maxBatchTokens: 8, maxWaitMs: 100 }, { tokens: { a: 3, b: 3, c: 5 } }, '--x(y|)', {
+      x: 'ab',
+      y: 'c',
+    });
+  });
+
+  it('emits nothing while the worker is busy, so the queue fills into one large batch', () => {
+    expectBatches('abcde|', { maxBatchSize: 4, maxWaitMs: 0 }, { workers: 1, workMs: 30 }, '30ms x 29ms (y|)', { x: 'a', y: 'bcde' });
+  });
+
+  it('keeps one batch in flight per worker', () => {
+    expectBatches('abcde|', { maxBatchSize: 4, maxWaitMs: 0 }, { workers: 2, workMs: 30 }, '30ms x y 28ms (z|)', {
+      x: 'a',
+      y: 'b',
+      z: 'cde',
+    });
+  });
+
+  it('passes errors through', () => {
+    const scheduler = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted));
+    scheduler.run(({ cold, expectObservable }) => {
+      const slots = new WorkerSlots(1);
+      const out = cold('a#').pipe(batch({ maxBatchSize: 5, maxBatchTokens: 100, maxWaitMs: 10, tokensOf: () => 1, slots, scheduler }));
+      expectObservable(out).toBe('-#');
+    });
+  });
+});
