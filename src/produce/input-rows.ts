@@ -1,0 +1,124 @@
+/**
+ * Reads an input file as rows of named fields: JSON lines (one object per line) or CSV
+ * with a header row. Streams the file, so its size does not matter; malformed rows come
+ * out with their line number and reason instead of stopping the read.
+ */
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { TeacherlmError } from '../errors.js';
+import { CsvParser } from './csv.js';
+
+export const FILE_FORMATS = ['jsonl', 'csv'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+export interface InputRow {
+  /** 1-based line where the row starts. */
+  line: number;
+  /** The row's fields by name, when it could be read. */
+  record?: Record<string, unknown>;
+  /** Why the row could not be read. */
+  error?: string;
+  /** The row as text: the JSON line, or the CSV row as a JSON object of its columns. */
+  raw: string;
+}
+
+const EXTENSIONS: Record<string, FileFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl', '.csv': 'csv' };
+
+/** `--format` when given, else the file extension; INVALID_OPTIONS naming both otherwise. */
+export function detectFormat(path: string, explicit?: string): FileFormat {
+  if (explicit !== undefined) {
+    if ((FILE_FORMATS as readonly string[]).includes(explicit)) return explicit as FileFormat;
+    throw new TeacherlmError('INVALID_OPTIONS', `--format must be one of ${FILE_FORMATS.join(', ')}, got '${explicit}'`);
+  }
+  const format = EXTENSIONS[extname(path).toLowerCase()];
+  if (!format) {
+    throw new TeacherlmError('INVALID_OPTIONS', `cannot tell the format of '${path}' from its extension`, {
+      hint: `name it .jsonl or .csv, or pass --format ${FILE_FORMATS.join('|')}`,
+    });
+  }
+  return format;
+}
+
+/** Text chunks of a file, reporting bytes read so far. IO_FAILED when it cannot be read. */
+async function* chunks(path: string, onBytes: (bytes: number) => void): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      bytes += (chunk as Buffer).length;
+      onBytes(bytes);
+      yield decoder.write(chunk as Buffer);
+    }
+  } catch (err) {
+    throw new TeacherlmError('IO_FAILED', `cannot read '${path}': ${(err as Error).message}`, { cause: err });
+  }
+  yield decoder.end();
+}
+
+export async function* readInputRows(path: string, format: FileFormat, onBytes: (bytes: number) => void = () => {}): AsyncGenerator<InputRow> {
+  const text = chunks(path, onBytes);
+  yield* format === 'csv' ? csvRows(text) : jsonRows(text);
+}
+
+async function* jsonRows(text: AsyncIterable<string>): AsyncGenerator<InputRow> {
+  let rest = '';
+  let line = 0;
+  const row = (raw: string): InputRow | undefined => {
+    line++;
+    const trimmed = raw.trim();
+    if (trimmed === '') return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (err) {
+      return { line, raw: trimmed, error: `not valid JSON: ${(err as Error).message}` };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return { line, raw: trimmed, error: 'a sample must be a JSON object' };
+    }
+    return { line, raw: trimmed, record: parsed as Record<string, unknown> };
+  };
+  for await (const chunk of text) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const part of parts) {
+      const out = row(part);
+      if (out) yield out;
+    }
+  }
+  const last = row(rest);
+  if (last) yield last;
+}
+
+async function* csvRows(text: AsyncIterable<string>): AsyncGenerator<InputRow> {
+  const csv = new CsvParser();
+  let header: string[] | undefined;
+  for await (const chunk of text) {
+    for (const row of csv.push(chunk)) {
+      const out = toInputRow(row, header);
+      if (header === undefined) {
+        if (row.error) throw new TeacherlmError('INVALID_OPTIONS', `the CSV header is malformed: ${row.error}`);
+        header = row.fields.map((f, i) => (i === 0 ? f.replace(/^\uFEFF/, '') : f).trim());
+      } else if (out) yield out;
+    }
+  }
+  for (const row of csv.end()) {
+    const out = header ? toInputRow(row, header) : undefined;
+    if (out) yield out;
+  }
+}
+
+function toInputRow(row: { line: number; fields: string[]; error?: string }, header: string[] | undefined): InputRow | undefined {
+  if (!header) return undefined;
+  const record: Record<string, string> = {};
+  header.forEach((name, i) => {
+    if (i < row.fields.length) record[name] = row.fields[i]!;
+  });
+  const raw = JSON.stringify(record);
+  if (row.error) return { line: row.line, raw, error: row.error };
+  if (row.fields.length !== header.length) {
+    return { line: row.line, raw, error: `line ${row.line}: ${row.fields.length} fields, the header has ${header.length}` };
+  }
+  return { line: row.line, raw, record };
+}

@@ -1,0 +1,46 @@
+/**
+ * One input row -> a RawSample, through `--map` (RawSample field -> input field) and the
+ * pipeline's own validation (`validateRawSample`), so what `produce` accepts is exactly
+ * what the pipeline accepts. Numbers are accepted for the text fields (ids are often
+ * numeric) and sent as strings; an empty CSV cell for `context` means no context.
+ */
+import type { FieldMap } from '../annotate/field-map.js';
+import { TeacherlmError, isTeacherlmError } from '../errors.js';
+import { validateRawSample } from '../records/validate-sample.js';
+import type { RawSample } from '../records/types.js';
+
+const TEXT_FIELDS = ['id', 'task', 'question', 'answer'] as const;
+
+export function mapToSample(record: Record<string, unknown>, map: FieldMap, fromCsv: boolean): RawSample {
+  const mapped: Record<string, unknown> = {};
+  for (const field of TEXT_FIELDS) {
+    const value = record[map[field]];
+    mapped[field] = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  }
+  const context = record[map.context];
+  mapped.context = fromCsv && context === '' ? null : context;
+  let metadata = record[map.metadata];
+  if (fromCsv && typeof metadata === 'string') metadata = metadata === '' ? undefined : parseMetadataCell(metadata, map.metadata);
+  mapped.metadata = metadata;
+  try {
+    return validateRawSample(mapped);
+  } catch (err) {
+    throw isTeacherlmError(err) ? withSourceName(err, map) : err;
+  }
+}
+
+function parseMetadataCell(cell: string, column: string): unknown {
+  try {
+    return JSON.parse(cell);
+  } catch {
+    throw new TeacherlmError('INVALID_SAMPLE', `metadata: the column '${column}' must hold a JSON object of strings`);
+  }
+}
+
+/** `question: expected ...` becomes `question (read from 'q_text'): expected ...`. */
+function withSourceName(err: TeacherlmError, map: FieldMap): TeacherlmError {
+  const field = /^(\w+)/.exec(err.message)?.[1] as keyof FieldMap | undefined;
+  const source = field === undefined ? undefined : map[field];
+  if (source === undefined || source === field) return err;
+  return new TeacherlmError(err.code, err.message.replace(field!, `${field} (read from '${source}')`), { cause: err });
+}
