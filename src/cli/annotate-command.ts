@@ -124,7 +124,7 @@ export const annotateCommand: Command = {
       if (dryRun) {
         summary = await dryRunFile(options, out, errors);
       } else {
-        const { createEngine } = await import('../teacher/engine-entry.js');
+        const { createEngine } = await import('../teacher/index.js');
         const engine = await createEngine({
           modelDir: v.model!,
           dtype,

@@ -1,0 +1,84 @@
+/**
+ * A generation worker: one ONNX Runtime session, one batch at a time. ORT's `run` is
+ * synchronous native work, so it lives here and never on the main event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModelFiles } from './model-files.js';
+import { ModelTokenizer } from './tokenizer.js';
+import { openSession } from './device.js';
+import { describeModel } from './model-io.js';
+import { BatchGenerator } from './generate-batch.js';
+import { TeacherlmError } from '../errors.js';
+import { packRows, serializeError, type GenerateMessage, type WorkerInit, type WorkerMessage, type WorkerReply } from './worker-protocol.js';
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+
+function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+async function start(): Promise<BatchGenerator> {
+  const ort = await import('onnxruntime-node');
+  const files = loadModelFiles(init.modelDir, { onnxFile: init.onnxPath });
+  tokenizer = new ModelTokenizer(files);
+  const opened = await openSession(files.onnxPath, init, ort);
+  const io = describeModel(opened.session.inputMetadata, opened.session.outputMetadata, files.config);
+  reply({ type: 'ready', provider: opened.provider, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
+  return new BatchGenerator(opened.session, io, tokenizer, ort.Tensor);
+}
+
+// Terminating a thread inside a native ORT call aborts the whole process, so shutdown is
+// cooperative: the generation loop checks this flag between steps.
+let stopping = false;
+let tokenizer: ModelTokenizer | undefined;
+let busy = false;
+
+function stop(): void {
+  stopping = true;
+  if (!busy) port.close();
+}
+
+port.on('message', (message: WorkerMessage) => {
+  if (message.type === 'shutdown') stop();
+});
+
+start().then(
+  (generator) => {
+    generator.shouldStop = () => stopping;
+    port.on('message', (message: WorkerMessage) => {
+      if (message.type === 'generate') void handle(generator, message);
+    });
+  },
+  (err: unknown) => {
+    reply({ type: 'init-error', error: serializeError(err, 'MODEL_INVALID') });
+    port.close();
+  },
+);
+
+async function handle(generator: BatchGenerator, message: GenerateMessage): Promise<void> {
+  busy = true;
+  try {
+    if (stopping) throw new TeacherlmError('SHUT_DOWN', 'the engine is shutting down');
+    if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
+    const rows = await generator.generate(
+      message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer!.encode(prompt), options: message.options[r]! })),
+    );
+    const { data, offsets } = packRows(rows.map((r) => r.tokens));
+    reply(
+      {
+        type: 'result',
+        id: message.id,
+        rows: rows.map(({ text, promptTokens, finishReason, prefillMs, decodeMs }) => ({ text, promptTokens, finishReason, prefillMs, decodeMs })),
+        tokens: data,
+        offsets,
+      },
+      [data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer],
+    );
+  } catch (err) {
+    reply({ type: 'error', id: message.id, error: serializeError(err, 'GENERATION_FAILED') });
+  } finally {
+    busy = false;
+    if (stopping) port.close();
+  }
+}

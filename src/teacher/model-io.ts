@@ -1,0 +1,102 @@
+/**
+ * What a decoder-only ONNX model expects and returns, read from the session's metadata
+ * (Optimum layout): `input_ids`, `attention_mask`, optional `position_ids`,
+ * `past_key_values.{i}.key|value` in; `logits`, `present.{i}.key|value` out.
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { TeacherlmError } from '../errors.js';
+
+export type KvType = 'float32' | 'float16';
+
+export interface CacheLayer {
+  pastKey: string;
+  pastValue: string;
+  presentKey: string;
+  presentValue: string;
+}
+
+export interface ModelIO {
+  hasPositionIds: boolean;
+  /** Older merged Optimum decoders switch their cache branch with this boolean input. */
+  hasUseCacheBranch: boolean;
+  /** Newer exports can skip computing logits for all but the last positions. */
+  logitsToKeepInput: string | undefined;
+  layers: CacheLayer[];
+  kvType: KvType;
+  /** Shape of an empty cache tensor for one row: [kvHeads, 0, headDim]. */
+  kvHeads: number;
+  headDim: number;
+  logitsType: KvType;
+}
+
+type Metadata = readonly InferenceSession.ValueMetadata[];
+
+function find(meta: Metadata, name: string): InferenceSession.ValueMetadata | undefined {
+  return meta.find((m) => m.name === name);
+}
+
+function configNumber(config: Record<string, unknown>, ...keys: string[]): number | undefined {
+  for (const k of keys) if (typeof config[k] === 'number') return config[k] as number;
+  return undefined;
+}
+
+export function describeModel(inputs: Metadata, outputs: Metadata, config: Record<string, unknown>): ModelIO {
+  const missing = ['input_ids', 'attention_mask'].filter((n) => !find(inputs, n));
+  if (!find(outputs, 'logits')) missing.push('logits (output)');
+  if (missing.length > 0) {
+    throw new TeacherlmError('MODEL_INVALID', `the ONNX model lacks ${missing.join(', ')}; expected an Optimum decoder export`);
+  }
+  const layers: CacheLayer[] = [];
+  for (let i = 0; find(inputs, `past_key_values.${i}.key`); i++) {
+    const layer = {
+      pastKey: `past_key_values.${i}.key`,
+      pastValue: `past_key_values.${i}.value`,
+      presentKey: `present.${i}.key`,
+      presentValue: `present.${i}.value`,
+    };
+    if (!find(inputs, layer.pastValue) || !find(outputs, layer.presentKey) || !find(outputs, layer.presentValue)) {
+      throw new TeacherlmError('MODEL_INVALID', `layer ${i} of the KV cache is incomplete (past_key_values.${i}.* / present.${i}.*)`);
+    }
+    layers.push(layer);
+  }
+  if (layers.length === 0) {
+    throw new TeacherlmError('MODEL_INVALID', 'the ONNX model has no past_key_values inputs', {
+      hint: 'export with `optimum-cli export onnx --task text-generation-with-past`',
+    });
+  }
+  const past = find(inputs, layers[0]!.pastKey)!;
+  const kvType = tensorType(past, 'past_key_values');
+  const shape = past.isTensor ? past.shape : [];
+  if (shape.length !== 4) {
+    throw new TeacherlmError('MODEL_INVALID', `past_key_values must be [batch, kv_heads, seq, head_dim], got [${shape.join(', ')}]`, {
+      hint: 'export with a recent Optimum (BLOOM included) so the cache uses the 4-D layout',
+    });
+  }
+  const heads = configNumber(config, 'num_attention_heads', 'n_head');
+  const kvHeads = typeof shape[1] === 'number' ? shape[1] : configNumber(config, 'num_key_value_heads', 'n_head_kv') ?? heads;
+  const hidden = configNumber(config, 'hidden_size', 'n_embd');
+  const headDim =
+    typeof shape[3] === 'number' ? shape[3] : configNumber(config, 'head_dim') ?? (hidden && heads ? hidden / heads : undefined);
+  if (!kvHeads || !headDim || !Number.isInteger(headDim)) {
+    throw new TeacherlmError('MODEL_INVALID', 'cannot tell the KV cache heads / head_dim from the model or config.json');
+  }
+  const logitsToKeepInput = ['logits_to_keep', 'num_logits_to_keep'].find((n) => find(inputs, n));
+  return {
+    hasPositionIds: find(inputs, 'position_ids') !== undefined,
+    hasUseCacheBranch: find(inputs, 'use_cache_branch') !== undefined,
+    logitsToKeepInput,
+    layers,
+    kvType,
+    kvHeads,
+    headDim,
+    logitsType: tensorType(find(outputs, 'logits')!, 'logits'),
+  };
+}
+
+function tensorType(meta: InferenceSession.ValueMetadata, what: string): KvType {
+  if (!meta.isTensor) throw new TeacherlmError('MODEL_INVALID', `${what} is not a tensor`);
+  if (meta.type !== 'float32' && meta.type !== 'float16') {
+    throw new TeacherlmError('MODEL_INVALID', `${what} has type ${meta.type}; float32 or float16 expected`);
+  }
+  return meta.type;
+}

@@ -1,0 +1,78 @@
+/** Messages between the worker pool (main thread) and a generation worker. */
+import { ERROR_CODES, TeacherlmError, type ErrorCode } from '../errors.js';
+import type { Device } from './engine-options.js';
+import type { FinishReason, GenerationOptions } from './types.js';
+
+export interface WorkerInit {
+  modelDir: string;
+  onnxPath: string;
+  intraOpThreads: number;
+  device: Device;
+  /** Test hook: the worker exits abruptly when it is given this exact prompt. */
+  crashOnPrompt?: string;
+}
+
+/** Prompts travel as text: the worker tokenizes them, keeping that work off the main thread. */
+export interface GenerateMessage {
+  type: 'generate';
+  id: number;
+  prompts: string[];
+  options: GenerationOptions[];
+}
+
+/** Asks a worker to stop after its current step; it then closes its port and ends. */
+export interface ShutdownMessage {
+  type: 'shutdown';
+}
+
+export type WorkerMessage = GenerateMessage | ShutdownMessage;
+
+export interface RowStats {
+  text: string;
+  promptTokens: number;
+  finishReason: FinishReason;
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retriable: boolean;
+  hint?: string;
+}
+
+export type WorkerReply =
+  | { type: 'ready'; provider: 'cpu' | 'cuda'; fallbackReason?: string }
+  | { type: 'init-error'; error: SerializedError }
+  | {
+      type: 'result';
+      id: number;
+      rows: RowStats[];
+      /** Generated ids back to back (transferred); row r is tokens[offsets[r], offsets[r + 1]). */
+      tokens: Int32Array;
+      offsets: Int32Array;
+    }
+  | { type: 'error'; id: number; error: SerializedError };
+
+export function serializeError(err: unknown, fallback: ErrorCode): SerializedError {
+  if (err instanceof TeacherlmError) return { code: err.code, message: err.message, retriable: err.retriable, hint: err.hint };
+  return { code: fallback, message: err instanceof Error ? err.message : String(err), retriable: ERROR_CODES[fallback] };
+}
+
+export function deserializeError(e: SerializedError): TeacherlmError {
+  return new TeacherlmError(e.code, e.message, { retriable: e.retriable, hint: e.hint });
+}
+
+/** Packs rows of ids into one buffer plus offsets, ready to transfer. */
+export function packRows(rows: readonly ArrayLike<number>[]): { data: Int32Array; offsets: Int32Array } {
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
+  const data = new Int32Array(offsets[rows.length]!);
+  rows.forEach((r, i) => data.set(r, offsets[i]!));
+  return { data, offsets };
+}
+
+export function unpackRow(data: Int32Array, offsets: Int32Array, row: number): Int32Array {
+  return data.subarray(offsets[row]!, offsets[row + 1]!);
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { cudaUnavailableReason, openSession } from '../../src/teacher/device.js';
+import { isTeacherlmError } from '../../src/errors.js';
+import { onnxPathFor } from '../../src/teacher/model-files.js';
+import { modelDir } from './support/models.js';
+
+const onnx = onnxPathFor(modelDir('tiny-llama'));
+
+/** ORT as seen through its public surface, with CUDA "present" but failing to start. */
+function ortWithBrokenCuda(): typeof ort {
+  return {
+    ...ort,
+    listSupportedBackends: () => [
+      { name: 'cpu', bundled: true },
+      { name: 'cuda', bundled: true },
+    ],
+    InferenceSession: {
+      create: (path: string, options: ort.InferenceSession.SessionOptions) =>
+        options.executionProviders?.includes('cuda')
+          ? Promise.reject(new Error('libcudart.so.12: cannot open shared object file'))
+          : ort.InferenceSession.create(path, options),
+    },
+  } as unknown as typeof ort;
+}
+
+describe('openSession', () => {
+  it('auto falls back to the CPU when CUDA fails to start, and says why', async () => {
+    const opened = await openSession(onnx, { device: 'auto', intraOpThreads: 1 }, ortWithBrokenCuda());
+    expect(opened.provider).toBe('cpu');
+    expect(opened.fallbackReason).toContain('libcudart.so.12');
+    expect(opened.session.inputNames).toContain('input_ids');
+  });
+
+  it('fails with DEVICE_UNAVAILABLE and a hint when cuda is required but fails', async () => {
+    const err = await openSession(onnx, { device: 'cuda', intraOpThreads: 1 }, ortWithBrokenCuda()).catch((e: unknown) => e);
+    expect(isTeacherlmError(err, 'DEVICE_UNAVAILABLE')).toBe(true);
+    expect((err as { hint?: string }).hint).toMatch(/CUDA/);
+  });
+
+  it('on this machine: auto runs where it can, and cuda is refused exactly when CUDA is unavailable', async () => {
+    const reason = cudaUnavailableReason(ort);
+    const auto = await openSession(onnx, { device: 'auto', intraOpThreads: 1 });
+    if (reason === undefined) {
+      expect(['cpu', 'cuda']).toContain(auto.provider);
+    } else {
+      expect(auto.provider).toBe('cpu');
+      expect(auto.fallbackReason).toBe(reason);
+      await expect(openSession(onnx, { device: 'cuda', intraOpThreads: 1 })).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    }
+    const cpu = await openSession(onnx, { device: 'cpu', intraOpThreads: 1 });
+    expect(cpu.provider).toBe('cpu');
+    expect(cpu.fallbackReason).toBeUndefined();
+  });
+});

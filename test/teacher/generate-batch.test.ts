@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { InferenceSession } from 'onnxruntime-node';
+import { TEST_MODELS, creakPrompts, inProcess } from './support/models.js';
+import type { GenerationOptions } from '../../src/teacher/types.js';
+
+const greedy: GenerationOptions = { maxNewTokens: 24, temperature: 0 };
+
+/** Prompts of clearly mixed lengths: short fragments and whole CREAK prompts. */
+function mixedPrompts(): string[] {
+  return creakPrompts(16, 40).map((p, i) => (i % 4 === 0 ? p.slice(0, 12 + i) : i % 4 === 1 ? `${p} ${p}` : p));
+}
+
+describe.each(TEST_MODELS)('BatchGenerator on %s', (model) => {
+  it('gives each prompt the same greedy output alone as in a batch of 16 mixed lengths', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const prompts = mixedPrompts();
+    const lengths = new Set(prompts.map((p) => tokenizer.countTokens(p)));
+    expect(lengths.size).toBeGreaterThan(8);
+    const rows = prompts.map((prompt) => ({ prompt, ids: tokenizer.encode(prompt), options: greedy }));
+    const batched = await generator.generate(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const [alone] = await generator.generate([rows[i]!]);
+      expect(Array.from(batched[i]!.tokens), `prompt ${i}`).toEqual(Array.from(alone!.tokens));
+      expect(batched[i]!.text).toBe(alone!.text);
+      expect(batched[i]!.finishReason).toBe(alone!.finishReason);
+      expect(batched[i]!.promptTokens).toBe(tokenizer.countTokens(prompts[i]!));
+    }
+  });
+
+  it('reproduces sampled text with the same seed, whatever the batch, and differs across seeds', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const [prompt, ...others] = creakPrompts(6);
+    const sampled = (seed: number): GenerationOptions => ({ maxNewTokens: 32, temperature: 1, topK: 50, topP: 0.95, seed });
+    const row = (seed: number) => ({ prompt: prompt!, ids: tokenizer.encode(prompt!), options: sampled(seed) });
+    const [a] = await generator.generate([row(7)]);
+    const [b] = await generator.generate([row(7)]);
+    const inBatch = await generator.generate([
+      ...others.map((p, i) => ({ prompt: p, ids: tokenizer.encode(p), options: sampled(100 + i) })),
+      row(7),
+    ]);
+    expect(b!.text).toBe(a!.text);
+    expect(Array.from(inBatch[others.length]!.tokens)).toEqual(Array.from(a!.tokens));
+    const texts = new Set<string>();
+    for (const seed of [1, 2, 3, 4]) texts.add((await generator.generate([row(seed)]))[0]!.text);
+    expect(texts.size).toBeGreaterThan(1);
+    expect(texts.has(a!.text) && texts.size === 1).toBe(false);
+  });
+
+  it('lets finished rows leave the batch: later steps run on the survivors only', async () => {
+    const batchSizes: number[] = [];
+    const spy = (session: InferenceSession): InferenceSession =>
+      new Proxy(session, {
+        get(target, key, receiver) {
+          if (key === 'run') {
+            return (feeds: Record<string, { dims: readonly number[] }>) => {
+              batchSizes.push(feeds.input_ids!.dims[0]!);
+              return target.run(feeds as never);
+            };
+          }
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+    const { generator, tokenizer } = await inProcess(model, spy);
+    const prompts = creakPrompts(4);
+    const limits = [2, 5, 9, 9];
+    const out = await generator.generate(
+      prompts.map((p, i) => ({ prompt: p, ids: tokenizer.encode(p), options: { maxNewTokens: limits[i]!, temperature: 0 } })),
+    );
+    // A row that stops on EOS before its limit leaves earlier still; none runs past its limit.
+    out.forEach((r, i) => expect(r.tokens.length).toBeLessThanOrEqual(limits[i]!));
+    const lastStep = Math.max(...out.map((r) => r.tokens.length));
+    expect(batchSizes).toHaveLength(lastStep);
+    for (let step = 1; step < batchSizes.length; step++) {
+      const alive = out.filter((r) => r.tokens.length > step).length;
+      expect(batchSizes[step]).toBe(alive);
+    }
+    expect(batchSizes[0]).toBe(4);
+  });
+
+  it('stops on a stop string and cuts the text before it', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const [prompt] = creakPrompts(1, 3);
+    const [free] = await generator.generate([{ prompt: prompt!, ids: tokenizer.encode(prompt!), options: { maxNewTokens: 40, temperature: 0 } }]);
+    const text = free!.text;
+    // A stop string taken from the middle of the free-running output.
+    const stop = text.slice(Math.floor(text.length / 2), Math.floor(text.length / 2) + 3);
+    expect(stop.length).toBe(3);
+    const [stopped] = await generator.generate([
+      { prompt: prompt!, ids: tokenizer.encode(prompt!), options: { maxNewTokens: 40, temperature: 0, stop: [stop] } },
+    ]);
+    expect(stopped!.finishReason).toBe('stop');
+    expect(stopped!.text).toBe(text.slice(0, text.indexOf(stop)));
+    expect(stopped!.tokens.length).toBeLessThan(free!.tokens.length);
+  });
+});
+
+describe('BatchGenerator finish reasons', () => {
+  it('reports eos when the model ends a row, and excludes the EOS from the text', async () => {
+    const { generator, tokenizer } = await inProcess('tiny-llama');
+    const prompts = creakPrompts(48);
+    const out = await generator.generate(prompts.map((p) => ({ prompt: p, ids: tokenizer.encode(p), options: { maxNewTokens: 64, temperature: 1, seed: 3 } })));
+    const eos = out.filter((r) => r.finishReason === 'eos');
+    // Random weights over a 768-token vocabulary with two EOS ids: some of 48 rows end early.
+    expect(eos.length).toBeGreaterThan(0);
+    for (const r of eos) expect(tokenizer.special.eosIds).toContain(r.tokens[r.tokens.length - 1]);
+    for (const r of out.filter((x) => x.finishReason === 'length')) expect(r.tokens.length).toBe(64);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { argmax, sampleToken } from '../../src/teacher/sampling.js';
+import { createRng, requestRng } from '../../src/teacher/prng.js';
+
+const logits = Float32Array.from([0.5, 3, 2.9, -1, 1]);
+const scratch = new Float32Array(8);
+
+function histogram(params: Parameters<typeof sampleToken>[3], draws = 4000, seed = 1): number[] {
+  const rng = createRng(seed);
+  const counts = new Array<number>(logits.length).fill(0);
+  for (let i = 0; i < draws; i++) counts[sampleToken(logits, 0, logits.length, params, rng, scratch)]! += 1;
+  return counts;
+}
+
+describe('sampling', () => {
+  it('argmax takes the first of equal maxima, within the given row', () => {
+    expect(argmax(Float32Array.from([1, 5, 5, 0]), 0, 4)).toBe(1);
+    expect(argmax(Float32Array.from([9, 9, 0, 2, 1]), 2, 3)).toBe(1);
+  });
+
+  it('temperature 0 is greedy', () => {
+    expect(sampleToken(logits, 0, 5, { temperature: 0 }, createRng(1), scratch)).toBe(1);
+  });
+
+  it('top-k 2 only ever draws the two most likely tokens', () => {
+    const counts = histogram({ temperature: 1, topK: 2 });
+    expect(counts[0]! + counts[3]! + counts[4]!).toBe(0);
+    expect(counts[1]).toBeGreaterThan(0);
+    expect(counts[2]).toBeGreaterThan(0);
+  });
+
+  it('top-p keeps the smallest nucleus reaching p', () => {
+    // softmax([0.5,3,2.9,-1,1]): token 1 alone holds ~0.46, tokens 1 and 2 ~0.88.
+    expect(histogram({ temperature: 1, topP: 0.4 }).filter((c) => c > 0)).toHaveLength(1);
+    const two = histogram({ temperature: 1, topP: 0.85 });
+    expect(two[0]! + two[3]! + two[4]!).toBe(0);
+  });
+
+  it('follows the softmax at temperature 1, and sharpens at low temperature', () => {
+    const counts = histogram({ temperature: 1 }, 20000);
+    const z = Array.from(logits, (l) => Math.exp(l));
+    const total = z.reduce((a, b) => a + b, 0);
+    counts.forEach((c, i) => expect(Math.abs(c / 20000 - z[i]! / total)).toBeLessThan(0.02));
+    expect(histogram({ temperature: 0.05 })[1]).toBeGreaterThan(histogram({ temperature: 1 })[1]!);
+  });
+});
+
+describe('prng', () => {
+  it('reproduces a stream from its seed and separates seeds and prompts', () => {
+    const take = (rng: { next(): number }) => Array.from({ length: 5 }, () => rng.next());
+    expect(take(createRng(42))).toEqual(take(createRng(42)));
+    expect(take(createRng(42))).not.toEqual(take(createRng(43)));
+    expect(take(requestRng(1, 'a'))).toEqual(take(requestRng(1, 'a')));
+    expect(take(requestRng(1, 'a'))).not.toEqual(take(requestRng(1, 'b')));
+    for (const x of take(createRng(0))) expect(x >= 0 && x < 1).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+// Test models (committed under test/fixtures/models) and an in-process generator on them.
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { loadModelFiles } from '../../../src/teacher/model-files.js';
+import { ModelTokenizer } from '../../../src/teacher/tokenizer.js';
+import { openSession } from '../../../src/teacher/device.js';
+import { describeModel } from '../../../src/teacher/model-io.js';
+import { BatchGenerator } from '../../../src/teacher/generate-batch.js';
+import { buildRawPrompt } from '../../../src/teacher/prompts.js';
+import { ANNOTATION_KINDS } from '../../../src/teacher/types.js';
+
+export const root = join(import.meta.dirname, '..', '..', '..');
+export const TEST_MODELS = ['tiny-llama', 'tiny-bloom'] as const;
+export const modelDir = (name: string): string => join(root, 'test', 'fixtures', 'models', name);
+
+export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) => ort.InferenceSession) {
+  const files = loadModelFiles(modelDir(name));
+  const tokenizer = new ModelTokenizer(files);
+  const { session } = await openSession(files.onnxPath, { intraOpThreads: 1, device: 'cpu' }, ort);
+  const io = describeModel(session.inputMetadata, session.outputMetadata, files.config);
+  const generator = new BatchGenerator(wrap ? wrap(session) : session, io, tokenizer, ort.Tensor);
+  return { files, tokenizer, session, io, generator };
+}
+
+/** TeacherLM prompts from the CREAK dev set, cycling through the three kinds. */
+export function creakPrompts(count: number, offset = 0): string[] {
+  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
+  return Array.from({ length: count }, (_, i) => {
+    const row = JSON.parse(lines[offset + i]!) as { question: string; answer: string };
+    return buildRawPrompt(row, ANNOTATION_KINDS[i % 3]!);
+  });
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/teacher/index.js';
+import { WorkerPool } from '../../src/teacher/worker-pool.js';
+import { loadModelFiles } from '../../src/teacher/model-files.js';
+import { ModelTokenizer } from '../../src/teacher/tokenizer.js';
+import { isTeacherlmError, TeacherlmError } from '../../src/errors.js';
+import type { GenerationRequest, TextGenerator } from '../../src/teacher/types.js';
+import { creakPrompts, inProcess, modelDir } from './support/models.js';
+
+const open: TextGenerator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((g) => g.close()));
+});
+
+const greedy = (prompt: string, maxNewTokens = 16): GenerationRequest => ({ prompt, options: { maxNewTokens, temperature: 0 } });
+
+describe('createEngine (worker pool)', () => {
+  it('generates in worker threads, the same text as the in-process generator, in request order', async () => {
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), workers: 2, intraOpThreads: 1, device: 'cpu' });
+    open.push(engine);
+    expect(engine.modelId).toBe('tiny-llama');
+    expect(engine.concurrency).toBe(2);
+    const prompts = creakPrompts(10);
+    const [first, second] = await Promise.all([engine.generate(prompts.slice(0, 5).map((p) => greedy(p))), engine.generate(prompts.slice(5).map((p) => greedy(p)))]);
+    const results = [...first, ...second];
+    const { generator, tokenizer } = await inProcess('tiny-llama');
+    const expected = await generator.generate(prompts.map((p) => ({ prompt: p, ids: tokenizer.encode(p), options: greedy(p).options })));
+    results.forEach((r, i) => {
+      expect(r.text).toBe(expected[i]!.text);
+      expect(r.generatedTokens).toBe(expected[i]!.tokens.length);
+      expect(r.promptTokens).toBe(engine.countTokens(prompts[i]!));
+      expect(r.timings.totalMs).toBeGreaterThanOrEqual(r.timings.prefillMs);
+    });
+  });
+
+  it('keeps the main event loop free while generating', async () => {
+    const engine = await createEngine({ modelDir: modelDir('tiny-bloom'), workers: 1, intraOpThreads: 1, device: 'cpu' });
+    open.push(engine);
+    // One long step: a prefill of 16 long prompts. Run on the main thread, ORT's native
+    // call would hold the loop for the whole step and the timer could fire at most once.
+    const long = creakPrompts(16).map((p) => Array.from({ length: 6 }, () => p).join(' '));
+    expect(engine.countTokens(long[0]!)).toBeGreaterThan(250);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const results = await engine.generate(long.map((p) => greedy(p, 1)));
+    clearInterval(timer);
+    expect(results).toHaveLength(16);
+    expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('fails only the batch of a crashed worker, with a retriable WORKER_CRASHED, and keeps serving', async () => {
+    const files = loadModelFiles(modelDir('tiny-llama'));
+    const logs: string[] = [];
+    const crash = 'CRASH THIS WORKER';
+    const pool = new WorkerPool({
+      modelId: files.modelId,
+      workers: 2,
+      tokenizer: new ModelTokenizer(files),
+      log: (m) => logs.push(m),
+      init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: 1, device: 'cpu', crashOnPrompt: crash },
+    });
+    await pool.start();
+    open.push(pool);
+    const prompts = creakPrompts(6);
+    const good = pool.generate(prompts.slice(0, 3).map((p) => greedy(p, 32)));
+    const bad = pool.generate([greedy(prompts[3]!), greedy(crash)]);
+    const after = pool.generate(prompts.slice(4).map((p) => greedy(p)));
+    const err = await bad.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isTeacherlmError(err, 'WORKER_CRASHED')).toBe(true);
+    expect((err as TeacherlmError).retriable).toBe(true);
+    expect(await good).toHaveLength(3);
+    expect(await after).toHaveLength(2);
+    // The replacement serves later batches too, with both workers busy.
+    const more = await Promise.all([0, 1, 2].map(() => pool.generate(prompts.slice(0, 2).map((p) => greedy(p)))));
+    expect(more.flat()).toHaveLength(6);
+    expect(logs.some((l) => l.includes('replacement'))).toBe(true);
+  });
+
+  it('validates options at the boundary, naming the field', async () => {
+    await expect(createEngine({ modelDir: modelDir('tiny-llama'), workers: 0 })).rejects.toThrow(/workers/);
+    await expect(createEngine({ modelDir: modelDir('tiny-llama'), device: 'tpu' as never })).rejects.toThrow(/device/);
+    await expect(createEngine({ modelDir: modelDir('nope') })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), intraOpThreads: 1 });
+    open.push(engine);
+    await expect(engine.generate([{ prompt: 'x', options: { maxNewTokens: 0, temperature: 0 } }])).rejects.toThrow(/requests\[0\]\.options\.maxNewTokens/);
+    await expect(engine.generate([{ prompt: 'x', options: { maxNewTokens: 4, temperature: -1 } }])).rejects.toThrow(/temperature/);
+    expect(await engine.generate([])).toEqual([]);
+  });
+
+  it('rejects pending work after close, and close is idempotent', async () => {
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), intraOpThreads: 1 });
+    const pending = engine.generate(creakPrompts(4).map((p) => greedy(p, 200)));
+    const queued = engine.generate(creakPrompts(4).map((p) => greedy(p, 200)));
+    const outcomes = Promise.allSettled([pending, queued]);
+    await engine.close();
+    await engine.close();
+    for (const outcome of await outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'SHUT_DOWN' });
+    }
+    await expect(engine.generate([greedy('x')])).rejects.toMatchObject({ code: 'SHUT_DOWN' });
+  });
+});
