@@ -79,6 +79,7 @@ export interface LocalBrokerLease {
   release(): Promise<void>;
 }
 
+/** broker.json in the machine-wide runtime folder: which process, and whose files. */
 interface BrokerState {
   pid: number;
   port: number;
@@ -86,6 +87,10 @@ interface BrokerState {
   version: string;
   owner: BrokerOwner;
   startedAt: string;
+  serverProperties: string;
+  logFile: string;
+  dataDir: string;
+  pidFile: string;
 }
 
 interface Resolved {
@@ -122,40 +127,48 @@ function resolveOptions(options: LocalBrokerOptions): Resolved {
 
 function readState(paths: BrokerPaths): BrokerState | undefined {
   try {
-    return JSON.parse(readFileSync(join(paths.brokerDir, 'broker.json'), 'utf8')) as BrokerState;
+    return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as BrokerState;
   } catch {
     return undefined;
   }
 }
 
 function writeState(paths: BrokerPaths, state: BrokerState): void {
-  writeFileSync(join(paths.brokerDir, 'broker.json'), JSON.stringify(state, null, 2));
-  writeFileSync(paths.pidFile, `${state.pid}\n`);
+  mkdirSync(paths.runtimeDir, { recursive: true });
+  writeFileSync(paths.stateFile, JSON.stringify(state, null, 2));
+  writeFileSync(state.pidFile, `${state.pid}\n`);
 }
 
 function clearState(paths: BrokerPaths): void {
-  rmSync(join(paths.brokerDir, 'broker.json'), { force: true });
+  const state = readState(paths);
+  if (state) rmSync(state.pidFile, { force: true });
+  rmSync(paths.stateFile, { force: true });
   rmSync(paths.pidFile, { force: true });
 }
 
-/** The pid of our broker on this port, from the pid file or, failing that, from /proc. */
-function runningPid(paths: BrokerPaths): number | undefined {
+/**
+ * The broker on this port and its state: from broker.json (whichever checkout started
+ * it), else from this checkout's pid file or /proc (state lost, e.g. tmp cleaned).
+ */
+function running(paths: BrokerPaths): { pid: number; state: BrokerState | undefined } | undefined {
+  const state = readState(paths);
+  if (state && isBrokerProcess(state.pid, state.serverProperties)) return { pid: state.pid, state };
   const fromFile = existsSync(paths.pidFile) ? Number(readFileSync(paths.pidFile, 'utf8').trim()) : NaN;
-  if (fromFile > 0 && isBrokerProcess(fromFile, paths.serverProperties)) return fromFile;
-  return findBrokerProcesses(paths.serverProperties)[0];
+  if (fromFile > 0 && isBrokerProcess(fromFile, paths.serverProperties)) return { pid: fromFile, state: undefined };
+  const found = findBrokerProcesses(paths.serverProperties)[0];
+  return found === undefined ? undefined : { pid: found, state: undefined };
 }
 
 function statusOf(r: Resolved): LocalBrokerStatus {
-  const pid = runningPid(r.paths);
-  const state = readState(r.paths);
+  const now = running(r.paths);
   return {
-    running: pid !== undefined,
-    ...(pid !== undefined ? { pid, owner: state?.owner ?? 'cli', version: state?.version ?? r.version } : {}),
+    running: now !== undefined,
+    ...(now ? { pid: now.pid, owner: now.state?.owner ?? 'cli', version: now.state?.version ?? r.version } : {}),
     bootstrap: `${LOCAL_HOST}:${r.port}`,
     port: r.port,
     controllerPort: r.controllerPort,
-    logFile: r.paths.logFile,
-    dataDir: r.paths.dataDir,
+    logFile: now?.state?.logFile ?? r.paths.logFile,
+    dataDir: now?.state?.dataDir ?? r.paths.dataDir,
   };
 }
 
@@ -170,9 +183,9 @@ export async function startLocalBroker(options: LocalBrokerOptions & { owner?: B
 }
 
 async function startLocked(r: Resolved, owner: BrokerOwner, fresh: boolean): Promise<StartedLocalBroker> {
-  const current = statusOf(r);
-  if (current.running && current.pid !== undefined) {
-    await waitUntilReady(r, current.pid);
+  const current = running(r.paths);
+  if (current) {
+    await waitUntilReady(r, current.pid, current.state?.serverProperties ?? r.paths.serverProperties);
     // `teacherlm kafka start` on an on-demand broker pins it: it now outlives its leases.
     const state = readState(r.paths);
     if (owner === 'cli' && state && state.owner !== 'cli') writeState(r.paths, { ...state, owner: 'cli' });
@@ -220,7 +233,18 @@ async function startLocked(r: Resolved, owner: BrokerOwner, fresh: boolean): Pro
   } finally {
     closeSync(logFd);
   }
-  writeState(r.paths, { pid, port: r.port, controllerPort: r.controllerPort, version: r.version, owner, startedAt: new Date().toISOString() });
+  writeState(r.paths, {
+    pid,
+    port: r.port,
+    controllerPort: r.controllerPort,
+    version: r.version,
+    owner,
+    startedAt: new Date().toISOString(),
+    serverProperties: r.paths.serverProperties,
+    logFile: r.paths.logFile,
+    dataDir: r.paths.dataDir,
+    pidFile: r.paths.pidFile,
+  });
   try {
     await waitUntilReady(r, pid);
   } catch (err) {
@@ -246,7 +270,7 @@ function formatStorage(r: Resolved, java: string, jvm: string[], classpath: stri
 }
 
 /** Polls with a metadata request until it succeeds; fails fast when the JVM exits. */
-async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
+async function waitUntilReady(r: Resolved, pid: number, serverProperties = r.paths.serverProperties): Promise<void> {
   const deadline = Date.now() + r.startTimeoutMs;
   const kafka = new Kafka({
     clientId: 'teacherlm-broker-probe',
@@ -257,7 +281,7 @@ async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
     retry: { retries: 0 },
   });
   for (;;) {
-    if (!isBrokerProcess(pid, r.paths.serverProperties)) {
+    if (!isBrokerProcess(pid, serverProperties)) {
       const tail = logTail(r.paths.logFile);
       const storage = STORAGE_TROUBLE.test(tail) ? `; 'teacherlm kafka start --fresh' wipes ${r.paths.dataDir}` : '';
       throw new TeacherlmError('BROKER_START_FAILED', `the local Kafka broker exited during startup: ${diagnose(tail, r)}`, {
@@ -312,8 +336,10 @@ export async function stopLocalBroker(options: LocalBrokerOptions = {}): Promise
 
 async function stopLocked(r: Resolved): Promise<{ wasRunning: boolean; pid?: number; how?: 'exited' | 'killed' }> {
   const pids = new Set(findBrokerProcesses(r.paths.serverProperties));
-  const fromFile = runningPid(r.paths);
-  if (fromFile !== undefined) pids.add(fromFile);
+  const state = readState(r.paths);
+  if (state) for (const pid of findBrokerProcesses(state.serverProperties)) pids.add(pid);
+  const now = running(r.paths);
+  if (now) pids.add(now.pid);
   let how: 'exited' | 'killed' | undefined;
   for (const pid of pids) how = (await terminate(pid, STOP_GRACE_MS)) === 'killed' ? 'killed' : (how ?? 'exited');
   clearState(r.paths);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir, PROJECT_ROOT } from '../../src/kafka/local/paths.js';
+import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir, PROJECT_ROOT, runtimeDir } from '../../src/kafka/local/paths.js';
 import { isPortFree } from '../../src/kafka/local/port-check.js';
 import { findBrokerProcesses } from '../../src/kafka/local/processes.js';
 
@@ -18,7 +18,10 @@ const BIN = join(PROJECT_ROOT, 'bin', 'teacherlm.js');
 /** Folders of the brokers these tests made, removed at the end. */
 const usedPorts: number[] = [];
 afterAll(() => {
-  for (const port of usedPorts) rmSync(brokerPaths(port, DEFAULT_KAFKA_VERSION, kafkaCacheDir()).brokerDir, { recursive: true, force: true });
+  for (const port of usedPorts) {
+    rmSync(brokerPaths(port, DEFAULT_KAFKA_VERSION, kafkaCacheDir()).brokerDir, { recursive: true, force: true });
+    rmSync(runtimeDir(port), { recursive: true, force: true });
+  }
 });
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {

@@ -4,8 +4,14 @@
  *
  *   <version>/libs/          jars resolved by Maven (shared by all ports)
  *   broker-<port>/           one broker: server.properties, log4j2.properties,
- *                            broker.log, broker.pid, data/, leases/
+ *                            broker.log, broker.pid, data/
+ *
+ * A port is a machine-wide resource, so what coordinates its users lives in a
+ * machine-wide folder, `<tmpdir>/teacherlm-kafka-<uid>/port-<port>/`: the start lock,
+ * the leases and broker.json (pid, owner, which checkout's files). Two checkouts (a CI
+ * clone beside a working copy) thereby share one broker on 9092 instead of colliding.
  */
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 
@@ -31,12 +37,21 @@ export interface BrokerPaths {
   logFile: string;
   pidFile: string;
   dataDir: string;
+  /** Machine-wide, per port. */
+  runtimeDir: string;
+  stateFile: string;
   leasesDir: string;
   startLock: string;
 }
 
+export function runtimeDir(port: number, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.TEACHERLM_KAFKA_RUNTIME_DIR ?? join(tmpdir(), `teacherlm-kafka-${process.getuid?.() ?? 'user'}`);
+  return join(base, `port-${port}`);
+}
+
 export function brokerPaths(port: number, version: string, cacheDir: string): BrokerPaths {
   const brokerDir = join(cacheDir, `broker-${port}`);
+  const runtime = runtimeDir(port);
   return {
     cacheDir,
     libsDir: join(cacheDir, version, 'libs'),
@@ -46,8 +61,10 @@ export function brokerPaths(port: number, version: string, cacheDir: string): Br
     logFile: join(brokerDir, 'broker.log'),
     pidFile: join(brokerDir, 'broker.pid'),
     dataDir: join(brokerDir, 'data'),
-    leasesDir: join(brokerDir, 'leases'),
-    startLock: join(brokerDir, 'start.lock'),
+    runtimeDir: runtime,
+    stateFile: join(runtime, 'broker.json'),
+    leasesDir: join(runtime, 'leases'),
+    startLock: join(runtime, 'start.lock'),
   };
 }
 
