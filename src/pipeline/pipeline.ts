@@ -1,0 +1,320 @@
+/**
+ * The streaming dataflow, wired:
+ *
+ * ```
+ * source ─► decode ─┬──────────────────────────────────────────────► encode ─► produce ─► offsets
+ *                   └► expand ─► per engine: batch ─► generate ─► gather ─┘
+ * ```
+ *
+ * Every consumed record is tracked until its augmented or dead-letter record is
+ * acknowledged by the broker; offsets are committed by watermark (`OffsetTracker`) every
+ * `commitIntervalMs` and at shutdown. The queue of records in flight is bounded by
+ * pausing source partitions (`FlowControl`).
+ *
+ * @example
+ * const handle = runPipeline({ topology, source, sink, generators });
+ * process.on('SIGINT', () => void handle.stop());
+ * const summary = await handle.done;
+ */
+import {
+  type Observable,
+  type SchedulerAction,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+  asyncScheduler,
+  connect,
+  filter,
+  merge,
+} from 'rxjs';
+import { TeacherlmError, asTeacherlmError } from '../errors.js';
+import { recordCodecs, type RecordCodecs } from '../records/codecs.js';
+import type { TextGenerator } from '../teacher/types.js';
+import { batch } from './batch.js';
+import { decode } from './decode.js';
+import { encode } from './encode.js';
+import { expand } from './expand.js';
+import { FlowControl } from './flow-control.js';
+import { gather } from './gather.js';
+import { generate } from './generate.js';
+import type { DecodedSample, Finished, GenerationTask } from './items.js';
+import { OffsetTracker } from './offset-tracker.js';
+import type { RecordSink, RecordSource, SourceRecord } from './ports.js';
+import { produce, type ProduceOptions } from './produce.js';
+import { createShutdown, type ShutdownReport } from './shutdown.js';
+import { bindTeachers } from './teacher-bindings.js';
+import type { Topology } from './topology.js';
+import { WorkerSlots } from './worker-slots.js';
+
+export interface PipelineOptions {
+  topology: Topology;
+  source: RecordSource;
+  sink: RecordSink;
+  /** Engines by key (`engineKeyOf`): `echo`, `onnx:<model folder>`. The caller closes them. */
+  generators: ReadonlyMap<string, TextGenerator>;
+  codecs?: RecordCodecs;
+  /** Default 1000 ms. */
+  commitIntervalMs?: number;
+  produce?: Omit<ProduceOptions, 'sink' | 'scheduler'>;
+  /** Stop gracefully once this many records were written (augmented or dead-lettered). */
+  maxRecords?: number;
+  /** Stop gracefully after this long with nothing consumed and nothing in flight. */
+  untilIdleMs?: number;
+  /** How long shutdown waits for in-flight work before abandoning it. Default 30 s. */
+  drainTimeoutMs?: number;
+  /** Structured events (errors, commits, shutdown). Default: none. */
+  log?: (event: Record<string, unknown>) => void;
+  scheduler?: SchedulerLike;
+}
+
+export interface PipelineStats {
+  consumed: number;
+  augmented: number;
+  deadLettered: number;
+  inFlight: number;
+  /** Partitions paused by the bounded queue right now. */
+  pausedPartitions: number;
+  /** Pauses the source counted so far. */
+  pauses: number;
+  lag: number | undefined;
+  commits: number;
+}
+
+export interface PipelineSummary extends PipelineStats {
+  reason: string;
+  shutdown: ShutdownReport;
+  /** Set when the pipeline stopped because of a fatal error. */
+  error?: TeacherlmError;
+}
+
+export interface PipelineHandle {
+  /** Settles when the pipeline has stopped; rejects only for a fatal error. */
+  readonly done: Promise<PipelineSummary>;
+  /** Graceful shutdown (idempotent). */
+  stop(reason?: string): Promise<PipelineSummary>;
+  /** Simulates a crash: drops everything in flight and disconnects, without flushing or committing. */
+  abort(): Promise<void>;
+  stats(): PipelineStats;
+}
+
+const isFinished = (item: DecodedSample | Finished): item is Finished => item.kind !== 'sample';
+const isSample = (item: DecodedSample | Finished): item is DecodedSample => item.kind === 'sample';
+
+export function runPipeline(options: PipelineOptions): PipelineHandle {
+  const { topology, source, sink, generators } = options;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const log = options.log ?? (() => {});
+  const codecs = options.codecs ?? recordCodecs();
+  const bindings = bindTeachers(topology, generators);
+  const tracker = new OffsetTracker();
+  const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
+  const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
+  const seenPartitions = new Map<string, { topic: string; partition: number }>();
+  const subscriptions: Subscription[] = [];
+  let fetching = true;
+  let lastActivity = scheduler.now();
+  let fatal: TeacherlmError | undefined;
+
+  const modelIds = new Map([...generators].map(([key, g]) => [key, g.modelId]));
+  const engines = [...new Set(bindings.map((b) => b.engineKey))].map((key) => {
+    const generator = generators.get(key) as TextGenerator;
+    return { key, generator, slots: new WorkerSlots(generator.concurrency) };
+  });
+
+  // Input: tracked and counted before anything else sees it.
+  const input$ = new Subject<SourceRecord>();
+  const onRecord = (record: SourceRecord): void => {
+    if (!fetching) return; // arrived after stop: not tracked, so never committed; read again on restart
+    counters.consumed++;
+    lastActivity = scheduler.now();
+    seenPartitions.set(`${record.topic}\u0000${record.partition}`, { topic: record.topic, partition: record.partition });
+    tracker.track(record);
+    flow.added(record.topic, record.partition, tracker.inFlight);
+    input$.next(record);
+  };
+
+  const generateAll = (tasks$: Observable<GenerationTask>) =>
+    merge(
+      ...engines.map(({ key, generator, slots }) =>
+        tasks$.pipe(
+          filter((task) => task.engineKey === key),
+          batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, scheduler }),
+          generate({ generator, retry: topology.retry, slots, scheduler }),
+        ),
+      ),
+    );
+
+  const written$ = input$.pipe(
+    decode({ format: topology.input.format, codec: codecs.rawSample }),
+    connect((decoded$) =>
+      merge(
+        decoded$.pipe(filter(isFinished)),
+        decoded$.pipe(filter(isSample), expand(bindings), connect(generateAll), gather({ modelIds })),
+      ),
+    ),
+    encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic }),
+    produce({ ...options.produce, sink, scheduler }),
+  );
+
+  let drained!: () => void;
+  const drainedPromise = new Promise<void>((resolve) => (drained = resolve));
+  subscriptions.push(
+    written$.subscribe({
+      next: (acked) => {
+        for (const item of acked) {
+          if (!tracker.complete(item.record)) continue;
+          if (item.kind === 'augmented') counters.augmented++;
+          else counters.deadLettered++;
+        }
+        lastActivity = scheduler.now();
+        flow.removed(tracker.inFlight);
+        if (options.maxRecords !== undefined && counters.augmented + counters.deadLettered >= options.maxRecords) {
+          void handle.stop('max-records');
+        }
+      },
+      error: (err: unknown) => {
+        fail(asTeacherlmError(err, 'PRODUCE_FAILED'));
+        drained();
+      },
+      complete: () => drained(),
+    }),
+  );
+
+  // Commits are serialised: a commit never overtakes an earlier one.
+  let committing: Promise<void> = Promise.resolve();
+  const commitNow = (): Promise<void> => {
+    committing = committing.then(async () => {
+      const offsets = tracker.committable();
+      if (offsets.length === 0) return;
+      await source.commit(offsets);
+      tracker.markCommitted(offsets);
+      counters.commits++;
+    });
+    return committing;
+  };
+  const commitInterval = options.commitIntervalMs ?? 1_000;
+  const periodicCommit = (): void => {
+    commitNow().catch((err: unknown) => log({ event: 'commit-failed', error: asTeacherlmError(err, 'COMMIT_FAILED').message }));
+  };
+  subscriptions.push(scheduler.schedule(function (this: SchedulerAction<undefined>) {
+    periodicCommit();
+    this.schedule(undefined, commitInterval);
+  }, commitInterval));
+
+  if (options.untilIdleMs !== undefined) {
+    const idleMs = options.untilIdleMs;
+    subscriptions.push(scheduler.schedule(function (this: SchedulerAction<undefined>) {
+      if (tracker.inFlight === 0 && scheduler.now() - lastActivity >= idleMs) void handle.stop('idle');
+      else this.schedule(undefined, Math.max(10, Math.floor(idleMs / 4)));
+    }, idleMs));
+  }
+
+  const rebalances = source.rebalances?.();
+  if (rebalances) {
+    subscriptions.push(
+      rebalances.subscribe(({ revoked }) => {
+        tracker.forget(revoked);
+        flow.removed(tracker.inFlight);
+      }),
+    );
+  }
+
+  const sourceSubscription = source.records().subscribe({
+    next: onRecord,
+    error: (err: unknown) => {
+      fail(asTeacherlmError(err, 'CONSUME_FAILED'));
+    },
+    complete: () => input$.complete(),
+  });
+
+  let processingAbandoned = false;
+  const abandon = (): void => {
+    processingAbandoned = true;
+    for (const s of subscriptions) s.unsubscribe();
+    drained();
+  };
+
+  const shutdown = createShutdown(
+    {
+      stopFetching: () => {
+        fetching = false;
+        const partitions = source.assigned?.() ?? [...seenPartitions.values()];
+        for (const { topic, partition } of partitions) source.pause(topic, partition);
+        input$.complete();
+      },
+      drain: async (timeoutMs) => {
+        if (processingAbandoned) return false;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+          timer.unref();
+        });
+        const finished = await Promise.race([drainedPromise.then(() => !fatal), timedOut]);
+        clearTimeout(timer);
+        if (!finished) abandon();
+        return finished;
+      },
+      flush: () => sink.flush(),
+      commit: () => (fatal && fatal.code === 'CONSUME_FAILED' ? Promise.resolve() : commitNow()),
+      disconnect: async () => {
+        for (const s of subscriptions) s.unsubscribe();
+        sourceSubscription.unsubscribe();
+        const results = await Promise.allSettled([source.stop(), sink.close()]);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      },
+    },
+    { drainTimeoutMs: options.drainTimeoutMs ?? 30_000 },
+  );
+
+  const stats = (): PipelineStats => {
+    const sourceStats = source.stats();
+    return {
+      ...counters,
+      inFlight: tracker.inFlight,
+      pausedPartitions: flow.pausedCount,
+      pauses: sourceStats.pauses,
+      lag: sourceStats.lag,
+    };
+  };
+
+  let stopping: Promise<PipelineSummary> | undefined;
+  let settle!: { resolve: (s: PipelineSummary) => void; reject: (e: unknown) => void };
+  const done = new Promise<PipelineSummary>((resolve, reject) => (settle = { resolve, reject }));
+
+  function fail(error: TeacherlmError): void {
+    if (fatal) return;
+    fatal = error;
+    log({ event: 'fatal', code: error.code, error: error.message });
+    if (error.code === 'CONSUME_FAILED') abandon();
+    void handle.stop('error');
+  }
+
+  const handle: PipelineHandle = {
+    done,
+    stats,
+    stop(reason = 'stop') {
+      stopping ??= shutdown().then((report) => {
+        for (const { step, error } of report.errors) log({ event: 'shutdown-step-failed', step, error: (error as Error).message });
+        const summary: PipelineSummary = { ...stats(), reason, shutdown: report, ...(fatal ? { error: fatal } : {}) };
+        log({ event: 'stopped', reason, drained: report.drained, committed: report.committed });
+        if (fatal) settle.reject(fatal);
+        else settle.resolve(summary);
+        return summary;
+      });
+      return stopping;
+    },
+    async abort() {
+      fetching = false;
+      abandon();
+      sourceSubscription.unsubscribe();
+      await Promise.allSettled([source.stop(), sink.close()]);
+      const error = new TeacherlmError('SHUT_DOWN', 'the pipeline was aborted');
+      settle.reject(error);
+      stopping ??= Promise.reject(error);
+      stopping.catch(() => {});
+    },
+  };
+  done.catch(() => {});
+  return handle;
+}

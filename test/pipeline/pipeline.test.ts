@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { TeacherlmError } from '../../src/errors.js';
+import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
+import { recordCodecs } from '../../src/records/codecs.js';
+import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
+import type { GenerationRequest, TextGenerator } from '../../src/teacher/types.js';
+import { sourceRecord } from './fakes.js';
+import { MemorySink, MemorySource } from './memory-ports.js';
+
+const codecs = recordCodecs();
+
+function topology(patch: Record<string, unknown> = {}): Topology {
+  return parseTopology({
+    input: { topic: 'in' },
+    output: { topic: 'out' },
+    deadLetter: { topic: 'dlq' },
+    consumer: { group: 'g' },
+    teachers: ['fundamentals', 'cot', 'mistakes'].map((annotation) => ({ annotation, kind: 'echo', generation: { maxNewTokens: 3 } })),
+    batching: { maxBatchSize: 8, maxWaitMs: 2, queueLimit: 64 },
+    retry: { maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 },
+    ...patch,
+  });
+}
+
+/** n records over 3 partitions; every 10th is malformed; even ones JSON, odd ones Avro. */
+function inputRecords(n: number) {
+  return Array.from({ length: n }, (_, i) => {
+    const sample = { id: `s${i}`, task: 'CREAK', question: `Question ${i}? (A) True (B) False`, answer: '(A)', context: null, metadata: {} };
+    const value = i % 10 === 9 ? Buffer.from(`{"id": "s${i}", broken`) : i % 2 === 0 ? Buffer.from(JSON.stringify(sample)) : codecs.rawSample.encode(sample);
+    return sourceRecord(Math.floor(i / 3), value, i % 3);
+  });
+}
+
+const echoEngines = (generator: TextGenerator = new EchoTeacher({ concurrency: 2 })) => new Map([['echo', generator]]);
+
+describe('runPipeline', () => {
+  it('augments every valid sample, dead-letters every malformed one and commits past the last offset', async () => {
+    const source = new MemorySource(inputRecords(60));
+    const sink = new MemorySink({ delayMs: 1 });
+    const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(), maxRecords: 60, commitIntervalMs: 5 });
+    const summary = await handle.done;
+    expect(summary).toMatchObject({ consumed: 60, augmented: 54, deadLettered: 6, inFlight: 0, reason: 'max-records' });
+    const augmented = sink.on('out').map((r) => codecs.augmentedSample.decode(r.value));
+    expect(new Set(augmented.map((a) => a.id)).size).toBe(54);
+    const first = augmented.find((a) => a.id === 's1');
+    expect(first?.chainOfThought?.text).toMatch(/^echo: /);
+    expect(first?.fundamentals?.modelId).toBe('echo');
+    const dead = sink.on('dlq').map((r) => codecs.deadLetter.decode(r.value));
+    expect(dead.map((d) => d.errorCode)).toEqual(Array(6).fill('DECODE_FAILED'));
+    expect(dead.every((d) => d.value?.toString().includes('broken'))).toBe(true);
+    expect(source.committed()).toEqual({ 'in/0': '20', 'in/1': '20', 'in/2': '20' });
+    expect(sink.closed).toBe(true);
+  });
+
+  it('bounds the queue by pausing partitions and still finishes everything', async () => {
+    const source = new MemorySource(inputRecords(90));
+    const sink = new MemorySink({ delayMs: 2 });
+    const handle = runPipeline({ topology: topology({ batching: { maxBatchSize: 4, maxWaitMs: 1, queueLimit: 8 } }), source, sink, generators: echoEngines(), maxRecords: 90, commitIntervalMs: 5 });
+    let maxInFlight = 0;
+    const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 0);
+    const summary = await handle.done;
+    clearInterval(sampler);
+    expect(summary.augmented + summary.deadLettered).toBe(90);
+    expect(source.stats().pauses).toBeGreaterThan(0);
+    expect(source.stats().resumes).toBeGreaterThan(0);
+    // One record per partition may still arrive after the queue filled.
+    expect(maxInFlight).toBeLessThanOrEqual(8 + 3);
+    expect(source.committed()).toEqual({ 'in/0': '30', 'in/1': '30', 'in/2': '30' });
+  });
+
+  it('dead-letters only the sample the engine cannot handle', async () => {
+    const echo = new EchoTeacher();
+    const picky: TextGenerator = {
+      modelId: 'picky',
+      concurrency: 1,
+      countTokens: (p) => echo.countTokens(p),
+      close: async () => {},
+      generate: async (requests: GenerationRequest[]) => {
+        if (requests.some((r) => r.prompt.includes('Question 4?'))) throw new TeacherlmError('GENERATION_FAILED', 'poisoned prompt');
+        return echo.generate(requests);
+      },
+    };
+    const source = new MemorySource(inputRecords(8));
+    const sink = new MemorySink();
+    const summary = await runPipeline({ topology: topology(), source, sink, generators: echoEngines(picky), maxRecords: 8, commitIntervalMs: 5 }).done;
+    expect(summary).toMatchObject({ augmented: 7, deadLettered: 1 });
+    const [dead] = sink.on('dlq').map((r) => codecs.deadLetter.decode(r.value));
+    expect(dead).toMatchObject({ sampleId: 's4', stage: 'generate', errorCode: 'GENERATION_FAILED', errorMessage: 'poisoned prompt' });
+  });
+
+  it('stops when idle, and a graceful stop commits only what was written', async () => {
+    const source = new MemorySource(inputRecords(12));
+    const sink = new MemorySink();
+    const summary = await runPipeline({ topology: topology(), source, sink, generators: echoEngines(), untilIdleMs: 30, commitIntervalMs: 5 }).done;
+    expect(summary).toMatchObject({ reason: 'idle', augmented: 11, deadLettered: 1 });
+    expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
+  });
+
+  it('on a produce failure stops with the error and never commits the failed records', async () => {
+    const source = new MemorySource(inputRecords(30));
+    const sink = new MemorySink({ failWhen: (records) => records.some((r) => r.key === 's20') });
+    const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(), commitIntervalMs: 5, produce: { maxRecords: 1 } });
+    await expect(handle.done).rejects.toThrow('broker said no');
+    const committed = source.committed();
+    // s20 is partition 2, offset 6: its partition never commits past it.
+    expect(BigInt(committed['in/2'] ?? '0')).toBeLessThanOrEqual(6n);
+  });
+});
