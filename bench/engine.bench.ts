@@ -1,0 +1,208 @@
+/**
+ * `npm run bench:engine [-- --model DIR --dtype fp32|int8 ...]`
+ *
+ * One run, one model, the same CREAK TeacherLM prompts for everyone: our engine's
+ * tokens/s at batch 1, 4 and 16 for each workers x intra-op-threads layout, against
+ * transformers.js (greedy, same total thread count, batch 1 and 16), and the largest
+ * event-loop delay on the main thread while each generates. Prints one JSON object.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createEngine } from '../src/teacher/index.js';
+import { buildRawPrompt } from '../src/teacher/prompts.js';
+import { ANNOTATION_KINDS, type TextGenerator } from '../src/teacher/types.js';
+import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
+
+const root = join(import.meta.dirname, '..');
+const { values: v } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    dtype: { type: 'string', default: 'fp32' },
+    'onnx-file': { type: 'string' },
+    prompts: { type: 'string', default: '32' },
+    'max-new-tokens': { type: 'string', default: '32' },
+    threads: { type: 'string' },
+    layouts: { type: 'string' },
+    'batch-sizes': { type: 'string', default: '1,4,16' },
+    'skip-transformers': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const defaultModel = existsSync(join(root, 'models', 'smollm2-135m-instruct', 'onnx'))
+  ? join(root, 'models', 'smollm2-135m-instruct')
+  : join(root, 'test', 'fixtures', 'models', 'tiny-llama');
+const modelDir = resolve(v.model ?? defaultModel);
+if (!(v.dtype! in MODEL_DTYPES)) throw new Error(`--dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}`);
+const dtype = v.dtype as ModelDtype;
+const onnxFile = v['onnx-file'];
+const promptCount = Number(v.prompts);
+const maxNewTokens = Number(v['max-new-tokens']);
+const threads = Number(v.threads ?? availableParallelism());
+const batchSizes = v['batch-sizes']!.split(',').map(Number);
+const layouts = (v.layouts ?? defaultLayouts(threads)).split(',').map((l) => {
+  const [w, t] = l.split('x').map(Number);
+  return { workers: w!, threads: t!, name: l };
+});
+
+/** Every workers x threads split of the thread budget, e.g. 2 -> 1x2, 2x1. */
+function defaultLayouts(total: number): string {
+  const out: string[] = [];
+  for (let w = 1; w <= total; w++) if (total % w === 0) out.push(`${w}x${total / w}`);
+  return out.join(',');
+}
+
+function creakPrompts(n: number): string[] {
+  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
+  return Array.from({ length: n }, (_, i) => buildRawPrompt(JSON.parse(lines[i % lines.length]!) as { question: string; answer: string }, ANNOTATION_KINDS[i % 3]!));
+}
+
+const prompts = creakPrompts(promptCount);
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+interface Run {
+  tokens: number;
+  seconds: number;
+  tokensPerSec: number;
+}
+
+async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
+  const batches: string[][] = [];
+  for (let i = 0; i < prompts.length; i += batch) batches.push(prompts.slice(i, i + batch));
+  const started = performance.now();
+  const results = await Promise.all(batches.map((b) => engine.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0 } })))));
+  const seconds = (performance.now() - started) / 1000;
+  const tokens = results.flat().reduce((n, r) => n + r.generatedTokens, 0);
+  return { tokens, seconds: round(seconds), tokensPerSec: round(tokens / seconds) };
+}
+
+/** Runs `fn` under a fresh event-loop delay histogram and reports its largest delay in ms. */
+async function measureDelay<T>(fn: () => Promise<T>, report: (maxMs: number) => void): Promise<T> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  try {
+    return await fn();
+  } finally {
+    histogram.disable();
+    report(histogram.max / 1e6);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function benchOurs() {
+  const perLayout: Record<string, Record<string, Run>> = {};
+  let maxDelayMs = 0;
+  for (const layout of layouts) {
+    const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu' });
+    try {
+      await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
+      perLayout[layout.name] = {};
+      for (const b of batchSizes) {
+        const run = await measureDelay(() => runOurs(engine, b), (ms) => (maxDelayMs = Math.max(maxDelayMs, ms)));
+        perLayout[layout.name]![String(b)] = run;
+        log(`ours ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s`);
+      }
+    } finally {
+      await engine.close();
+    }
+  }
+  const best: Record<string, { layout: string; tokensPerSec: number }> = {};
+  for (const b of batchSizes) {
+    for (const [name, runs] of Object.entries(perLayout)) {
+      const tps = runs[String(b)]!.tokensPerSec;
+      if (!best[String(b)] || tps > best[String(b)]!.tokensPerSec) best[String(b)] = { layout: name, tokensPerSec: tps };
+    }
+  }
+  return { layouts: perLayout, best, maxEventLoopDelayMs: round(maxDelayMs) };
+}
+
+async function benchTransformers() {
+  const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(modelDir) + '/';
+  const id = basename(modelDir);
+  const tjsDtype = dtype === 'int8' ? 'q8' : dtype;
+  if (onnxFile) throw new Error('--onnx-file: transformers.js picks its file by dtype; use --dtype');
+  const tokenizer = await AutoTokenizer.from_pretrained(id);
+  tokenizer.padding_side = 'left';
+  const model = await AutoModelForCausalLM.from_pretrained(id, {
+    dtype: tjsDtype as 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
+  const eos = new Set<number>([].concat((model.generation_config as { eos_token_id?: never })?.eos_token_id ?? []).map(Number));
+  const generate = async (batch: string[], tokens: number): Promise<number> => {
+    const inputs = tokenizer(batch, { padding: true });
+    const out = (await model.generate({ ...inputs, max_new_tokens: tokens, do_sample: false })) as { data: BigInt64Array; dims: number[] };
+    const width = inputs.input_ids.dims[1] as number;
+    const total = out.dims[1]!;
+    let count = 0;
+    for (let r = 0; r < batch.length; r++) {
+      for (let c = width; c < total; c++) {
+        count++;
+        if (eos.has(Number(out.data[r * total + c]))) break;
+      }
+    }
+    return count;
+  };
+  let maxDelayMs = 0;
+  const runs: Record<string, Run> = {};
+  try {
+    await generate(prompts.slice(0, 2), 2);
+    for (const b of batchSizes.filter((x) => x === 1 || x === Math.max(...batchSizes))) {
+      const started = performance.now();
+      let tokens = 0;
+      await measureDelay(
+        async () => {
+          for (let i = 0; i < prompts.length; i += b) tokens += await generate(prompts.slice(i, i + b), maxNewTokens);
+        },
+        (ms) => (maxDelayMs = Math.max(maxDelayMs, ms)),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      runs[String(b)] = { tokens, seconds: round(seconds), tokensPerSec: round(tokens / seconds) };
+      log(`transformers.js batch ${b}: ${runs[String(b)]!.tokensPerSec} tokens/s`);
+    }
+  } finally {
+    await model.dispose();
+  }
+  return { version: '4.3.1', threads, dtype: tjsDtype, runs, maxEventLoopDelayMs: round(maxDelayMs) };
+}
+
+const ours = await benchOurs();
+const tjs = v['skip-transformers'] ? undefined : await benchTransformers();
+const ratio: Record<string, number> = {};
+const sameLayout = `1x${threads}`;
+if (tjs) {
+  for (const b of Object.keys(tjs.runs)) {
+    ratio[`batch${b}`] = round(ours.best[b]!.tokensPerSec / tjs.runs[b]!.tokensPerSec);
+    const same = ours.layouts[sameLayout]?.[b];
+    if (same) ratio[`batch${b}_sameLayout_${sameLayout}`] = round(same.tokensPerSec / tjs.runs[b]!.tokensPerSec);
+  }
+}
+const report = {
+  model: basename(modelDir),
+  onnx: basename(onnxPathFor(modelDir, { dtype, onnxFile })),
+  dtype,
+  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
+  prompts: promptCount,
+  maxNewTokens,
+  threads,
+  ours: {
+    tokensPerSec: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.tokensPerSec])),
+    bestLayout: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
+    layouts: ours.layouts,
+    maxEventLoopDelayMs: ours.maxEventLoopDelayMs,
+  },
+  transformersJs: tjs,
+  ratioOursOverTransformersJs: ratio,
+  goal: { batch16: 1.5, met: ratio.batch16 === undefined ? null : ratio.batch16 >= 1.5 },
+};
+const json = JSON.stringify(report, null, 2);
+console.log(json);
+if (v.out) writeFileSync(v.out, json + '\n');
