@@ -1,0 +1,37 @@
+/**
+ * Kafka for the user-facing commands (produce, tail, demo): brokers chosen by
+ * `resolveBrokers` (KAFKA_BROKERS, else Docker, else the local broker on demand), a
+ * client whose log lines go to stderr, and the topology whose topics they default to.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
+import { createKafka, type KafkaLogSink } from '../kafka/client.js';
+import { isBoundedRetriesWarning } from '../kafka/sink.js';
+import { loadTopology, type Topology } from '../pipeline/topology.js';
+
+/** The project root, from src/cli/ or dist/cli/. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_TOPOLOGY_PATH = join(PROJECT_ROOT, 'topologies', 'default.yaml');
+
+export interface CliKafka {
+  kafka: Kafka;
+  brokers: ResolvedBrokers;
+}
+
+const stderrLog: KafkaLogSink = (level, message, extra) => {
+  if (isBoundedRetriesWarning(message)) return;
+  const detail = typeof extra.error === 'string' ? `: ${extra.error}` : '';
+  process.stderr.write(`kafkajs ${level}: ${message}${detail}\n`);
+};
+
+export async function connectKafka(clientId: string): Promise<CliKafka> {
+  const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`teacherlm: ${line}\n`) });
+  return { kafka: createKafka({ brokers: brokers.brokers, clientId, log: stderrLog }), brokers };
+}
+
+/** `--topology FILE`, or the default topology. */
+export function topologyOption(path: string | undefined): Topology {
+  return loadTopology(path ?? DEFAULT_TOPOLOGY_PATH);
+}

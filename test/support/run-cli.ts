@@ -1,0 +1,52 @@
+/**
+ * Runs the `teacherlm` CLI from source (TEACHERLM_FROM_SOURCE=1, never a stale build)
+ * against the run's broker (KAFKA_BROKERS), with spans written as JSON lines on stderr.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { kafkaBrokers } from './brokers.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      ...process.env,
+      TEACHERLM_FROM_SOURCE: '1',
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      OTEL_TRACES_EXPORTER: 'console',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface LoggedSpan {
+  span: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes: Record<string, unknown>;
+}
+
+/** The spans a CLI run logged with OTEL_TRACES_EXPORTER=console. */
+export function loggedSpans(stderr: string): LoggedSpan[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{"span"'))
+    .map((line) => JSON.parse(line) as LoggedSpan);
+}
