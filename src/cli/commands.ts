@@ -8,3 +8,7 @@ import { kafkaCommand } from './kafka-command.js';
 COMMANDS.kafka = kafkaCommand;
 import { modelCommand } from './model-command.js';
 COMMANDS.model = modelCommand;
+import { produceCommand } from './produce-command.js';
+COMMANDS.produce = produceCommand;
+import { tailCommand } from './tail-command.js';
+COMMANDS.tail = tailCommand;
