@@ -136,7 +136,8 @@ async function benchTransformers() {
     device: 'cpu',
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });
-  const eos = new Set<number>([].concat((model.generation_config as { eos_token_id?: never })?.eos_token_id ?? []).map(Number));
+  const eosSetting = (model.generation_config as unknown as { eos_token_id?: number | number[] } | null)?.eos_token_id ?? [];
+  const eos = new Set<number>((Array.isArray(eosSetting) ? eosSetting : [eosSetting]).map(Number));
   const generate = async (batch: string[], tokens: number): Promise<number> => {
     const inputs = tokenizer(batch, { padding: true });
     const out = (await model.generate({ ...inputs, max_new_tokens: tokens, do_sample: false })) as { data: BigInt64Array; dims: number[] };
