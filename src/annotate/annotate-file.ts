@@ -154,7 +154,8 @@ export async function annotateFile(
     for (let i = 0; i < order.length; i += options.maxBatchSize) batches.push(order.slice(i, i + options.maxBatchSize));
     const results = new Array<GenerationResult | undefined>(tasks.length);
     const failures = new Map<number, TeacherlmError>();
-    await mapLimit(batches, generator.concurrency, async (batch) => {
+    // A batch that fails for good is bisected so only the requests that fail alone are lost.
+    const run = async (batch: number[]): Promise<void> => {
       try {
         const res = await generateWithRetry(
           generator,
@@ -163,9 +164,16 @@ export async function annotateFile(
         );
         batch.forEach((t, j) => (results[t] = res[j]));
       } catch (err) {
-        for (const t of batch) failures.set(tasks[t]!.sample, asTeacherlmError(err, 'GENERATION_FAILED'));
+        if (batch.length > 1) {
+          const half = Math.ceil(batch.length / 2);
+          await run(batch.slice(0, half));
+          await run(batch.slice(half));
+          return;
+        }
+        failures.set(tasks[batch[0]!]!.sample, asTeacherlmError(err, 'GENERATION_FAILED'));
       }
-    });
+    };
+    await mapLimit(batches, generator.concurrency, run);
     const bySample = new Map<number, Map<AnnotationKind, GenerationResult>>();
     tasks.forEach((t, i) => {
       const r = results[i];

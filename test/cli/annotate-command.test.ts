@@ -78,3 +78,52 @@ describe('teacherlm annotate --dry-run', () => {
     expect(missing.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
 });
+
+describe('teacherlm annotate with a model', () => {
+  const model = join(root, 'test', 'fixtures', 'models', 'tiny-llama');
+
+  it('annotates every valid sample, one JSON line each in input order, and skips a malformed line into the errors file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-run-'));
+    const input = join(dir, 'in.jsonl');
+    const lines = readFileSync(join(data, 'creak-dev.jsonl'), 'utf8').split('\n').slice(0, 5);
+    lines.splice(2, 0, '{"ex_id": "dev_x", "task_name": "CREAK", "question": 42, "answer": "(A)"}');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const out = join(dir, 'out.jsonl');
+    const run = cli([
+      '--model', model, '--in', input, '--out', out, '--map', 'id=ex_id,task=task_name',
+      '--max-new-tokens', '8', '--max-batch-size', '4', '--threads', '1', '--device', 'cpu',
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, never>);
+    expect(rows.map((r) => r.id)).toEqual(['dev_0', 'dev_1', 'dev_2', 'dev_3', 'dev_4']);
+    for (const row of rows) {
+      expect(row.model).toBe('tiny-llama');
+      expect(Object.keys(row.annotations)).toEqual(['fundamentals', 'cot', 'mistakes']);
+      for (const kind of ['fundamentals', 'cot', 'mistakes']) {
+        const stats = (row.stats as Record<string, { generatedTokens: number; promptTokens: number; finishReason: string }>)[kind]!;
+        expect(stats.generatedTokens).toBeGreaterThan(0);
+        expect(stats.generatedTokens).toBeLessThanOrEqual(8);
+        expect(stats.promptTokens).toBeGreaterThan(20);
+        expect(['eos', 'length']).toContain(stats.finishReason);
+      }
+    }
+    const errors = readFileSync(`${out}.errors.jsonl`, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ line: 3, code: 'INVALID_SAMPLE' });
+    expect(run.stderr).toContain('1 malformed line(s)');
+    expect(run.stderr).toContain('annotated 5 sample(s)');
+  });
+
+  it('renders chat-style prompts through the model chat template in --dry-run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-chat-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, JSON.stringify({ id: 'a', task: 't', question: 'Soup is solid. (A) True (B) False', answer: '(B)' }) + '\n');
+    const run = cli(['--dry-run', '--model', model, '--in', input, '--prompt-style', 'chat', '--kinds', 'cot']);
+    expect(run.status, run.stderr).toBe(0);
+    const { prompts } = JSON.parse(run.stdout) as { prompts: Record<string, string> };
+    expect(prompts).toEqual({
+      cot: "<|im_start|>user\nQ: Soup is solid. (A) True (B) False A: The answer is (B). Let's think step by step.<|im_end|>\n<|im_start|>assistant\n",
+    });
+  });
+});
+
