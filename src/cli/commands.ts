@@ -12,3 +12,5 @@ import { produceCommand } from './produce-command.js';
 COMMANDS.produce = produceCommand;
 import { tailCommand } from './tail-command.js';
 COMMANDS.tail = tailCommand;
+import { runCommand } from './run-command.js';
+COMMANDS.run = runCommand;

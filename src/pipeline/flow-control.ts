@@ -27,6 +27,9 @@ export class FlowControl {
     this.resumeAt = Math.min(options.resumeAt ?? Math.floor(options.queueLimit / 2), options.queueLimit - 1);
   }
 
+  /** Partitions paused by this queue so far. */
+  pauses = 0;
+
   /** Partitions paused right now. */
   get pausedCount(): number {
     return this.paused.size;
@@ -38,6 +41,7 @@ export class FlowControl {
     const key = `${topic}\u0000${partition}`;
     if (this.paused.has(key)) return;
     this.paused.set(key, { topic, partition });
+    this.pauses++;
     this.source.pause(topic, partition);
   }
 

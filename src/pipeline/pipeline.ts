@@ -74,8 +74,10 @@ export interface PipelineStats {
   inFlight: number;
   /** Partitions paused by the bounded queue right now. */
   pausedPartitions: number;
-  /** Pauses the source counted so far. */
+  /** Pauses the source counted so far (including those of shutdown). */
   pauses: number;
+  /** Partition pauses caused by the bounded queue (`batching.queueLimit`). */
+  queuePauses: number;
   lag: number | undefined;
   commits: number;
 }
@@ -274,6 +276,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       inFlight: tracker.inFlight,
       pausedPartitions: flow.pausedCount,
       pauses: sourceStats.pauses,
+      queuePauses: flow.pauses,
       lag: sourceStats.lag,
     };
   };

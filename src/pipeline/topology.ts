@@ -5,8 +5,8 @@
  * errors too, so a typo never silently falls back to a default. The pipeline trusts the
  * {@link Topology} this returns.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { TeacherlmError } from '../errors.js';
 import { describeValue } from '../records/describe-value.js';
@@ -245,7 +245,18 @@ export function loadTopology(path: string, baseDir?: string): Topology {
     throw new TeacherlmError('INVALID_TOPOLOGY', `${path}: not valid YAML: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return parseTopology(doc, baseDir);
+    const topology = parseTopology(doc, baseDir);
+    if (baseDir === undefined) {
+      // A relative model path missing from the working directory is looked up beside the
+      // topology's project (the folder holding topologies/), so the shipped files work from anywhere.
+      const projectDir = dirname(dirname(resolve(path)));
+      for (const teacher of topology.teachers) {
+        const original = (doc as { teachers: { model?: unknown }[] }).teachers[topology.teachers.indexOf(teacher)]?.model;
+        if (teacher.kind === 'echo' || typeof original !== 'string' || isAbsolute(original)) continue;
+        if (!existsSync(teacher.model) && existsSync(resolve(projectDir, original))) teacher.model = resolve(projectDir, original);
+      }
+    }
+    return topology;
   } catch (err) {
     if (err instanceof TeacherlmError) throw new TeacherlmError(err.code, `${path}: ${err.message}`, { cause: err });
     throw err;

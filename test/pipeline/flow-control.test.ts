@@ -22,6 +22,7 @@ describe('FlowControl', () => {
     expect(calls).toEqual(['pause in/1', 'pause in/0']);
     add(0); // already paused: not paused again
     expect(flow.pausedCount).toBe(2);
+    expect(flow.pauses).toBe(2);
     remove(3); // 3 left: above resumeAt (2)
     expect(calls).toHaveLength(2);
     remove(1); // 2 left: drained

@@ -1,0 +1,112 @@
+/**
+ * `teacherlm run [--topology FILE]`: the long-running service. Resolves the brokers,
+ * creates the topology's topics, starts its engines and runs the pipeline until a
+ * signal (graceful: SIGINT/SIGTERM; a second one forces exit), `--until-idle MS` or
+ * `--max-records N`.
+ */
+import { parseArgs } from 'node:util';
+import { TeacherlmError } from '../errors.js';
+import type { TextGenerator } from '../teacher/types.js';
+import { ensureTopics } from '../kafka/admin.js';
+import { KafkaSink } from '../kafka/sink.js';
+import { KafkaSource } from '../kafka/source.js';
+import { createGenerators } from '../pipeline/generators.js';
+import { runPipeline } from '../pipeline/pipeline.js';
+import { signalHandler } from '../pipeline/shutdown.js';
+import { connectKafka, topologyOption } from './cli-kafka.js';
+import type { Command } from './command.js';
+import { startStatus } from './run-status.js';
+
+const HELP = `Usage: teacherlm run [--topology FILE] [options]
+
+Runs the streaming pipeline: input topic -> teachers -> augmented / dead-letter topics.
+
+Options:
+  --topology FILE     topology YAML (default: topologies/default.yaml)
+  --group NAME        consumer group (default: the topology's)
+  --until-idle MS     stop after MS with nothing consumed and nothing in flight
+  --max-records N     stop after N input records were written (augmented or dead-lettered)
+  --drain-timeout MS  on shutdown, wait this long for in-flight work (default 30000)
+  -h, --help          this help
+
+Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.`;
+
+function nonNegativeInt(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+export const runCommand: Command = {
+  summary: 'run the streaming pipeline (Kafka in, teachers, Avro out)',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        topology: { type: 'string' },
+        group: { type: 'string' },
+        'until-idle': { type: 'string' },
+        'max-records': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const untilIdleMs = nonNegativeInt(values['until-idle'], '--until-idle');
+    const maxRecords = nonNegativeInt(values['max-records'], '--max-records');
+    const drainTimeoutMs = nonNegativeInt(values['drain-timeout'], '--drain-timeout');
+    const topology = topologyOption(values.topology);
+    if (values.group !== undefined) {
+      if (values.group.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', '--group: expected a non-empty name');
+      topology.consumer.group = values.group;
+    }
+
+    const out = process.stderr;
+    const logLine = (fields: Record<string, unknown>) =>
+      out.write(out.isTTY ? `teacherlm: ${String(fields.event)} ${JSON.stringify(fields)}\n` : `${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
+    const { kafka, brokers } = await connectKafka('teacherlm-run');
+    const generators = new Map<string, TextGenerator>();
+    try {
+      await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+      logLine({ event: 'topics-ready', brokers: brokers.brokers, topics: [topology.input.topic, topology.output.topic, topology.deadLetter.topic] });
+      for (const [key, g] of await createGenerators(topology, (message) => logLine({ event: 'engine', message }))) generators.set(key, g);
+      logLine({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
+
+      const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
+      const sink = new KafkaSink({ kafka });
+      await sink.connect();
+      // The reporter's first tick comes after an interval, when `handle` exists.
+      const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
+      const log = (fields: Record<string, unknown>) => reporter.event(fields);
+      const handle = runPipeline({ topology, source, sink, generators, untilIdleMs, maxRecords, drainTimeoutMs, log });
+      const onSignal = signalHandler({
+        shutdown: (signal) => {
+          log({ event: 'shutting-down', signal });
+          return handle.stop(signal);
+        },
+        forceExit: (signal) => {
+          log({ event: 'forced-exit', signal });
+          process.exit(130);
+        },
+      });
+      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+      try {
+        const summary = await handle.done;
+        reporter.stop();
+        const { shutdown, ...rest } = summary;
+        logLine({ event: 'summary', ...rest, drained: shutdown.drained, committed: shutdown.committed });
+        return shutdown.committed ? 0 : 1;
+      } finally {
+        reporter.stop();
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
+    } finally {
+      await Promise.allSettled([...generators.values()].map((g) => g.close()));
+      await brokers.stop();
+    }
+  },
+};

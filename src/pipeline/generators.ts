@@ -1,0 +1,39 @@
+/**
+ * Starts the engines a topology needs, one per distinct (kind, model): the ONNX engine
+ * (worker pool) for `onnx` teachers, the echo teacher for `echo`.
+ */
+import { TeacherlmError } from '../errors.js';
+import { EchoTeacher } from '../teacher/echo-teacher.js';
+import { createEngine } from '../teacher/index.js';
+import type { TextGenerator } from '../teacher/types.js';
+import { enginesOf } from './teacher-bindings.js';
+import type { Topology } from './topology.js';
+
+export async function createGenerators(topology: Topology, log: (message: string) => void = () => {}): Promise<Map<string, TextGenerator>> {
+  const generators = new Map<string, TextGenerator>();
+  try {
+    for (const [key, teacher] of enginesOf(topology)) {
+      if (teacher.kind === 'echo') {
+        generators.set(key, new EchoTeacher({ concurrency: topology.engine.workers }));
+        continue;
+      }
+      const engine = await createEngine({
+        modelDir: teacher.model,
+        workers: topology.engine.workers,
+        intraOpThreads: topology.engine.threads,
+        device: topology.engine.device,
+        log,
+      }).catch((err: unknown) => {
+        if (err instanceof TeacherlmError && err.code === 'MODEL_INVALID' && !err.hint && teacher.model.endsWith('smollm2-135m-instruct')) {
+          throw new TeacherlmError(err.code, err.message, { cause: err, hint: 'import the default model with: teacherlm model import smollm2' });
+        }
+        throw err;
+      });
+      generators.set(key, engine);
+    }
+  } catch (err) {
+    await Promise.allSettled([...generators.values()].map((g) => g.close()));
+    throw err;
+  }
+  return generators;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { formatStatusLine, ratePerSecond } from '../../src/cli/run-status.js';
+import type { PipelineStats } from '../../src/pipeline/pipeline.js';
+
+const stats = (augmented: number, deadLettered: number, extra: Partial<PipelineStats> = {}): PipelineStats => ({
+  consumed: augmented + deadLettered, augmented, deadLettered, inFlight: 12, pausedPartitions: 0, pauses: 0, queuePauses: 0, lag: 880, commits: 0, ...extra,
+});
+
+describe('run status', () => {
+  it('computes the rate between two snapshots', () => {
+    expect(ratePerSecond({ stats: stats(10, 0), at: 0 }, { stats: stats(48, 4), at: 2_000 })).toBe(21);
+    expect(ratePerSecond({ stats: stats(10, 0), at: 5 }, { stats: stats(10, 0), at: 5 })).toBe(0);
+  });
+
+  it('formats the live line with rate, lag and queue', () => {
+    expect(formatStatusLine(stats(120, 3), 4.25, 256)).toBe('augmented 120 · dead 3 · 4.3/s · lag 880 · queue 12/256');
+    expect(formatStatusLine(stats(1, 0, { lag: undefined, pausedPartitions: 2 }), 0, 8)).toBe('augmented 1 · dead 0 · 0.0/s · lag ? · queue 12/8 (paused 2)');
+  });
+});
