@@ -14,3 +14,5 @@ import { tailCommand } from './tail-command.js';
 COMMANDS.tail = tailCommand;
 import { runCommand } from './run-command.js';
 COMMANDS.run = runCommand;
+import { demoCommand } from './demo-command.js';
+COMMANDS.demo = demoCommand;

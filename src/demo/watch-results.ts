@@ -1,0 +1,83 @@
+/**
+ * Waits, like a student trainer would, for the demo's samples on the augmented and
+ * dead-letter topics. Reads through a throwaway consumer group from the beginning and
+ * keeps only this run's records (the run id travels in each sample's metadata), so
+ * earlier runs or other producers on the same topics do not confuse it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { KafkaSource } from '../kafka/source.js';
+import type { RecordCodecs } from '../records/codecs.js';
+import type { AugmentedSample, DeadLetter } from '../records/types.js';
+import { decodeOutputRecord } from '../tail/decode-output.js';
+
+/** Metadata key carrying the demo run id. */
+export const RUN_ID_KEY = 'teacherlm_demo_run';
+
+export type DemoOutcome = { kind: 'augmented'; record: AugmentedSample } | { kind: 'dead-letter'; record: DeadLetter };
+
+export interface WatchOptions {
+  kafka: Kafka;
+  topics: string[];
+  codecs: RecordCodecs;
+  runId: string;
+  ids: readonly string[];
+  onOutcome?: (id: string, outcome: DemoOutcome, seen: number) => void;
+}
+
+export interface Watch {
+  /** Resolves with one outcome per id once all are in. */
+  done: Promise<Map<string, DemoOutcome>>;
+  /** What arrived so far. */
+  outcomes: Map<string, DemoOutcome>;
+  stop(): Promise<void>;
+}
+
+/** Which demo sample a decoded output record belongs to, or undefined when it is not this run's. */
+export function belongsTo(outcome: DemoOutcome, runId: string, ids: ReadonlySet<string>): string | undefined {
+  if (outcome.kind === 'augmented') {
+    const { id, metadata } = outcome.record;
+    return ids.has(id) && metadata[RUN_ID_KEY] === runId ? id : undefined;
+  }
+  const { sampleId, value } = outcome.record;
+  if (sampleId !== null && ids.has(sampleId) && value !== null && value.includes(runId)) return sampleId;
+  return undefined;
+}
+
+export function watchResults(options: WatchOptions): Watch {
+  const ids = new Set(options.ids);
+  const outcomes = new Map<string, DemoOutcome>();
+  const source = new KafkaSource({
+    kafka: options.kafka,
+    groupId: `teacherlm-demo-watch-${randomUUID()}`,
+    topics: options.topics,
+    fromBeginning: true,
+    lagRefreshMs: 0,
+  });
+  const done = new Promise<Map<string, DemoOutcome>>((resolve, reject) => {
+    source.records().subscribe({
+      next: (record) => {
+        let outcome: DemoOutcome;
+        try {
+          outcome = decodeOutputRecord(record.value, options.codecs);
+        } catch {
+          return; // not ours: another writer's record on a shared topic
+        }
+        const id = belongsTo(outcome, options.runId, ids);
+        if (id === undefined || outcomes.has(id)) return;
+        outcomes.set(id, outcome);
+        options.onOutcome?.(id, outcome, outcomes.size);
+        if (outcomes.size === ids.size) {
+          resolve(outcomes);
+          void source.stop();
+        }
+      },
+      error: reject,
+      complete: () => {
+        if (outcomes.size < ids.size) reject(new Error(`stopped with ${outcomes.size} of ${ids.size} samples`));
+      },
+    });
+  });
+  done.catch(() => {}); // observed by the caller; never an unhandled rejection
+  return { done, outcomes, stop: () => source.stop() };
+}
