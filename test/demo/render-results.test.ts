@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { renderResults, wrap } from '../../src/demo/render-results.js';
+import type { DemoOutcome } from '../../src/demo/watch-results.js';
+import type { AugmentedSample } from '../../src/records/types.js';
+
+const sample: AugmentedSample = {
+  id: 'dev_0',
+  task: 'CREAK',
+  question: 'Eating soup means eating only solids. (A) True (B) False',
+  answer: '(B)',
+  context: null,
+  metadata: {},
+  fundamentals: { text: 'Soup is mostly liquid.', modelId: 'm', promptTokens: 30, generatedTokens: 6, finishReason: 'eos' },
+  chainOfThought: { text: 'Soup is a liquid food,\nso the sentence is false.', modelId: 'm', promptTokens: 30, generatedTokens: 64, finishReason: 'length' },
+  commonMistakes: null,
+  source: { topic: 'samples.raw', partition: 0, offset: 0 },
+  sourceTimestamp: 0,
+  augmentedAt: 0,
+};
+
+describe('wrap', () => {
+  it('wraps words at the width and keeps paragraphs', () => {
+    expect(wrap('aaa bbb ccc\nddd', '  ', 9)).toBe('  aaa bbb\n  ccc\n  ddd');
+    expect(wrap('  ', '  ')).toBe('  (empty)');
+  });
+});
+
+describe('renderResults', () => {
+  it('prints question, answer and the three explanations in file order, and what is missing', () => {
+    const outcomes = new Map<string, DemoOutcome>([
+      ['dev_0', { kind: 'augmented', record: sample }],
+      [
+        'dev_2',
+        {
+          kind: 'dead-letter',
+          record: {
+            key: null,
+            value: null,
+            errorCode: 'GENERATION_FAILED',
+            errorMessage: 'boom',
+            stage: 'generate',
+            sampleId: 'dev_2',
+            source: sample.source,
+            sourceTimestamp: 0,
+            attempts: 3,
+            failedAt: 0,
+          },
+        },
+      ],
+    ]);
+    expect(renderResults(['dev_0', 'dev_1', 'dev_2'], outcomes)).toBe(
+      [
+        '[1/3] dev_0  (CREAK)',
+        '  Question: Eating soup means eating only solids. (A) True (B) False',
+        '  Answer:   (B)',
+        '  Fundamentals:',
+        '    Soup is mostly liquid.',
+        '  Chain of thought [cut at the token limit]:',
+        '    Soup is a liquid food,',
+        '    so the sentence is false.',
+        '  Common mistakes: (not generated)',
+        '',
+        '[2/3] dev_1',
+        '  (no result)',
+        '',
+        '[3/3] dev_2',
+        '  dead-lettered at generate after 3 attempt(s): GENERATION_FAILED: boom',
+      ].join('\n'),
+    );
+  });
+});
