@@ -1,0 +1,99 @@
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaSink } from '../../src/kafka/sink.js';
+import { KafkaSource } from '../../src/kafka/source.js';
+import { createGenerators } from '../../src/pipeline/generators.js';
+import { runPipeline } from '../../src/pipeline/pipeline.js';
+import type { Topology } from '../../src/pipeline/topology.js';
+import type { TextGenerator } from '../../src/teacher/types.js';
+import { testKafka } from '../support/brokers.js';
+import { groupCaughtUp, produceInputs, readAugmented, readDeadLetters, testTopology, type InputSet } from './int-support.js';
+
+const SAMPLES = 2_000;
+
+describe('pipeline on the real broker with the tiny model', () => {
+  let kafka: Kafka;
+  let generators: Map<string, TextGenerator>;
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    generators = await createGenerators(testTopology());
+  });
+  afterAll(async () => {
+    await Promise.all([...(generators?.values() ?? [])].map((g) => g.close()));
+  });
+
+  async function run(topology: Topology, options: { maxRecords?: number; untilIdleMs?: number } = {}) {
+    const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
+    const sink = new KafkaSink({ kafka });
+    await sink.connect();
+    const handle = runPipeline({ topology, source, sink, generators, commitIntervalMs: 500, ...options });
+    return { handle, source };
+  }
+
+  /** Every valid id augmented (all three annotations), every malformed one dead-lettered with a reason, nothing else. */
+  async function expectComplete(topology: Topology, inputs: InputSet) {
+    const augmented = await readAugmented(kafka, topology.output.topic, inputs.validIds);
+    const ids = new Set(augmented.map((a) => a.id));
+    expect([...inputs.validIds].filter((id) => !ids.has(id))).toEqual([]);
+    expect([...ids].filter((id) => !inputs.validIds.has(id))).toEqual([]);
+    for (const a of augmented) {
+      expect(a.fundamentals?.generatedTokens).toBeGreaterThan(0);
+      expect(a.chainOfThought?.modelId).toBe('tiny-llama');
+      expect(a.commonMistakes?.finishReason).toMatch(/^(eos|stop|length)$/);
+    }
+    const dead = await readDeadLetters(kafka, topology.deadLetter.topic, inputs.malformedIds);
+    expect(new Set(dead.map((d) => d.key?.toString()))).toEqual(inputs.malformedIds);
+    for (const d of dead) {
+      expect(d.stage).toBe('decode');
+      expect(['DECODE_FAILED', 'INVALID_SAMPLE']).toContain(d.errorCode);
+      expect(d.errorMessage.length).toBeGreaterThan(0);
+      expect(d.value?.length).toBeGreaterThan(0);
+      expect(d.source.topic).toBe(topology.input.topic);
+    }
+    expect(await groupCaughtUp(kafka, topology.consumer.group, topology.input.topic)).toBe(true);
+  }
+
+  it(`augments all of ${SAMPLES} Avro and JSON samples and dead-letters the 2% malformed`, async () => {
+    const topology = testTopology();
+    const inputs = await produceInputs(kafka, topology, SAMPLES);
+    expect(inputs.malformedIds.size).toBe(SAMPLES / 50);
+    const { handle } = await run(topology, { maxRecords: SAMPLES });
+    const summary = await handle.done;
+    expect(summary).toMatchObject({ augmented: inputs.validIds.size, deadLettered: inputs.malformedIds.size, inFlight: 0 });
+    expect(summary.shutdown).toMatchObject({ drained: true, committed: true });
+    await expectComplete(topology, inputs);
+  });
+
+  it('gives the same result with queueLimit 8, pausing and resuming partitions', async () => {
+    const topology = testTopology({ queueLimit: 8 });
+    const inputs = await produceInputs(kafka, topology, SAMPLES);
+    const { handle, source } = await run(topology, { maxRecords: SAMPLES });
+    let maxInFlight = 0;
+    const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 5);
+    const summary = await handle.done;
+    clearInterval(sampler);
+    expect(summary).toMatchObject({ augmented: inputs.validIds.size, deadLettered: inputs.malformedIds.size });
+    expect(summary.queuePauses).toBeGreaterThan(10);
+    expect(source.stats().resumes).toBeGreaterThan(10);
+    // The queue stays bounded: the limit, plus at most one record per partition fetched before its pause.
+    expect(maxInFlight).toBeLessThanOrEqual(8 + 3);
+    await expectComplete(topology, inputs);
+  });
+
+  it('loses nothing when it crashes mid-stream and restarts in the same group', async () => {
+    const topology = testTopology();
+    const inputs = await produceInputs(kafka, topology, SAMPLES);
+    const first = await run(topology);
+    // Crash once a good part is written and committed, with work still in flight.
+    while (first.handle.stats().commits < 2 || first.handle.stats().augmented < 300) await new Promise((r) => setTimeout(r, 20));
+    const before = first.handle.stats();
+    await first.handle.abort();
+    expect(before.augmented + before.deadLettered).toBeLessThan(SAMPLES);
+    const second = await run(topology, { untilIdleMs: 3_000 });
+    const summary = await second.handle.done;
+    // The restart resumes from the committed offsets, not from the beginning.
+    expect(summary.consumed).toBeLessThan(SAMPLES);
+    await expectComplete(topology, inputs);
+  });
+});
