@@ -65,6 +65,8 @@ export class BatchGenerator {
 
   async generate(inputs: readonly RowInput[]): Promise<RowOutput[]> {
     const { Tensor, io } = this;
+    const empty = inputs.findIndex((r) => r.ids.length === 0);
+    if (empty >= 0) throw new TeacherlmError('GENERATION_FAILED', `prompt ${empty} encodes to no tokens`, { retriable: false });
     const rows: Row[] = inputs.map((input) => ({
       input,
       generated: [],
@@ -94,10 +96,10 @@ export class BatchGenerator {
       }
       feeds.position_ids = new Tensor('int64', positions, [batch, width]);
     }
-    const empty = io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+    const noPast = io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
     for (const layer of io.layers) {
-      feeds[layer.pastKey] = new Tensor(io.kvType, empty, [batch, io.kvHeads, 0, io.headDim]);
-      feeds[layer.pastValue] = new Tensor(io.kvType, empty, [batch, io.kvHeads, 0, io.headDim]);
+      feeds[layer.pastKey] = new Tensor(io.kvType, noPast, [batch, io.kvHeads, 0, io.headDim]);
+      feeds[layer.pastValue] = new Tensor(io.kvType, noPast, [batch, io.kvHeads, 0, io.headDim]);
     }
     this.setBranchInputs(feeds, false);
 

@@ -95,6 +95,7 @@ export class WorkerPool implements TextGenerator {
       return Promise.reject(err);
     }
     if (requests.length === 0) return Promise.resolve([]);
+    if (this.slots.size === 0 && this.fatal) return Promise.reject(this.fatal);
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, requests, enqueuedAt: performance.now(), resolve, reject });
       this.dispatch();
