@@ -13,7 +13,7 @@ const USAGE = `Usage: teacherlm kafka <start|stop|status|fetch> [options]
 
   start    resolve the jars (first time), start the broker, print its bootstrap address
   stop     stop it (SIGTERM, then SIGKILL after 30 s); no java process is left
-  status   say whether it is running, and where
+  status   say whether it is running, and where (exit code 0 running, 3 not running)
   fetch    only resolve the broker jars from Maven Central (for CI caches)
 
 Options:
@@ -67,6 +67,7 @@ export const kafkaCommand: Command = {
       }
       case 'stop': {
         const res = await stopLocalBroker({ port });
+        if (res.usersCut > 0) console.error(`teacherlm: warning: ${res.usersCut} process(es) were still using it (e.g. a test run)`);
         console.log(res.wasRunning ? `stopped the Kafka broker on 127.0.0.1:${port} (pid ${res.pid}, ${res.how})` : `no Kafka broker running on 127.0.0.1:${port}`);
         return 0;
       }

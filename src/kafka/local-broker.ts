@@ -329,12 +329,21 @@ export function diagnose(output: string, r: { port: number; controllerPort: numb
 }
 
 /** Stops the broker on that port, whoever started it. */
-export async function stopLocalBroker(options: LocalBrokerOptions = {}): Promise<{ wasRunning: boolean; pid?: number; how?: 'exited' | 'killed' }> {
+export async function stopLocalBroker(options: LocalBrokerOptions = {}): Promise<StopResult> {
   const r = resolveOptions(options);
   return withFileLock(r.paths.startLock, STOP_GRACE_MS + 30_000, () => stopLocked(r));
 }
 
-async function stopLocked(r: Resolved): Promise<{ wasRunning: boolean; pid?: number; how?: 'exited' | 'killed' }> {
+export interface StopResult {
+  wasRunning: boolean;
+  pid?: number;
+  how?: 'exited' | 'killed';
+  /** Processes (e.g. test runs) that held a lease on it when it was stopped. */
+  usersCut: number;
+}
+
+async function stopLocked(r: Resolved): Promise<StopResult> {
+  const usersCut = liveLeases(r.paths.leasesDir).length;
   const pids = new Set(findBrokerProcesses(r.paths.serverProperties));
   const state = readState(r.paths);
   if (state) for (const pid of findBrokerProcesses(state.serverProperties)) pids.add(pid);
@@ -345,7 +354,7 @@ async function stopLocked(r: Resolved): Promise<{ wasRunning: boolean; pid?: num
   clearState(r.paths);
   clearLeases(r.paths.leasesDir);
   const first = [...pids][0];
-  return { wasRunning: pids.size > 0, ...(first !== undefined ? { pid: first, how } : {}) };
+  return { wasRunning: pids.size > 0, usersCut, ...(first !== undefined ? { pid: first, how } : {}) };
 }
 
 /**

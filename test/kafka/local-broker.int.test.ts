@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir, PROJECT_ROOT, runtimeDir } from '../../src/kafka/local/paths.js';
 import { isPortFree } from '../../src/kafka/local/port-check.js';
 import { findBrokerProcesses } from '../../src/kafka/local/processes.js';
+import { acquireLocalBroker, localBrokerStatus, startLocalBroker } from '../../src/kafka/local-broker.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'teacherlm.js');
 
@@ -113,5 +114,34 @@ describe('teacherlm kafka start | status | stop', () => {
     } finally {
       cli(['stop', '--port', String(port)]);
     }
+  });
+});
+
+describe('acquireLocalBroker (what resolveBrokers and the test setup use)', () => {
+  it('stops an on-demand broker when its last user releases it, and never one pinned by the CLI', async () => {
+    const port = await freePortPair();
+    const paths = brokerPaths(port, DEFAULT_KAFKA_VERSION, kafkaCacheDir());
+    try {
+      const first = await acquireLocalBroker({ port, fresh: true });
+      const second = await acquireLocalBroker({ port });
+      expect(first.broker).toMatchObject({ startedHere: true, owner: 'on-demand', bootstrap: `127.0.0.1:${port}` });
+      expect(second.broker).toMatchObject({ startedHere: false, pid: first.broker.pid });
+
+      await first.release();
+      expect(await localBrokerStatus({ port })).toMatchObject({ running: true, pid: first.broker.pid });
+      await second.release();
+      expect(await localBrokerStatus({ port })).toMatchObject({ running: false });
+      expect(findBrokerProcesses(paths.serverProperties)).toEqual([]);
+
+      // `teacherlm kafka start` pins the broker: a lease holder leaving does not stop it.
+      const pinned = await startLocalBroker({ port });
+      const user = await acquireLocalBroker({ port });
+      expect(user.broker).toMatchObject({ startedHere: false, owner: 'cli', pid: pinned.pid });
+      await user.release();
+      expect(await localBrokerStatus({ port })).toMatchObject({ running: true, pid: pinned.pid });
+    } finally {
+      cli(['stop', '--port', String(port)]);
+    }
+    expect(findBrokerProcesses(paths.serverProperties)).toEqual([]);
   });
 });
