@@ -20,14 +20,21 @@ export function jarsPresent(libsDir: string, version: string): boolean {
  * place, so an interrupted download never leaves a half-filled libs folder behind.
  * Returns the libs folder.
  */
-export async function fetchBrokerJars(libsDir: string, version: string, log: (line: string) => void = () => {}): Promise<string> {
+export async function fetchBrokerJars(
+  libsDir: string,
+  version: string,
+  log: (line: string) => void = () => {},
+  mvn: string = process.env.MAVEN_CMD ?? 'mvn',
+): Promise<string> {
   if (jarsPresent(libsDir, version)) return libsDir;
   mkdirSync(dirname(libsDir), { recursive: true });
   const staging = `${libsDir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   log(`resolving org.apache.kafka:kafka_2.13:${version} from Maven Central into ${libsDir}`);
   const args = ['-q', '-B', '-f', pomPath(), `-Dkafka.version=${version}`, `-DoutputDirectory=${staging}`, 'dependency:copy-dependencies'];
-  const output = await run(process.env.MAVEN_CMD ?? 'mvn', args);
+  const output = await run(mvn, args).finally(() => {
+    if (!jarsPresent(staging, version)) rmSync(staging, { recursive: true, force: true });
+  });
   if (!jarsPresent(staging, version)) {
     rmSync(staging, { recursive: true, force: true });
     throw new TeacherlmError('TOOL_FAILED', `mvn did not produce kafka_2.13-${version}.jar: ${lastLine(output)}`, { hint: MAVEN_HINT });
