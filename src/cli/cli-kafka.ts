@@ -9,6 +9,7 @@ import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka, type KafkaLogSink } from '../kafka/client.js';
 import { isBoundedRetriesWarning } from '../kafka/sink.js';
+export { ensureTopicsReady } from '../kafka/ensure-topics-ready.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
 
 /** The project root, from src/cli/ or dist/cli/. */
@@ -31,7 +32,11 @@ export async function connectKafka(clientId: string): Promise<CliKafka> {
   return { kafka: createKafka({ brokers: brokers.brokers, clientId, log: stderrLog }), brokers };
 }
 
-/** `--topology FILE`, or the default topology. */
+/**
+ * `--topology FILE`, or the default topology. Relative model paths of a user's file
+ * resolve against the working directory; those of the bundled default against the
+ * project root, so `teacherlm demo` works from any directory.
+ */
 export function topologyOption(path: string | undefined): Topology {
-  return loadTopology(path ?? DEFAULT_TOPOLOGY_PATH);
+  return path === undefined ? loadTopology(DEFAULT_TOPOLOGY_PATH, PROJECT_ROOT) : loadTopology(path);
 }

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { IDENTITY_FIELD_MAP, type FieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
-import { ensureTopics } from '../kafka/admin.js';
+import { ensureTopicsReady } from '../kafka/ensure-topics-ready.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
@@ -75,7 +75,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { rows, ids } = await loadDemoRows(options.samplesFile, map, runId);
 
   await ensureModels(topology, { root: options.root, log });
-  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+  await ensureTopicsReady(kafka, [topology.input, topology.output, topology.deadLetter]);
   log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
 
   const generators = new Map<string, TextGenerator>();
