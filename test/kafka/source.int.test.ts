@@ -143,6 +143,49 @@ describe('KafkaSource on the real broker', () => {
     await expect(again.commit([{ topic, partition: 0, offset: '20' }])).rejects.toMatchObject({ code: 'COMMIT_FAILED' });
   });
 
+  it('reports a rebalance, revoking every partition held, even while parked on a paused partition', async () => {
+    const topic = uniqueName('source');
+    const groupId = uniqueName('group');
+    await ensureTopics(kafka, [{ topic, partitions: 2 }]);
+    await produce(topic, 0, 0, 10);
+    await produce(topic, 1, 0, 10);
+
+    const first = new KafkaSource({ kafka, groupId, topics: [topic], pausedHeartbeatMs: 100, lagRefreshMs: 0 });
+    const firstJoins: RebalanceEvent[] = [];
+    first.rebalances().subscribe((e) => firstJoins.push(e));
+    const records: SourceRecord[] = [];
+    first.records().subscribe((r) => {
+      records.push(r);
+      // Queue "full": pause everything, so the consume callback parks on this batch.
+      if (records.length === 3) for (const tp of first.assigned()) first.pause(tp.topic, tp.partition);
+    });
+    await vi.waitFor(() => expect(records).toHaveLength(3), WAIT);
+
+    const second = new KafkaSource({ kafka, groupId, topics: [topic], lagRefreshMs: 0 });
+    const secondJoins: RebalanceEvent[] = [];
+    second.rebalances().subscribe((e) => secondJoins.push(e));
+    const secondRecords: SourceRecord[] = [];
+    second.records().subscribe((r) => secondRecords.push(r));
+
+    await vi.waitFor(() => expect(firstJoins).toHaveLength(2), WAIT);
+    const [joined, rebalanced] = firstJoins as [RebalanceEvent, RebalanceEvent];
+    expect(rebalanced.generation).toBe(2);
+    expect(rebalanced.revoked).toEqual(joined.assigned);
+    await vi.waitFor(() => expect(secondJoins.length).toBeGreaterThan(0), WAIT);
+    const kept = first.assigned().map((tp) => tp.partition);
+    const taken = secondJoins.at(-1)!.assigned.map((tp) => tp.partition);
+    expect([...kept, ...taken].sort()).toEqual([0, 1]);
+    expect(kept).toHaveLength(1);
+
+    // The second member reads its partition from the start: nothing was committed.
+    await vi.waitFor(() => expect(secondRecords).toHaveLength(10), WAIT);
+    expect(secondRecords.map((r) => Number(r.offset))).toEqual([...Array(10).keys()]);
+    for (const tp of first.assigned()) first.resume(tp.topic, tp.partition);
+    await vi.waitFor(() => expect(offsetsOf(records, kept[0]!).at(-1)).toBe(9), WAIT);
+    expect(first.stats().rebalances).toBe(2);
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
   it('errors the stream with a one-line error when no broker answers', async () => {
     const { createKafka } = await import('../../src/kafka/client.js');
     const dead = createKafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, connectionTimeoutMs: 500, logLevel: 'nothing' });
