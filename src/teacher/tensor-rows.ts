@@ -20,6 +20,15 @@ export function gatherRows<T extends TypedArray>(data: T, rows: number, keep: re
   return out;
 }
 
+/** Columns [from, to) of a row-major [rows, width] matrix (the whole array when that is all of it). */
+export function sliceColumns(data: BigInt64Array, rows: number, width: number, from: number, to: number): BigInt64Array {
+  if (from === 0 && to === width) return data;
+  const cols = to - from;
+  const out = new BigInt64Array(rows * cols);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * width + from, r * width + to), r * cols);
+  return out;
+}
+
 const f16Table = (() => {
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {

@@ -14,12 +14,12 @@ export const root = join(import.meta.dirname, '..', '..', '..');
 export const TEST_MODELS = ['tiny-llama', 'tiny-bloom'] as const;
 export const modelDir = (name: string): string => join(root, 'test', 'fixtures', 'models', name);
 
-export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) => ort.InferenceSession) {
+export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) => ort.InferenceSession, splitPrefill = true) {
   const files = loadModelFiles(modelDir(name));
   const tokenizer = new ModelTokenizer(files);
   const { session } = await openSession(files.onnxPath, { intraOpThreads: 1, device: 'cpu' }, ort);
   const io = describeModel(session.inputMetadata, session.outputMetadata, files.config);
-  const generator = new BatchGenerator(wrap ? wrap(session) : session, io, tokenizer, ort.Tensor);
+  const generator = new BatchGenerator(wrap ? wrap(session) : session, io, tokenizer, ort.Tensor, splitPrefill);
   return { files, tokenizer, session, io, generator };
 }
 
