@@ -71,8 +71,8 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
 function processorsFor(config: TelemetryConfig): SpanProcessor[] {
   switch (config.exporter) {
     case 'otlp':
-      // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and headers itself.
-      return [new BatchSpanProcessor(new OTLPTraceExporter())];
+      // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout) the exporter reads itself.
+      return [new BatchSpanProcessor(new OTLPTraceExporter(config.tracesUrl ? { url: config.tracesUrl } : {}))];
     case 'console':
       return [new SimpleSpanProcessor(new StderrSpanExporter())];
     case 'none':

@@ -7,9 +7,15 @@ describe('telemetryConfigFromEnv', () => {
     expect(telemetryConfigFromEnv({}, 'teacherlm-produce')).toEqual({ exporter: 'none', serviceName: 'teacherlm-produce' });
   });
 
-  it('uses OTLP when an endpoint is set', () => {
-    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }).exporter).toBe('otlp');
-    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://j:4318/v1/traces' }).exporter).toBe('otlp');
+  it('uses OTLP when an endpoint is set, appending /v1/traces to the base one only', () => {
+    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318/' })).toMatchObject({
+      exporter: 'otlp',
+      tracesUrl: 'http://localhost:4318/v1/traces',
+    });
+    expect(
+      telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://j:4318/traces' }),
+    ).toMatchObject({ exporter: 'otlp', tracesUrl: 'http://j:4318/traces' });
+    expect(telemetryConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' })).toEqual({ exporter: 'otlp', serviceName: 'teacherlm-stream' });
   });
 
   it('honours OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED and OTEL_SERVICE_NAME', () => {

@@ -39,3 +39,32 @@ describe('startTelemetry', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ span: 'logged', attributes: { a: 1 } });
   });
 });
+
+describe('startTelemetry with OTLP over HTTP', () => {
+  it('posts the spans to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces when shut down', async () => {
+    const { createServer } = await import('node:http');
+    const received: { url: string | undefined; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ url: req.url, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const telemetry = startTelemetry({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, serviceName: 'svc-otlp' });
+      expect(telemetry.config.exporter).toBe('otlp');
+      trace.getTracer('t').startSpan('exported-span').end();
+      await telemetry.shutdown();
+      expect(received).toHaveLength(1);
+      expect(received[0]?.url).toBe('/v1/traces');
+      expect(received[0]?.body).toContain('exported-span');
+      expect(received[0]?.body).toContain('svc-otlp');
+    } finally {
+      server.close();
+    }
+  });
+});
