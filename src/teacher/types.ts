@@ -28,7 +28,7 @@ export interface GenerationOptions {
   topP?: number;
   /** Seeds sampling so runs reproduce. */
   seed?: number;
-  /** Generation stops when the decoded text ends with one of these. */
+  /** Generation stops when the decoded text ends with one of these; the text returned ends before it. */
   stop?: string[];
 }
 
