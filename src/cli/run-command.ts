@@ -12,6 +12,7 @@ import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
+import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
 import { signalHandler } from '../pipeline/shutdown.js';
 import { connectKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
@@ -77,7 +78,7 @@ export const runCommand: Command = {
       logLine({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
 
       const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
-      const sink = new KafkaSink({ kafka });
+      const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
       await sink.connect();
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });

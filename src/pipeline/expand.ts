@@ -3,7 +3,7 @@
  * prompt that teacher sees (built by the engine's `buildPrompt`) and its token count
  * for token-budgeted batching.
  */
-import { type OperatorFunction, mergeMap } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { RawSample } from '../records/types.js';
 import type { DecodedSample, GenerationTask, SampleJob } from './items.js';
 import type { TeacherSpec } from './topology.js';
@@ -23,11 +23,19 @@ export interface TeacherBinding {
  * // one sample, three teachers -> three GenerationTasks sharing one SampleJob
  */
 export function expand(bindings: TeacherBinding[]): OperatorFunction<DecodedSample, GenerationTask> {
-  return mergeMap(({ record, sample }) => {
-    const job: SampleJob = { record, sample, expected: bindings.length, outcomes: [] };
-    return bindings.map((binding) => {
-      const prompt = binding.promptFor(sample);
-      return { job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens: binding.countTokens(prompt) };
-    });
-  });
+  // A plain loop rather than mergeMap over an array: no inner subscription per sample.
+  return (source) =>
+    new Observable<GenerationTask>((subscriber) =>
+      source.subscribe({
+        next: ({ record, sample }) => {
+          const job: SampleJob = { record, sample, expected: bindings.length, outcomes: [] };
+          for (const binding of bindings) {
+            const prompt = binding.promptFor(sample);
+            subscriber.next({ job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens: binding.countTokens(prompt) });
+          }
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
 }

@@ -4,7 +4,7 @@
  * succeeded, otherwise a dead letter naming the first failure (stage `generate`). Tasks
  * of one sample may finish in any order and in different batches.
  */
-import { type OperatorFunction, mergeMap } from 'rxjs';
+import { type OperatorFunction, filter, map } from 'rxjs';
 import type { Annotation, AugmentedSample } from '../records/types.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, TextGenerator } from '../teacher/types.js';
@@ -66,9 +66,13 @@ function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
  */
 export function gather(options: GatherOptions): OperatorFunction<TaskOutcome, Finished> {
   const now = options.now ?? Date.now;
-  return mergeMap((outcome) => {
-    const job = outcome.task.job;
-    job.outcomes.push(outcome);
-    return job.outcomes.length === job.expected ? [finish(job, options, now())] : [];
-  });
+  return (source) =>
+    source.pipe(
+      filter((outcome) => {
+        const job = outcome.task.job;
+        job.outcomes.push(outcome);
+        return job.outcomes.length === job.expected;
+      }),
+      map((outcome) => finish(outcome.task.job, options, now())),
+    );
 }

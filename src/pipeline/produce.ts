@@ -11,7 +11,7 @@ import type { RecordSink } from './ports.js';
 
 export interface ProduceOptions {
   sink: RecordSink;
-  /** Most records per send. Default 500. */
+  /** Most records per send. Default 256. */
   maxRecords?: number;
   /** Longest a record waits for its send to fill. Default 5 ms. */
   lingerMs?: number;
@@ -26,7 +26,7 @@ export interface ProduceOptions {
  * // e1 e2 e3 --(ack)--> [e1, e2, e3]
  */
 export function produce(options: ProduceOptions): OperatorFunction<Encoded, Encoded[]> {
-  const { sink, maxRecords = 500, lingerMs = 5, maxInFlight = 4 } = options;
+  const { sink, maxRecords = 256, lingerMs = 5, maxInFlight = 4 } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   return (source) =>
     source.pipe(
@@ -35,3 +35,11 @@ export function produce(options: ProduceOptions): OperatorFunction<Encoded, Enco
       mergeMap((batch) => from(sink.send(batch.map((e) => e.out))).pipe(map(() => batch)), maxInFlight),
     );
 }
+
+/**
+ * Records per kafkajs sendBatch for the pipeline's sink. kafkajs writes a partition's
+ * share of a sendBatch as one record batch, which the broker refuses above
+ * `max.message.bytes` (1 MiB by default): 256 augmented records (~0.5-1.5 KiB each)
+ * stay well below it even when they all land on one partition.
+ */
+export const SINK_MAX_BATCH_RECORDS = 256;

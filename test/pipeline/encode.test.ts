@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { encode, SOURCE_HEADERS } from '../../src/pipeline/encode.js';
+import { encode, parseSourceHeader, SOURCE_HEADER } from '../../src/pipeline/encode.js';
 import type { Finished } from '../../src/pipeline/items.js';
 import { deadLetterFor } from '../../src/pipeline/dead-letter.js';
 import { recordCodecs } from '../../src/records/codecs.js';
@@ -38,7 +38,9 @@ describe('encode', () => {
       });
     });
     const [a, d, x] = results as { out: { value: Buffer; headers: Record<string, string | Buffer> } }[];
-    expect(a?.out.headers).toMatchObject({ [SOURCE_HEADERS.topic]: 'in', [SOURCE_HEADERS.partition]: '2', [SOURCE_HEADERS.offset]: '5' });
+    expect(a?.out.headers[SOURCE_HEADER]).toBe('in/2/5');
+    expect(parseSourceHeader(Buffer.from('samples.raw/2/1041'))).toEqual({ topic: 'samples.raw', partition: 2, offset: '1041' });
+    expect(parseSourceHeader('nonsense')).toBeUndefined();
     expect(String(a?.out.headers.traceparent)).toBe(traceparent);
     expect(codecs.augmentedSample.decode(a?.out.value as Buffer).id).toBe('s1');
     expect(codecs.deadLetter.decode(d?.out.value as Buffer)).toMatchObject({ errorCode: 'DECODE_FAILED', errorMessage: 'bad', value: Buffer.from('junk') });

@@ -4,6 +4,7 @@ import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
 import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { SINK_MAX_BATCH_RECORDS } from '../../src/pipeline/produce.js';
 import type { Topology } from '../../src/pipeline/topology.js';
 import type { TextGenerator } from '../../src/teacher/types.js';
 import { testKafka } from '../support/brokers.js';
@@ -25,7 +26,7 @@ describe('pipeline on the real broker with the tiny model', () => {
 
   async function run(topology: Topology, options: { maxRecords?: number; untilIdleMs?: number } = {}) {
     const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-    const sink = new KafkaSink({ kafka });
+    const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
     await sink.connect();
     const handle = runPipeline({ topology, source, sink, generators, commitIntervalMs: 500, ...options });
     return { handle, source };

@@ -1,0 +1,257 @@
+/**
+ * `npm run bench:pipeline [-- --samples N --max-new-tokens N --echo-samples N --model DIR]`
+ *
+ * One run, on the real broker (KAFKA_BROKERS, else Docker, else the local broker):
+ * 1. echo teacher, `topologies/echo.yaml`: records/s through consume -> decode -> encode
+ *    -> produce over an `--echo-samples` backlog (default 20,000), and the process's peak
+ *    RSS while it drains that backlog (before any model is loaded);
+ * 2. the model teachers of `topologies/default.yaml` (default model, or --model): samples/s
+ *    of the bare engine fed the pipeline's own prompts in batches of the same policy,
+ *    then samples/s of the whole pipeline on the same samples, and their ratio.
+ * Rates run from the first record consumed to the last record acknowledged, so the
+ * consumer group join (a one-off start cost) is left out. Prints one JSON object.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Kafka } from 'kafkajs';
+import { bufferTime, filter, mergeMap, tap } from 'rxjs';
+import { ensureTopics } from '../src/kafka/admin.js';
+import { resolveBrokers } from '../src/kafka/brokers.js';
+import { createKafka } from '../src/kafka/client.js';
+import { KafkaSink } from '../src/kafka/sink.js';
+import { KafkaSource } from '../src/kafka/source.js';
+import { createGenerators } from '../src/pipeline/generators.js';
+import { runPipeline } from '../src/pipeline/pipeline.js';
+import { SINK_MAX_BATCH_RECORDS } from '../src/pipeline/produce.js';
+import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
+import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
+import { loadTopology, type Topology } from '../src/pipeline/topology.js';
+import type { RawSample, TextGenerator } from '../src/teacher/types.js';
+
+const root = join(import.meta.dirname, '..');
+const { values: v } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '48' },
+    'max-new-tokens': { type: 'string', default: '32' },
+    'echo-samples': { type: 'string', default: '20000' },
+    model: { type: 'string' },
+    'skip-model': { type: 'boolean', default: false },
+  },
+});
+const modelSamples = Number(v.samples);
+const maxNewTokens = Number(v['max-new-tokens']);
+const echoSamples = Number(v['echo-samples']);
+const run = Date.now().toString(36);
+
+function creakSamples(n: number): RawSample[] {
+  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
+  return Array.from({ length: n }, (_, i) => {
+    const row = JSON.parse(lines[i % lines.length] as string) as { question: string; answer: string; task_name: string };
+    return { id: `bench-${i}`, task: row.task_name, question: row.question, answer: row.answer, context: null, metadata: {} };
+  });
+}
+
+/** The topology on fresh topics and group, so runs never see each other's records. */
+function freshTopics(topology: Topology, tag: string): Topology {
+  return {
+    ...topology,
+    input: { ...topology.input, topic: `bench.${tag}.raw.${run}` },
+    output: { ...topology.output, topic: `bench.${tag}.augmented.${run}` },
+    deadLetter: { ...topology.deadLetter, topic: `bench.${tag}.dead-letter.${run}` },
+    consumer: { ...topology.consumer, group: `bench-${tag}-${run}` },
+  };
+}
+
+async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSample[]): Promise<void> {
+  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = samples.map((s) => ({ key: s.id, value: JSON.stringify(s) }));
+  for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 2_000) });
+  await producer.disconnect();
+}
+
+/** Runs the pipeline over a produced backlog; times first record consumed -> last ack. */
+async function timePipeline(kafka: Kafka, topology: Topology, generators: Map<string, TextGenerator>, n: number, onTick?: () => void) {
+  const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
+  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+  await sink.connect();
+  let firstAt = 0;
+  let lastAckAt = 0;
+  const timedSource: RecordSource = {
+    records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
+    pause: (topic, partition) => source.pause(topic, partition),
+    resume: (topic, partition) => source.resume(topic, partition),
+    commit: (offsets) => source.commit(offsets),
+    stop: () => source.stop(),
+    stats: () => source.stats(),
+    assigned: () => source.assigned(),
+    rebalances: () => source.rebalances(),
+  };
+  const timedSink: RecordSink = {
+    send: async (records: OutRecord[]) => {
+      await sink.send(records);
+      lastAckAt = performance.now();
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  };
+  const ticker = onTick ? setInterval(onTick, 20) : undefined;
+  const cpuBefore = process.cpuUsage();
+  const summary = await runPipeline({ topology, source: timedSource, sink: timedSink, generators, maxRecords: n }).done;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (ticker) clearInterval(ticker);
+  const seconds = (lastAckAt - firstAt) / 1000;
+  return { seconds, rate: n / seconds, summary, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
+}
+
+/**
+ * The peer of the echo run: the same backlog copied by the same source and sink with no
+ * pipeline at all (consume -> produce the value as is), so the figure shows what the
+ * Kafka client alone allows on this machine.
+ */
+async function timePassThrough(kafka: Kafka, topology: Topology, n: number) {
+  const source = new KafkaSource({ kafka, groupId: `${topology.consumer.group}-raw`, topics: [topology.input.topic], lagRefreshMs: 0 });
+  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+  await sink.connect();
+  let firstAt = 0;
+  let lastAckAt = 0;
+  let acked = 0;
+  const cpuBefore = process.cpuUsage();
+  await new Promise<void>((resolve, reject) => {
+    const subscription = source
+      .records()
+      .pipe(
+        tap(() => (firstAt ||= performance.now())),
+        bufferTime(5, null, 256),
+        filter((b) => b.length > 0),
+        mergeMap((b) => sink.send(b.map((r) => ({ topic: topology.output.topic, key: r.key, value: r.value as Buffer, headers: {} }))).then(() => b.length), 4),
+      )
+      .subscribe({
+        next: (count) => {
+          acked += count;
+          lastAckAt = performance.now();
+          if (acked >= n) {
+            subscription.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+  });
+  await Promise.allSettled([source.stop(), sink.close()]);
+  const cpu = process.cpuUsage(cpuBefore);
+  const seconds = (lastAckAt - firstAt) / 1000;
+  return { seconds, rate: n / seconds, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
+}
+
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+const mib = (bytes: number) => round(bytes / 2 ** 20);
+
+async function main() {
+  const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
+  const kafka = createKafka({ brokers: brokers.brokers, clientId: 'teacherlm-bench', logLevel: 'error' });
+  const result: Record<string, unknown> = { brokers: brokers.brokers, brokerSource: brokers.source };
+  try {
+    // 1. The Kafka path with the echo teacher, and peak RSS over the backlog.
+    const echoTopology = freshTopics(loadTopology(join(root, 'topologies', 'echo.yaml')), 'echo');
+    await produceBacklog(kafka, echoTopology, creakSamples(echoSamples));
+    const echoGenerators = await createGenerators(echoTopology);
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const echo = await timePipeline(kafka, echoTopology, echoGenerators, echoSamples, () => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    });
+    const raw = await timePassThrough(kafka, echoTopology, echoSamples);
+    result.echo = {
+      records: echoSamples,
+      seconds: round(echo.seconds, 2),
+      recordsPerSec: Math.round(echo.rate),
+      goalRecordsPerSec: 20_000,
+      kafkaPassThroughRecordsPerSec: Math.round(raw.rate),
+      ratioToPassThrough: round(echo.rate / raw.rate, 3),
+      // Process CPU (all threads) per record: independent of how busy the shared machine is.
+      cpuMicrosPerRecord: Math.round(echo.cpuMicrosPerRecord),
+      passThroughCpuMicrosPerRecord: Math.round(raw.cpuMicrosPerRecord),
+      loadAverage1m: round(loadavg()[0] ?? 0, 2),
+      cores: availableParallelism(),
+      queueLimit: echoTopology.batching.queueLimit,
+      queuePauses: echo.summary.queuePauses,
+      rssBeforeMiB: mib(rssBefore),
+      peakRssMiB: mib(peakRss),
+      backlog: echoSamples,
+    };
+    process.stderr.write(`[bench] echo: ${JSON.stringify(result.echo)}\n`);
+
+    // 2. The model: bare engine against the whole pipeline.
+    if (!v['skip-model']) {
+      const base = loadTopology(join(root, 'topologies', 'default.yaml'));
+      const model = v.model ? resolve(v.model) : base.teachers[0]?.model;
+      if (!model || !existsSync(model)) throw new Error(`model ${model} missing: run teacherlm model import smollm2, or pass --model DIR`);
+      const topology = freshTopics(
+        { ...base, teachers: base.teachers.map((t) => ({ ...t, model, generation: { ...t.generation, maxNewTokens } })) },
+        'model',
+      );
+      const generators = await createGenerators(topology);
+      try {
+        const samples = creakSamples(modelSamples);
+        const bindings = bindTeachers(topology, generators);
+        const tasks = samples.flatMap((s) => bindings.map((b) => ({ b, prompt: b.promptFor(s) })));
+        const engine = generators.get(bindings[0]!.engineKey)!;
+        // Warm both sides' sessions the same way.
+        await engine.generate(tasks.slice(0, 2).map((t) => ({ prompt: t.prompt, options: { ...t.b.teacher.generation, maxNewTokens: 2 } })));
+        // Bare engine: the same prompts, in arrival order, cut by the same size/token policy, one batch per worker.
+        const { maxBatchSize, maxBatchTokens } = topology.batching;
+        const batches: (typeof tasks)[] = [];
+        let current: typeof tasks = [];
+        let longest = 0;
+        for (const t of tasks) {
+          const tokens = t.b.countTokens(t.prompt);
+          if (current.length === maxBatchSize || (current.length > 0 && Math.max(longest, tokens) * (current.length + 1) > maxBatchTokens)) {
+            batches.push(current);
+            current = [];
+            longest = 0;
+          }
+          current.push(t);
+          longest = Math.max(longest, tokens);
+        }
+        if (current.length) batches.push(current);
+        const t0 = performance.now();
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: engine.concurrency }, async () => {
+            while (next < batches.length) {
+              const batch = batches[next++]!;
+              await engine.generate(batch.map((t) => ({ prompt: t.prompt, options: t.b.teacher.generation })));
+            }
+          }),
+        );
+        const bareSeconds = (performance.now() - t0) / 1000;
+        await produceBacklog(kafka, topology, samples);
+        const piped = await timePipeline(kafka, topology, generators, modelSamples);
+        const bareRate = modelSamples / bareSeconds;
+        result.model = {
+          model: engine.modelId,
+          samples: modelSamples,
+          prompts: tasks.length,
+          maxNewTokens,
+          batching: topology.batching,
+          engine: topology.engine,
+          bareEngine: { seconds: round(bareSeconds, 2), samplesPerSec: round(bareRate, 3), batches: batches.length },
+          pipeline: { seconds: round(piped.seconds, 2), samplesPerSec: round(piped.rate, 3) },
+          ratio: round(piped.rate / bareRate, 3),
+          goalRatio: 0.95,
+        };
+      } finally {
+        await Promise.allSettled([...generators.values()].map((g) => g.close()));
+      }
+    }
+  } finally {
+    await brokers.stop();
+  }
+  console.log(JSON.stringify(result, null, 2));
+}
+
+await main();
