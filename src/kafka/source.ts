@@ -82,9 +82,7 @@ export class KafkaSource implements RecordSource {
         return;
       }
       this.subscriber = subscriber;
-      this.starting = this.start().catch((err: unknown) => {
-        this.fail(asTeacherlmError(err, 'BROKER_UNREACHABLE', `could not start consuming: ${(err as Error).message}`));
-      });
+      this.starting = this.start().catch((err: unknown) => this.fail(startFailure(err, this.options.topics)));
       return () => void this.stop();
     });
   }
@@ -283,6 +281,17 @@ export class KafkaSource implements RecordSource {
       else this.subscriber?.complete();
     }
   }
+}
+
+/** Why consuming could not start, as one line: a missing topic is named, anything else is the broker. */
+function startFailure(err: unknown, topics: string[]): TeacherlmError {
+  if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+    return new TeacherlmError('CONSUME_FAILED', `cannot consume ${topics.map((t) => `'${t}'`).join(', ')}: no such topic`, {
+      cause: err,
+      hint: 'check the topic name; topics are created from the topology (teacherlm run, teacherlm produce)',
+    });
+  }
+  return asTeacherlmError(err, 'BROKER_UNREACHABLE', `could not start consuming: ${(err as Error).message}`);
 }
 
 /** kafkajs gives repeated header keys as arrays; the last value wins, as in Kafka's lastHeader(). */

@@ -186,6 +186,13 @@ describe('KafkaSource on the real broker', () => {
     await Promise.all([first.stop(), second.stop()]);
   });
 
+  it('errors the stream naming a topic that does not exist', async () => {
+    const topic = uniqueName('missing');
+    const source = new KafkaSource({ kafka, groupId: uniqueName('group'), topics: [topic] });
+    const error = await new Promise<unknown>((resolve) => source.records().subscribe({ error: resolve }));
+    expect(error).toMatchObject({ code: 'CONSUME_FAILED', message: `cannot consume '${topic}': no such topic` });
+  });
+
   it('errors the stream with a one-line error when no broker answers', async () => {
     const { createKafka } = await import('../../src/kafka/client.js');
     const dead = createKafka({ brokers: ['127.0.0.1:1'], retry: { retries: 0 }, connectionTimeoutMs: 500, logLevel: 'nothing' });
