@@ -5,7 +5,8 @@
  * Batching. kafkajs serialises an idempotent producer's requests per broker anyway, so
  * the sink keeps one `sendBatch` in flight and gathers every `send` made meanwhile into
  * the next one: one request carries many callers' records when the pipeline is busy,
- * and an idle sink adds no latency (no linger timer).
+ * and an idle sink adds no latency (no linger timer). Gathering stops at
+ * `maxBatchRecords` / `maxBatchBytes`, below what the broker accepts in one batch.
  *
  * Each `send` resolves only after the broker acknowledged all of its records; kafkajs
  * retries retriable errors (`retries` times, exponential backoff) and what still fails
@@ -27,12 +28,23 @@ export interface KafkaSinkOptions {
   retries?: number;
   /** Most records gathered into one sendBatch (a single larger send still goes whole). Default {@link DEFAULT_MAX_BATCH_RECORDS}. */
   maxBatchRecords?: number;
+  /**
+   * Most bytes (keys, values, headers) gathered into one sendBatch. The broker refuses a
+   * partition's record batch above its `max.message.bytes` (1 MiB by default), so sends
+   * are gathered only up to this; a single larger send still goes whole. Default
+   * {@link DEFAULT_MAX_BATCH_BYTES}.
+   */
+  maxBatchBytes?: number;
   /** Broker-side ack timeout per request, ms. Default 30 000. */
   ackTimeoutMs?: number;
 }
 
 export const DEFAULT_PRODUCE_RETRIES = 8;
 export const DEFAULT_MAX_BATCH_RECORDS = 5_000;
+/** Below the broker's default max.message.bytes (1,048,588), leaving room for batch overhead. */
+export const DEFAULT_MAX_BATCH_BYTES = 900_000;
+/** Per-record overhead in a record batch (varints, attributes, timestamps), roughly. */
+const RECORD_OVERHEAD_BYTES = 24;
 
 export interface SinkStats {
   /** Calls of send() with at least one record. */
@@ -56,6 +68,7 @@ export function isBoundedRetriesWarning(message: string): boolean {
 
 interface Pending {
   records: OutRecord[];
+  bytes: number;
   resolve: () => void;
   reject: (error: TeacherlmError) => void;
 }
@@ -63,6 +76,7 @@ interface Pending {
 export class KafkaSink implements RecordSink {
   private readonly producer: Producer;
   private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
   private readonly ackTimeoutMs: number;
   private readonly queue: Pending[] = [];
   private readonly outstanding = new Set<Promise<void>>();
@@ -76,6 +90,7 @@ export class KafkaSink implements RecordSink {
     if (!kafka || typeof kafka.producer !== 'function') throw invalid('kafka must be a kafkajs Kafka client');
     const retries = positiveInt(options.retries, DEFAULT_PRODUCE_RETRIES, 'retries');
     this.maxBatchRecords = positiveInt(options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS, 'maxBatchRecords');
+    this.maxBatchBytes = positiveInt(options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
     this.ackTimeoutMs = positiveInt(options.ackTimeoutMs, 30_000, 'ackTimeoutMs');
     this.producer = kafka.producer({
       idempotent: true,
@@ -100,7 +115,7 @@ export class KafkaSink implements RecordSink {
     if (records.length === 0) return Promise.resolve();
     this.counters.sends++;
     const done = new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      this.queue.push({ records, bytes: sizeOf(records), resolve, reject });
       this.pump();
     });
     const tracked = done.then(
@@ -131,11 +146,14 @@ export class KafkaSink implements RecordSink {
     if (this.inFlight || this.queue.length === 0) return;
     const batch: Pending[] = [];
     let count = 0;
+    let bytes = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && count + next.records.length > this.maxBatchRecords) break;
+      const full = count + next.records.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes;
+      if (batch.length > 0 && full) break;
       batch.push(this.queue.shift()!);
       count += next.records.length;
+      bytes += next.bytes;
     }
     this.inFlight = true;
     void this.produce(batch, count).finally(() => {
@@ -158,6 +176,15 @@ export class KafkaSink implements RecordSink {
       for (const p of batch) p.reject(error);
     }
   }
+}
+
+function sizeOf(records: OutRecord[]): number {
+  let bytes = 0;
+  for (const r of records) {
+    bytes += RECORD_OVERHEAD_BYTES + r.value.length + (r.key === null ? 0 : Buffer.byteLength(r.key));
+    for (const name in r.headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(r.headers[name]!);
+  }
+  return bytes;
 }
 
 function byTopic(batch: Pending[]): TopicMessages[] {

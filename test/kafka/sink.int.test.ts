@@ -85,6 +85,22 @@ describe('KafkaSink on the real broker', () => {
     await sink.close();
   });
 
+  it('gathers no more than the broker accepts in one request (max.message.bytes)', async () => {
+    const topic = uniqueName('sink-big');
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    const sink = new KafkaSink({ kafka });
+    await sink.connect();
+    const value = Buffer.alloc(4_000, 'v');
+    // 40 sends of 50 records (200 kB each, 8 MB in all), all issued at once.
+    const sends = Array.from({ length: 40 }, (_, s) =>
+      sink.send(Array.from({ length: 50 }, (_, i): OutRecord => ({ topic, key: `${s}-${i}`, value, headers: {} }))),
+    );
+    await Promise.all(sends);
+    expect(await endOffsets(topic)).toBe(2000);
+    expect(sink.stats().batches).toBeGreaterThanOrEqual(8);
+    await sink.close();
+  });
+
   it('rejects with PRODUCE_FAILED, not retriable, for a topic that does not exist', async () => {
     const sink = new KafkaSink({ kafka, retries: 1 });
     const error = await sink.send([{ topic: uniqueName('missing'), key: null, value: Buffer.from('x'), headers: {} }]).catch((e: unknown) => e);
