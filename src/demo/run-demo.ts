@@ -23,6 +23,7 @@ import { type InputRow, readInputRows } from '../produce/input-rows.js';
 import { mapToSample } from '../produce/map-sample.js';
 import { produceSamples } from '../produce/produce-samples.js';
 import { recordCodecs } from '../records/codecs.js';
+import { recordTracing } from '../telemetry/traced-ports.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureModels } from './ensure-model.js';
 import { type DemoOutcome, RUN_ID_KEY, watchResults } from './watch-results.js';
@@ -106,6 +107,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     log(`produced ${totals.sent} samples to ${topology.input.topic}`);
 
+    // One trace per sample: produce -> pipeline (process span, consume to ack) -> consumers.
+    const tracing = recordTracing();
     const source = new KafkaSource({
       kafka,
       groupId: topology.consumer.group,
@@ -114,8 +117,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const handle = runPipeline({
       topology,
-      source,
-      sink: new KafkaSink({ kafka }),
+      source: tracing.source(source),
+      sink: tracing.sink(new KafkaSink({ kafka })),
       generators,
       log: (event) => {
         if (event.event === 'fatal' || String(event.event).endsWith('failed')) log(`pipeline: ${JSON.stringify(event)}`);

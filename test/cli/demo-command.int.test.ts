@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { uniqueName } from '../support/brokers.js';
-import { runCli } from '../support/run-cli.js';
+import { loggedSpans, runCli } from '../support/run-cli.js';
 
 describe('teacherlm demo', () => {
   it('sends the 24 bundled CREAK samples through the pipeline (echo teacher) and prints each with its explanations', async () => {
@@ -21,7 +21,7 @@ describe('teacherlm demo', () => {
         teachers: ['fundamentals', 'cot', 'mistakes'].map((annotation) => ({ annotation, kind: 'echo' })),
       }),
     );
-    const result = await runCli(['demo', '--topology', topologyFile, '--timeout', '120'], { OTEL_TRACES_EXPORTER: 'none' });
+    const result = await runCli(['demo', '--topology', topologyFile, '--timeout', '120']);
     expect(result.stderr).toContain('produced 24 samples');
     expect(result.code).toBe(0);
     const blocks = result.stdout.trim().split('\n\n');
@@ -29,5 +29,16 @@ describe('teacherlm demo', () => {
     expect(blocks[0]).toMatch(/^\[1\/24\] dev_0 {2}\(CREAK\)\n {2}Question: .*Eating soup means eating only solids\. \(A\) True \(B\) False\n {2}Answer: {3}\(B\)/);
     for (const label of ['Fundamentals:', 'Chain of thought:', 'Common mistakes:']) expect(blocks[23]).toContain(label);
     expect(blocks[24]).toMatch(/^24 samples: 24 augmented, 0 dead-lettered, in [\d.]+ s \(topology demo-test\)$/);
+
+    // Traced (spans logged as JSON lines): each sample's pipeline span is a child of its send span.
+    const spans = loggedSpans(result.stderr);
+    const sends = spans.filter((s) => s.span.endsWith(' send'));
+    const processes = spans.filter((s) => s.span.endsWith(' process'));
+    expect(sends).toHaveLength(24);
+    expect(processes).toHaveLength(24);
+    for (const send of sends) {
+      const child = processes.find((p) => p.parentSpanId === send.spanId);
+      expect(child?.traceId).toBe(send.traceId);
+    }
   });
 });
