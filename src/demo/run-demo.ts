@@ -73,10 +73,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const map = options.fieldMap ?? IDENTITY_FIELD_MAP;
   const runId = randomUUID();
   const codecs = recordCodecs();
+  let stopRequested: string | undefined;
+  void options.interrupted?.then((why) => (stopRequested = why));
+  /** Before the pipeline runs, a Ctrl-C ends the demo between steps. */
+  const checkpoint = () => {
+    if (stopRequested) throw new TeacherlmError('SHUT_DOWN', `demo ${stopRequested} before the pipeline started`);
+  };
   const { rows, ids } = await loadDemoRows(options.samplesFile, map, runId);
 
   await ensureModels(topology, { root: options.root, log });
+  checkpoint();
   await ensureTopicsReady(kafka, [topology.input, topology.output, topology.deadLetter]);
+  checkpoint();
   log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
 
   const generators = new Map<string, TextGenerator>();
@@ -93,6 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     for (const [key, g] of await createGenerators(topology, log)) generators.set(key, g);
     log(`teachers ready: ${[...new Set([...generators.values()].map((g) => g.modelId))].join(', ')}`);
+    checkpoint();
 
     await sink.connect();
     const totals = await produceSamples({
