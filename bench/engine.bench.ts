@@ -79,15 +79,15 @@ async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
   return { tokens, seconds: round(seconds), tokensPerSec: round(tokens / seconds) };
 }
 
-/** Runs `fn` under a fresh event-loop delay histogram and reports its largest delay in ms. */
-async function measureDelay<T>(fn: () => Promise<T>, report: (maxMs: number) => void): Promise<T> {
+/** Runs `fn` under a fresh event-loop delay histogram and reports its largest and p99 delay in ms. */
+async function measureDelay<T>(fn: () => Promise<T>, report: (maxMs: number, p99Ms: number) => void): Promise<T> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   try {
     return await fn();
   } finally {
     histogram.disable();
-    report(histogram.max / 1e6);
+    report(histogram.max / 1e6, histogram.percentile(99) / 1e6);
   }
 }
 
@@ -98,13 +98,20 @@ function round(x: number): number {
 async function benchOurs() {
   const perLayout: Record<string, Record<string, Run>> = {};
   let maxDelayMs = 0;
+  let p99DelayMs = 0;
   for (const layout of layouts) {
     const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu' });
     try {
       await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
       perLayout[layout.name] = {};
       for (const b of batchSizes) {
-        const run = await measureDelay(() => runOurs(engine, b), (ms) => (maxDelayMs = Math.max(maxDelayMs, ms)));
+        const run = await measureDelay(
+          () => runOurs(engine, b),
+          (max, p99) => {
+            maxDelayMs = Math.max(maxDelayMs, max);
+            p99DelayMs = Math.max(p99DelayMs, p99);
+          },
+        );
         perLayout[layout.name]![String(b)] = run;
         log(`ours ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s`);
       }
@@ -119,7 +126,7 @@ async function benchOurs() {
       if (!best[String(b)] || tps > best[String(b)]!.tokensPerSec) best[String(b)] = { layout: name, tokensPerSec: tps };
     }
   }
-  return { layouts: perLayout, best, maxEventLoopDelayMs: round(maxDelayMs) };
+  return { layouts: perLayout, best, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
 }
 
 async function benchTransformers() {
@@ -199,6 +206,7 @@ const report = {
     bestLayout: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
     layouts: ours.layouts,
     maxEventLoopDelayMs: ours.maxEventLoopDelayMs,
+    p99EventLoopDelayMs: ours.p99EventLoopDelayMs,
   },
   transformersJs: tjs,
   ratioOursOverTransformersJs: ratio,
