@@ -65,12 +65,13 @@ describe('annotateFile', () => {
     const gen = fakeGenerator(() => undefined);
     const summary = await annotateFile(options(path), gen, out, errors);
     expect(summary).toMatchObject({ samples: 30, malformed: 0, failed: 0, generatedTokens: 30 * 3 * 3 });
-    const rows = out.lines.map((l) => JSON.parse(l) as Record<string, never>);
+    type Row = { id: string; annotations: Record<string, string>; stats: Record<string, unknown> };
+    const rows = out.lines.map((l) => JSON.parse(l) as Row);
     expect(rows.map((r) => r.id)).toEqual(ids);
     expect(rows[0]).toMatchObject({ model: 'fake', task: 't', answer: '(A)' });
     expect(Object.keys(rows[0]!.annotations)).toEqual(['fundamentals', 'cot', 'mistakes']);
-    expect((rows[0]!.annotations as Record<string, string>).cot).toMatch(/^about \d+ chars$/);
-    expect((rows[0]!.stats as Record<string, unknown>).cot).toMatchObject({ generatedTokens: 3, finishReason: 'length' });
+    expect(rows[0]!.annotations.cot).toMatch(/^about \d+ chars$/);
+    expect(rows[0]!.stats.cot).toMatchObject({ generatedTokens: 3, finishReason: 'length' });
     expect(Math.max(...gen.sizes)).toBeLessThanOrEqual(4);
     expect(errors.lines).toEqual([]);
   });

@@ -94,13 +94,15 @@ describe('teacherlm annotate with a model', () => {
       '--max-new-tokens', '8', '--max-batch-size', '4', '--threads', '1', '--device', 'cpu',
     ]);
     expect(run.status, run.stderr).toBe(0);
-    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, never>);
+    type Stats = { generatedTokens: number; promptTokens: number; finishReason: string };
+    type Row = { id: string; model: string; annotations: Record<string, string>; stats: Record<string, Stats> };
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
     expect(rows.map((r) => r.id)).toEqual(['dev_0', 'dev_1', 'dev_2', 'dev_3', 'dev_4']);
     for (const row of rows) {
       expect(row.model).toBe('tiny-llama');
       expect(Object.keys(row.annotations)).toEqual(['fundamentals', 'cot', 'mistakes']);
       for (const kind of ['fundamentals', 'cot', 'mistakes']) {
-        const stats = (row.stats as Record<string, { generatedTokens: number; promptTokens: number; finishReason: string }>)[kind]!;
+        const stats = row.stats[kind]!;
         expect(stats.generatedTokens).toBeGreaterThan(0);
         expect(stats.generatedTokens).toBeLessThanOrEqual(8);
         expect(stats.promptTokens).toBeGreaterThan(20);
