@@ -68,17 +68,19 @@ export function buildPrompt(
 }
 
 /**
- * The annotation in a completion generated after a prompt of this kind.
- * - `raw`: the model continues right after the trigger phrase, so the annotation is the
- *   whole continuation, trimmed.
- * - `chat`: the reply is the annotation; instruction-tuned models often echo the trigger
- *   first ("The common mistakes are: ..."), so a leading copy of the trigger is dropped.
+ * The annotation in a completion generated after a prompt of this kind: the text after
+ * the trigger phrase.
+ * - `raw`: the prompt ends with the trigger, so the model's continuation is the
+ *   annotation, trimmed.
+ * - `chat`: the trigger ends the user turn and the reply is the annotation. Instruction-
+ *   tuned models often restate the question and the trigger first ("A: The answer is (B).
+ *   The common mistakes are: ..."), so when the reply contains the trigger phrase
+ *   (case-insensitive) the annotation is what follows its first occurrence.
  */
 export function extractAnnotation(kind: AnnotationKind, completion: string, style: PromptStyle = 'raw'): string {
-  let text = completion.trim();
-  if (style === 'chat') {
-    const trigger = TRIGGERS[kind];
-    if (text.toLowerCase().startsWith(trigger.toLowerCase())) text = text.slice(trigger.length).trim();
-  }
-  return text;
+  const text = completion.trim();
+  if (style !== 'chat') return text;
+  const trigger = TRIGGERS[kind];
+  const at = text.toLowerCase().indexOf(trigger.toLowerCase());
+  return at < 0 ? text : text.slice(at + trigger.length).trim();
 }

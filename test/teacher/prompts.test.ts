@@ -61,8 +61,12 @@ describe('extractAnnotation', () => {
   it('takes the raw continuation after the trigger, trimmed', () => {
     expect(extractAnnotation('cot', ' Soup is liquid. \n')).toBe('Soup is liquid.');
   });
-  it('drops an echoed trigger at the start of a chat reply', () => {
+  it('takes the text after an echoed trigger in a chat reply, or the whole reply', () => {
     expect(extractAnnotation('mistakes', `${TRIGGERS.mistakes} confusing soup with stew.`, 'chat')).toBe('confusing soup with stew.');
+    expect(extractAnnotation('mistakes', 'A: The answer is (B). The common mistakes are:\n1. Soup.', 'chat')).toBe('1. Soup.');
+    expect(extractAnnotation('fundamentals', 'the fundamental of this question is: soup', 'chat')).toBe('soup');
     expect(extractAnnotation('mistakes', 'People confuse soup.', 'chat')).toBe('People confuse soup.');
+    // Raw continuations are taken whole: the trigger is already in the prompt.
+    expect(extractAnnotation('mistakes', ' x. The common mistakes are: y', 'raw')).toBe('x. The common mistakes are: y');
   });
 });
