@@ -1,8 +1,8 @@
 /**
  * The engine: a pool of worker threads, each holding one ONNX Runtime session and one
- * batch at a time. Batches queue in order; workers tokenize the prompts themselves
- * and send generated ids back as transferred buffers. A worker that dies fails only the batch it held, with a
- * retriable WORKER_CRASHED error, and is replaced.
+ * batch at a time. Batches queue in order; workers tokenize the prompts themselves and
+ * send generated ids back as transferred buffers. A worker that dies fails only the
+ * batch it held, with a retriable WORKER_CRASHED error, and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { TeacherlmError } from '../errors.js';
