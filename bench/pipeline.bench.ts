@@ -4,7 +4,9 @@
  * One run, on the real broker (KAFKA_BROKERS, else Docker, else the local broker):
  * 1. echo teacher, `topologies/echo.yaml`: records/s through consume -> decode -> encode
  *    -> produce over an `--echo-samples` backlog (default 20,000), and the process's peak
- *    RSS while it drains that backlog (before any model is loaded);
+ *    RSS while it drains that backlog (before any model is loaded); for where the time
+ *    goes, two peers in the same run: the Kafka client alone (consume -> produce the
+ *    bytes as they are) and the pipeline core alone (no Kafka), with CPU per record;
  * 2. the model teachers of `topologies/default.yaml` (default model, or --model): samples/s
  *    of the bare engine fed the pipeline's own prompts in batches of the same policy,
  *    then samples/s of the whole pipeline on the same samples, alternated over `--rounds`
@@ -17,7 +19,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { bufferTime, filter, mergeMap, tap } from 'rxjs';
+import { Subject, bufferTime, filter, mergeMap, tap } from 'rxjs';
 import { ensureTopics } from '../src/kafka/admin.js';
 import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
@@ -26,7 +28,7 @@ import { KafkaSource } from '../src/kafka/source.js';
 import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
 import { SINK_MAX_BATCH_RECORDS } from '../src/pipeline/produce.js';
-import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
+import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../src/pipeline/ports.js';
 import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import type { RawSample, TextGenerator } from '../src/teacher/types.js';
@@ -150,6 +152,40 @@ async function timePassThrough(kafka: Kafka, topology: Topology, n: number) {
   return { seconds, rate: n / seconds, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
 }
 
+/**
+ * The pipeline core alone, same samples and topology, with an in-memory source and a
+ * sink that acknowledges at once: what decode -> teachers -> encode cost per record
+ * without the Kafka client. Best of three rounds (the first warms the JIT).
+ */
+async function timeCoreOnly(topology: Topology, generators: Map<string, TextGenerator>, samples: RawSample[]) {
+  const values = samples.map((s) => Buffer.from(JSON.stringify(s)));
+  let best = { rate: 0, cpuMicrosPerRecord: Infinity };
+  for (let r = 0; r < 3; r++) {
+    const input = new Subject<SourceRecord>();
+    const source: RecordSource = {
+      records: () => input,
+      pause: () => {},
+      resume: () => {},
+      commit: async () => {},
+      stop: async () => input.complete(),
+      stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }),
+    };
+    const sink: RecordSink = { send: async () => {}, flush: async () => {}, close: async () => {} };
+    const handle = runPipeline({ topology: { ...topology, batching: { ...topology.batching, queueLimit: values.length + 1 } }, source, sink, generators, maxRecords: values.length });
+    const cpuBefore = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < values.length; i++) {
+      input.next({ topic: 'in', partition: i % 3, offset: String(Math.floor(i / 3)), key: null, value: values[i] as Buffer, headers: {}, timestamp: '0' });
+      if (i % 1_000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await handle.done;
+    const cpu = process.cpuUsage(cpuBefore);
+    const rate = values.length / ((performance.now() - t0) / 1000);
+    if (rate > best.rate) best = { rate, cpuMicrosPerRecord: (cpu.user + cpu.system) / values.length };
+  }
+  return best;
+}
+
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const mib = (bytes: number) => round(bytes / 2 ** 20);
 
@@ -168,6 +204,7 @@ async function main() {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     });
     const raw = await timePassThrough(kafka, echoTopology, echoSamples);
+    const core = await timeCoreOnly(echoTopology, echoGenerators, creakSamples(echoSamples));
     result.echo = {
       records: echoSamples,
       seconds: round(echo.seconds, 2),
@@ -178,6 +215,9 @@ async function main() {
       // Process CPU (all threads) per record: independent of how busy the shared machine is.
       cpuMicrosPerRecord: Math.round(echo.cpuMicrosPerRecord),
       passThroughCpuMicrosPerRecord: Math.round(raw.cpuMicrosPerRecord),
+      // The pipeline without Kafka (in-memory source, instant acks): where the rest goes.
+      coreOnlyRecordsPerSec: Math.round(core.rate),
+      coreOnlyCpuMicrosPerRecord: Math.round(core.cpuMicrosPerRecord),
       loadAverage1m: round(loadavg()[0] ?? 0, 2),
       cores: availableParallelism(),
       queueLimit: echoTopology.batching.queueLimit,
