@@ -113,7 +113,7 @@ export async function ensureVenv(options: ImportOptions): Promise<string> {
   }
   const wanted = sha256(requirements);
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== wanted) {
-    log('installing pinned converter packages (numpy, onnx, onnxruntime, tokenizers, gguf)');
+    log('installing pinned converter packages (numpy, onnx, onnxruntime, onnx-ir, tokenizers, gguf)');
     await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], { cwd: root });
     writeFileSync(stamp, `${wanted}\n`);
   }

@@ -16,7 +16,8 @@ env.localModelPath = path.dirname(abs) + path.sep;
 const id = path.basename(abs);
 
 const tokenizer = await AutoTokenizer.from_pretrained(id);
-const model = await AutoModelForCausalLM.from_pretrained(id, { dtype: 'fp32', device: 'cpu' });
+// TJS_DTYPE=q8 loads onnx/model_quantized.onnx instead of onnx/model.onnx.
+const model = await AutoModelForCausalLM.from_pretrained(id, { dtype: process.env.TJS_DTYPE ?? 'fp32', device: 'cpu' });
 const maxNewTokens = Number(nNew);
 
 const ids = prompts.map((p) => Array.from(tokenizer(p).input_ids.data, Number));

@@ -6,9 +6,12 @@
   - teacher-forced top-1 next-token agreement over 20 prompts (10 raw TeacherLM prompts,
     10 chat-formatted), on the prompt tokens followed by llama.cpp's greedy continuation;
   - greedy 32-token continuations for 10 prompts, identical token for token
-    (generation stops at EOS on both sides).
+    (generation stops at EOS on both sides);
+each against llama.cpp on the GGUF as shipped (Q4_1) and on an F32 copy of it
+(tools/models/gguf_to_f32.py: same weights, fp32 arithmetic in llama.cpp).
 
-Writes the results (--out) and llama.cpp's continuations as a golden file (--golden).
+Writes the results (--out) and llama.cpp's continuations on the F32 copy as a golden
+file (--golden).
 
   .cache/py/venv/bin/python tools/models/verify_llamacpp.py \
       --model models/smollm2-135m-instruct \
@@ -64,10 +67,13 @@ def load_prompts(tok_config: dict) -> tuple[list[dict], list[str]]:
 
 
 class LlamaCpp:
-    def __init__(self, gguf: str, threads: int):
+    def __init__(self, gguf: str, threads: int, exact: bool):
         from llama_cpp import Llama
 
-        self.llm = Llama(model_path=gguf, n_ctx=1024, n_batch=512, n_threads=threads, logits_all=True, verbose=False, seed=0)
+        # exact: fp32 KV cache and no flash attention (defaults: f16 cache), for the F32 reference.
+        extra = {"type_k": 0, "type_v": 0, "flash_attn": False} if exact else {}
+        self.llm = Llama(model_path=gguf, n_ctx=1024, n_batch=512, n_threads=threads, logits_all=True, verbose=False,
+                         seed=0, **extra)
 
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
@@ -104,13 +110,13 @@ def onnx_greedy(r: Runner, ids: list[int], n: int, eos: set[int]) -> list[int]:
     return out
 
 
-def compare(r: Runner, cases: list[dict], ref_logits: list[np.ndarray], conts: list[list[int]], eos: set[int]) -> dict:
+def compare(r: Runner, cases: list[dict], conts: list[list[int]], eos: set[int]) -> dict:
     agree = total = 0
     per_prompt = []
-    for case, ref in zip(cases, ref_logits):
-        seq = case["ids"] + case["llama_cpp_continuation"]
+    for case in cases:
+        seq = case["llama_cpp_ids"] + case["llama_cpp_continuation"]  # same ids on both sides
         ours, _ = r.run(np.array([seq]), np.ones((1, len(seq)), np.int64), None)
-        hits = int((ours[0].argmax(-1) == ref.argmax(-1)).sum())
+        hits = int((ours[0].argmax(-1) == np.array(case["llama_cpp_top1"])).sum())
         agree, total = agree + hits, total + len(seq)
         per_prompt.append({"id": case["id"], "style": case["style"], "positions": len(seq), "top1_agree": hits})
     identical, details = 0, []
@@ -137,6 +143,8 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / ".cache" / "verify-smollm2.json"))
     p.add_argument("--golden", default=str(ROOT / "test" / "fixtures" / "smollm2-golden.json"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--f32-gguf", default=str(ROOT / ".cache" / "smollm2-135m-instruct.F32.gguf"))
+    p.add_argument("--cache-dir", default=str(ROOT / ".cache"))
     args = p.parse_args()
     start = time.monotonic()
     import llama_cpp
@@ -146,45 +154,55 @@ def main() -> None:
     gen = json.loads((folder / "generation_config.json").read_text())
     eos = {gen["eos_token_id"]} if isinstance(gen["eos_token_id"], int) else set(gen["eos_token_id"])
     cases, every = load_prompts(tok_config)
-    cpp = LlamaCpp(args.gguf, args.threads)
     fp32 = Runner(folder)
-
-    # Tokenizer
-    same = 0
     for case in cases:
         case["ids"] = fp32.encode(case["prompt"])
-        case["llama_cpp_ids"] = cpp.tokenize(case["prompt"])
-        same += case["ids"] == case["llama_cpp_ids"]
-    extra_same = sum(fp32.encode(t) == cpp.tokenize(t) for t in every)
 
-    # llama.cpp reference: greedy continuations, then logits over prompt + continuation.
-    cont_cases = cases[:N_CONT // 2] + cases[N_RAW:N_RAW + N_CONT // 2]
-    for case in cases:
-        case["llama_cpp_continuation"] = cpp.greedy(case["llama_cpp_ids"], MAX_NEW, eos)
-    conts = [c["llama_cpp_continuation"] for c in cont_cases]
-    ref_logits = [cpp.logits(c["llama_cpp_ids"] + c["llama_cpp_continuation"]) for c in cases]
+    # Two llama.cpp references: the GGUF as shipped (Q4_1: llama.cpp quantizes activations
+    # to 8 bits inside each matmul, which flips near-tie argmaxes), and an F32 copy of the
+    # same GGUF (identical weights, fp32 arithmetic), which isolates conversion errors.
+    f32_gguf = Path(args.f32_gguf)
+    if not f32_gguf.exists():
+        from gguf_to_f32 import main as to_f32
 
-    results = {
-        "model": str(folder),
-        "gguf_sha256": hashlib.sha256(Path(args.gguf).read_bytes()).hexdigest(),
-        "llama_cpp_python": llama_cpp.__version__,
-        "tokenizer": {
-            "prompts": len(cases), "identical": same,
-            "all_creak_prompts": len(every), "all_creak_identical": int(extra_same),
-        },
-        "fp32": compare(fp32, cases, ref_logits, conts, eos),
-        "int8": compare(Runner(folder, "model_quantized.onnx"), cases, ref_logits, conts, eos),
-        "seconds": round(time.monotonic() - start, 1),
-    }
+        to_f32(args.gguf, str(f32_gguf))
+    references = {"gguf_q4_1": (Path(args.gguf), False), "gguf_f32_copy": (f32_gguf, True)}
+    runners = {"fp32": fp32, "int8": Runner(folder, "model_quantized.onnx")}
+    results = {"model": str(folder), "llama_cpp_python": llama_cpp.__version__, "prompts": len(cases)}
+    by_ref = {}
+    for ref_name, (path, exact) in references.items():
+        ref_cases = [dict(c) for c in cases]
+        cached = llama_cpp_refs(path, exact, ref_cases, every, eos, args, llama_cpp.__version__)
+        for case, ref in zip(ref_cases, cached["refs"]):
+            case.update(ref)
+        same = sum(c["ids"] == c["llama_cpp_ids"] for c in ref_cases)
+        extra_same = sum(fp32.encode(t) == ids for t, ids in zip(every, cached["creak_ids"]))
+        cont_cases = ref_cases[:N_CONT // 2] + ref_cases[N_RAW:N_RAW + N_CONT // 2]
+        conts = [c["llama_cpp_continuation"] for c in cont_cases]
+        results[ref_name] = {
+            "gguf_sha256": cached["key"]["gguf"],
+            "llama_cpp_options": "type_k=type_v=f32, flash_attn=False" if exact else "defaults",
+            "tokenizer": {
+                "prompts": len(ref_cases), "identical": same,
+                "all_creak_prompts": len(every), "all_creak_identical": int(extra_same),
+            },
+            **{q: compare(r, ref_cases, conts, eos) for q, r in runners.items()},
+        }
+        by_ref[ref_name] = cont_cases
+    results["seconds"] = round(time.monotonic() - start, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 
+    shipped = {c["id"] + c["style"] + c["kind"]: c["llama_cpp_continuation"] for c in by_ref["gguf_q4_1"]}
     golden = {
-        "description": "Greedy continuations of llama.cpp (llama-cpp-python, built from source) on the GGUF that "
-        "models/smollm2-135m-instruct is converted from; generation stops at EOS or after max_new_tokens.",
+        "description": "Greedy continuations of llama.cpp (llama-cpp-python built from source) on an F32 copy of "
+        "the GGUF that models/smollm2-135m-instruct is converted from (same weights; fp32 arithmetic, fp32 KV "
+        "cache). Generation stops at EOS or after max_new_tokens. same_as_q4_1_gguf tells whether llama.cpp on "
+        "the shipped Q4_1 GGUF (8-bit activations) produced the same tokens.",
         "generator": f"llama-cpp-python {llama_cpp.__version__}, greedy, {args.threads} threads",
-        "gguf_sha256": results["gguf_sha256"],
+        "gguf_sha256": results["gguf_q4_1"]["gguf_sha256"],
         "model_dir": "models/smollm2-135m-instruct",
+        "onnx_file": "onnx/model.onnx",
         "max_new_tokens": MAX_NEW,
         "eos_token_id": sorted(eos),
         "cases": [
@@ -195,15 +213,42 @@ def main() -> None:
                 "ids": c["llama_cpp_continuation"],
                 "text": fp32.tok.decode(c["llama_cpp_continuation"], skip_special_tokens=False),
                 "finish_reason": "eos" if c["llama_cpp_continuation"][-1] in eos else "length",
+                "same_as_q4_1_gguf": shipped[c["id"] + c["style"] + c["kind"]] == c["llama_cpp_continuation"],
             }
-            for c in cont_cases
+            for c in by_ref["gguf_f32_copy"]
         ],
     }
     Path(args.golden).write_text(json.dumps(golden, indent=2, ensure_ascii=False) + "\n")
-    summary = {k: results[k] for k in ("tokenizer", "seconds")}
-    for q in ("fp32", "int8"):
-        summary[q] = {k: results[q][k] for k in ("top1_agreement", "top1_positions", "continuations_identical", "continuations")}
+    summary = {"seconds": results["seconds"]}
+    for ref_name in references:
+        summary[ref_name] = {"tokenizer": results[ref_name]["tokenizer"]}
+        for q in runners:
+            summary[ref_name][q] = {
+                k: results[ref_name][q][k]
+                for k in ("top1_agreement", "top1_positions", "continuations_identical", "continuations")
+            }
     print(json.dumps(summary, indent=2))
+
+
+def llama_cpp_refs(gguf: Path, exact: bool, cases: list[dict], every: list[str], eos: set[int], args, version: str) -> dict:
+    """llama.cpp ids, greedy continuations and per-position argmax, cached (slow on a busy machine)."""
+    key = {"gguf": hashlib.sha256(gguf.read_bytes()).hexdigest(), "exact": exact, "llama_cpp": version,
+           "threads": args.threads, "max_new": MAX_NEW, "prompts": [c["prompt"] for c in cases], "n_creak": len(every)}
+    cache = Path(args.cache_dir) / f"verify-llamacpp-{key['gguf'][:16]}-{'exact' if exact else 'default'}.json"
+    cached = json.loads(cache.read_text()) if cache.exists() else {}
+    if cached.get("key") == key:
+        return cached
+    cpp = LlamaCpp(str(gguf), args.threads, exact)
+    refs = []
+    for case in cases:
+        ids = cpp.tokenize(case["prompt"])
+        cont = cpp.greedy(ids, MAX_NEW, eos)
+        top1 = cpp.logits(ids + cont).argmax(-1).tolist()
+        refs.append({"llama_cpp_ids": ids, "llama_cpp_continuation": cont, "llama_cpp_top1": top1})
+    cached = {"key": key, "refs": refs, "creak_ids": [cpp.tokenize(t) for t in every]}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(cached))
+    return cached
 
 
 if __name__ == "__main__":
