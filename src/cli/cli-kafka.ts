@@ -9,7 +9,6 @@ import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka, type KafkaLogSink } from '../kafka/client.js';
 import { isBoundedRetriesWarning } from '../kafka/sink.js';
-export { ensureTopicsReady } from '../kafka/ensure-topics-ready.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
 
 /** The project root, from src/cli/ or dist/cli/. */

@@ -6,13 +6,14 @@ import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseFieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
+import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { detectFormat, type InputRow, readInputRows } from '../produce/input-rows.js';
 import { produceSamples, VALUE_FORMATS, type ValueFormat } from '../produce/produce-samples.js';
 import { ProgressBar } from '../produce/progress.js';
 import { recordCodecs } from '../records/codecs.js';
 import { startTelemetry } from '../telemetry/setup.js';
-import { connectKafka, ensureTopicsReady, topologyOption } from './cli-kafka.js';
+import { connectKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: teacherlm produce FILE [options]
@@ -98,7 +99,7 @@ export const produceCommand: Command = {
     process.on('SIGINT', onSigint);
     const began = Date.now();
     try {
-      await ensureTopicsReady(kafka, [{ ...input, topic }]);
+      await ensureTopics(kafka, [{ ...input, topic }]);
       await sink.connect();
       const totals = await produceSamples({
         rows: untilInterrupted(readInputRows(file, format, (bytes) => progress.update({ bytes })), interrupted),

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { IDENTITY_FIELD_MAP, type FieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
-import { ensureTopicsReady } from '../kafka/ensure-topics-ready.js';
+import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   await ensureModels(topology, { root: options.root, log });
   checkpoint();
-  await ensureTopicsReady(kafka, [topology.input, topology.output, topology.deadLetter]);
+  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
   checkpoint();
   log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
 

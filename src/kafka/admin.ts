@@ -10,11 +10,16 @@
  *   cannot be undone; so it happens only when asked (`growPartitions: true`).
  * - When the broker refuses (replication factor above the broker count, a bad config
  *   value, an invalid name) the error is ADMIN_REFUSED and names the topic.
+ * - It returns only once the broker's metadata shows every topic with a leader for each
+ *   partition. A broker that has just started can answer the metadata request after a
+ *   CreateTopics with UNKNOWN_TOPIC_OR_PARTITION (kafkajs does not retry that), so the
+ *   metadata is polled until ready, for at most `readyTimeoutMs`; then ADMIN_REFUSED
+ *   names the topics that are still not ready and why.
  *
  * @example
  * await ensureTopics(kafka, [{ topic: 'samples.raw', partitions: 6, configs: { 'retention.ms': '604800000' } }]);
  */
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 
 export interface TopicSpec {
@@ -31,6 +36,10 @@ export interface EnsureTopicsOptions {
   growPartitions?: boolean;
   /** Broker-side timeout of the create request, ms. Default 30 000. */
   timeoutMs?: number;
+  /** How long to wait for the topics to show in the metadata with partition leaders, ms. Default 30 000. */
+  readyTimeoutMs?: number;
+  /** First wait between metadata polls, ms (doubles up to 1 s). Default 100. */
+  readyPollMs?: number;
 }
 
 export interface EnsureTopicsResult {
@@ -122,7 +131,7 @@ async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopi
   }
 
   // Re-read everything: a concurrent creator may have won the race for a "missing" topic.
-  const counts = await partitionCounts(admin, topics.map((t) => t.topic));
+  const counts = await readyPartitionCounts(admin, topics.map((t) => t.topic), new Set(missing.map((t) => t.topic)), options);
   for (const spec of topics) {
     const have = counts.get(spec.topic) ?? 0;
     const createdNow = missing.includes(spec);
@@ -147,13 +156,59 @@ async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopi
   return result;
 }
 
-async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
-  try {
-    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-    return new Map(meta.map((m) => [m.name, m.partitions.length]));
-  } catch (err) {
-    throw refused(err, topics);
+/** Metadata errors that mean "not there yet" on a broker still propagating a new topic. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+
+/**
+ * Partition counts once every topic is in the metadata, and each just `created` one has a
+ * leader for each partition; polled with backoff for at most `readyTimeoutMs`. (An
+ * existing topic with an offline partition is the operator's business, not a reason to wait.)
+ */
+async function readyPartitionCounts(admin: Admin, topics: string[], created: Set<string>, options: EnsureTopicsOptions): Promise<Map<string, number>> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + readyTimeoutMs;
+  let wait = options.readyPollMs ?? 100;
+  for (;;) {
+    let why: string;
+    let notReady: string[];
+    let requestFailed = false;
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const byName = new Map(meta.map((m) => [m.name, m]));
+      notReady = topics.filter((t) => (created.has(t) ? !hasLeaders(byName.get(t)) : !byName.has(t)));
+      if (notReady.length === 0) return new Map(meta.map((m) => [m.name, m.partitions.length]));
+      why = 'not every partition has a leader yet';
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type === undefined || !NOT_YET.has(type)) throw refused(err, topics);
+      notReady = topics;
+      requestFailed = true;
+      why = `${(err as Error).message} (${type})`;
+    }
+    if (Date.now() + wait > deadline) {
+      // A failed request does not say which topic it missed: ask for each on its own.
+      if (requestFailed && notReady.length > 1) notReady = await unknownTopics(admin, notReady);
+      const names = notReady.map((t) => `'${t}'`).join(', ');
+      throw new TeacherlmError('ADMIN_REFUSED', `topic ${names} not ready in the broker's metadata after ${readyTimeoutMs} ms: ${why}`, {
+        retriable: true,
+        hint: 'the broker may still be starting, or a partition has no live leader; check the broker log',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 1_000);
   }
+}
+
+async function unknownTopics(admin: Admin, topics: string[]): Promise<string[]> {
+  const unknown: string[] = [];
+  for (const topic of topics) {
+    await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => unknown.push(topic));
+  }
+  return unknown.length > 0 ? unknown : topics;
+}
+
+function hasLeaders(meta: ITopicMetadata | undefined): boolean {
+  return meta !== undefined && meta.partitions.length > 0 && meta.partitions.every((p) => !p.partitionErrorCode && p.leader >= 0);
 }
 
 interface KafkaJsTopicError {

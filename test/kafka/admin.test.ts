@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Admin } from 'kafkajs';
 import { ensureTopics, refused, validateTopicSpecs } from '../../src/kafka/admin.js';
 import { isTeacherlmError, TeacherlmError } from '../../src/errors.js';
@@ -54,7 +54,10 @@ function fakeAdmin(initial: Record<string, number>, refuse: Record<string, strin
       }
     },
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
-      topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name) ?? 0 }, (_, i) => ({ partitionId: i })) })),
+      topics: names.map((name) => ({
+        name,
+        partitions: Array.from({ length: topics.get(name) ?? 0 }, (_, i) => ({ partitionId: i, partitionErrorCode: 0, leader: 1 })),
+      })),
     }),
   };
   return { admin: admin as unknown as Admin, calls, topics };
@@ -96,6 +99,100 @@ describe('ensureTopics', () => {
     const err = await ensureTopics(admin, [{ topic: 'a', partitions: 1 }]).catch((e: unknown) => e);
     expect(isTeacherlmError(err, 'BROKER_UNREACHABLE')).toBe(true);
     expect((err as TeacherlmError).retriable).toBe(true);
+  });
+});
+
+/**
+ * An admin whose metadata lags behind CreateTopics, as on a just-started broker: the first
+ * `unknownReads` metadata requests fail with `type`, the next `leaderlessReads` show the
+ * partitions without a leader.
+ */
+function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION', leaderlessReads = 0, existing = [] as string[] } = {}) {
+  const created = new Set<string>(existing);
+  let reads = 0;
+  const admin = {
+    listTopics: async () => [...created],
+    createTopics: async ({ topics }: { topics: { topic: string }[] }) => {
+      for (const t of topics) created.add(t.topic);
+      return true;
+    },
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+      reads++;
+      if (reads <= unknownReads) throw Object.assign(new Error('This server does not host this topic-partition'), { type });
+      const leader = reads <= unknownReads + leaderlessReads ? -1 : 1;
+      return { topics: topics.map((name) => ({ name, partitions: [0, 1].map((partitionId) => ({ partitionId, partitionErrorCode: 0, leader })) })) };
+    },
+  };
+  return { admin: admin as unknown as Admin, reads: () => reads };
+}
+
+describe('ensureTopics on a broker whose metadata lags', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Runs ensureTopics in virtual time: every backoff wait elapses at once. */
+  async function inVirtualTime<T>(run: () => Promise<T>): Promise<T> {
+    vi.useFakeTimers();
+    const settled = run().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    await vi.runAllTimersAsync();
+    const outcome = await settled;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  it('waits while a new topic is missing from the metadata', async () => {
+    const { admin, reads } = laggingAdmin(2);
+    await expect(inVirtualTime(() => ensureTopics(admin, [{ topic: 't', partitions: 2 }]))).resolves.toEqual({ created: ['t'], existing: [], grown: [] });
+    expect(reads()).toBe(3);
+  });
+
+  it('waits until every partition of a new topic has a leader', async () => {
+    const { admin, reads } = laggingAdmin(1, { leaderlessReads: 2 });
+    await expect(inVirtualTime(() => ensureTopics(admin, [{ topic: 't', partitions: 2 }]))).resolves.toEqual({ created: ['t'], existing: [], grown: [] });
+    expect(reads()).toBe(4);
+  });
+
+  it('does not wait for leaders of a topic that already existed', async () => {
+    const { admin, reads } = laggingAdmin(0, { leaderlessReads: 100, existing: ['t'] });
+    await expect(ensureTopics(admin, [{ topic: 't', partitions: 2 }])).resolves.toEqual({ created: [], existing: ['t'], grown: [] });
+    expect(reads()).toBe(1);
+  });
+
+  it('gives up after readyTimeoutMs with ADMIN_REFUSED naming the topic', async () => {
+    const { admin, reads } = laggingAdmin(Number.POSITIVE_INFINITY);
+    const err = await inVirtualTime(() => ensureTopics(admin, [{ topic: 't', partitions: 2 }], { readyTimeoutMs: 5_000 })).catch((e: unknown) => e);
+    expect(isTeacherlmError(err, 'ADMIN_REFUSED')).toBe(true);
+    expect((err as TeacherlmError).message).toBe(
+      "topic 't' not ready in the broker's metadata after 5000 ms: This server does not host this topic-partition (UNKNOWN_TOPIC_OR_PARTITION)",
+    );
+    expect((err as TeacherlmError).retriable).toBe(true);
+    // Waits of 100, 200, 400, 800, 1000, 1000, 1000 ms (4.5 s) fit in 5 s, one more would not.
+    expect(reads()).toBe(8);
+  });
+
+  it('names only the topics the broker does not know when it gives up', async () => {
+    const known = new Set(['a']);
+    const admin = {
+      listTopics: async () => [...known],
+      createTopics: async () => true,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+        if (topics.some((t) => !known.has(t))) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+        return { topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, partitionErrorCode: 0, leader: 1 }] })) };
+      },
+    } as unknown as Admin;
+    const specs = ['a', 'b', 'c'].map((topic) => ({ topic, partitions: 1 }));
+    const err = await inVirtualTime(() => ensureTopics(admin, specs, { readyTimeoutMs: 1_000 })).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^topic 'b', 'c' not ready in the broker's metadata after 1000 ms/);
+  });
+
+  it('does not retry other refusals', async () => {
+    const other = laggingAdmin(1, { type: 'INVALID_REPLICATION_FACTOR' });
+    await expect(ensureTopics(other.admin, [{ topic: 't', partitions: 2 }])).rejects.toMatchObject({ code: 'ADMIN_REFUSED' });
+    expect(other.reads()).toBe(1);
   });
 });
 
