@@ -7,8 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
-import { createKafka, type KafkaLogSink } from '../kafka/client.js';
-import { isBoundedRetriesWarning } from '../kafka/sink.js';
+import { createKafka } from '../kafka/client.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
 
 /** The project root, from src/cli/ or dist/cli/. */
@@ -20,15 +19,9 @@ export interface CliKafka {
   brokers: ResolvedBrokers;
 }
 
-const stderrLog: KafkaLogSink = (level, message, extra) => {
-  if (isBoundedRetriesWarning(message)) return;
-  const detail = typeof extra.error === 'string' ? `: ${extra.error}` : '';
-  process.stderr.write(`kafkajs ${level}: ${message}${detail}\n`);
-};
-
 export async function connectKafka(clientId: string): Promise<CliKafka> {
   const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`teacherlm: ${line}\n`) });
-  return { kafka: createKafka({ brokers: brokers.brokers, clientId, log: stderrLog }), brokers };
+  return { kafka: createKafka({ brokers: brokers.brokers, clientId }), brokers };
 }
 
 /**

@@ -69,15 +69,25 @@ const stderrSink: KafkaLogSink = (level, message, extra) => {
 };
 
 /**
+ * kafkajs warns once per idempotent producer whose retries are bounded. Bounding them is
+ * deliberate here (a send must fail, not hang, when the broker is gone: see
+ * {@link DEFAULT_RETRY}) and the sequence numbers still prevent duplicates on retry.
+ */
+function isBoundedRetriesWarning(message: string): boolean {
+  return message.includes('Limiting retries for the idempotent producer');
+}
+
+/**
  * Demotes what kafkajs over-reports. Its Connection logs every error response at
  * ERROR, retriable ones included (e.g. "coordinator is loading" on a fresh broker);
- * real failures still reach the caller as exceptions.
+ * real failures still reach the caller as exceptions. The bounded-retries warning is
+ * demoted too, so no log sink has to filter it.
  */
 export function effectiveLevel(level: logLevel, namespace: string, message: string, extra: Record<string, unknown> = {}): logLevel {
   if (namespace === 'Connection' && message.startsWith('Response ')) return logLevel.DEBUG;
   // An entry carrying retryTime announces a retry, not a failure (e.g. CONCURRENT_TRANSACTIONS).
   if ('retryTime' in extra && level < logLevel.INFO) return logLevel.DEBUG;
-  if (message.includes('switched default partitioner')) return logLevel.DEBUG;
+  if (message.includes('switched default partitioner') || isBoundedRetriesWarning(message)) return logLevel.DEBUG;
   return level;
 }
 

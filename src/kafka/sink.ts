@@ -57,15 +57,6 @@ export interface SinkStats {
   failed: number;
 }
 
-/**
- * kafkajs warns once per idempotent producer whose retries are bounded. Bounding them is
- * deliberate here (a send must fail, not hang, when the broker is gone) and the sequence
- * numbers still prevent duplicates on retry; log sinks can drop the line with this.
- */
-export function isBoundedRetriesWarning(message: string): boolean {
-  return message.includes('Limiting retries for the idempotent producer');
-}
-
 interface Pending {
   records: OutRecord[];
   bytes: number;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { KafkaSink, isBoundedRetriesWarning } from '../../src/kafka/sink.js';
+import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
 import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
@@ -28,7 +28,7 @@ function kcat(args: string[], input?: string): string {
 describe.skipIf(!kcatFound)('samples from kcat through the pipeline to teacherlm tail', () => {
   let kafka: Kafka;
   beforeAll(() => {
-    kafka = testKafka({ log: (level, message) => !isBoundedRetriesWarning(message) && process.stderr.write(`${level}: ${message}\n`) });
+    kafka = testKafka();
   });
 
   it('augments JSON lines produced by kcat and tails them back, trace context included', async () => {

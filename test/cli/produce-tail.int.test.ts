@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { KafkaSink, isBoundedRetriesWarning } from '../../src/kafka/sink.js';
+import { KafkaSink } from '../../src/kafka/sink.js';
 import { recordCodecs } from '../../src/records/codecs.js';
 import type { AugmentedSample } from '../../src/records/types.js';
 import { testKafka, uniqueName } from '../support/brokers.js';
@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'teacherlm-cli-'));
 describe('teacherlm produce and tail on the real broker', () => {
   let kafka: Kafka;
   beforeAll(() => {
-    kafka = testKafka({ log: (level, message) => !isBoundedRetriesWarning(message) && process.stderr.write(`${level}: ${message}\n`) });
+    kafka = testKafka();
   });
 
   async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {

@@ -33,14 +33,26 @@ describe('createKafka', () => {
   });
 
   it('forwards kafkajs log entries at or above the level to the sink', () => {
+    const lines: string[] = [];
+    const sink: KafkaLogSink = (level, message) => lines.push(`${level} ${message}`);
+    const logger = createKafka({ brokers: ['127.0.0.1:1'], log: sink, logLevel: 'warn' }).logger().namespace('Test');
+    logger.warn('broker gone');
+    logger.info('connected');
+    expect(lines).toEqual(['warn [Test] broker gone']);
+
+    lines.length = 0;
+    createKafka({ brokers: ['127.0.0.1:1'], log: sink, logLevel: 'error' }).logger().namespace('Test').warn('broker gone');
+    expect(lines).toEqual([]);
+  });
+
+  it("demotes kafkajs's bounded-retries warning of idempotent producers to debug", () => {
     // An idempotent producer with limited retries makes kafkajs warn at creation, offline.
     const lines: string[] = [];
     const sink: KafkaLogSink = (level, message) => lines.push(`${level} ${message}`);
     createKafka({ brokers: ['127.0.0.1:1'], log: sink, logLevel: 'warn' }).producer({ idempotent: true });
-    expect(lines).toEqual(['warn [Producer] Limiting retries for the idempotent producer may invalidate EoS guarantees']);
-
-    lines.length = 0;
-    createKafka({ brokers: ['127.0.0.1:1'], log: sink, logLevel: 'error' }).producer({ idempotent: true });
     expect(lines).toEqual([]);
+
+    createKafka({ brokers: ['127.0.0.1:1'], log: sink, logLevel: 'debug' }).producer({ idempotent: true });
+    expect(lines).toContain('debug [Producer] Limiting retries for the idempotent producer may invalidate EoS guarantees');
   });
 });

@@ -2,7 +2,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { createKafka } from '../../src/kafka/client.js';
-import { KafkaSink, isBoundedRetriesWarning } from '../../src/kafka/sink.js';
+import { KafkaSink } from '../../src/kafka/sink.js';
 import type { OutRecord } from '../../src/pipeline/ports.js';
 import { testKafka, uniqueName } from '../support/brokers.js';
 
@@ -11,7 +11,7 @@ describe('KafkaSink on the real broker', () => {
   let admin: Admin;
 
   beforeAll(async () => {
-    kafka = testKafka({ log: (level, message) => !isBoundedRetriesWarning(message) && process.stderr.write(`${level}: ${message}\n`) });
+    kafka = testKafka();
     admin = kafka.admin();
     await admin.connect();
   });
