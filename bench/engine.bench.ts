@@ -67,6 +67,8 @@ interface Run {
   tokens: number;
   seconds: number;
   tokensPerSec: number;
+  /** Largest event-loop delay on the main thread during this run. */
+  maxEventLoopDelayMs?: number;
 }
 
 async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
@@ -105,13 +107,16 @@ async function benchOurs() {
       await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
       perLayout[layout.name] = {};
       for (const b of batchSizes) {
+        let runMax = 0;
         const run = await measureDelay(
           () => runOurs(engine, b),
           (max, p99) => {
+            runMax = max;
             maxDelayMs = Math.max(maxDelayMs, max);
             p99DelayMs = Math.max(p99DelayMs, p99);
           },
         );
+        run.maxEventLoopDelayMs = round(runMax);
         perLayout[layout.name]![String(b)] = run;
         log(`ours ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s`);
       }
