@@ -3,6 +3,9 @@
  * creates the topology's topics, starts its engines and runs the pipeline until a
  * signal (graceful: SIGINT/SIGTERM; a second one forces exit), `--until-idle MS` or
  * `--max-records N`.
+ *
+ * Tracing follows OTEL_* (src/telemetry/config.ts): each sample's `<topic> process` span
+ * continues its producer's trace, and the augmented record carries it on.
  */
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
@@ -14,6 +17,8 @@ import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
 import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
 import { signalHandler } from '../pipeline/shutdown.js';
+import { startTelemetry } from '../telemetry/setup.js';
+import { recordTracing } from '../telemetry/traced-ports.js';
 import { connectKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 import { startStatus } from './run-status.js';
@@ -30,7 +35,8 @@ Options:
   --drain-timeout MS  on shutdown, wait this long for in-flight work (default 30000)
   -h, --help          this help
 
-Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.`;
+Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
+Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.`;
 
 function nonNegativeInt(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
@@ -69,7 +75,12 @@ export const runCommand: Command = {
     const out = process.stderr;
     const logLine = (fields: Record<string, unknown>) =>
       out.write(out.isTTY ? `teacherlm: ${String(fields.event)} ${JSON.stringify(fields)}\n` : `${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
-    const { kafka, brokers } = await connectKafka('teacherlm-run');
+    // Started before anything traced and shut down (idempotently) after it all, so every span is exported.
+    const telemetry = startTelemetry({ serviceName: 'teacherlm-run' });
+    const { kafka, brokers } = await connectKafka('teacherlm-run').catch(async (err: unknown) => {
+      await telemetry.shutdown();
+      throw err;
+    });
     const generators = new Map<string, TextGenerator>();
     try {
       await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
@@ -77,13 +88,24 @@ export const runCommand: Command = {
       for (const [key, g] of await createGenerators(topology, (message) => logLine({ event: 'engine', message }))) generators.set(key, g);
       logLine({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
 
+      // A process span per record, child of its producer's, ended at the ack of its output.
+      const tracing = recordTracing();
       const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
       const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
       await sink.connect();
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
       const log = (fields: Record<string, unknown>) => reporter.event(fields);
-      const handle = runPipeline({ topology, source, sink, generators, untilIdleMs, maxRecords, drainTimeoutMs, log });
+      const handle = runPipeline({
+        topology,
+        source: tracing.source(source),
+        sink: tracing.sink(sink),
+        generators,
+        untilIdleMs,
+        maxRecords,
+        drainTimeoutMs,
+        log,
+      });
       const onSignal = signalHandler({
         shutdown: (signal) => {
           log({ event: 'shutting-down', signal });
@@ -108,6 +130,7 @@ export const runCommand: Command = {
     } finally {
       await Promise.allSettled([...generators.values()].map((g) => g.close()));
       await brokers.stop();
+      await telemetry.shutdown();
     }
   },
 };

@@ -3,33 +3,14 @@
  * --until-idle, and SIGTERM shuts it down gracefully, committing what it wrote.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers, testKafka } from '../support/brokers.js';
+import { topologyFile } from '../support/topology-file.js';
 import { groupCaughtUp, produceInputs, testTopology } from '../pipeline/int-support.js';
-import type { Topology } from '../../src/pipeline/topology.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
-
-/** Writes the topology as YAML (echo teachers, small queue) and returns its path. */
-function topologyFile(topology: Topology): string {
-  const doc = {
-    name: 'run-test',
-    input: { topic: topology.input.topic, partitions: 3, format: 'auto' },
-    output: { topic: topology.output.topic, partitions: 3 },
-    deadLetter: { topic: topology.deadLetter.topic },
-    consumer: { group: topology.consumer.group },
-    teachers: topology.teachers.map((t) => ({ annotation: t.annotation, kind: 'echo' })),
-    batching: { maxBatchSize: 64, maxWaitMs: 5, queueLimit: 64 },
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'run-')), 'topology.yaml');
-  writeFileSync(path, stringify(doc));
-  return path;
-}
 
 /** Spawns `teacherlm run`; `onLine` sees each JSON log line and may signal the child. */
 function runCommand(args: string[], onLine: (event: Record<string, unknown>, kill: (signal: NodeJS.Signals) => void) => void = () => {}) {

@@ -1,5 +1,5 @@
 /** Inputs and read-back helpers for the pipeline's integration tests on the real broker. */
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { recordCodecs } from '../../src/records/codecs.js';
@@ -78,13 +78,19 @@ export async function produceInputs(kafka: Kafka, topology: Topology, n: number)
   return { validIds, malformedIds };
 }
 
-/** Reads a topic from the beginning until `until(records)` holds or `timeoutMs` passes. */
-export async function readTopic<T>(kafka: Kafka, topic: string, decode: (value: Buffer) => T, until: (records: T[]) => boolean, timeoutMs = 60_000): Promise<T[]> {
+/** Reads a topic from the beginning until `until(records)` holds or `timeoutMs` passes; `decode` also sees the whole message (headers). */
+export async function readTopic<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (value: Buffer, message: KafkaMessage) => T,
+  until: (records: T[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<T[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
   const records: T[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void records.push(decode(message.value as Buffer)) });
+  await consumer.run({ eachMessage: async ({ message }) => void records.push(decode(message.value as Buffer, message)) });
   const deadline = Date.now() + timeoutMs;
   while (!until(records) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await consumer.disconnect();
