@@ -29,6 +29,7 @@ import {
   timer,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
+import { traceBatch } from '../telemetry/batch-span.js';
 import type { TextGenerator } from '../teacher/types.js';
 import type { GenerationTask, TaskOutcome } from './items.js';
 import type { RetrySpec } from './topology.js';
@@ -60,7 +61,9 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
   const runTasks = (tasks: GenerationTask[], attempts: Map<GenerationTask, number>): Observable<TaskOutcome> =>
     defer(() => {
       for (const task of tasks) attempts.set(task, (attempts.get(task) ?? 0) + 1);
-      return from(generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation }))));
+      const call = () => generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })));
+      // One span per engine call, linked to each sample's trace (a no-op without telemetry).
+      return from(traceBatch('teacherlm generate', () => tasks.map((t) => t.job.record.headers), { 'teacherlm.model': generator.modelId, 'teacherlm.batch.size': tasks.length }, call));
     }).pipe(
       map((results) => {
         if (results.length !== tasks.length) {

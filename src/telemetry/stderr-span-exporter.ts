@@ -22,6 +22,7 @@ export class StderrSpanExporter implements SpanExporter {
           parentSpanId: span.parentSpanContext?.spanId,
           durationMs: span.duration[0] * 1e3 + span.duration[1] / 1e6,
           attributes: span.attributes,
+          ...(span.links.length > 0 ? { links: span.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) } : {}),
         })}\n`,
       );
     }

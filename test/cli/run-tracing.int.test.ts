@@ -2,7 +2,8 @@
  * One trace per sample through the real commands on the real broker: `teacherlm produce`
  * (a `<topic> send` span per sample) -> `teacherlm run` with the echo topology (a
  * `<topic> process` span, child of the send span) -> the augmented record's
- * `traceparent` -> `teacherlm tail` (a `<topic> receive` span, child of the process span).
+ * `traceparent` -> `teacherlm tail` (a `<topic> receive` span, child of the process span);
+ * the engine's batch spans (`teacherlm generate`) link to the samples' process spans.
  * Spans come from OTEL_TRACES_EXPORTER=console (JSON lines on stderr, see run-cli.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,11 @@ describe('teacherlm run, traced', () => {
       expect(process.attributes['teacherlm.output.topic']).toBe(topology.output.topic);
     }
     expect(new Set(processes.map((p) => p.parentSpanId)).size).toBe(ids.length);
+    // The engine calls (one span per batch) link to every sample's process span.
+    const generates = byName(loggedSpans(ran.stderr), 'teacherlm generate');
+    expect(generates.length).toBeGreaterThan(0);
+    const linked = new Set(generates.flatMap((g) => (g.links ?? []).map((l) => `${l.traceId}/${l.spanId}`)));
+    expect([...linked].sort()).toEqual(processes.map((p) => `${p.traceId}/${p.spanId}`).sort());
 
     // The augmented record carries the process span's context: same trace as its producer's.
     const headers = await readTopic(

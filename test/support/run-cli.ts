@@ -41,6 +41,7 @@ export interface LoggedSpan {
   spanId: string;
   parentSpanId?: string;
   attributes: Record<string, unknown>;
+  links?: { traceId: string; spanId: string }[];
 }
 
 /** The spans a CLI run logged with OTEL_TRACES_EXPORTER=console. */
