@@ -36,20 +36,37 @@ function countWords(text: string): number {
   return count;
 }
 
-/** The last `n` words of `text`, joined by single spaces. */
-function lastWords(text: string, n: number): string[] {
-  const out: string[] = [];
-  let end = text.length;
-  while (out.length < n && end > 0) {
-    while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
-    let start = end;
-    while (start > 0 && !isSpace(text.charCodeAt(start - 1))) start--;
-    if (start === end) break;
-    out.push(text.slice(start, end));
-    end = start;
+/**
+ * One backward pass over `text`: its word count and its last `n` words joined by single
+ * spaces. When the tail is already single-space separated (the usual cleaned prompt) it
+ * is one slice, with no word array.
+ */
+function scanTail(text: string, n: number): { words: number; tail: string; tailWords: number } {
+  let words = 0;
+  let tailStart = -1;
+  let tailEnd = -1;
+  let irregular = false;
+  let i = text.length;
+  while (i > 0) {
+    const gapEnd = i;
+    while (i > 0 && isSpace(text.charCodeAt(i - 1))) i--;
+    if (i === 0) break;
+    // A gap inside the tail other than one plain space must be normalised.
+    if (words > 0 && words < n && (gapEnd - i !== 1 || text.charCodeAt(i) !== 32)) irregular = true;
+    const end = i;
+    while (i > 0 && !isSpace(text.charCodeAt(i - 1))) i--;
+    words++;
+    if (words === 1) tailEnd = end;
+    if (words <= n) tailStart = i;
   }
-  return out.reverse();
+  const tailWords = Math.min(words, n);
+  if (tailWords === 0) return { words, tail: '', tailWords };
+  const slice = text.slice(tailStart, tailEnd);
+  return { words, tail: irregular ? slice.split(/[ \n\t\r\f\v]+/).join(' ') : slice, tailWords };
 }
+
+/** Timings of a reply that took no engine time (shared: results are read, not mutated). */
+const NO_TIMINGS = Object.freeze({ queuedMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 });
 
 export class EchoTeacher implements TextGenerator {
   readonly modelId: string;
@@ -72,15 +89,14 @@ export class EchoTeacher implements TextGenerator {
   async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
     if (this.closed) throw new TeacherlmError('SHUT_DOWN', 'the echo teacher is closed');
     return requests.map(({ prompt, options }) => {
-      const promptTokens = countWords(prompt);
       const budget = Math.max(0, options.maxNewTokens - 1);
-      const tail = lastWords(prompt, budget);
+      const { words: promptTokens, tail, tailWords } = scanTail(prompt, budget);
       return {
-        text: tail.length === 0 ? 'echo:' : `echo: ${tail.join(' ')}`,
+        text: tailWords === 0 ? 'echo:' : `echo: ${tail}`,
         promptTokens,
-        generatedTokens: Math.min(options.maxNewTokens, 1 + tail.length),
+        generatedTokens: Math.min(options.maxNewTokens, 1 + tailWords),
         finishReason: promptTokens > budget ? 'length' : 'eos',
-        timings: { queuedMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 },
+        timings: NO_TIMINGS,
       };
     });
   }

@@ -20,7 +20,11 @@ export const TRIGGERS: Readonly<Record<AnnotationKind, string>> = Object.freeze(
  * JavaScript's `replaceAll` with a string pattern has the same semantics.
  */
 export function cleanWhitespace(text: string): string {
-  return text.replaceAll('  ', ' ').replace(/ +$/, '');
+  const once = text.includes('  ') ? text.replaceAll('  ', ' ') : text;
+  // A loop, not / +$/: the regex tries every space of the prompt as a match start.
+  let end = once.length;
+  while (end > 0 && once.charCodeAt(end - 1) === 32) end--;
+  return end === once.length ? once : once.slice(0, end);
 }
 
 /**
