@@ -7,7 +7,7 @@
 import avro from 'avsc';
 import { TeacherlmError } from '../errors.js';
 import { rabinFingerprint } from './fingerprint.js';
-import { frame, unframe } from './wire-format.js';
+import { HEADER_LENGTH, frame, unframe } from './wire-format.js';
 
 /** The fingerprint of a type's Parsing Canonical Form, as hex. */
 export function schemaFingerprint(type: avro.Type): Buffer {
@@ -18,6 +18,7 @@ export class AvroCodec<T> {
   readonly fingerprint: Buffer;
   private readonly fingerprintHex: string;
   private readonly resolvers = new Map<string, avro.Resolver | null>();
+  private scratch: Buffer;
 
   constructor(
     readonly type: avro.Type,
@@ -25,21 +26,41 @@ export class AvroCodec<T> {
   ) {
     this.fingerprint = schemaFingerprint(type);
     this.fingerprintHex = this.fingerprint.toString('hex');
+    this.scratch = this.newScratch(16 * 1024);
     this.resolvers.set(this.fingerprintHex, null);
     for (const writer of olderWriters) {
       this.resolvers.set(schemaFingerprint(writer).toString('hex'), type.createResolver(writer));
     }
   }
 
-  /** Avro single-object bytes of `value`; ENCODE_FAILED when it does not fit the schema. */
+  /**
+   * Avro single-object bytes of `value`; ENCODE_FAILED when it does not fit the schema.
+   * Header and body are written into one reused scratch buffer and copied out once
+   * (`toBuffer` + `frame` allocated, zero-filled and copied twice per record).
+   */
   encode(value: T): Buffer {
     try {
-      return frame(this.fingerprint, this.type.toBuffer(value));
+      let end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+      if (end < 0) {
+        // Too small by -end bytes: grow (the header is rewritten) and encode again.
+        this.scratch = this.newScratch(2 * (this.scratch.length - end));
+        end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+      }
+      const out = Buffer.allocUnsafe(end);
+      this.scratch.copy(out, 0, 0, end);
+      return out;
     } catch (err) {
       throw new TeacherlmError('ENCODE_FAILED', `cannot encode ${this.type.name ?? 'record'}: ${(err as Error).message}`, {
         cause: err,
       });
     }
+  }
+
+  /** A scratch buffer of `size` bytes that starts with this type's single-object header. */
+  private newScratch(size: number): Buffer {
+    const scratch = Buffer.allocUnsafe(size);
+    frame(this.fingerprint, Buffer.alloc(0)).copy(scratch);
+    return scratch;
   }
 
   /** The record in `bytes`, resolved to the current schema; DECODE_FAILED when it cannot be read. */
