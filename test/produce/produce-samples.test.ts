@@ -1,6 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IDENTITY_FIELD_MAP } from '../../src/annotate/field-map.js';
 import { TeacherlmError } from '../../src/errors.js';
 import type { OutRecord, RecordSink } from '../../src/pipeline/ports.js';
@@ -8,7 +7,7 @@ import type { InputRow } from '../../src/produce/input-rows.js';
 import { produceSamples } from '../../src/produce/produce-samples.js';
 import { recordCodecs } from '../../src/records/codecs.js';
 import { extractTraceContext } from '../../src/telemetry/kafka-headers.js';
-import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 /** An in-memory sink that records every send and can be told to fail. */
 class MemorySink implements RecordSink {
@@ -32,13 +31,7 @@ async function* from(rows: InputRow[]): AsyncGenerator<InputRow> {
 }
 
 describe('produceSamples', () => {
-  let telemetry: Telemetry;
-  const exporter = new InMemorySpanExporter();
-  beforeAll(() => {
-    telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)], env: {} });
-  });
-  afterAll(() => telemetry.shutdown());
-  beforeEach(() => exporter.reset());
+  const exporter = inMemoryTracing();
 
   const base = { topic: 'samples.raw', fieldMap: IDENTITY_FIELD_MAP, fromCsv: false };
 

@@ -1,9 +1,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
 import { traceBatch } from '../../src/telemetry/batch-span.js';
-import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';
 const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -16,13 +15,7 @@ describe('traceBatch without an SDK', () => {
 });
 
 describe('traceBatch', () => {
-  let telemetry: Telemetry;
-  const exporter = new InMemorySpanExporter();
-  beforeAll(() => {
-    telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)], env: {} });
-  });
-  afterAll(() => telemetry.shutdown());
-  beforeEach(() => exporter.reset());
+  const exporter = inMemoryTracing();
 
   it("starts a root span linked once to each sample's context", async () => {
     const a = traceparent(TRACE_A, 'b7ad6b7169203331');

@@ -1,14 +1,13 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type KafkaHeaders,
   extractTraceContext,
   injectTraceHeaders,
   kafkaHeaderGetter,
 } from '../../src/telemetry/kafka-headers.js';
-import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import { contextWithSpan, startProducerSpan } from '../../src/telemetry/spans.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 describe('kafkaHeaderGetter', () => {
   it('decodes Buffer values, arrays and keys of any case', () => {
@@ -22,12 +21,7 @@ describe('kafkaHeaderGetter', () => {
 });
 
 describe('trace context through Kafka headers', () => {
-  let telemetry: Telemetry;
-  const exporter = new InMemorySpanExporter();
-  beforeAll(() => {
-    telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)], env: {} });
-  });
-  afterAll(() => telemetry.shutdown());
+  inMemoryTracing(); // a recording SDK, so spans have real contexts
 
   it('injects a W3C traceparent that extracts back to the same span context', () => {
     const span = startProducerSpan('send');

@@ -1,8 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { injectTraceHeaders } from '../../src/telemetry/kafka-headers.js';
-import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import {
   contextWithSpan,
   endSpan,
@@ -11,15 +9,10 @@ import {
   startProducerSpan,
   startStageSpan,
 } from '../../src/telemetry/spans.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 describe('a sample trace from producer to consumer', () => {
-  let telemetry: Telemetry;
-  const exporter = new InMemorySpanExporter();
-  beforeAll(() => {
-    telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)], env: {} });
-  });
-  afterAll(() => telemetry.shutdown());
-  beforeEach(() => exporter.reset());
+  const exporter = inMemoryTracing();
 
   it('makes the producer span the parent of the pipeline span, and the pipeline span of the tail span', () => {
     // produce: the send span's context goes into the input record's headers.

@@ -1,12 +1,11 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
 import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../../src/pipeline/ports.js';
 import { extractTraceContext } from '../../src/telemetry/kafka-headers.js';
-import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import { recordTracing } from '../../src/telemetry/traced-ports.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 const PRODUCER_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PRODUCER_SPAN = 'b7ad6b7169203331';
@@ -59,13 +58,7 @@ class FakeSink implements RecordSink {
 }
 
 describe('recordTracing', () => {
-  let telemetry: Telemetry;
-  const exporter = new InMemorySpanExporter();
-  beforeAll(() => {
-    telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)], env: {} });
-  });
-  afterAll(() => telemetry.shutdown());
-  beforeEach(() => exporter.reset());
+  const exporter = inMemoryTracing();
 
   it("makes a process span per record, child of the producer's, ended when its output is acknowledged", async () => {
     const tracing = recordTracing();
