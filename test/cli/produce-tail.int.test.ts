@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import { recordCodecs } from '../../src/records/codecs.js';
 import type { AugmentedSample } from '../../src/records/types.js';
+import { readMessages } from '../pipeline/int-support.js';
 import { testKafka, uniqueName } from '../support/brokers.js';
 import { loggedSpans, runCli } from '../support/run-cli.js';
 
@@ -18,23 +19,6 @@ describe('teacherlm produce and tail on the real broker', () => {
   beforeAll(() => {
     kafka = testKafka();
   });
-
-  async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
-    const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-    const messages: KafkaMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          messages.push(message);
-          if (messages.length === count) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
-    return messages;
-  }
 
   it('produces a CSV file as Avro through --map, skipping and reporting a bad row, one span per sample', async () => {
     const topic = uniqueName('produce');
@@ -59,7 +43,7 @@ describe('teacherlm produce and tail on the real broker', () => {
     expect(result.code).toBe(1);
     expect(JSON.parse(readFileSync(errors, 'utf8'))).toMatchObject({ line: 5 });
 
-    const messages = await readTopic(topic, 3);
+    const messages = await readMessages(kafka, topic, 3);
     const byId = new Map(messages.map((m) => [m.key!.toString(), m]));
     expect([...byId.keys()].sort()).toEqual(['c1', 'c2', 'c4']);
     expect(codecs.rawSample.decode(byId.get('c1')!.value!)).toMatchObject({ question: 'Is "soup" solid? (A) True (B) False', context: null });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { testTopology, readTopic } from '../pipeline/int-support.js';
+import { readMessages, testTopology } from '../pipeline/int-support.js';
 import { testKafka } from '../support/brokers.js';
 import { type LoggedSpan, loggedSpans, runCli } from '../support/run-cli.js';
 import { topologyFile } from '../support/topology-file.js';
@@ -57,12 +57,10 @@ describe('teacherlm run, traced', () => {
     expect([...linked].sort()).toEqual(processes.map((p) => `${p.traceId}/${p.spanId}`).sort());
 
     // The augmented record carries the process span's context: same trace as its producer's.
-    const headers = await readTopic(
-      kafka,
-      topology.output.topic,
-      (_value, message) => ({ id: message.key!.toString(), traceparent: message.headers?.traceparent?.toString() ?? '' }),
-      (records) => records.length >= ids.length,
-    );
+    const headers = (await readMessages(kafka, topology.output.topic, ids.length)).map((m) => ({
+      id: m.key!.toString(),
+      traceparent: m.headers?.traceparent?.toString() ?? '',
+    }));
     expect(headers.map((h) => h.id).sort()).toEqual(ids);
     for (const { id, traceparent } of headers) {
       const [, traceId, spanId] = W3C.exec(traceparent) ?? [];

@@ -1,9 +1,10 @@
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import type { OutRecord } from '../../src/pipeline/ports.js';
+import { readMessages } from '../pipeline/int-support.js';
 import { testKafka, uniqueName } from '../support/brokers.js';
 
 describe('KafkaSink on the real broker', () => {
@@ -22,23 +23,6 @@ describe('KafkaSink on the real broker', () => {
     return offsets.reduce((sum, p) => sum + Number(p.high), 0);
   }
 
-  async function readAll(topic: string, count: number): Promise<KafkaMessage[]> {
-    const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-    const messages: KafkaMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          messages.push(message);
-          if (messages.length === count) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
-    return messages;
-  }
-
   it('resolves a send after the broker acknowledged every record, across topics', async () => {
     const [a, b] = [uniqueName('sink-a'), uniqueName('sink-b')];
     await ensureTopics(kafka, [
@@ -54,7 +38,7 @@ describe('KafkaSink on the real broker', () => {
     // Acknowledged means already in the log: no wait, no poll.
     expect(await endOffsets(a)).toBe(2);
     expect(await endOffsets(b)).toBe(1);
-    const read = await readAll(a, 2);
+    const read = await readMessages(kafka, a, 2);
     const one = read.find((m) => m.key?.toString() === 's1')!;
     expect(one.value?.toString()).toBe('one');
     expect(one.headers?.traceparent?.toString()).toBe('tp1');
@@ -80,7 +64,7 @@ describe('KafkaSink on the real broker', () => {
     const stats = sink.stats();
     expect(stats).toMatchObject({ sends: 50, records: 1000, failed: 0 });
     expect(stats.batches).toBeLessThan(50);
-    const values = (await readAll(topic, 1000)).map((m) => m.value?.toString());
+    const values = (await readMessages(kafka, topic, 1000)).map((m) => m.value?.toString());
     expect(new Set(values).size).toBe(1000);
     await sink.close();
   });

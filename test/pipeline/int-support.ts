@@ -97,6 +97,10 @@ export async function readTopic<T>(
   return records;
 }
 
+/** The first `count` messages of a topic, whole (key, value, headers). */
+export const readMessages = (kafka: Kafka, topic: string, count: number) =>
+  readTopic<KafkaMessage>(kafka, topic, (_value, message) => message, (messages) => messages.length >= count);
+
 export const readAugmented = (kafka: Kafka, topic: string, ids: Set<string>) =>
   readTopic<AugmentedSample>(kafka, topic, (v) => codecs.augmentedSample.decode(v), (rs) => new Set(rs.map((r) => r.id)).size >= ids.size);
 
