@@ -37,9 +37,11 @@ export function produce(options: ProduceOptions): OperatorFunction<Encoded, Enco
 }
 
 /**
- * Records per kafkajs sendBatch for the pipeline's sink. kafkajs writes a partition's
- * share of a sendBatch as one record batch, which the broker refuses above
- * `max.message.bytes` (1 MiB by default): 256 augmented records (~0.5-1.5 KiB each)
- * stay well below it even when they all land on one partition.
+ * Records per kafkajs sendBatch for the pipeline's sink: up to the produce operator's
+ * four 256-record sends in flight, gathered into one request. The broker refuses a
+ * partition's record batch above `max.message.bytes` (1 MiB by default); the sink's
+ * `maxBatchBytes` (900 kB) caps each request below that whatever the record count.
+ * Echo Kafka path, 3 paired runs: 1,024 rather than 256 gave 12,968 vs 12,250 records/s
+ * and 76 vs 80 us CPU/record (fewer produce requests, each acknowledged once).
  */
-export const SINK_MAX_BATCH_RECORDS = 256;
+export const SINK_MAX_BATCH_RECORDS = 1024;
