@@ -1,9 +1,10 @@
 /**
- * `npm run bench:pipeline [-- --samples N --max-new-tokens N --rounds N --echo-samples N --model DIR]`
+ * `npm run bench:pipeline [-- --samples N --max-new-tokens N --rounds N --echo-samples N --echo-rounds N --model DIR]`
  *
  * One run, on the real broker (KAFKA_BROKERS, else Docker, else the local broker):
  * 1. echo teacher, `topologies/echo.yaml`: records/s through consume -> decode -> encode
- *    -> produce over an `--echo-samples` backlog (default 20,000), and the process's peak
+ *    -> produce over an `--echo-samples` backlog (default 20,000), best of `--echo-rounds`
+ *    (default 2; each a new consumer group on the same backlog), and the process's peak
  *    RSS while it drains that backlog (before any model is loaded); for where the time
  *    goes, two peers in the same run: the Kafka client alone (consume -> produce the
  *    bytes as they are) and the pipeline core alone (no Kafka), with CPU per record;
@@ -42,12 +43,14 @@ const { values: v } = parseArgs({
     model: { type: 'string' },
     'skip-model': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
+    'echo-rounds': { type: 'string', default: '2' },
   },
 });
 const modelSamples = Number(v.samples);
 const maxNewTokens = Number(v['max-new-tokens']);
 const echoSamples = Number(v['echo-samples']);
 const rounds = Number(v.rounds);
+const echoRounds = Math.max(1, Number(v['echo-rounds']));
 const run = Date.now().toString(36);
 
 function creakSamples(n: number): RawSample[] {
@@ -200,15 +203,26 @@ async function main() {
     const echoGenerators = await createGenerators(echoTopology);
     const rssBefore = process.memoryUsage().rss;
     let peakRss = rssBefore;
-    const echo = await timePipeline(kafka, echoTopology, echoGenerators, echoSamples, () => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    });
+    // Each round a new consumer group over the same backlog; the best round counts, as
+    // for the peers below (the first round also pays the JIT warm-up of every code path).
+    const echoRuns: Awaited<ReturnType<typeof timePipeline>>[] = [];
+    for (let r = 0; r < echoRounds; r++) {
+      const round_ = { ...echoTopology, consumer: { ...echoTopology.consumer, group: `${echoTopology.consumer.group}-${r}` } };
+      echoRuns.push(
+        await timePipeline(kafka, round_, echoGenerators, echoSamples, () => {
+          peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        }),
+      );
+    }
+    const echo = echoRuns.reduce((best, run_) => (run_.rate > best.rate ? run_ : best));
     const raw = await timePassThrough(kafka, echoTopology, echoSamples);
     const core = await timeCoreOnly(echoTopology, echoGenerators, creakSamples(echoSamples));
     result.echo = {
       records: echoSamples,
       seconds: round(echo.seconds, 2),
       recordsPerSec: Math.round(echo.rate),
+      roundsRecordsPerSec: echoRuns.map((run_) => Math.round(run_.rate)),
+      roundsCpuMicrosPerRecord: echoRuns.map((run_) => Math.round(run_.cpuMicrosPerRecord)),
       goalRecordsPerSec: 20_000,
       kafkaPassThroughRecordsPerSec: Math.round(raw.rate),
       ratioToPassThrough: round(echo.rate / raw.rate, 3),
