@@ -82,7 +82,7 @@ export class MemorySource implements RecordSource {
   }
 }
 
-/** Acks each send after `delayMs` (real timers), optionally failing. */
+/** Acks each send after `delayMs` (on whatever timers are installed: fake ones in pipeline.test.ts), optionally failing. */
 export class MemorySink implements RecordSink {
   readonly records: OutRecord[] = [];
   private inFlight = new Set<Promise<void>>();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
@@ -34,12 +34,37 @@ function inputRecords(n: number) {
 
 const echoEngines = (generator: TextGenerator = new EchoTeacher({ concurrency: 2 })) => new Map([['echo', generator]]);
 
+/**
+ * Drives a pipeline in virtual time: timers (batch waits, commit interval, idle timeout,
+ * the memory sink's ack delay) advance 1 ms at a time until it settles, so CPU load on
+ * the test machine cannot change what the pipeline sees.
+ */
+async function settle<T>(done: Promise<T>): Promise<T> {
+  let settled = false;
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let ms = 0; !settled; ms += 1) {
+    if (ms > 600_000) throw new Error('pipeline did not settle within 600 s of virtual time');
+    await vi.advanceTimersByTimeAsync(1);
+  }
+  return done;
+}
+
 describe('runPipeline', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('augments every valid sample, dead-letters every malformed one and commits past the last offset', async () => {
     const source = new MemorySource(inputRecords(60));
     const sink = new MemorySink({ delayMs: 1 });
     const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(), maxRecords: 60, commitIntervalMs: 5 });
-    const summary = await handle.done;
+    const summary = await settle(handle.done);
     expect(summary).toMatchObject({ consumed: 60, augmented: 54, deadLettered: 6, inFlight: 0, reason: 'max-records' });
     const augmented = sink.on('out').map((r) => codecs.augmentedSample.decode(r.value));
     expect(new Set(augmented.map((a) => a.id)).size).toBe(54);
@@ -58,8 +83,8 @@ describe('runPipeline', () => {
     const sink = new MemorySink({ delayMs: 2 });
     const handle = runPipeline({ topology: topology({ batching: { maxBatchSize: 4, maxWaitMs: 1, queueLimit: 8 } }), source, sink, generators: echoEngines(), maxRecords: 90, commitIntervalMs: 5 });
     let maxInFlight = 0;
-    const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 0);
-    const summary = await handle.done;
+    const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 1);
+    const summary = await settle(handle.done);
     clearInterval(sampler);
     expect(summary.augmented + summary.deadLettered).toBe(90);
     expect(source.stats().pauses).toBeGreaterThan(0);
@@ -83,7 +108,7 @@ describe('runPipeline', () => {
     };
     const source = new MemorySource(inputRecords(8));
     const sink = new MemorySink();
-    const summary = await runPipeline({ topology: topology(), source, sink, generators: echoEngines(picky), maxRecords: 8, commitIntervalMs: 5 }).done;
+    const summary = await settle(runPipeline({ topology: topology(), source, sink, generators: echoEngines(picky), maxRecords: 8, commitIntervalMs: 5 }).done);
     expect(summary).toMatchObject({ augmented: 7, deadLettered: 1 });
     const [dead] = sink.on('dlq').map((r) => codecs.deadLetter.decode(r.value));
     expect(dead).toMatchObject({ sampleId: 's4', stage: 'generate', errorCode: 'GENERATION_FAILED', errorMessage: 'poisoned prompt' });
@@ -92,7 +117,7 @@ describe('runPipeline', () => {
   it('stops when idle, and a graceful stop commits only what was written', async () => {
     const source = new MemorySource(inputRecords(12));
     const sink = new MemorySink();
-    const summary = await runPipeline({ topology: topology(), source, sink, generators: echoEngines(), untilIdleMs: 30, commitIntervalMs: 5 }).done;
+    const summary = await settle(runPipeline({ topology: topology(), source, sink, generators: echoEngines(), untilIdleMs: 30, commitIntervalMs: 5 }).done);
     expect(summary).toMatchObject({ reason: 'idle', augmented: 11, deadLettered: 1 });
     expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
   });
@@ -101,7 +126,7 @@ describe('runPipeline', () => {
     const source = new MemorySource(inputRecords(30));
     const sink = new MemorySink({ failWhen: (records) => records.some((r) => r.key === 's20') });
     const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(), commitIntervalMs: 5, produce: { maxRecords: 1 } });
-    await expect(handle.done).rejects.toThrow('broker said no');
+    await expect(settle(handle.done)).rejects.toThrow('broker said no');
     const committed = source.committed();
     // s20 is partition 2, offset 6: its partition never commits past it.
     expect(BigInt(committed['in/2'] ?? '0')).toBeLessThanOrEqual(6n);
