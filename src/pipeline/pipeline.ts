@@ -182,10 +182,11 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     }),
   );
 
-  // Commits are serialised: a commit never overtakes an earlier one.
+  // Commits are serialised: a commit never overtakes an earlier one. A failed commit must
+  // not poison the chain, or every later commit (the shutdown one too) would fail with it.
   let committing: Promise<void> = Promise.resolve();
   const commitNow = (): Promise<void> => {
-    committing = committing.then(async () => {
+    committing = committing.catch(() => {}).then(async () => {
       const offsets = tracker.committable();
       if (offsets.length === 0) return;
       await source.commit(offsets);

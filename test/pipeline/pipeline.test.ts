@@ -122,6 +122,22 @@ describe('runPipeline', () => {
     expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
   });
 
+  it('commits again after a failed commit, so the shutdown commit still covers everything written', async () => {
+    const source = new MemorySource(inputRecords(12));
+    const commit = source.commit.bind(source);
+    let failures = 0;
+    source.commit = async (offsets) => {
+      if (failures++ === 0) throw new TeacherlmError('COMMIT_FAILED', 'coordinator moved', { retriable: true });
+      return commit(offsets);
+    };
+    const log: Record<string, unknown>[] = [];
+    const handle = runPipeline({ topology: topology(), source, sink: new MemorySink(), generators: echoEngines(), untilIdleMs: 30, commitIntervalMs: 5, log: (e) => log.push(e) });
+    const summary = await settle(handle.done);
+    expect(log.some((e) => e.event === 'commit-failed')).toBe(true);
+    expect(summary.shutdown.committed).toBe(true);
+    expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
+  });
+
   it('on a produce failure stops with the error and never commits the failed records', async () => {
     const source = new MemorySource(inputRecords(30));
     const sink = new MemorySink({ failWhen: (records) => records.some((r) => r.key === 's20') });
