@@ -9,7 +9,7 @@ import { TeacherlmError } from '../errors.js';
 import { rabinFingerprint } from './fingerprint.js';
 import { HEADER_LENGTH, frame, unframe } from './wire-format.js';
 
-/** The fingerprint of a type's Parsing Canonical Form, as hex. */
+/** The CRC-64-AVRO fingerprint of a type's canonical schema, 8 bytes as written in the single-object header. */
 export function schemaFingerprint(type: avro.Type): Buffer {
   return rabinFingerprint(JSON.stringify(type.schema()));
 }
