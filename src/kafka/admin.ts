@@ -95,7 +95,11 @@ export async function ensureTopics(
   const topics = validateTopicSpecs(specs);
   const ownAdmin = 'admin' in client;
   const admin: Admin = ownAdmin ? client.admin() : client;
-  if (ownAdmin) await admin.connect();
+  if (ownAdmin) {
+    await admin.connect().catch((err: unknown) => {
+      throw new TeacherlmError('BROKER_UNREACHABLE', `could not connect the admin client: ${(err as Error).message}`, { cause: err });
+    });
+  }
   try {
     return await ensureWith(admin, topics, options);
   } finally {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { ensureTopics, refused, validateTopicSpecs } from '../../src/kafka/admin.js';
 import { isTeacherlmError, TeacherlmError } from '../../src/errors.js';
 
@@ -99,6 +99,13 @@ describe('ensureTopics', () => {
     const err = await ensureTopics(admin, [{ topic: 'a', partitions: 1 }]).catch((e: unknown) => e);
     expect(isTeacherlmError(err, 'BROKER_UNREACHABLE')).toBe(true);
     expect((err as TeacherlmError).retriable).toBe(true);
+  });
+
+  it('reports a Kafka client whose admin cannot connect as BROKER_UNREACHABLE', async () => {
+    const kafka = { admin: () => ({ connect: async () => Promise.reject(new Error('Connection error: ECONNREFUSED')) }) } as unknown as Kafka;
+    const err = await ensureTopics(kafka, [{ topic: 'a', partitions: 1 }]).catch((e: unknown) => e);
+    expect(isTeacherlmError(err, 'BROKER_UNREACHABLE')).toBe(true);
+    expect((err as Error).message).toBe('could not connect the admin client: Connection error: ECONNREFUSED');
   });
 });
 
