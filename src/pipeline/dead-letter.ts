@@ -1,8 +1,15 @@
 /** Builds the DeadLetter record for an input that could not be augmented. */
-import { asTeacherlmError } from '../errors.js';
+import { asTeacherlmError, type ErrorCode } from '../errors.js';
 import type { DeadLetter, DeadLetterStage } from '../records/types.js';
 import type { Finished } from './items.js';
 import type { SourceRecord } from './ports.js';
+
+/** The code of an error that reached us untyped: the stage's own failure. */
+const STAGE_CODES: Readonly<Record<DeadLetterStage, ErrorCode>> = {
+  decode: 'DECODE_FAILED',
+  generate: 'GENERATION_FAILED',
+  encode: 'ENCODE_FAILED',
+};
 
 export interface DeadLetterInfo {
   stage: DeadLetterStage;
@@ -14,7 +21,7 @@ export interface DeadLetterInfo {
 
 /** The dead-letter {@link Finished} item for `record`: original bytes, error code and message, stage, coordinates. */
 export function deadLetterFor(record: SourceRecord, info: DeadLetterInfo): Finished {
-  const error = asTeacherlmError(info.error, info.stage === 'decode' ? 'DECODE_FAILED' : 'GENERATION_FAILED');
+  const error = asTeacherlmError(info.error, STAGE_CODES[info.stage]);
   const value: DeadLetter = {
     key: record.key,
     value: record.value,
