@@ -52,11 +52,16 @@ export function createChatTemplate(tokenizerConfig: Record<string, unknown>): Ch
   }
   return {
     render(content: string): string {
-      return compiled.render({
-        messages: [{ role: 'user', content }],
-        add_generation_prompt: true,
-        ...specials,
-      });
+      try {
+        return compiled.render({
+          messages: [{ role: 'user', content }],
+          add_generation_prompt: true,
+          ...specials,
+        });
+      } catch (err) {
+        // Templates can `raise_exception(...)`; jinja throws a plain Error for it.
+        throw new TeacherlmError('MODEL_INVALID', `chat_template failed to render: ${(err as Error).message}`, { cause: err });
+      }
     },
   };
 }

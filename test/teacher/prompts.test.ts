@@ -55,6 +55,17 @@ describe('buildPrompt', () => {
     expect(t?.render('x')).toBe('[x]');
     expect(createChatTemplate({})).toBeUndefined();
   });
+  it('turns a template that raises into MODEL_INVALID', () => {
+    const t = createChatTemplate({ chat_template: "{{ raise_exception('only system turns') }}" });
+    let caught: unknown;
+    try {
+      t!.render('x');
+    } catch (err) {
+      caught = err;
+    }
+    expect(isTeacherlmError(caught) && caught.code).toBe('MODEL_INVALID');
+    expect((caught as Error).message).toContain('only system turns');
+  });
 });
 
 describe('extractAnnotation', () => {
