@@ -20,7 +20,6 @@ export interface PaddedBatch {
 export class ModelTokenizer {
   readonly special: SpecialTokens;
   private readonly tokenizer: Tokenizer;
-  private readonly specialIds: Set<number>;
 
   constructor(files: Pick<ModelFiles, 'config' | 'generationConfig' | 'tokenizerConfig' | 'tokenizerJson'>) {
     try {
@@ -29,7 +28,6 @@ export class ModelTokenizer {
       throw new TeacherlmError('MODEL_INVALID', `tokenizer.json could not be loaded: ${(err as Error).message}`, { cause: err });
     }
     this.special = resolveSpecialTokens(files, this.tokenizer);
-    this.specialIds = new Set([...this.tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
   }
 
   /**
@@ -54,10 +52,6 @@ export class ModelTokenizer {
   /** Decodes generated ids; special tokens (EOS, chat markers) are left out. */
   decode(ids: ArrayLike<number>, skipSpecialTokens = true): string {
     return this.tokenizer.decode(Array.from(ids), { skip_special_tokens: skipSpecialTokens });
-  }
-
-  isSpecial(id: number): boolean {
-    return this.specialIds.has(id);
   }
 
   /** Encodes prompts and left-pads them with the pad id (mask 0) to one width. */
