@@ -31,17 +31,19 @@ export async function fileWriter(path: string): Promise<LineWriter> {
   } catch (err) {
     throw new TeacherlmError('IO_FAILED', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
+  const ioFailed = (err: Error): TeacherlmError => new TeacherlmError('IO_FAILED', `cannot write ${path}: ${err.message}`, { cause: err });
   const check = (): void => {
-    if (failure) throw new TeacherlmError('IO_FAILED', `cannot write ${path}: ${failure.message}`, { cause: failure });
+    if (failure) throw ioFailed(failure);
   };
   return {
     async write(line) {
       check();
-      if (!stream.write(line + '\n')) await once(stream, 'drain');
+      // `once` rejects with the stream's own error when it fails while we wait.
+      if (!stream.write(line + '\n')) await once(stream, 'drain').catch((err: Error) => Promise.reject(ioFailed(err)));
     },
     async close() {
       check();
-      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(ioFailed(err)) : resolve())));
     },
   };
 }
