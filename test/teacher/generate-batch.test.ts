@@ -46,6 +46,20 @@ describe.each(TEST_MODELS)('BatchGenerator on %s', (model) => {
     expect(texts.has(a!.text) && texts.size === 1).toBe(false);
   });
 
+  it('keeps a one-token prompt right beside a long one (its split-prefill head is all padding)', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const [long] = creakPrompts(1);
+    const rows = [
+      { prompt: 'x', ids: tokenizer.encode('x').slice(-1), options: greedy },
+      { prompt: long!, ids: tokenizer.encode(long!), options: greedy },
+    ];
+    const batched = await generator.generate(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const [alone] = await generator.generate([rows[i]!]);
+      expect(Array.from(batched[i]!.tokens), `row ${i}`).toEqual(Array.from(alone!.tokens));
+    }
+  });
+
   it('lets finished rows leave the batch: later steps run on the survivors only', async () => {
     const batchSizes: number[] = [];
     const spy = (session: InferenceSession): InferenceSession =>
