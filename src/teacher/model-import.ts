@@ -164,7 +164,8 @@ export function parseConverterOutput(stdout: string): { status: string; seconds:
 }
 
 export async function importModel(name: string, options: ImportOptions): Promise<ImportResult> {
-  const model = KNOWN_MODELS[name];
+  // hasOwn: a name like `constructor` must not find Object.prototype's members.
+  const model = Object.hasOwn(KNOWN_MODELS, name) ? KNOWN_MODELS[name] : undefined;
   if (!model) {
     throw new TeacherlmError('INVALID_OPTIONS', `unknown model '${name}'`, {
       hint: `known: ${Object.keys(KNOWN_MODELS).join(', ')}`,

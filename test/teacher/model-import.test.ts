@@ -91,6 +91,11 @@ describe('importModel', () => {
     expect((err as Error).message).toContain('gpt5');
   });
 
+  it('rejects a name that is only an Object.prototype member', async () => {
+    const err = await importModel('constructor', { root, run: fakeRunner(root, []) }).catch((e: unknown) => e);
+    expect(isTeacherlmError(err, 'INVALID_OPTIONS')).toBe(true);
+  });
+
   it('fails with MODEL_INVALID when the wheel lacks the GGUF', async () => {
     const run: ProcessRunner = async (command, args) => {
       if (args[1] === 'zipfile') return { stdout: '' };
