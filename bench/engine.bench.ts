@@ -39,13 +39,24 @@ const modelDir = resolve(v.model ?? defaultModel);
 if (!(v.dtype! in MODEL_DTYPES)) throw new Error(`--dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}`);
 const dtype = v.dtype as ModelDtype;
 const onnxFile = v['onnx-file'];
-const promptCount = Number(v.prompts);
-const maxNewTokens = Number(v['max-new-tokens']);
-const threads = Number(v.threads ?? availableParallelism());
-const batchSizes = v['batch-sizes']!.split(',').map(Number);
+// Checked up front: transformers.js runs last, after minutes of our own runs.
+if (onnxFile && !v['skip-transformers']) throw new Error('--onnx-file: transformers.js picks its file by dtype; use --dtype or --skip-transformers');
+
+/** A positive integer option; 0 or NaN would loop forever or time nothing. */
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+const promptCount = positive('prompts', v.prompts!);
+const maxNewTokens = positive('max-new-tokens', v['max-new-tokens']!);
+const threads = v.threads === undefined ? availableParallelism() : positive('threads', v.threads);
+const batchSizes = v['batch-sizes']!.split(',').map((b) => positive('batch-sizes', b));
 const layouts = (v.layouts ?? defaultLayouts(threads)).split(',').map((l) => {
-  const [w, t] = l.split('x').map(Number);
-  return { workers: w!, threads: t!, name: l };
+  const [w, t, extra] = l.split('x');
+  if (w === undefined || t === undefined || extra !== undefined) throw new Error(`--layouts: expected WORKERSxTHREADS, got '${l}'`);
+  return { workers: positive('layouts', w), threads: positive('layouts', t), name: l };
 });
 
 /** Every workers x threads split of the thread budget, e.g. 2 -> 1x2, 2x1. */
@@ -140,7 +151,6 @@ async function benchTransformers() {
   env.localModelPath = dirname(modelDir) + '/';
   const id = basename(modelDir);
   const tjsDtype = dtype === 'int8' ? 'q8' : dtype;
-  if (onnxFile) throw new Error('--onnx-file: transformers.js picks its file by dtype; use --dtype');
   const tokenizer = await AutoTokenizer.from_pretrained(id);
   tokenizer.padding_side = 'left';
   const model = await AutoModelForCausalLM.from_pretrained(id, {
