@@ -3,11 +3,16 @@ import { TeacherlmError } from '../errors.js';
 import type { RawSample } from '../teacher/types.js';
 import type { FieldMap } from './field-map.js';
 
+/** `'question'`, or `'question' (read from 'q_text')` under a --map. */
+function fieldLabel(field: string, source: string): string {
+  return source === field ? `'${field}'` : `'${field}' (read from '${source}')`;
+}
+
 function requiredText(record: Record<string, unknown>, source: string, field: string, allowNumber: boolean): string {
   const value = record[source];
   if (typeof value === 'string' && value.trim() !== '') return value;
   if (allowNumber && typeof value === 'number' && Number.isFinite(value)) return String(value);
-  const label = source === field ? `'${field}'` : `'${field}' (read from '${source}')`;
+  const label = fieldLabel(field, source);
   if (value === undefined || value === null) throw new TeacherlmError('INVALID_SAMPLE', `field ${label} is missing`);
   throw new TeacherlmError('INVALID_SAMPLE', `field ${label} must be a non-empty ${allowNumber ? 'string or number' : 'string'}`);
 }
@@ -35,13 +40,13 @@ export function parseSampleLine(line: string, map: FieldMap): RawSample {
   };
   const context = record[map.context];
   if (context !== undefined && context !== null) {
-    if (typeof context !== 'string') throw new TeacherlmError('INVALID_SAMPLE', `field 'context' must be a string or null`);
+    if (typeof context !== 'string') throw new TeacherlmError('INVALID_SAMPLE', `field ${fieldLabel('context', map.context)} must be a string or null`);
     sample.context = context;
   }
   const metadata = record[map.metadata];
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-      throw new TeacherlmError('INVALID_SAMPLE', `field 'metadata' must be an object of strings`);
+      throw new TeacherlmError('INVALID_SAMPLE', `field ${fieldLabel('metadata', map.metadata)} must be an object of strings`);
     }
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') throw new TeacherlmError('INVALID_SAMPLE', `field 'metadata.${key}' must be a string`);
