@@ -140,15 +140,15 @@ export class BatchGenerator {
       mask = grown;
       width += 1;
       const ids = new BigInt64Array(batch);
-      const positions = new BigInt64Array(batch);
+      const stepPositions = new BigInt64Array(batch);
       active.forEach((rowIndex, b) => {
         const row = rows[rowIndex]!;
         ids[b] = BigInt(row.generated[row.generated.length - 1]!);
-        positions[b] = BigInt(row.position++);
+        stepPositions[b] = BigInt(row.position++);
       });
       next.input_ids = new Tensor('int64', ids, [batch, 1]);
       next.attention_mask = new Tensor('int64', mask, [batch, width]);
-      if (io.hasPositionIds) next.position_ids = new Tensor('int64', positions, [batch, 1]);
+      if (io.hasPositionIds) next.position_ids = new Tensor('int64', stepPositions, [batch, 1]);
       this.setBranchInputs(next, true);
       if (this.shouldStop()) throw new TeacherlmError('SHUT_DOWN', 'generation stopped: the engine is shutting down');
       out = await this.session.run(next);
