@@ -18,20 +18,24 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-async function start(): Promise<BatchGenerator> {
+interface Loaded {
+  generator: BatchGenerator;
+  tokenizer: ModelTokenizer;
+}
+
+async function start(): Promise<Loaded> {
   const ort = await import('onnxruntime-node');
   const files = loadModelFiles(init.modelDir, { onnxFile: init.onnxPath });
-  tokenizer = new ModelTokenizer(files);
+  const tokenizer = new ModelTokenizer(files);
   const opened = await openSession(files.onnxPath, init, ort);
   const io = describeModel(opened.session.inputMetadata, opened.session.outputMetadata, files.config);
   reply({ type: 'ready', provider: opened.provider, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
-  return new BatchGenerator(opened.session, io, tokenizer, ort.Tensor);
+  return { generator: new BatchGenerator(opened.session, io, tokenizer, ort.Tensor), tokenizer };
 }
 
 // Terminating a thread inside a native ORT call aborts the whole process, so shutdown is
 // cooperative: the generation loop checks this flag between steps.
 let stopping = false;
-let tokenizer: ModelTokenizer | undefined;
 let busy = false;
 
 function stop(): void {
@@ -44,10 +48,10 @@ port.on('message', (message: WorkerMessage) => {
 });
 
 start().then(
-  (generator) => {
-    generator.shouldStop = () => stopping;
+  (loaded) => {
+    loaded.generator.shouldStop = () => stopping;
     port.on('message', (message: WorkerMessage) => {
-      if (message.type === 'generate') void handle(generator, message);
+      if (message.type === 'generate') void handle(loaded, message);
     });
   },
   (err: unknown) => {
@@ -56,13 +60,13 @@ start().then(
   },
 );
 
-async function handle(generator: BatchGenerator, message: GenerateMessage): Promise<void> {
+async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage): Promise<void> {
   busy = true;
   try {
     if (stopping) throw new TeacherlmError('SHUT_DOWN', 'the engine is shutting down');
     if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
     const rows = await generator.generate(
-      message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer!.encode(prompt), options: message.options[r]! })),
+      message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer.encode(prompt), options: message.options[r]! })),
     );
     const { data, offsets } = packRows(rows.map((r) => r.tokens));
     reply(
