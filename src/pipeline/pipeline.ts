@@ -135,6 +135,11 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     input$.next(record);
   };
 
+  // Once stopping, the partitions stay paused: whatever they delivered would be dropped.
+  const queueShrank = (): void => {
+    if (fetching) flow.removed(tracker.inFlight);
+  };
+
   const generateAll = (tasks$: Observable<GenerationTask>) =>
     merge(
       ...engines.map(({ key, generator, slots }) =>
@@ -169,7 +174,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           else counters.deadLettered++;
         }
         lastActivity = scheduler.now();
-        flow.removed(tracker.inFlight);
+        queueShrank();
         if (options.maxRecords !== undefined && counters.augmented + counters.deadLettered >= options.maxRecords) {
           void handle.stop('max-records');
         }
@@ -217,7 +222,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     subscriptions.push(
       rebalances.subscribe(({ revoked }) => {
         tracker.forget(revoked);
-        flow.removed(tracker.inFlight);
+        queueShrank();
       }),
     );
   }

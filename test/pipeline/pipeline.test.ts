@@ -122,6 +122,23 @@ describe('runPipeline', () => {
     expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
   });
 
+  it('keeps the source paused while it drains after a stop, so nothing more is fetched only to be dropped', async () => {
+    const source = new MemorySource(inputRecords(90));
+    // Slow acks keep the queue full across timer ticks.
+    const sink = new MemorySink({ delayMs: 50 });
+    const handle = runPipeline({ topology: topology({ batching: { maxBatchSize: 4, maxWaitMs: 1, queueLimit: 8 } }), source, sink, generators: echoEngines(), commitIntervalMs: 5 });
+    for (let ms = 0; handle.stats().pausedPartitions === 0; ms++) {
+      if (ms > 10_000) throw new Error('the queue never filled');
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    const stopped = handle.stop();
+    const remaining = source.remaining;
+    const summary = await settle(stopped);
+    expect(summary.inFlight).toBe(0);
+    expect(source.remaining).toBe(remaining);
+    expect(source.stats().consumed).toBe(summary.consumed);
+  });
+
   it('commits again after a failed commit, so the shutdown commit still covers everything written', async () => {
     const source = new MemorySource(inputRecords(12));
     const commit = source.commit.bind(source);
