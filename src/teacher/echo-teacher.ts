@@ -14,6 +14,7 @@
  */
 import { TeacherlmError } from '../errors.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from './types.js';
+import { validateRequests } from './generation-options.js';
 
 export interface EchoTeacherOptions {
   /** Batches accepted at once (as engine workers would). Default 1. */
@@ -89,6 +90,8 @@ export class EchoTeacher implements TextGenerator {
 
   async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
     if (this.closed) throw new TeacherlmError('SHUT_DOWN', 'the echo teacher is closed');
+    // The engine's own checks, so what passes against the echo teacher passes against a model.
+    validateRequests(requests);
     return requests.map(({ prompt, options }) => {
       const budget = Math.max(0, options.maxNewTokens - 1);
       const { words: promptTokens, tail, tailWords } = scanTail(prompt, budget);

@@ -24,4 +24,9 @@ describe('EchoTeacher', () => {
     await expect(echo.generate([{ prompt: 'a', options: opts(2) }])).rejects.toThrow(/closed/);
     expect(() => new EchoTeacher({ concurrency: 0 })).toThrow('concurrency: expected a positive integer, got 0');
   });
+
+  it('validates requests as the engine does, naming the field', async () => {
+    const echo = new EchoTeacher();
+    await expect(echo.generate([{ prompt: 'a', options: opts(0) }])).rejects.toThrow('requests[0].options.maxNewTokens');
+  });
 });
