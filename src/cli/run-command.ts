@@ -38,9 +38,11 @@ Options:
 Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
 Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.`;
 
-function nonNegativeInt(value: string | undefined, field: string): number | undefined {
+function nonNegativeInt(value: string | undefined, field: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(value)}`);
+  }
   return Number(value);
 }
 
@@ -64,7 +66,7 @@ export const runCommand: Command = {
       return 0;
     }
     const untilIdleMs = nonNegativeInt(values['until-idle'], '--until-idle');
-    const maxRecords = nonNegativeInt(values['max-records'], '--max-records');
+    const maxRecords = nonNegativeInt(values['max-records'], '--max-records', 1);
     const drainTimeoutMs = nonNegativeInt(values['drain-timeout'], '--drain-timeout');
     const topology = topologyOption(values.topology);
     if (values.group !== undefined) {

@@ -102,7 +102,22 @@ export interface PipelineHandle {
 const isFinished = (item: DecodedSample | Finished): item is Finished => item.kind !== 'sample';
 const isSample = (item: DecodedSample | Finished): item is DecodedSample => item.kind === 'sample';
 
+/** Counts and durations checked at the boundary: a 0 ms commit interval would reschedule itself forever. */
+function validateLimits(options: PipelineOptions): void {
+  const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs', min: number): void => {
+    const value = options[field];
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      throw new TeacherlmError('INVALID_OPTIONS', `${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    }
+  };
+  check('commitIntervalMs', 1);
+  check('maxRecords', 1);
+  check('untilIdleMs', 0);
+  check('drainTimeoutMs', 0);
+}
+
 export function runPipeline(options: PipelineOptions): PipelineHandle {
+  validateLimits(options);
   const { topology, source, sink, generators } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const log = options.log ?? (() => {});

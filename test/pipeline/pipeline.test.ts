@@ -139,6 +139,14 @@ describe('runPipeline', () => {
     expect(source.stats().consumed).toBe(summary.consumed);
   });
 
+  it('refuses limits that make no sense, naming the field', () => {
+    const start = (patch: Record<string, number>) => () => runPipeline({ topology: topology(), source: new MemorySource([]), sink: new MemorySink(), generators: echoEngines(), ...patch });
+    expect(start({ commitIntervalMs: 0 })).toThrow('commitIntervalMs must be an integer >= 1, got 0');
+    expect(start({ maxRecords: 0 })).toThrow('maxRecords must be an integer >= 1, got 0');
+    expect(start({ untilIdleMs: -1 })).toThrow(/^untilIdleMs/);
+    expect(start({ drainTimeoutMs: 1.5 })).toThrow(/^drainTimeoutMs/);
+  });
+
   it('commits again after a failed commit, so the shutdown commit still covers everything written', async () => {
     const source = new MemorySource(inputRecords(12));
     const commit = source.commit.bind(source);
