@@ -3,7 +3,7 @@
  * order. A malformed line goes to the errors file with its line number; nothing else is
  * lost. `dryRunFile` prints the exact prompts instead and loads no model.
  */
-import { asTeacherlmError, TeacherlmError } from '../errors.js';
+import { asTeacherlmError, isTeacherlmError, TeacherlmError, type ErrorCode } from '../errors.js';
 import { buildPrompt, extractAnnotation } from '../teacher/prompts.js';
 import type { ChatTemplate } from '../teacher/chat-template.js';
 import type {
@@ -53,6 +53,9 @@ export interface ErrorRecord {
   error: string;
   input: string;
 }
+
+/** Generation errors that end the run instead of failing samples one by one (engine closed, bad options). */
+const RUN_WIDE_ERRORS: ReadonlySet<ErrorCode> = new Set(['SHUT_DOWN', 'INVALID_OPTIONS']);
 
 interface Pending {
   lineNo: number;
@@ -164,6 +167,8 @@ export async function annotateFile(
         );
         batch.forEach((t, j) => (results[t] = res[j]));
       } catch (err) {
+        // Not about these requests: every other batch would fail the same way.
+        if (isTeacherlmError(err) && RUN_WIDE_ERRORS.has(err.code)) throw err;
         if (batch.length > 1) {
           const half = Math.ceil(batch.length / 2);
           await run(batch.slice(0, half));

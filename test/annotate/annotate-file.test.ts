@@ -101,4 +101,12 @@ describe('annotateFile', () => {
     expect(failedIds[1]).toMatchObject({ id: 'poison', line: 3, code: 'GENERATION_FAILED' });
     expect(summary.failed).toBe(1);
   });
+
+  it('ends the run on an engine that shut down instead of failing every sample one by one', async () => {
+    const path = input([sample('a'), sample('b'), sample('c')]);
+    const gen = fakeGenerator(() => new TeacherlmError('SHUT_DOWN', 'the engine is closed'));
+    const errors = memoryWriter();
+    await expect(annotateFile({ ...options(path), kinds: ['cot'] }, gen, memoryWriter(), errors)).rejects.toMatchObject({ code: 'SHUT_DOWN' });
+    expect(errors.lines).toEqual([]);
+  });
 });
