@@ -54,7 +54,10 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** The stream of one request: same seed and prompt, same draws, whatever the batch. */
+/**
+ * The stream of one request: same seed and prompt, same draws, whatever the batch.
+ * Bits of the seed above 32 are folded in too, so seeds 1 and 2^32 + 1 differ.
+ */
 export function requestRng(seed: number, prompt: string): Rng {
-  return createRng((seed >>> 0) ^ hashString(prompt));
+  return createRng(((seed >>> 0) ^ hashString(prompt)) ^ Math.floor(seed / 2 ** 32));
 }

@@ -54,4 +54,8 @@ describe('prng', () => {
     expect(take(requestRng(1, 'a'))).not.toEqual(take(requestRng(1, 'b')));
     for (const x of take(createRng(0))) expect(x >= 0 && x < 1).toBe(true);
   });
+  it('separates request seeds that differ only above bit 32', () => {
+    const take = (rng: { next(): number }) => Array.from({ length: 5 }, () => rng.next());
+    expect(take(requestRng(1, 'a'))).not.toEqual(take(requestRng(2 ** 32 + 1, 'a')));
+  });
 });
