@@ -4,6 +4,7 @@
  * for token-budgeted batching.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
+import { asTeacherlmError } from '../errors.js';
 import type { RawSample } from '../records/types.js';
 import type { DecodedSample, GenerationTask, SampleJob } from './items.js';
 import type { TeacherSpec } from './topology.js';
@@ -30,8 +31,18 @@ export function expand(bindings: TeacherBinding[]): OperatorFunction<DecodedSamp
         next: ({ record, sample }) => {
           const job: SampleJob = { record, sample, expected: bindings.length, outcomes: [] };
           for (const binding of bindings) {
-            const prompt = binding.promptFor(sample);
-            subscriber.next({ job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens: binding.countTokens(prompt) });
+            let prompt: string;
+            let promptTokens: number;
+            // A throw here would escape the subscriber as an uncaught exception: error the stream instead.
+            try {
+              prompt = binding.promptFor(sample);
+              promptTokens = binding.countTokens(prompt);
+            } catch (err) {
+              const what = `cannot build the ${binding.teacher.annotation} prompt of sample '${sample.id}'`;
+              subscriber.error(asTeacherlmError(err, 'GENERATION_FAILED', `${what}: ${(err as Error).message}`));
+              return;
+            }
+            subscriber.next({ job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens });
           }
         },
         error: (err) => subscriber.error(err),

@@ -30,4 +30,17 @@ describe('expand', () => {
     expect(new Set(seen).size).toBe(1);
     expect(seen[0]).toMatchObject({ expected: 3, outcomes: [], sample });
   });
+
+  it('errors the stream when a prompt cannot be built, instead of throwing out of the subscriber', () => {
+    const broken: TeacherBinding = { ...binding('cot'), promptFor: () => { throw new Error('template failed'); } };
+    const sample = { id: 's', task: 't', question: 'q', answer: 'a', context: null, metadata: {} };
+    const decoded: DecodedSample = { kind: 'sample', record: sourceRecord(0), sample };
+    const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    scheduler.run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a|', { a: decoded }).pipe(expand([broken]))).toBe('-#', undefined, expect.objectContaining({
+        code: 'GENERATION_FAILED',
+        message: "cannot build the cot prompt of sample 's': template failed",
+      }));
+    });
+  });
 });
