@@ -53,7 +53,10 @@ export class OffsetTracker {
       this.partitions.set(key, state);
     }
     if (state.index.has(offset)) return; // delivered twice without a rebalance: already tracked
-    const entry = { offset: BigInt(offset), done: false };
+    const value = BigInt(offset);
+    // Delivered again after it was done: tracking it anew would move the watermark back.
+    if (state.watermark !== undefined && value < state.watermark) return;
+    const entry = { offset: value, done: false };
     state.entries.push(entry);
     state.index.set(offset, entry);
     this.pending++;

@@ -33,6 +33,16 @@ describe('OffsetTracker', () => {
     expect(t.committable()).toEqual([{ topic: 'in', partition: 0, offset: '5' }]);
   });
 
+  it('ignores a record delivered again after it was done, so the watermark never moves back', () => {
+    const t = new OffsetTracker();
+    [0, 1].forEach((o) => t.track(at(0, o)));
+    [0, 1].forEach((o) => t.complete(at(0, o)));
+    t.track(at(0, 1));
+    expect(t.inFlight).toBe(0);
+    expect(t.complete(at(0, 1))).toBe(false);
+    expect(t.committable()).toEqual([{ topic: 'in', partition: 0, offset: '2' }]);
+  });
+
   it('handles gaps in offsets and offsets beyond 2^53', () => {
     const t = new OffsetTracker();
     const big = 2n ** 60n;
