@@ -69,7 +69,11 @@ export const demoCommand: Command = {
       };
       process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     });
-    const { kafka, brokers } = await connectKafka('teacherlm-demo');
+    const { kafka, brokers } = await connectKafka('teacherlm-demo').catch(async (err: unknown) => {
+      if (onSignal) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      await telemetry.shutdown();
+      throw err;
+    });
     try {
       const result = await runDemo({
         kafka,

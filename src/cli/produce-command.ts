@@ -79,7 +79,10 @@ export const produceCommand: Command = {
     const topic = values.topic ?? input.topic;
 
     const telemetry = startTelemetry({ serviceName: 'teacherlm-produce' });
-    const { kafka, brokers } = await connectKafka('teacherlm-produce');
+    const { kafka, brokers } = await connectKafka('teacherlm-produce').catch(async (err: unknown) => {
+      await telemetry.shutdown();
+      throw err;
+    });
     const sink = new KafkaSink({ kafka });
     const errorsFile: WriteStream | undefined = values.errors ? createWriteStream(values.errors) : undefined;
     const progress = new ProgressBar(process.stderr, size);

@@ -59,7 +59,10 @@ export const tailCommand: Command = {
     const topic = values.topic ?? topologyOption(values.topology).output.topic;
 
     const telemetry = startTelemetry({ serviceName: 'teacherlm-tail' });
-    const { kafka, brokers } = await connectKafka('teacherlm-tail');
+    const { kafka, brokers } = await connectKafka('teacherlm-tail').catch(async (err: unknown) => {
+      await telemetry.shutdown();
+      throw err;
+    });
     const codecs = recordCodecs();
     const source = new KafkaSource({
       kafka,
