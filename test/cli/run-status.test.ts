@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { formatStatusLine, ratePerSecond } from '../../src/cli/run-status.js';
+import { describe, expect, it, vi } from 'vitest';
+import { formatStatusLine, ratePerSecond, startStatus } from '../../src/cli/run-status.js';
 import type { PipelineStats } from '../../src/pipeline/pipeline.js';
 
 const stats = (augmented: number, deadLettered: number, extra: Partial<PipelineStats> = {}): PipelineStats => ({
@@ -15,5 +15,20 @@ describe('run status', () => {
   it('formats the live line with rate, lag and queue', () => {
     expect(formatStatusLine(stats(120, 3), 4.25, 256)).toBe('augmented 120 · dead 3 · 4.3/s · lag 880 · queue 12/256');
     expect(formatStatusLine(stats(1, 0, { lag: undefined, pausedPartitions: 2 }), 0, 8)).toBe('augmented 1 · dead 0 · 0.0/s · lag ? · queue 12/8 (paused 2)');
+  });
+
+  it('on a terminal ends the live line once, however often it is stopped', () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      const out = { isTTY: true, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+      const reporter = startStatus({ stats: () => stats(1, 0), queueLimit: 8, out, intervalMs: 10, now: () => 0 });
+      vi.advanceTimersByTime(10);
+      reporter.stop();
+      reporter.stop();
+      expect(written.filter((w) => w === '\n')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
