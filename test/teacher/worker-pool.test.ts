@@ -38,8 +38,10 @@ describe('createEngine (worker pool)', () => {
     open.push(engine);
     // One long step: a prefill of 16 long prompts. Run on the main thread, ORT's native
     // call would hold the loop for the whole step and the timer could fire at most once.
-    const long = creakPrompts(16).map((p) => Array.from({ length: 6 }, () => p).join(' '));
-    expect(engine.countTokens(long[0]!)).toBeGreaterThan(250);
+    // ~500 tokens a row makes the prefill long (attention is quadratic) on any machine, so
+    // an off-loop engine leaves room for many 1 ms ticks while an on-loop one allows one.
+    const long = creakPrompts(16).map((p) => Array.from({ length: 12 }, () => p).join(' '));
+    expect(engine.countTokens(long[0]!)).toBeGreaterThan(500);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const results = await engine.generate(long.map((p) => greedy(p, 1)));
