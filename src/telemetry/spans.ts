@@ -1,14 +1,15 @@
 /**
  * Span helpers that make one sample's trace follow it across processes:
  * `produce` (send span, context injected into the record's headers) → pipeline
- * (process span whose parent is extracted from the input headers; stage spans as its
- * children; its context injected into the augmented record's headers) → `tail`
- * (receive span, parent extracted from the augmented record's headers).
+ * (process span whose parent is extracted from the input headers, see traced-ports.ts;
+ * its context injected into the augmented record's headers) → `tail` (receive span,
+ * parent extracted from the augmented record's headers). Engine calls serve many samples
+ * at once, so they get root spans linked to those samples instead (batch-span.ts).
  *
  * With telemetry disabled these are the API's no-ops and cost next to nothing.
  *
  * @example
- * const span = startConsumerSpan('teacherlm.process', record.headers, { topic, partition, offset });
+ * const span = startConsumerSpan('samples.raw process', record.headers, messagingAttributes('process', { topic, partition, offset }));
  * const out = injectTraceHeaders({}, contextWithSpan(span));
  * endSpan(span);
  */
