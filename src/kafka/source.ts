@@ -260,10 +260,14 @@ export class KafkaSource implements RecordSource {
 
   private async connectedAdmin(): Promise<ReturnType<Kafka['admin']>> {
     if (this.stopping) throw new TeacherlmError('SHUT_DOWN', 'the source is stopped');
-    this.admin ??= this.options.kafka.admin();
-    this.adminConnected ??= this.admin.connect();
+    const admin = (this.admin ??= this.options.kafka.admin());
+    // A failed connect is forgotten, so the next refresh tries again instead of failing for good.
+    this.adminConnected ??= admin.connect().catch((err: unknown) => {
+      this.adminConnected = undefined;
+      throw asTeacherlmError(err, 'BROKER_UNREACHABLE', `could not connect the admin client: ${(err as Error).message}`);
+    });
     await this.adminConnected;
-    return this.admin;
+    return admin;
   }
 
   private async shutdown(): Promise<void> {

@@ -1,0 +1,31 @@
+import type { Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { isTeacherlmError } from '../../src/errors.js';
+import { KafkaSource } from '../../src/kafka/source.js';
+
+/** A Kafka client fake at the kafkajs interface whose admin fails its first `failures` connects. */
+function flakyAdminKafka(failures: number) {
+  let connects = 0;
+  const admin = {
+    connect: async () => {
+      if (connects++ < failures) throw new Error('Connection error: ECONNREFUSED');
+    },
+    disconnect: async () => {},
+    fetchTopicOffsets: async () => [{ partition: 0, offset: '10', high: '10', low: '0' }],
+    fetchOffsets: async () => [{ topic: 'in', partitions: [{ partition: 0, offset: '4' }] }],
+  };
+  return { kafka: { consumer: () => ({}), admin: () => admin } as unknown as Kafka, connects: () => connects };
+}
+
+describe('KafkaSource.refreshLag', () => {
+  it('reports an admin that cannot connect as BROKER_UNREACHABLE and connects again on the next refresh', async () => {
+    const { kafka, connects } = flakyAdminKafka(1);
+    const source = new KafkaSource({ kafka, groupId: 'g', topics: ['in'], lagRefreshMs: 0 });
+    const err = await source.refreshLag().catch((e: unknown) => e);
+    expect(isTeacherlmError(err, 'BROKER_UNREACHABLE')).toBe(true);
+    expect((err as Error).message).toBe('could not connect the admin client: Connection error: ECONNREFUSED');
+    await source.refreshLag();
+    expect(connects()).toBe(2);
+    await source.stop();
+  });
+});
