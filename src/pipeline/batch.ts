@@ -80,8 +80,11 @@ export function batch<T>(options: BatchOptions<T>): OperatorFunction<T, T[]> {
         timer?.unsubscribe();
         timer = undefined;
         timerDue = due;
-        // An expired head waits for a slot: the next release dispatches it, no timer needed.
-        if (due < 0 || inputDone || due <= scheduler.now()) return;
+        if (due < 0 || inputDone) return;
+        // An expired head waiting for a slot is dispatched by the next release: no timer.
+        // With a slot free it still needs one: the clock may have ticked past `due` since
+        // dispatch read it, and with the source paused nothing else would wake the queue.
+        if (due <= scheduler.now() && slots.available === 0) return;
         timer = scheduler.schedule(() => {
           timer = undefined;
           timerDue = -1;

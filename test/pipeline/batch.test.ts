@@ -1,4 +1,4 @@
-import { finalize, map, mergeMap, timer } from 'rxjs';
+import { type SchedulerLike, Subject, finalize, map, mergeMap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { batch, type BatchPolicy } from '../../src/pipeline/batch.js';
@@ -81,5 +81,41 @@ describe('batch', () => {
       const out = cold('a#').pipe(batch({ maxBatchSize: 5, maxBatchTokens: 100, maxWaitMs: 10, tokensOf: () => 1, slots, scheduler }));
       expectObservable(out).toBe('-#');
     });
+  });
+});
+
+describe('batch on a clock that ticks while it runs', () => {
+  it('still emits a head that expires between the dispatch check and arming the timer', () => {
+    // A hand-driven scheduler: Node timers may fire a millisecond before Date.now() reaches
+    // their due time, and the clock may tick between two reads in one dispatch.
+    const tasks: { at: number; work: () => void }[] = [];
+    let clock = 0;
+    const scripted: number[] = [];
+    const scheduler = {
+      now: () => scripted.shift() ?? clock,
+      schedule(work: () => void, delay = 0) {
+        const task = { at: clock + delay, work };
+        tasks.push(task);
+        return { unsubscribe: () => void tasks.splice(tasks.indexOf(task) >>> 0, 1), closed: false };
+      },
+    } as unknown as SchedulerLike;
+    const runDue = (): void => {
+      for (let task = tasks.find((t) => t.at <= clock); task; task = tasks.find((t) => t.at <= clock)) {
+        tasks.splice(tasks.indexOf(task), 1);
+        task.work();
+      }
+    };
+    const slots = new WorkerSlots(1);
+    const input = new Subject<string>();
+    const out: string[][] = [];
+    input.pipe(batch({ maxBatchSize: 10, maxBatchTokens: 1_000, maxWaitMs: 5, tokensOf: () => 1, slots, scheduler })).subscribe((b) => out.push(b));
+    input.next('a'); // at 0, timer due at 5
+    clock = 4; // the timer fires early: dispatch reads 4 (not expired), arming reads 5 (expired)
+    tasks.forEach((t) => (t.at = Math.min(t.at, clock)));
+    scripted.push(4, 5);
+    runDue();
+    clock = 100;
+    runDue();
+    expect(out).toEqual([['a']]);
   });
 });
