@@ -62,6 +62,7 @@ export class KafkaSource implements RecordSource {
   private consumer: Consumer | undefined;
   private admin: ReturnType<Kafka['admin']> | undefined;
   private adminConnected: Promise<void> | undefined;
+  private lagRefresh: Promise<void> | undefined;
   private subscriber: Subscriber<SourceRecord> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -145,8 +146,15 @@ export class KafkaSource implements RecordSource {
   /**
    * Reads log ends (`admin.fetchTopicOffsets`) and the group's committed offsets
    * (`admin.fetchOffsets`) into the lag figures. Runs every `lagRefreshMs` by itself.
+   * Calls made while a refresh is in flight share it: a slow broker must not pile up
+   * admin requests, nor let an older answer overwrite a newer one.
    */
-  async refreshLag(): Promise<void> {
+  refreshLag(): Promise<void> {
+    this.lagRefresh ??= this.readLag().finally(() => (this.lagRefresh = undefined));
+    return this.lagRefresh;
+  }
+
+  private async readLag(): Promise<void> {
     const admin = await this.connectedAdmin();
     const { topics, groupId, fromBeginning } = this.options;
     const ends = new Map<string, { low: string; high: string }>();
