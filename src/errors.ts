@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   IO_FAILED: false,
   /** An external tool (java, mvn, python) is missing or failed. */
   TOOL_FAILED: false,
+  /** Something failed that no stage turned into a typed error: a bug, never retried. */
+  INTERNAL: false,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -195,7 +195,8 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
         }
       },
       error: (err: unknown) => {
-        fail(asTeacherlmError(err, 'PRODUCE_FAILED'));
+        // Every stage reports its own failures typed; anything else is a bug, not a broker fault.
+        fail(asTeacherlmError(err, 'INTERNAL', `the pipeline failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`));
         drained();
       },
       complete: () => drained(),

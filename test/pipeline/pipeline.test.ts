@@ -172,4 +172,18 @@ describe('runPipeline', () => {
     // s20 is partition 2, offset 6: its partition never commits past it.
     expect(BigInt(committed['in/2'] ?? '0')).toBeLessThanOrEqual(6n);
   });
+
+  it('reports an untyped failure as INTERNAL, not as a retriable broker fault', async () => {
+    class BuggySink extends MemorySink {
+      override send(): Promise<void> {
+        return Promise.reject(new TypeError("Cannot read properties of undefined (reading 'key')"));
+      }
+    }
+    const handle = runPipeline({ topology: topology(), source: new MemorySource(inputRecords(3)), sink: new BuggySink(), generators: echoEngines() });
+    const err = await settle(handle.done).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TeacherlmError);
+    expect(err).toMatchObject({ code: 'INTERNAL', retriable: false });
+    expect((err as Error).message).toContain("reading 'key'");
+    expect((err as Error).cause).toBeInstanceOf(TypeError);
+  });
 });
