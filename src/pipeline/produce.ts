@@ -5,15 +5,16 @@
  * Up to `maxInFlight` sends overlap; acks may come back out of order (the offset tracker
  * copes). A failed send errors the stream: nothing after it is committed.
  */
-import { type OperatorFunction, type SchedulerLike, asyncScheduler, bufferTime, filter, from, map, mergeMap } from 'rxjs';
+import { type OperatorFunction, type SchedulerLike, asyncScheduler, from, map, mergeMap } from 'rxjs';
 import type { Encoded } from './items.js';
+import { lingerBuffer } from './linger-buffer.js';
 import type { RecordSink } from './ports.js';
 
 export interface ProduceOptions {
   sink: RecordSink;
   /** Most records per send. Default 256. */
   maxRecords?: number;
-  /** Longest a record waits for its send to fill. Default 5 ms. */
+  /** Longest the first record of a send waits for more to join it. Default 5 ms. */
   lingerMs?: number;
   /** Sends awaiting their ack at once. Default 4. */
   maxInFlight?: number;
@@ -30,8 +31,7 @@ export function produce(options: ProduceOptions): OperatorFunction<Encoded, Enco
   const scheduler = options.scheduler ?? asyncScheduler;
   return (source) =>
     source.pipe(
-      bufferTime(lingerMs, null, maxRecords, scheduler),
-      filter((batch) => batch.length > 0),
+      lingerBuffer<Encoded>(lingerMs, maxRecords, scheduler),
       mergeMap((batch) => from(sink.send(batch.map((e) => e.out))).pipe(map(() => batch)), maxInFlight),
     );
 }

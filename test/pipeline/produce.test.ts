@@ -28,7 +28,7 @@ describe('produce', () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ cold, expectObservable }) => {
       const out = cold('abc 20ms d 30ms |', values).pipe(produce({ sink, maxRecords: 2, lingerMs: 10, scheduler }));
-      expectObservable(out).toBe('-x 9ms y 19ms z 22ms |', { x: [values.a, values.b], y: [values.c], z: [values.d] });
+      expectObservable(out).toBe('-x 10ms y 20ms z 20ms |', { x: [values.a, values.b], y: [values.c], z: [values.d] });
     });
     expect(sent.map((batch) => batch.map((r) => r.key))).toEqual([['0', '1'], ['2'], ['3']]);
   });
