@@ -1,21 +1,12 @@
-/** One JSON line of an input file -> a validated RawSample, or a reason naming the bad field. */
+/**
+ * One JSON line of an input file -> a validated RawSample. Validation is the pipeline's
+ * own (`mapToSample`), so file mode accepts exactly what `produce` and the stream accept,
+ * with the same messages naming the bad field.
+ */
 import { TeacherlmError } from '../errors.js';
-import type { RawSample } from '../teacher/types.js';
+import { mapToSample } from '../produce/map-sample.js';
+import type { RawSample } from '../records/types.js';
 import type { FieldMap } from './field-map.js';
-
-/** `'question'`, or `'question' (read from 'q_text')` under a --map. */
-function fieldLabel(field: string, source: string): string {
-  return source === field ? `'${field}'` : `'${field}' (read from '${source}')`;
-}
-
-function requiredText(record: Record<string, unknown>, source: string, field: string, allowNumber: boolean): string {
-  const value = record[source];
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  if (allowNumber && typeof value === 'number' && Number.isFinite(value)) return String(value);
-  const label = fieldLabel(field, source);
-  if (value === undefined || value === null) throw new TeacherlmError('INVALID_SAMPLE', `field ${label} is missing`);
-  throw new TeacherlmError('INVALID_SAMPLE', `field ${label} must be a non-empty ${allowNumber ? 'string or number' : 'string'}`);
-}
 
 /**
  * Parses and validates one line. Throws DECODE_FAILED for bad JSON and INVALID_SAMPLE for a
@@ -31,27 +22,5 @@ export function parseSampleLine(line: string, map: FieldMap): RawSample {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new TeacherlmError('INVALID_SAMPLE', 'a sample must be a JSON object');
   }
-  const record = parsed as Record<string, unknown>;
-  const sample: RawSample = {
-    id: requiredText(record, map.id, 'id', true),
-    task: requiredText(record, map.task, 'task', false),
-    question: requiredText(record, map.question, 'question', false),
-    answer: requiredText(record, map.answer, 'answer', true),
-  };
-  const context = record[map.context];
-  if (context !== undefined && context !== null) {
-    if (typeof context !== 'string') throw new TeacherlmError('INVALID_SAMPLE', `field ${fieldLabel('context', map.context)} must be a string or null`);
-    sample.context = context;
-  }
-  const metadata = record[map.metadata];
-  if (metadata !== undefined && metadata !== null) {
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-      throw new TeacherlmError('INVALID_SAMPLE', `field ${fieldLabel('metadata', map.metadata)} must be an object of strings`);
-    }
-    for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new TeacherlmError('INVALID_SAMPLE', `field 'metadata.${key}' must be a string`);
-    }
-    sample.metadata = metadata as Record<string, string>;
-  }
-  return sample;
+  return mapToSample(parsed as Record<string, unknown>, map, false);
 }

@@ -24,14 +24,18 @@ describe('parseSampleLine', () => {
     });
   });
 
+  it('fills an absent context and metadata as the stream does', () => {
+    expect(parseSampleLine(JSON.stringify(good), IDENTITY_FIELD_MAP)).toEqual({ ...good, id: '7', context: null, metadata: {} });
+  });
+
   it('names the bad field, and the input field it was read from under a map', () => {
     const map = parseFieldMap('question=q,context=passage');
     const missing = failure(JSON.stringify({ ...good, question: undefined }), map);
     expect(isTeacherlmError(missing, 'INVALID_SAMPLE')).toBe(true);
-    expect(missing.message).toContain("'question' (read from 'q')");
+    expect(missing.message).toBe("question (read from 'q'): expected a non-empty string, got nothing");
     const context = failure(JSON.stringify({ ...good, q: 'x', passage: 3 }), map);
-    expect(context.message).toContain("'context' (read from 'passage')");
-    expect(failure(JSON.stringify({ ...good, metadata: { n: 1 } })).message).toContain("'metadata.n'");
+    expect(context.message).toBe("context (read from 'passage'): expected a string or null, got 3");
+    expect(failure(JSON.stringify({ ...good, metadata: { n: 1 } })).message).toBe('metadata.n: expected a string, got 1');
   });
 
   it('fails bad JSON with DECODE_FAILED', () => {

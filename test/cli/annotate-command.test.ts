@@ -63,7 +63,7 @@ describe('teacherlm annotate --dry-run', () => {
     expect(bad.map((b) => b.line)).toEqual([2, 3]);
     expect(bad[0]).toMatchObject({ code: 'DECODE_FAILED', input: '{"id": "b", "task": ' });
     expect(bad[1]).toMatchObject({ code: 'INVALID_SAMPLE' });
-    expect(bad[1]!.error).toContain("'question'");
+    expect(bad[1]!.error).toContain('question: expected a non-empty string, got nothing');
   });
 
   it('names the bad option', () => {
@@ -86,7 +86,7 @@ describe('teacherlm annotate with a model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'annotate-run-'));
     const input = join(dir, 'in.jsonl');
     const lines = readFileSync(join(data, 'creak-dev.jsonl'), 'utf8').split('\n').slice(0, 5);
-    lines.splice(2, 0, '{"ex_id": "dev_x", "task_name": "CREAK", "question": 42, "answer": "(A)"}');
+    lines.splice(2, 0, '{"ex_id": "dev_x", "task_name": "CREAK", "question": "  ", "answer": "(A)"}');
     writeFileSync(input, lines.join('\n') + '\n');
     const out = join(dir, 'out.jsonl');
     const run = cli([
