@@ -7,8 +7,13 @@
     10 chat-formatted), on the prompt tokens followed by llama.cpp's greedy continuation;
   - greedy 32-token continuations for 10 prompts, identical token for token
     (generation stops at EOS on both sides);
-each against llama.cpp on the GGUF as shipped (Q4_1) and on an F32 copy of it
-(tools/models/gguf_to_f32.py: same weights, fp32 arithmetic in llama.cpp).
+each against llama.cpp on the GGUF as shipped (Q4_1; once with llama.cpp's default f16 KV
+cache and once with an f32 one) and on an F32 copy of it (tools/models/gguf_to_f32.py:
+same weights, fp32 arithmetic in llama.cpp).
+
+For each reference it also reports llama.cpp's agreement with itself: how often its
+token-by-token greedy pick equals the argmax of its own one-pass run over the same
+tokens. That is the ceiling any other implementation can be expected to reach.
 
 Writes the results (--out) and llama.cpp's continuations on the F32 copy as a golden
 file (--golden).
@@ -166,7 +171,11 @@ def main() -> None:
         from gguf_to_f32 import main as to_f32
 
         to_f32(args.gguf, str(f32_gguf))
-    references = {"gguf_q4_1": (Path(args.gguf), False), "gguf_f32_copy": (f32_gguf, True)}
+    references = {
+        "gguf_q4_1": (Path(args.gguf), False),
+        "gguf_q4_1_f32_kv": (Path(args.gguf), True),
+        "gguf_f32_copy": (f32_gguf, True),
+    }
     runners = {"fp32": fp32, "int8": Runner(folder, "model_quantized.onnx")}
     results = {"model": str(folder), "llama_cpp_python": llama_cpp.__version__, "prompts": len(cases)}
     by_ref = {}
@@ -186,6 +195,7 @@ def main() -> None:
                 "prompts": len(ref_cases), "identical": same,
                 "all_creak_prompts": len(every), "all_creak_identical": int(extra_same),
             },
+            "llama_cpp_self_agreement": self_agreement(ref_cases),
             **{q: compare(r, ref_cases, conts, eos) for q, r in runners.items()},
         }
         by_ref[ref_name] = cont_cases
@@ -221,13 +231,24 @@ def main() -> None:
     Path(args.golden).write_text(json.dumps(golden, indent=2, ensure_ascii=False) + "\n")
     summary = {"seconds": results["seconds"]}
     for ref_name in references:
-        summary[ref_name] = {"tokenizer": results[ref_name]["tokenizer"]}
+        summary[ref_name] = {k: results[ref_name][k] for k in ("tokenizer", "llama_cpp_self_agreement")}
         for q in runners:
             summary[ref_name][q] = {
                 k: results[ref_name][q][k]
                 for k in ("top1_agreement", "top1_positions", "continuations_identical", "continuations")
             }
     print(json.dumps(summary, indent=2))
+
+
+def self_agreement(cases: list[dict]) -> dict:
+    """llama.cpp's token-by-token greedy picks against the argmax of its own one-pass run."""
+    hits = total = whole = 0
+    for c in cases:
+        n = len(c["llama_cpp_ids"])
+        ok = [c["llama_cpp_top1"][n - 1 + i] == t for i, t in enumerate(c["llama_cpp_continuation"])]
+        hits, total, whole = hits + sum(ok), total + len(ok), whole + all(ok)
+    return {"positions": total, "agree": hits, "rate": hits / total if total else 1.0,
+            "prompts": len(cases), "prompts_all_agree": whole}
 
 
 def llama_cpp_refs(gguf: Path, exact: bool, cases: list[dict], every: list[str], eos: set[int], args, version: str) -> dict:
