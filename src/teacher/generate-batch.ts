@@ -216,7 +216,7 @@ export class BatchGenerator {
     }
     const options = row.input.options;
     if (!(options.temperature > 0)) return argmax(data, at, vocab);
-    if (this.scratch.length < vocab) this.scratch = new Float32Array(vocab);
+    if (this.scratch.length < 2 * vocab) this.scratch = new Float32Array(2 * vocab);
     return sampleToken(data, at, vocab, options, row.rng, this.scratch);
   }
 

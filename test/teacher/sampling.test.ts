@@ -3,7 +3,7 @@ import { argmax, sampleToken } from '../../src/teacher/sampling.js';
 import { createRng, requestRng } from '../../src/teacher/prng.js';
 
 const logits = Float32Array.from([0.5, 3, 2.9, -1, 1]);
-const scratch = new Float32Array(8);
+const scratch = new Float32Array(16);
 
 function histogram(params: Parameters<typeof sampleToken>[3], draws = 4000, seed = 1): number[] {
   const rng = createRng(seed);
@@ -42,6 +42,61 @@ describe('sampling', () => {
     const total = z.reduce((a, b) => a + b, 0);
     counts.forEach((c, i) => expect(Math.abs(c / 20000 - z[i]! / total)).toBeLessThan(0.02));
     expect(histogram({ temperature: 0.05 })[1]).toBeGreaterThan(histogram({ temperature: 1 })[1]!);
+  });
+});
+
+/** The obvious version, sorting the whole row: what sampleToken's selection must equal. */
+function sortingSample(row: Float32Array, params: { temperature: number; topK?: number; topP?: number }, u: number): number {
+  const max = Math.max(...row);
+  const k = params.topK ?? 0;
+  const floor = k > 0 && k < row.length ? Float32Array.from(row).sort()[row.length - k]! : -Infinity;
+  const probs = Float32Array.from(row, (l) => (l >= floor ? Math.exp((l - max) / params.temperature) : 0));
+  let sum = probs.reduce((a, b) => a + b, 0);
+  if ((params.topP ?? 1) < 1) {
+    const sorted = Float32Array.from(probs).sort().reverse();
+    let mass = 0;
+    let threshold = 0;
+    for (const p of sorted) {
+      mass += p;
+      threshold = p;
+      if (mass >= params.topP! * sum) break;
+    }
+    probs.forEach((p, i) => (probs[i] = p < threshold ? 0 : p));
+    sum = probs.reduce((a, b) => a + b, 0);
+  }
+  let left = u * sum;
+  let last = 0;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i]! <= 0) continue;
+    last = i;
+    left -= probs[i]!;
+    if (left < 0) return i;
+  }
+  return last;
+}
+
+describe('sampling by selection', () => {
+  it('draws exactly what sorting the whole row would, on large rows with ties', () => {
+    const rng = createRng(7);
+    const size = 3000;
+    const big = new Float32Array(2 * size);
+    for (let trial = 0; trial < 80; trial++) {
+      // Every other row is coarse: many exact ties, the hard case for a partition.
+      const value = trial % 2 === 0 ? () => Math.round(rng.next() * 40) / 4 - 5 : () => rng.next() * 10 - 5;
+      const row = Float32Array.from({ length: size }, value);
+      const params = {
+        temperature: [0.3, 0.7, 1, 1.5][trial % 4]!,
+        topK: [0, 1, 40, 1500, 2999][trial % 5],
+        topP: [1, 0.05, 0.9, 0.999][(trial >> 1) % 4],
+      };
+      const u = rng.next();
+      const drawn = sampleToken(row, 0, size, params, { next: () => u }, big);
+      expect(drawn, JSON.stringify(params)).toBe(sortingSample(row, params, u));
+    }
+  });
+
+  it('works with a scratch buffer that is too small', () => {
+    expect(sampleToken(logits, 0, 5, { temperature: 1, topP: 0.4 }, createRng(1), new Float32Array(1))).toBe(1);
   });
 });
 
