@@ -75,6 +75,15 @@ export class BatchGenerator {
     const { Tensor, io } = this;
     const empty = inputs.findIndex((r) => r.ids.length === 0);
     if (empty >= 0) throw new TeacherlmError('GENERATION_FAILED', `prompt ${empty} encodes to no tokens`, { retriable: false });
+    const limit = io.maxPositions;
+    const tooLong = limit === undefined ? -1 : inputs.findIndex((r) => r.ids.length >= limit);
+    if (tooLong >= 0) {
+      throw new TeacherlmError(
+        'GENERATION_FAILED',
+        `prompt ${tooLong} has ${inputs[tooLong]!.ids.length} tokens; the model covers ${limit} positions (max_position_embeddings), prompt and output included`,
+        { retriable: false },
+      );
+    }
     const rows: Row[] = inputs.map((input) => ({
       input,
       generated: [],
@@ -225,6 +234,8 @@ export class BatchGenerator {
     if (this.eos.has(token)) row.finish = 'eos';
     else if (row.maxStopLength > 0 && this.stopHit(row)) row.finish = 'stop';
     else if (row.generated.length >= options.maxNewTokens) row.finish = 'length';
+    // Past the model's positions the output is garbage (or an error): stop as at maxNewTokens.
+    else if (this.io.maxPositions !== undefined && row.input.ids.length + row.generated.length >= this.io.maxPositions) row.finish = 'length';
     if (row.finish !== undefined) row.doneAt = now;
   }
 

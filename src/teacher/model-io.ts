@@ -27,6 +27,11 @@ export interface ModelIO {
   kvHeads: number;
   headDim: number;
   logitsType: KvType;
+  /**
+   * Most tokens (prompt plus generated) the model's positions cover, from config.json
+   * (`max_position_embeddings`, `n_positions`); undefined when it states none (ALiBi).
+   */
+  maxPositions: number | undefined;
 }
 
 type Metadata = readonly InferenceSession.ValueMetadata[];
@@ -90,6 +95,7 @@ export function describeModel(inputs: Metadata, outputs: Metadata, config: Recor
     kvHeads,
     headDim,
     logitsType: tensorType(find(outputs, 'logits')!, 'logits'),
+    maxPositions: configNumber(config, 'max_position_embeddings', 'n_positions'),
   };
 }
 

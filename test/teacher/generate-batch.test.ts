@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
+import { BatchGenerator } from '../../src/teacher/generate-batch.js';
 import { TEST_MODELS, creakPrompts, inProcess } from './support/models.js';
 import type { GenerationOptions } from '../../src/teacher/types.js';
 
@@ -128,5 +130,28 @@ describe('BatchGenerator finish reasons', () => {
     expect(eos.length).toBeGreaterThan(0);
     for (const r of eos) expect(tokenizer.special.eosIds).toContain(r.tokens[r.tokens.length - 1]);
     for (const r of out.filter((x) => x.finishReason === 'length')) expect(r.tokens.length).toBe(64);
+  });
+});
+
+describe('BatchGenerator and the model context', () => {
+  it('reads max_position_embeddings from config.json', async () => {
+    const { io } = await inProcess('tiny-llama');
+    expect(io.maxPositions).toBe(2048);
+  });
+
+  it('stops a row when prompt and output fill the positions, and refuses a prompt that fills them alone', async () => {
+    const { generator, session, io, tokenizer } = await inProcess('tiny-llama');
+    const [prompt] = creakPrompts(1, 3);
+    const ids = tokenizer.encode(prompt!);
+    const [free] = await generator.generate([{ prompt: prompt!, ids, options: { maxNewTokens: 40, temperature: 0 } }]);
+    expect(free!.finishReason).toBe('length');
+    const small = new BatchGenerator(session, { ...io, maxPositions: ids.length + 5 }, tokenizer, ort.Tensor);
+    const [capped] = await small.generate([{ prompt: prompt!, ids, options: { maxNewTokens: 40, temperature: 0 } }]);
+    expect(capped!.finishReason).toBe('length');
+    expect(Array.from(capped!.tokens)).toEqual(Array.from(free!.tokens).slice(0, 5));
+    const tight = new BatchGenerator(session, { ...io, maxPositions: ids.length }, tokenizer, ort.Tensor);
+    const err = await tight.generate([{ prompt: prompt!, ids, options: greedy }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'GENERATION_FAILED', retriable: false });
+    expect((err as Error).message).toBe(`prompt 0 has ${ids.length} tokens; the model covers ${ids.length} positions (max_position_embeddings), prompt and output included`);
   });
 });
