@@ -2,7 +2,8 @@
 Hugging Face Optimum ONNX layout the engine reads:
 
   config.json  generation_config.json  tokenizer.json  tokenizer_config.json
-  onnx/model.onnx (fp32, KV cache)  onnx/model_quantized.onnx (int8 dynamic)
+  onnx/model.onnx (fp32, KV cache)  onnx/model_quantized.onnx (int8: MatMulNBits, 8-bit
+  weights in blocks of 32, activations quantized at run time)
   MODEL_CARD.md  manifest.json (sha256 of everything above + of the inputs)
 
 Only gguf, numpy, onnx, onnxruntime (no torch). Deterministic; a second run with the
