@@ -69,18 +69,40 @@ def unpermute(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, w.shape[0] // n_head // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
+PER_LAYER = {
+    "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+    "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+
+
+def read_block_mins(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.ndarray]:
+    """The fp16 min m of every Q4_1 block (w = d*q + m), per linear: [out, in/32].
+    For onnx_decoder.GgmlArith (tools/models/q8_sensitivity.py); the import does not use it."""
+    mins = {}
+    for t in reader.tensors:
+        if t.tensor_type.name != "Q4_1":
+            continue
+        out = int(t.shape[-1]) if len(t.shape) > 1 else 1
+        m = np.asarray(t.data, np.uint8).reshape(-1, 20)[:, 2:4].copy().view(np.float16).astype(np.float32)
+        m = m.reshape(out, -1)
+        _, i, part, _ = t.name.split(".")
+        if part == "attn_q":
+            m = unpermute(m, n_head)
+        elif part == "attn_k":
+            m = unpermute(m, n_kv)
+        mins[f"model.layers.{i}.{PER_LAYER[part]}"] = m
+    return mins
+
+
 def read_weights(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.ndarray]:
     names = {
         "token_embd.weight": "model.embed_tokens.weight",
         "output_norm.weight": "model.norm.weight",
         "output.weight": "lm_head.weight",
     }
-    per_layer = {
-        "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
-        "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
-        "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
-        "ffn_down": "mlp.down_proj",
-    }
+    per_layer = PER_LAYER
     weights = {}
     for t in reader.tensors:
         w = dequantize(t.data, t.tensor_type).astype(np.float32)

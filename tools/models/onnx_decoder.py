@@ -50,6 +50,52 @@ class LlamaSpec:
 
 
 @dataclass
+class GgmlArith:
+    """Mirror llama.cpp's CPU arithmetic for a quantized GGUF (AVX2 kernels, f16 KV cache,
+    no flash attention) instead of plain fp32. An experiment (tools/models/q8_sensitivity.py),
+    never used by the import: it is slower and only reproduces llama.cpp's rounding noise.
+
+    - every weight MatMul first quantizes its activations per block of 32 along K, as
+      ggml's quantize_row_q8_1 / q8_0: d = amax/127 (kept as fp16), q = round-half-even(x * 127/amax),
+      x' = q * fp16(d); MatMul with the dequantized weights then equals llama.cpp's
+      sum_b d_w*d_a*sum(q_w*q_a) + m_w*d_a*sum(q_a) up to fp32 rounding;
+    - Q4_1's min term uses s = fp16(d*sum(q_a)) in llama.cpp, not fp16(d)*sum(q_a): `mins`
+      (per linear, [out, K/32], the blocks' m) adds the difference m_w*(s - fp16(d)*sum(q_a));
+    - K and V are rounded to fp16 (the f16 KV cache), as are Q and the softmax
+      probabilities (ggml converts the f32 operand of an f16 mul_mat to f16).
+    """
+    mins: dict = field(default_factory=dict)
+    f16_attention: bool = True
+
+
+QBLOCK = 32
+F16 = TensorProto.FLOAT16
+
+
+def _round_f16(g: "_Graph", x: str) -> str:
+    return g.op("Cast", [g.op("Cast", [x], to=F16)], to=F32)
+
+
+def _q8_activations(g: "_Graph", x: str, k: int) -> tuple[str, str | None]:
+    """x [B,S,K] -> (x' [B,S,K] fake-quantized as ggml q8_0/q8_1, s_err [B,S,K/32])."""
+    nb = k // QBLOCK
+    xb = g.op("Reshape", [x, g.const([0, 0, nb, QBLOCK])])
+    amax = g.op("ReduceMax", [g.op("Abs", [xb])], axes=[-1], keepdims=1)
+    d = g.op("Div", [amax, g.const(127.0, np.float32)])
+    d16 = _round_f16(g, d)
+    # 127/amax as the AVX2 kernel; an all-zero block stays zero (no 0*inf).
+    inv = g.op("Div", [g.const(127.0, np.float32), g.op("Max", [amax, g.const(1e-30, np.float32)])])
+    q = g.op("Round", [g.op("Mul", [xb, inv])])
+    xq = g.op("Reshape", [g.op("Mul", [q, d16]), g.const([0, 0, k])])
+    qsum = g.op("ReduceSum", [q, g.const([-1])], keepdims=0)  # [B,S,nb]
+    d_sq = g.op("Squeeze", [d, g.const([-1])])
+    d16_sq = g.op("Squeeze", [d16, g.const([-1])])
+    s16 = _round_f16(g, g.op("Mul", [d_sq, qsum]))
+    s_err = g.op("Sub", [s16, g.op("Mul", [d16_sq, qsum])])
+    return xq, s_err
+
+
+@dataclass
 class BloomSpec:
     vocab_size: int
     hidden_size: int
@@ -88,10 +134,19 @@ class _Graph:
         return self.const_cache[key]
 
 
-def _linear(g: _Graph, x: str, weights: dict, name: str, bias: bool = False) -> str:
+def _linear(g: _Graph, x: str, weights: dict, name: str, bias: bool = False, ggml: GgmlArith | None = None) -> str:
     """x @ W^T (+ b), storing W transposed ([in, out]) for MatMul."""
-    w = g.init(name + ".weight", np.asarray(weights[name + ".weight"], np.float32).T)
-    y = g.op("MatMul", [x, w], name=name.replace(".", "_"))
+    wt = np.asarray(weights[name + ".weight"], np.float32).T
+    w = g.init(name + ".weight", wt)
+    if ggml is None:
+        y = g.op("MatMul", [x, w], name=name.replace(".", "_"))
+    else:
+        xq, s_err = _q8_activations(g, x, wt.shape[0])
+        y = g.op("MatMul", [xq, w], name=name.replace(".", "_"))
+        mins = ggml.mins.get(name)
+        if mins is not None:
+            m = g.init(name + ".block_min", np.asarray(mins, np.float32).T)  # [K/32, out]
+            y = g.op("Add", [y, g.op("MatMul", [s_err, m])])
     if bias:
         b = g.init(name + ".bias", np.asarray(weights[name + ".bias"], np.float32))
         y = g.op("Add", [y, b])
@@ -204,8 +259,10 @@ def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict) -> onnx.
     return model
 
 
-def build_llama(spec: LlamaSpec, weights: dict) -> onnx.ModelProto:
+def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -> onnx.ModelProto:
     g = _Graph()
+    lin = lambda x, name: _linear(g, x, weights, name, ggml=ggml)  # noqa: E731
+    f16 = (lambda x: _round_f16(g, x)) if ggml is not None and ggml.f16_attention else (lambda x: x)  # noqa: E731
     H, KV, D = spec.num_heads, spec.num_kv_heads, spec.head_dim
     rep = H // KV
     assert H % KV == 0 and D % 2 == 0
@@ -237,9 +294,9 @@ def build_llama(spec: LlamaSpec, weights: dict) -> onnx.ModelProto:
     for i in range(spec.num_layers):
         p = f"model.layers.{i}"
         x = _rms_norm(g, h, weights, f"{p}.input_layernorm", spec.rms_norm_eps)
-        q = rope(_split_heads(g, _linear(g, x, weights, f"{p}.self_attn.q_proj"), H, D))  # [B,H,S,D]
-        k = rope(_split_heads(g, _linear(g, x, weights, f"{p}.self_attn.k_proj"), KV, D))  # [B,KV,S,D]
-        v = _split_heads(g, _linear(g, x, weights, f"{p}.self_attn.v_proj"), KV, D)
+        q = f16(rope(_split_heads(g, lin(x, f"{p}.self_attn.q_proj"), H, D)))  # [B,H,S,D]
+        k = f16(rope(_split_heads(g, lin(x, f"{p}.self_attn.k_proj"), KV, D)))  # [B,KV,S,D]
+        v = f16(_split_heads(g, lin(x, f"{p}.self_attn.v_proj"), KV, D))
         k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)  # [B,KV,T,D]
         v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
         finals[f"present.{i}.key"] = k_all
@@ -249,18 +306,20 @@ def build_llama(spec: LlamaSpec, weights: dict) -> onnx.ModelProto:
         q5 = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, rep, -1, D])])
         k5t = g.op("Transpose", [g.op("Unsqueeze", [k_all, g.const([2])])], perm=[0, 1, 2, 4, 3])  # [B,KV,1,D,T]
         scores = g.op("Add", [g.op("MatMul", [q5, k5t]), bias5])  # [B,KV,rep,S,T]
-        probs = g.op("Softmax", [scores], axis=-1)
+        probs = f16(g.op("Softmax", [scores], axis=-1))
         ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [v_all, g.const([2])])])  # [B,KV,rep,S,D]
         ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
-        attn = _linear(g, _merge_heads(g, ctx, H * D), weights, f"{p}.self_attn.o_proj")
+        attn = lin(_merge_heads(g, ctx, H * D), f"{p}.self_attn.o_proj")
         h = g.op("Add", [h, attn])
         x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
-        gate = _linear(g, x, weights, f"{p}.mlp.gate_proj")
-        up = _linear(g, x, weights, f"{p}.mlp.up_proj")
+        gate = lin(x, f"{p}.mlp.gate_proj")
+        up = lin(x, f"{p}.mlp.up_proj")
         act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
-        h = g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.down_proj")])
+        h = g.op("Add", [h, lin(act, f"{p}.mlp.down_proj")])
 
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
+    if ggml is not None:  # the LM head's activations too (q8_0 for a Q8_0 table: no min term)
+        h = _q8_activations(g, h, spec.hidden_size)[0]
     if spec.tie_word_embeddings:
         head = embed
     else:
