@@ -121,7 +121,9 @@ async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopi
     try {
       await admin.createTopics({
         timeout,
-        waitForLeaders: true,
+        // kafkajs's own leader wait gives up on the UNKNOWN_TOPIC_OR_PARTITION a fresh broker
+        // answers for a moment; readyPartitionCounts below waits that out instead.
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,

@@ -119,8 +119,11 @@ function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION
   let reads = 0;
   const admin = {
     listTopics: async () => [...created],
-    createTopics: async ({ topics }: { topics: { topic: string }[] }) => {
+    createTopics: async ({ topics, waitForLeaders }: { topics: { topic: string }[]; waitForLeaders?: boolean }) => {
       for (const t of topics) created.add(t.topic);
+      // As kafkajs 2.2.4: its leader wait reads metadata once more and bails on anything
+      // but LEADER_NOT_AVAILABLE, so a lagging UNKNOWN_TOPIC_OR_PARTITION fails the call.
+      if (waitForLeaders !== false) await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
       return true;
     },
     fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
