@@ -59,12 +59,6 @@ export class PartitionGate {
     for (const key of [...this.waiters.keys()]) this.wake(key);
   }
 
-  /** Forgets all pause state, e.g. for partitions no longer assigned. */
-  clear(): void {
-    this.paused.clear();
-    this.releaseAll();
-  }
-
   private wake(key: string): void {
     const set = this.waiters.get(key);
     if (!set) return;

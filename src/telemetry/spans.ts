@@ -60,11 +60,6 @@ export function startConsumerSpan(name: string, headers: KafkaHeaders | undefine
   return tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes }, extractTraceContext(headers));
 }
 
-/** An INTERNAL span (a pipeline stage) under `parent`. */
-export function startStageSpan(name: string, parent: Context, attributes: Attributes = {}): Span {
-  return tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
-}
-
 /** `base` (default: the active context) with `span` as the current span. */
 export function contextWithSpan(span: Span, base: Context = contextApi.active()): Context {
   return trace.setSpan(base, span);

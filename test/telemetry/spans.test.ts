@@ -7,7 +7,6 @@ import {
   messagingAttributes,
   startConsumerSpan,
   startProducerSpan,
-  startStageSpan,
 } from '../../src/telemetry/spans.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
@@ -20,12 +19,10 @@ describe('a sample trace from producer to consumer', () => {
     const inputHeaders = injectTraceHeaders({}, contextWithSpan(send));
     endSpan(send);
 
-    // pipeline: a process span from the input headers, a stage under it, and its
-    // context injected into the augmented record's headers (delivered as Buffers).
+    // pipeline: a process span from the input headers, its context injected into the
+    // augmented record's headers (delivered as Buffers).
     const wire = Object.fromEntries(Object.entries(inputHeaders).map(([k, v]) => [k, Buffer.from(String(v))]));
     const process = startConsumerSpan('teacherlm.process', wire, messagingAttributes('process', { topic: 'samples.raw', partition: 0, offset: '7' }));
-    const stage = startStageSpan('teacherlm.generate', contextWithSpan(process));
-    endSpan(stage);
     const outputHeaders = injectTraceHeaders({}, contextWithSpan(process));
     endSpan(process);
 
@@ -34,17 +31,11 @@ describe('a sample trace from producer to consumer', () => {
     endSpan(receive);
 
     const spans = Object.fromEntries(exporter.getFinishedSpans().map((s) => [s.name, s]));
-    const [sendSpan, processSpan, stageSpan, tailSpan] = [
-      spans['teacherlm.produce']!,
-      spans['teacherlm.process']!,
-      spans['teacherlm.generate']!,
-      spans['teacherlm.tail']!,
-    ];
+    const [sendSpan, processSpan, tailSpan] = [spans['teacherlm.produce']!, spans['teacherlm.process']!, spans['teacherlm.tail']!];
     const traceId = sendSpan.spanContext().traceId;
-    for (const s of [processSpan, stageSpan, tailSpan]) expect(s.spanContext().traceId).toBe(traceId);
+    for (const s of [processSpan, tailSpan]) expect(s.spanContext().traceId).toBe(traceId);
     expect(sendSpan.parentSpanContext).toBeUndefined();
     expect(processSpan.parentSpanContext?.spanId).toBe(sendSpan.spanContext().spanId);
-    expect(stageSpan.parentSpanContext?.spanId).toBe(processSpan.spanContext().spanId);
     expect(tailSpan.parentSpanContext?.spanId).toBe(processSpan.spanContext().spanId);
     expect(sendSpan.kind).toBe(SpanKind.PRODUCER);
     expect(processSpan.kind).toBe(SpanKind.CONSUMER);
