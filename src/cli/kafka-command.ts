@@ -24,13 +24,21 @@ Options:
 
 Kafka ${DEFAULT_KAFKA_VERSION} (TEACHERLM_KAFKA_VERSION overrides); files under .cache/kafka/.`;
 
-function parsePort(value: string | undefined): number {
+export function parsePort(value: string | undefined): number {
   if (value === undefined) return Number(process.env.TEACHERLM_KAFKA_PORT || DEFAULT_KAFKA_PORT);
   const port = Number(value);
   if (!/^\d+$/.test(value) || port < 1024 || port > 65534) {
     throw new TeacherlmError('INVALID_OPTIONS', `--port must be an integer in 1024-65534, got '${value}'`);
   }
   return port;
+}
+
+/** `--heap MB`, checked here so the message names the flag the user typed. */
+export function parseHeap(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mb = Number(value);
+  if (!/^\d+$/.test(value) || mb < 128) throw new TeacherlmError('INVALID_OPTIONS', `--heap must be an integer of at least 128 (MB), got '${value}'`);
+  return mb;
 }
 
 export const kafkaCommand: Command = {
@@ -53,7 +61,7 @@ export const kafkaCommand: Command = {
     }
     if (extra.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${extra[0]}'`);
     const port = parsePort(values.port);
-    const heapMb = values.heap === undefined ? undefined : Number(values.heap);
+    const heapMb = parseHeap(values.heap);
     const log = (line: string) => console.error(`teacherlm: ${line}`);
 
     switch (action) {
