@@ -167,7 +167,7 @@ const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', '
 
 /**
  * Partition counts once every topic is in the metadata, and each just `created` one has a
- * leader for each partition; polled with backoff for at most `readyTimeoutMs`. (An
+ * leader serving each partition; polled with backoff for at most `readyTimeoutMs`. (An
  * existing topic with an offline partition is the operator's business, not a reason to wait.)
  */
 async function readyPartitionCounts(admin: Admin, topics: string[], created: Set<string>, options: EnsureTopicsOptions): Promise<Map<string, number>> {
@@ -182,10 +182,17 @@ async function readyPartitionCounts(admin: Admin, topics: string[], created: Set
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
       const byName = new Map(meta.map((m) => [m.name, m]));
       notReady = topics.filter((t) => (created.has(t) ? !hasLeaders(byName.get(t)) : !byName.has(t)));
-      if (notReady.length === 0) return new Map(meta.map((m) => [m.name, m.partitions.length]));
       why = 'not every partition has a leader yet';
+      if (notReady.length === 0) {
+        // A KRaft broker names a new partition's leader in its metadata a moment before that
+        // leader serves it; a produce then fails with NOT_LEADER_OR_FOLLOWER and is retried,
+        // which duplicates records for producers that are not idempotent. ListOffsets is
+        // answered only by a serving leader.
+        for (const topic of created) await admin.fetchTopicOffsets(topic);
+        return new Map(meta.map((m) => [m.name, m.partitions.length]));
+      }
     } catch (err) {
-      const type = (err as { type?: string }).type;
+      const type = kafkaErrorType(err);
       if (type === undefined || !NOT_YET.has(type)) throw refused(err, topics);
       notReady = topics;
       requestFailed = true;
@@ -211,6 +218,12 @@ async function unknownTopics(admin: Admin, topics: string[]): Promise<string[]> 
     await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => unknown.push(topic));
   }
   return unknown.length > 0 ? unknown : topics;
+}
+
+/** The protocol error type of a kafkajs error, looking through its retrier's wrapper. */
+function kafkaErrorType(err: unknown): string | undefined {
+  const e = err as { type?: string; cause?: { type?: string } };
+  return e.type ?? e.cause?.type;
 }
 
 function hasLeaders(meta: ITopicMetadata | undefined): boolean {

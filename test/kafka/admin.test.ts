@@ -53,6 +53,7 @@ function fakeAdmin(initial: Record<string, number>, refuse: Record<string, strin
         topics.set(topic, count);
       }
     },
+    fetchTopicOffsets: async (name: string) => Array.from({ length: topics.get(name) ?? 0 }, (_, partition) => ({ partition, offset: '0', high: '0', low: '0' })),
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
       topics: names.map((name) => ({
         name,
@@ -114,9 +115,10 @@ describe('ensureTopics', () => {
  * `unknownReads` metadata requests fail with `type`, the next `leaderlessReads` show the
  * partitions without a leader.
  */
-function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION', leaderlessReads = 0, existing = [] as string[] } = {}) {
+function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION', leaderlessReads = 0, unservedReads = 0, existing = [] as string[] } = {}) {
   const created = new Set<string>(existing);
   let reads = 0;
+  let offsetReads = 0;
   const admin = {
     listTopics: async () => [...created],
     createTopics: async ({ topics, waitForLeaders }: { topics: { topic: string }[]; waitForLeaders?: boolean }) => {
@@ -126,6 +128,13 @@ function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION
       if (waitForLeaders !== false) await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
       return true;
     },
+    // ListOffsets: a leader named in the metadata may not serve the partition yet.
+    fetchTopicOffsets: async () => {
+      if (++offsetReads <= unservedReads) {
+        throw Object.assign(new Error('[retrier] gave up'), { cause: Object.assign(new Error('not the leader'), { type: 'NOT_LEADER_OR_FOLLOWER' }) });
+      }
+      return [0, 1].map((partition) => ({ partition, offset: '0', high: '0', low: '0' }));
+    },
     fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
       reads++;
       if (reads <= unknownReads) throw Object.assign(new Error('This server does not host this topic-partition'), { type });
@@ -133,7 +142,7 @@ function laggingAdmin(unknownReads: number, { type = 'UNKNOWN_TOPIC_OR_PARTITION
       return { topics: topics.map((name) => ({ name, partitions: [0, 1].map((partitionId) => ({ partitionId, partitionErrorCode: 0, leader })) })) };
     },
   };
-  return { admin: admin as unknown as Admin, reads: () => reads };
+  return { admin: admin as unknown as Admin, reads: () => reads, offsetReads: () => offsetReads };
 }
 
 describe('ensureTopics on a broker whose metadata lags', () => {
@@ -164,6 +173,13 @@ describe('ensureTopics on a broker whose metadata lags', () => {
     const { admin, reads } = laggingAdmin(1, { leaderlessReads: 2 });
     await expect(inVirtualTime(() => ensureTopics(admin, [{ topic: 't', partitions: 2 }]))).resolves.toEqual({ created: ['t'], existing: [], grown: [] });
     expect(reads()).toBe(4);
+  });
+
+  it('waits until the leader of a new topic serves it, not only names it', async () => {
+    const { admin, reads, offsetReads } = laggingAdmin(0, { unservedReads: 2 });
+    await expect(inVirtualTime(() => ensureTopics(admin, [{ topic: 't', partitions: 2 }]))).resolves.toEqual({ created: ['t'], existing: [], grown: [] });
+    expect(offsetReads()).toBe(3);
+    expect(reads()).toBe(3);
   });
 
   it('does not wait for leaders of a topic that already existed', async () => {
