@@ -87,7 +87,7 @@ describe('teacherlm run, traced', () => {
     const topology = testTopology({ echo: true });
     await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({
       topic: topology.input.topic,

@@ -15,7 +15,7 @@ describe('KafkaSource on the real broker', () => {
   beforeAll(async () => {
     kafka = testKafka();
     admin = kafka.admin();
-    producer = kafka.producer();
+    producer = kafka.producer({ idempotent: true });
     await Promise.all([admin.connect(), producer.connect()]);
   });
   afterAll(async () => {

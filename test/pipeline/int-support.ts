@@ -71,10 +71,18 @@ export async function produceInputs(kafka: Kafka, topology: Topology, n: number)
     }
     return { key: id, value };
   });
-  const producer = kafka.producer();
+  // Idempotent: a retried send must not write a sample twice (the counts below are exact).
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 500) });
   await producer.disconnect();
+  // Every count the tests assert assumes the topic holds each sample exactly once.
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topology.input.topic);
+  await admin.disconnect();
+  const held = ends.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  if (held !== n) throw new Error(`the input topic holds ${held} records, not the ${n} produced`);
   return { validIds, malformedIds };
 }
 

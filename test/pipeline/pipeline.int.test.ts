@@ -74,7 +74,7 @@ describe('pipeline on the real broker with the tiny model', () => {
     const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 5);
     const summary = await handle.done;
     clearInterval(sampler);
-    expect(summary).toMatchObject({ augmented: inputs.validIds.size, deadLettered: inputs.malformedIds.size });
+    expect(summary, JSON.stringify({ summary, source: source.stats() })).toMatchObject({ augmented: inputs.validIds.size, deadLettered: inputs.malformedIds.size });
     expect(summary.queuePauses).toBeGreaterThan(10);
     expect(source.stats().resumes).toBeGreaterThan(10);
     // The queue stays bounded: the limit, plus at most one record per partition fetched before its pause.
@@ -94,7 +94,7 @@ describe('pipeline on the real broker with the tiny model', () => {
     const second = await run(topology, { untilIdleMs: 3_000 });
     const summary = await second.handle.done;
     // The restart resumes from the committed offsets, not from the beginning.
-    expect(summary.consumed).toBeLessThan(SAMPLES);
+    expect(summary.consumed, JSON.stringify({ before, summary, source: second.source.stats() })).toBeLessThan(SAMPLES);
     await expectComplete(topology, inputs);
   });
 });
