@@ -10,42 +10,12 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createRng } from '../src/teacher/prng.js';
 import { type SamplingParams, sampleToken } from '../src/teacher/sampling.js';
+// The peer: the same draw by sorting the whole row (what sampleToken replaced).
+import { sortingSample } from '../test/teacher/support/sorting-sample.js';
 
 const { values: v } = parseArgs({ options: { vocab: { type: 'string', default: '49152' }, draws: { type: 'string', default: '300' } } });
 const vocab = Number(v.vocab);
 const draws = Number(v.draws);
-
-/** The peer: a full sort of the row for top-k and another for top-p. */
-function sortingSample(row: Float32Array, params: SamplingParams, u: number): number {
-  let max = -Infinity;
-  for (const l of row) max = Math.max(max, l);
-  const k = params.topK ?? 0;
-  const floor = k > 0 && k < row.length ? row.slice().sort()[row.length - k]! : -Infinity;
-  const probs = new Float32Array(row.length);
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += probs[i] = row[i]! >= floor ? Math.exp((row[i]! - max) / params.temperature) : 0;
-  if ((params.topP ?? 1) < 1) {
-    const sorted = Float32Array.from(probs).sort().reverse();
-    let mass = 0;
-    let threshold = 0;
-    for (const p of sorted) {
-      mass += p;
-      threshold = p;
-      if (mass >= params.topP! * sum) break;
-    }
-    sum = 0;
-    for (let i = 0; i < probs.length; i++) sum += probs[i] = probs[i]! < threshold ? 0 : probs[i]!;
-  }
-  let left = u * sum;
-  let last = 0;
-  for (let i = 0; i < probs.length; i++) {
-    if (probs[i]! <= 0) continue;
-    last = i;
-    left -= probs[i]!;
-    if (left < 0) return i;
-  }
-  return last;
-}
 
 // Logit rows shaped like a language model's: a few strong candidates over a long tail.
 const rng = createRng(1);

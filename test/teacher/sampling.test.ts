@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { argmax, sampleToken } from '../../src/teacher/sampling.js';
 import { createRng, requestRng } from '../../src/teacher/prng.js';
+import { sortingSample } from './support/sorting-sample.js';
 
 const logits = Float32Array.from([0.5, 3, 2.9, -1, 1]);
 const scratch = new Float32Array(16);
@@ -44,36 +45,6 @@ describe('sampling', () => {
     expect(histogram({ temperature: 0.05 })[1]).toBeGreaterThan(histogram({ temperature: 1 })[1]!);
   });
 });
-
-/** The obvious version, sorting the whole row: what sampleToken's selection must equal. */
-function sortingSample(row: Float32Array, params: { temperature: number; topK?: number; topP?: number }, u: number): number {
-  const max = Math.max(...row);
-  const k = params.topK ?? 0;
-  const floor = k > 0 && k < row.length ? Float32Array.from(row).sort()[row.length - k]! : -Infinity;
-  const probs = Float32Array.from(row, (l) => (l >= floor ? Math.exp((l - max) / params.temperature) : 0));
-  let sum = probs.reduce((a, b) => a + b, 0);
-  if ((params.topP ?? 1) < 1) {
-    const sorted = Float32Array.from(probs).sort().reverse();
-    let mass = 0;
-    let threshold = 0;
-    for (const p of sorted) {
-      mass += p;
-      threshold = p;
-      if (mass >= params.topP! * sum) break;
-    }
-    probs.forEach((p, i) => (probs[i] = p < threshold ? 0 : p));
-    sum = probs.reduce((a, b) => a + b, 0);
-  }
-  let left = u * sum;
-  let last = 0;
-  for (let i = 0; i < probs.length; i++) {
-    if (probs[i]! <= 0) continue;
-    last = i;
-    left -= probs[i]!;
-    if (left < 0) return i;
-  }
-  return last;
-}
 
 describe('sampling by selection', () => {
   it('draws exactly what sorting the whole row would, on large rows with ties', () => {
