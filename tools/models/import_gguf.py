@@ -69,6 +69,15 @@ def unpermute(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, w.shape[0] // n_head // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
+def unpermute_qk(rows: np.ndarray, part: str, n_head: int, n_kv: int) -> np.ndarray:
+    """Undo llama.cpp's rotary row order for Q and K rows (weights, or per-block values)."""
+    if part == "attn_q":
+        return unpermute(rows, n_head)
+    if part == "attn_k":
+        return unpermute(rows, n_kv)
+    return rows
+
+
 PER_LAYER = {
     "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
     "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
@@ -88,11 +97,7 @@ def read_block_mins(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.
         m = np.asarray(t.data, np.uint8).reshape(-1, 20)[:, 2:4].copy().view(np.float16).astype(np.float32)
         m = m.reshape(out, -1)
         _, i, part, _ = t.name.split(".")
-        if part == "attn_q":
-            m = unpermute(m, n_head)
-        elif part == "attn_k":
-            m = unpermute(m, n_kv)
-        mins[f"model.layers.{i}.{PER_LAYER[part]}"] = m
+        mins[f"model.layers.{i}.{PER_LAYER[part]}"] = unpermute_qk(m, part, n_head, n_kv)
     return mins
 
 
@@ -113,11 +118,7 @@ def read_weights(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.nda
         blk, i, part, kind = t.name.split(".")
         if blk != "blk" or part not in per_layer:
             raise ValueError(f"unexpected tensor {t.name}")
-        if part == "attn_q":
-            w = unpermute(w, n_head)
-        elif part == "attn_k":
-            w = unpermute(w, n_kv)
-        weights[f"model.layers.{i}.{per_layer[part]}.{kind}"] = w
+        weights[f"model.layers.{i}.{per_layer[part]}.{kind}"] = unpermute_qk(w, part, n_head, n_kv)
     return weights
 
 

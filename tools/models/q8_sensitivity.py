@@ -82,10 +82,7 @@ def main() -> None:
     args = p.parse_args()
     start = time.monotonic()
     folder = Path(args.model)
-    tok_config = json.loads((folder / "tokenizer_config.json").read_text())
-    gen = json.loads((folder / "generation_config.json").read_text())
-    eos = {gen["eos_token_id"]} if isinstance(gen["eos_token_id"], int) else set(gen["eos_token_id"])
-    cases, _ = V.load_prompts(tok_config)
+    cases, _, eos = V.model_prompts(folder)
     results: dict = {"nudged": f"{NUDGED} + 1 ulp", "prompts": len(cases)}
     with tempfile.TemporaryDirectory() as tmp:
         for name, emulate in (("fp32", False), ("q8_emulation", True)):

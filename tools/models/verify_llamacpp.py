@@ -71,6 +71,15 @@ def load_prompts(tok_config: dict) -> tuple[list[dict], list[str]]:
     return cases, every
 
 
+def model_prompts(folder: Path) -> tuple[list[dict], list[str], set[int]]:
+    """The 20 prompt cases, every CREAK prompt string, and the EOS ids of a model folder."""
+    tok_config = json.loads((folder / "tokenizer_config.json").read_text())
+    gen = json.loads((folder / "generation_config.json").read_text())
+    eos = {gen["eos_token_id"]} if isinstance(gen["eos_token_id"], int) else set(gen["eos_token_id"])
+    cases, every = load_prompts(tok_config)
+    return cases, every, eos
+
+
 class LlamaCpp:
     def __init__(self, gguf: str, threads: int, exact: bool):
         from llama_cpp import Llama
@@ -155,10 +164,7 @@ def main() -> None:
     import llama_cpp
 
     folder = Path(args.model)
-    tok_config = json.loads((folder / "tokenizer_config.json").read_text())
-    gen = json.loads((folder / "generation_config.json").read_text())
-    eos = {gen["eos_token_id"]} if isinstance(gen["eos_token_id"], int) else set(gen["eos_token_id"])
-    cases, every = load_prompts(tok_config)
+    cases, every, eos = model_prompts(folder)
     fp32 = Runner(folder)
     for case in cases:
         case["ids"] = fp32.encode(case["prompt"])
