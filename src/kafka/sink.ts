@@ -21,6 +21,7 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
 import { fastDefaultPartitioner } from './partitioner.js';
+import { invalidOption, positiveInt } from './option-checks.js';
 
 export interface KafkaSinkOptions {
   /** A client from `createKafka()`. */
@@ -79,7 +80,7 @@ export class KafkaSink implements RecordSink {
 
   constructor(options: KafkaSinkOptions) {
     const { kafka } = options;
-    if (!kafka || typeof kafka.producer !== 'function') throw invalid('kafka must be a kafkajs Kafka client');
+    if (!kafka || typeof kafka.producer !== 'function') throw invalidOption('kafka must be a kafkajs Kafka client');
     const retries = positiveInt(options.retries, DEFAULT_PRODUCE_RETRIES, 'retries');
     this.maxBatchRecords = positiveInt(options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS, 'maxBatchRecords');
     this.maxBatchBytes = positiveInt(options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
@@ -215,14 +216,4 @@ function produceFailed(err: unknown, what: string): TeacherlmError {
     retriable: retriable && !unknownTopic,
     ...(unknownTopic ? { hint: 'create the topics first (teacherlm creates a topology\'s topics when it starts)' } : {}),
   });
-}
-
-function positiveInt(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw invalid(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function invalid(message: string): TeacherlmError {
-  return new TeacherlmError('INVALID_OPTIONS', message);
 }

@@ -1,6 +1,6 @@
 /** Options of {@link KafkaSource}, validated at the boundary with messages naming the field. */
 import type { ConsumerConfig, Kafka } from 'kafkajs';
-import { TeacherlmError } from '../errors.js';
+import { invalidOption, nonNegativeInt, positiveInt } from './option-checks.js';
 
 export interface KafkaSourceOptions {
   /** A client from `createKafka()`. */
@@ -52,11 +52,11 @@ export interface ResolvedSourceOptions {
 
 export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourceOptions {
   const { kafka, groupId, topics } = options;
-  if (!kafka || typeof kafka.consumer !== 'function') throw invalid('kafka must be a kafkajs Kafka client');
-  if (typeof groupId !== 'string' || groupId.trim() === '') throw invalid(`groupId must be a non-empty string, got ${JSON.stringify(groupId)}`);
-  if (!Array.isArray(topics) || topics.length === 0) throw invalid('topics must list at least one topic');
+  if (!kafka || typeof kafka.consumer !== 'function') throw invalidOption('kafka must be a kafkajs Kafka client');
+  if (typeof groupId !== 'string' || groupId.trim() === '') throw invalidOption(`groupId must be a non-empty string, got ${JSON.stringify(groupId)}`);
+  if (!Array.isArray(topics) || topics.length === 0) throw invalidOption('topics must list at least one topic');
   topics.forEach((t, i) => {
-    if (typeof t !== 'string' || t === '') throw invalid(`topics[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
+    if (typeof t !== 'string' || t === '') throw invalidOption(`topics[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
   });
   const { groupId: _ignored, ...consumerRest } = (options.consumer ?? {}) as Partial<ConsumerConfig>;
   return {
@@ -69,20 +69,4 @@ export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourc
     lagRefreshMs: nonNegativeInt(options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, 'lagRefreshMs'),
     consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
   };
-}
-
-function positiveInt(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw invalid(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function nonNegativeInt(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw invalid(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function invalid(message: string): TeacherlmError {
-  return new TeacherlmError('INVALID_OPTIONS', message);
 }
