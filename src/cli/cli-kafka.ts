@@ -3,16 +3,15 @@
  * `resolveBrokers` (KAFKA_BROKERS, else Docker, else the local broker on demand), a
  * client whose log lines go to stderr, and the topology whose topics they default to.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka } from '../kafka/client.js';
+import { PROJECT_ROOT } from '../kafka/local/paths.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
 
-/** The project root, from src/cli/ or dist/cli/. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DEFAULT_TOPOLOGY_PATH = join(PROJECT_ROOT, 'topologies', 'default.yaml');
+export { PROJECT_ROOT };
+const DEFAULT_TOPOLOGY_PATH = join(PROJECT_ROOT, 'topologies', 'default.yaml');
 
 export interface CliKafka {
   kafka: Kafka;

@@ -21,6 +21,7 @@
  */
 import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
+import { invalidOption } from './option-checks.js';
 
 export interface TopicSpec {
   topic: string;
@@ -55,26 +56,26 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Checks specs at the boundary; messages name the bad field, e.g. `topics[1].partitions`. */
 export function validateTopicSpecs(specs: readonly unknown[], field = 'topics'): TopicSpec[] {
-  if (!Array.isArray(specs)) throw invalid(`${field} must be an array`);
+  if (!Array.isArray(specs)) throw invalidOption(`${field} must be an array`);
   const seen = new Set<string>();
   return specs.map((raw, i) => {
     const at = `${field}[${i}]`;
-    if (typeof raw !== 'object' || raw === null) throw invalid(`${at} must be an object`);
+    if (typeof raw !== 'object' || raw === null) throw invalidOption(`${at} must be an object`);
     const spec = raw as Record<string, unknown>;
     const { topic, partitions, replicationFactor, configs } = spec;
     if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
-      throw invalid(`${at}.topic must be 1-249 characters of [a-zA-Z0-9._-], got ${JSON.stringify(topic)}`);
+      throw invalidOption(`${at}.topic must be 1-249 characters of [a-zA-Z0-9._-], got ${JSON.stringify(topic)}`);
     }
-    if (seen.has(topic)) throw invalid(`${at}.topic '${topic}' is declared twice`);
+    if (seen.has(topic)) throw invalidOption(`${at}.topic '${topic}' is declared twice`);
     seen.add(topic);
-    if (!isPositiveInt(partitions)) throw invalid(`${at}.partitions must be a positive integer, got ${JSON.stringify(partitions)}`);
+    if (!isPositiveInt(partitions)) throw invalidOption(`${at}.partitions must be a positive integer, got ${JSON.stringify(partitions)}`);
     if (replicationFactor !== undefined && !isPositiveInt(replicationFactor)) {
-      throw invalid(`${at}.replicationFactor must be a positive integer, got ${JSON.stringify(replicationFactor)}`);
+      throw invalidOption(`${at}.replicationFactor must be a positive integer, got ${JSON.stringify(replicationFactor)}`);
     }
     if (configs !== undefined) {
-      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw invalid(`${at}.configs must be an object of strings`);
+      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw invalidOption(`${at}.configs must be an object of strings`);
       for (const [name, value] of Object.entries(configs)) {
-        if (typeof value !== 'string') throw invalid(`${at}.configs.${name} must be a string, got ${JSON.stringify(value)}`);
+        if (typeof value !== 'string') throw invalidOption(`${at}.configs.${name} must be a string, got ${JSON.stringify(value)}`);
       }
     }
     return {
@@ -127,7 +128,7 @@ async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopi
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
-          replicationFactor: t.replicationFactor ?? 1,
+          replicationFactor: t.replicationFactor,
           configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
@@ -137,10 +138,11 @@ async function ensureWith(admin: Admin, topics: TopicSpec[], options: EnsureTopi
   }
 
   // Re-read everything: a concurrent creator may have won the race for a "missing" topic.
-  const counts = await readyPartitionCounts(admin, topics.map((t) => t.topic), new Set(missing.map((t) => t.topic)), options);
+  const createdNames = new Set(missing.map((t) => t.topic));
+  const counts = await readyPartitionCounts(admin, topics.map((t) => t.topic), createdNames, options);
   for (const spec of topics) {
     const have = counts.get(spec.topic) ?? 0;
-    const createdNow = missing.includes(spec);
+    const createdNow = createdNames.has(spec.topic);
     if (have >= spec.partitions) {
       (createdNow ? result.created : result.existing).push(spec.topic);
       continue;
@@ -255,6 +257,3 @@ function isPositiveInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
-function invalid(message: string): TeacherlmError {
-  return new TeacherlmError('INVALID_OPTIONS', message);
-}

@@ -70,7 +70,7 @@ function parsePort(value: string | undefined): number | undefined {
 }
 
 /** True only when a container engine answers; the message of its absence is expected here. */
-export async function dockerEngineAnswers(): Promise<boolean> {
+async function dockerEngineAnswers(): Promise<boolean> {
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     await getContainerRuntimeClient();

@@ -15,7 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from './client.js';
 import { TeacherlmError } from '../errors.js';
 import { fetchBrokerJars } from './local/broker-jars.js';
 import { newClusterId, renderLog4jProperties, renderServerProperties } from './local/broker-config.js';
@@ -272,12 +272,12 @@ function formatStorage(r: Resolved, java: string, jvm: string[], classpath: stri
 /** Polls with a metadata request until it succeeds; fails fast when the JVM exits. */
 async function waitUntilReady(r: Resolved, pid: number, serverProperties = r.paths.serverProperties): Promise<void> {
   const deadline = Date.now() + r.startTimeoutMs;
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: 'teacherlm-broker-probe',
     brokers: [`${LOCAL_HOST}:${r.port}`],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
+    logLevel: 'nothing',
+    connectionTimeoutMs: 2_000,
+    requestTimeoutMs: 5_000,
     retry: { retries: 0 },
   });
   for (;;) {

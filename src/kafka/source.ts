@@ -307,7 +307,7 @@ function startFailure(err: unknown, topics: string[]): TeacherlmError {
 }
 
 /** kafkajs gives repeated header keys as arrays; the last value wins, as in Kafka's lastHeader(). */
-export function flattenHeaders(headers: IHeaders | undefined): SourceRecord['headers'] {
+function flattenHeaders(headers: IHeaders | undefined): SourceRecord['headers'] {
   const out: SourceRecord['headers'] = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     out[name] = Array.isArray(value) ? value[value.length - 1] : value;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TeacherlmError } from '../../errors.js';
 
-export const MIN_JAVA_MAJOR = 17;
+const MIN_JAVA_MAJOR = 17;
 const INSTALL_HINT = 'install a Java 17+ runtime (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME';
 
 /** JAVA_HOME/bin/java when JAVA_HOME is set, else `java` from PATH. */

@@ -18,7 +18,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** The command line of a process, or undefined where /proc is unavailable or it is gone. */
-export function commandLine(pid: number): string | undefined {
+function commandLine(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
   } catch {
