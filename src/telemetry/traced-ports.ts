@@ -81,6 +81,8 @@ export function recordTracing(options: { maxOpenSpans?: number } = {}): RecordTr
     },
     sink: (sink) => ({
       send: async (records) => {
+        // No span open (tracing off, or all ended): no record can carry one, skip the header parsing.
+        if (open.size === 0) return sink.send(records);
         const spans = records.map((r) => [r, spanOf(r)] as const).filter((pair): pair is readonly [OutRecord, Span] => pair[1] !== undefined);
         try {
           await sink.send(records);
