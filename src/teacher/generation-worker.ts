@@ -9,13 +9,13 @@ import { openSession } from './device.js';
 import { describeModel } from './model-io.js';
 import { BatchGenerator } from './generate-batch.js';
 import { TeacherlmError } from '../errors.js';
-import { packRows, serializeError, type GenerateMessage, type WorkerInit, type WorkerMessage, type WorkerReply } from './worker-protocol.js';
+import { serializeError, type GenerateMessage, type WorkerInit, type WorkerMessage, type WorkerReply } from './worker-protocol.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 
-function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer);
+function reply(message: WorkerReply): void {
+  port.postMessage(message);
 }
 
 interface Loaded {
@@ -68,17 +68,18 @@ async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage
     const rows = await generator.generate(
       message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer.encode(prompt), options: message.options[r]! })),
     );
-    const { data, offsets } = packRows(rows.map((r) => r.tokens));
-    reply(
-      {
-        type: 'result',
-        id: message.id,
-        rows: rows.map(({ text, promptTokens, finishReason, prefillMs, decodeMs }) => ({ text, promptTokens, finishReason, prefillMs, decodeMs })),
-        tokens: data,
-        offsets,
-      },
-      [data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer],
-    );
+    reply({
+      type: 'result',
+      id: message.id,
+      rows: rows.map(({ text, promptTokens, tokens, finishReason, prefillMs, decodeMs }) => ({
+        text,
+        promptTokens,
+        generatedTokens: tokens.length,
+        finishReason,
+        prefillMs,
+        decodeMs,
+      })),
+    });
   } catch (err) {
     reply({ type: 'error', id: message.id, error: serializeError(err, 'GENERATION_FAILED') });
   } finally {

@@ -1,8 +1,9 @@
 /**
  * The engine: a pool of worker threads, each holding one ONNX Runtime session and one
  * batch at a time. Batches queue in order; workers tokenize the prompts themselves and
- * send generated ids back as transferred buffers. A worker that dies fails only the
- * batch it held, with a retriable WORKER_CRASHED error, and is replaced.
+ * send back each row's text and token counts (the generated ids stay in the worker). A
+ * worker that dies fails only the batch it held, with a retriable WORKER_CRASHED error,
+ * and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { TeacherlmError } from '../errors.js';
@@ -10,7 +11,7 @@ import type { GenerationRequest, GenerationResult, TextGenerator } from './types
 import type { ModelTokenizer } from './tokenizer.js';
 import { validateRequests } from './generation-options.js';
 import { workerScript } from './worker-script.js';
-import { deserializeError, unpackRow, type WorkerInit, type WorkerReply, type GenerateMessage, type WorkerMessage } from './worker-protocol.js';
+import { deserializeError, type WorkerInit, type WorkerReply, type GenerateMessage, type WorkerMessage } from './worker-protocol.js';
 
 /** How long a worker may take to finish its current step before it is terminated anyway. */
 export const WORKER_STOP_TIMEOUT_MS = 60_000;
@@ -199,10 +200,10 @@ export class WorkerPool implements TextGenerator {
     } else {
       const queuedMs = job.startedAt! - job.enqueuedAt;
       job.resolve(
-        message.rows.map((row, r) => ({
+        message.rows.map((row) => ({
           text: row.text,
           promptTokens: row.promptTokens,
-          generatedTokens: unpackRow(message.tokens, message.offsets, r).length,
+          generatedTokens: row.generatedTokens,
           finishReason: row.finishReason,
           timings: { queuedMs, prefillMs: row.prefillMs, decodeMs: row.decodeMs, totalMs: queuedMs + row.prefillMs + row.decodeMs },
         })),

@@ -30,6 +30,8 @@ export type WorkerMessage = GenerateMessage | ShutdownMessage;
 export interface RowStats {
   text: string;
   promptTokens: number;
+  /** How many ids the row generated, the EOS token included when it ended the row. */
+  generatedTokens: number;
   finishReason: FinishReason;
   prefillMs: number;
   decodeMs: number;
@@ -45,14 +47,7 @@ export interface SerializedError {
 export type WorkerReply =
   | { type: 'ready'; provider: 'cpu' | 'cuda'; fallbackReason?: string }
   | { type: 'init-error'; error: SerializedError }
-  | {
-      type: 'result';
-      id: number;
-      rows: RowStats[];
-      /** Generated ids back to back (transferred); row r is tokens[offsets[r], offsets[r + 1]). */
-      tokens: Int32Array;
-      offsets: Int32Array;
-    }
+  | { type: 'result'; id: number; rows: RowStats[] }
   | { type: 'error'; id: number; error: SerializedError };
 
 export function serializeError(err: unknown, fallback: ErrorCode): SerializedError {
@@ -62,17 +57,4 @@ export function serializeError(err: unknown, fallback: ErrorCode): SerializedErr
 
 export function deserializeError(e: SerializedError): TeacherlmError {
   return new TeacherlmError(e.code, e.message, { retriable: e.retriable, hint: e.hint });
-}
-
-/** Packs rows of ids into one buffer plus offsets, ready to transfer. */
-export function packRows(rows: readonly ArrayLike<number>[]): { data: Int32Array; offsets: Int32Array } {
-  const offsets = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
-  const data = new Int32Array(offsets[rows.length]!);
-  rows.forEach((r, i) => data.set(r, offsets[i]!));
-  return { data, offsets };
-}
-
-export function unpackRow(data: Int32Array, offsets: Int32Array, row: number): Int32Array {
-  return data.subarray(offsets[row]!, offsets[row + 1]!);
 }
