@@ -6,6 +6,7 @@
  * gap between the two avoids pausing and resuming on every record. Memory therefore
  * stays bounded whatever the backlog on the topic.
  */
+import { partitionKey } from './offset-tracker.js';
 import type { RecordSource } from './ports.js';
 
 export interface FlowControlOptions {
@@ -38,7 +39,7 @@ export class FlowControl {
   /** Call after a record of `topic/partition` was added; `inFlight` is the new total. */
   added(topic: string, partition: number, inFlight: number): void {
     if (inFlight < this.queueLimit) return;
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     if (this.paused.has(key)) return;
     this.paused.set(key, { topic, partition });
     this.pauses++;

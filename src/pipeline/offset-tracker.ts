@@ -33,7 +33,8 @@ export interface TrackedPosition {
   offset: string;
 }
 
-const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** One Map key per topic-partition (NUL cannot occur in a topic name). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionState>();
@@ -46,7 +47,7 @@ export class OffsetTracker {
 
   /** Starts tracking a record just delivered by the source. */
   track({ topic, partition, offset }: TrackedPosition): void {
-    const key = keyOf(topic, partition);
+    const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
       state = { topic, partition, entries: [], head: 0, index: new Map(), watermark: undefined, committed: undefined };
@@ -67,7 +68,7 @@ export class OffsetTracker {
    * (e.g. its partition was revoked meanwhile): it is then ignored.
    */
   complete({ topic, partition, offset }: TrackedPosition): boolean {
-    const state = this.partitions.get(keyOf(topic, partition));
+    const state = this.partitions.get(partitionKey(topic, partition));
     const entry = state?.index.get(offset);
     if (!state || !entry || entry.done) return false;
     entry.done = true;
@@ -100,7 +101,7 @@ export class OffsetTracker {
   /** Records that these offsets were committed. */
   markCommitted(offsets: TopicPartitionOffset[]): void {
     for (const { topic, partition, offset } of offsets) {
-      const state = this.partitions.get(keyOf(topic, partition));
+      const state = this.partitions.get(partitionKey(topic, partition));
       if (state) state.committed = BigInt(offset);
     }
   }
@@ -108,7 +109,7 @@ export class OffsetTracker {
   /** Drops revoked partitions: their records will be delivered again and are never committed from here. */
   forget(partitions: { topic: string; partition: number }[]): void {
     for (const { topic, partition } of partitions) {
-      const key = keyOf(topic, partition);
+      const key = partitionKey(topic, partition);
       const state = this.partitions.get(key);
       if (!state) continue;
       this.pending -= state.index.size - [...state.index.values()].filter((e) => e.done).length;

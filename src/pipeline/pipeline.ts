@@ -38,7 +38,7 @@ import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
-import { OffsetTracker } from './offset-tracker.js';
+import { OffsetTracker, partitionKey } from './offset-tracker.js';
 import type { RecordSink, RecordSource, SourceRecord } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
@@ -126,6 +126,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
   const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
+  /** Partitions delivered so far, paused at shutdown; only kept for a source without `assigned`. */
   const seenPartitions = new Map<string, { topic: string; partition: number }>();
   const subscriptions: Subscription[] = [];
   let fetching = true;
@@ -144,7 +145,10 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     if (!fetching) return; // arrived after stop: not tracked, so never committed; read again on restart
     counters.consumed++;
     lastActivity = scheduler.now();
-    seenPartitions.set(`${record.topic}\u0000${record.partition}`, { topic: record.topic, partition: record.partition });
+    if (!source.assigned) {
+      const key = partitionKey(record.topic, record.partition);
+      if (!seenPartitions.has(key)) seenPartitions.set(key, { topic: record.topic, partition: record.partition });
+    }
     tracker.track(record);
     flow.added(record.topic, record.partition, tracker.inFlight);
     input$.next(record);
