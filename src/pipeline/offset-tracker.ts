@@ -13,6 +13,8 @@ import type { TopicPartitionOffset } from './ports.js';
 
 interface Entry {
   offset: bigint;
+  /** The offset as tracked: its key in `index`. */
+  key: string;
   done: boolean;
 }
 
@@ -57,7 +59,7 @@ export class OffsetTracker {
     const value = BigInt(offset);
     // Delivered again after it was done: tracking it anew would move the watermark back.
     if (state.watermark !== undefined && value < state.watermark) return;
-    const entry = { offset: value, done: false };
+    const entry = { offset: value, key: offset, done: false };
     state.entries.push(entry);
     state.index.set(offset, entry);
     this.pending++;
@@ -76,7 +78,7 @@ export class OffsetTracker {
     let head = state.entries[state.head];
     while (head?.done) {
       state.watermark = head.offset + 1n;
-      state.index.delete(head.offset.toString());
+      state.index.delete(head.key);
       state.head++;
       head = state.entries[state.head];
     }
