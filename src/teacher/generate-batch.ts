@@ -22,6 +22,7 @@ export interface RowInput {
   /** Prompt token ids (special tokens included). */
   ids: ArrayLike<number>;
   prompt: string;
+  /** Already validated (`validateRequests`): in particular, stop strings are non-empty. */
   options: GenerationOptions;
 }
 
@@ -55,6 +56,9 @@ export class BatchGenerator {
   private readonly eos: Set<number>;
 
   private readonly presentNames: string[];
+  /** `use_cache_branch` / `logits_to_keep` feeds, built once (ORT does not write to inputs). */
+  private readonly prefillBranch: Record<string, OrtTensor> = {};
+  private readonly stepBranch: Record<string, OrtTensor> = {};
 
   /**
    * @param splitPrefill run the prefill as two calls so logits are computed for the last
@@ -69,6 +73,15 @@ export class BatchGenerator {
   ) {
     this.eos = new Set(tokenizer.special.eosIds);
     this.presentNames = io.layers.flatMap((l) => [l.presentKey, l.presentValue]);
+    if (io.hasUseCacheBranch) {
+      this.prefillBranch.use_cache_branch = new Tensor('bool', new Uint8Array([0]), [1]);
+      this.stepBranch.use_cache_branch = new Tensor('bool', new Uint8Array([1]), [1]);
+    }
+    if (io.logitsToKeepInput) {
+      const one = new Tensor('int64', new BigInt64Array([1n]), []);
+      this.prefillBranch[io.logitsToKeepInput] = one;
+      this.stepBranch[io.logitsToKeepInput] = one;
+    }
   }
 
   async generate(inputs: readonly RowInput[]): Promise<RowOutput[]> {
@@ -116,17 +129,17 @@ export class BatchGenerator {
     for (;;) {
       const logits = out.logits!;
       const [, steps, vocab] = logits.dims as [number, number, number];
-      // Pick each active row's next token from its last position only.
+      // Pick each active row's next token from its last position only. Rows that finish
+      // in the same step share one clock reading, taken when the first of them finishes.
+      const keep: number[] = [];
+      let now: number | undefined;
       for (let b = 0; b < active.length; b++) {
         const row = rows[active[b]!]!;
         const token = this.pick(logits, (b * steps + steps - 1) * vocab, vocab, row);
         row.generated.push(token);
-        this.checkFinished(row, token, performance.now());
+        if (this.checkFinished(row, token)) row.doneAt = now ??= performance.now();
+        else keep.push(b);
       }
-      const keep: number[] = [];
-      active.forEach((rowIndex, b) => {
-        if (rows[rowIndex]!.finish === undefined) keep.push(b);
-      });
       if (keep.length === 0) break;
 
       // Survivors only: gather their cache rows and mask rows when some rows finished.
@@ -203,8 +216,7 @@ export class BatchGenerator {
   }
 
   private setBranchInputs(feeds: Record<string, OrtTensor>, hasPast: boolean): void {
-    if (this.io.hasUseCacheBranch) feeds.use_cache_branch = new this.Tensor('bool', new Uint8Array([hasPast ? 1 : 0]), [1]);
-    if (this.io.logitsToKeepInput) feeds[this.io.logitsToKeepInput] = new this.Tensor('int64', new BigInt64Array([1n]), []);
+    Object.assign(feeds, hasPast ? this.stepBranch : this.prefillBranch);
   }
 
   private keepRows(tensor: OrtTensor, rows: number, keep: number[], shrink: boolean): OrtTensor {
@@ -229,20 +241,21 @@ export class BatchGenerator {
     return sampleToken(data, at, vocab, options, row.rng, this.scratch);
   }
 
-  private checkFinished(row: Row, token: number, now: number): void {
+  /** Sets the row's finish reason when this token ends it; returns whether it did. */
+  private checkFinished(row: Row, token: number): boolean {
     const options = row.input.options;
     if (this.eos.has(token)) row.finish = 'eos';
     else if (row.maxStopLength > 0 && this.stopHit(row)) row.finish = 'stop';
     else if (row.generated.length >= options.maxNewTokens) row.finish = 'length';
     // Past the model's positions the output is garbage (or an error): stop as at maxNewTokens.
     else if (this.io.maxPositions !== undefined && row.input.ids.length + row.generated.length >= this.io.maxPositions) row.finish = 'length';
-    if (row.finish !== undefined) row.doneAt = now;
+    return row.finish !== undefined;
   }
 
   /** Decodes only a tail of the output (enough tokens to hold any stop string). */
   private stopHit(row: Row): boolean {
     const tail = this.tokenizer.decode(row.generated.slice(-(row.maxStopLength + 8)));
-    return (row.input.options.stop ?? []).some((s) => s !== '' && tail.includes(s));
+    return (row.input.options.stop ?? []).some((s) => tail.includes(s));
   }
 
   private finishRow(row: Row, prefillMs: number, decodeMs: number): RowOutput {
@@ -250,7 +263,7 @@ export class BatchGenerator {
     let text = this.tokenizer.decode(body);
     if (row.finish === 'stop') {
       // The text ends before the first stop string.
-      const cut = Math.min(...(row.input.options.stop ?? []).map((s) => (s === '' ? -1 : text.indexOf(s))).filter((i) => i >= 0));
+      const cut = Math.min(...(row.input.options.stop ?? []).map((s) => text.indexOf(s)).filter((i) => i >= 0));
       if (Number.isFinite(cut)) text = text.slice(0, cut);
     }
     return {
