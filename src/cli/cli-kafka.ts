@@ -1,5 +1,5 @@
 /**
- * Kafka for the user-facing commands (produce, tail, demo): brokers chosen by
+ * Kafka for the user-facing commands (run, produce, tail, demo): brokers chosen by
  * `resolveBrokers` (KAFKA_BROKERS, else Docker, else the local broker on demand), a
  * client whose log lines go to stderr, and the topology whose topics they default to.
  */
@@ -9,6 +9,7 @@ import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka } from '../kafka/client.js';
 import { PROJECT_ROOT } from '../kafka/local/paths.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
+import { startTelemetry, type Telemetry } from '../telemetry/setup.js';
 
 export { PROJECT_ROOT };
 const DEFAULT_TOPOLOGY_PATH = join(PROJECT_ROOT, 'topologies', 'default.yaml');
@@ -21,6 +22,35 @@ export interface CliKafka {
 export async function connectKafka(clientId: string): Promise<CliKafka> {
   const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`teacherlm: ${line}\n`) });
   return { kafka: createKafka({ brokers: brokers.brokers, clientId }), brokers };
+}
+
+export interface CliSession extends CliKafka {
+  telemetry: Telemetry;
+  /** Stops the brokers, then shuts telemetry down (after everything traced). */
+  close(): Promise<void>;
+}
+
+/**
+ * Telemetry started (before anything traced), then Kafka connected with `name` as both
+ * service name and client id; when connecting fails, telemetry is shut down again and
+ * the error rethrown. Callers end with `close()`, or its two steps when something of
+ * their own goes between them.
+ */
+export async function openCliKafka(name: string): Promise<CliSession> {
+  const telemetry = startTelemetry({ serviceName: name });
+  const { kafka, brokers } = await connectKafka(name).catch(async (err: unknown) => {
+    await telemetry.shutdown();
+    throw err;
+  });
+  return {
+    kafka,
+    brokers,
+    telemetry,
+    close: async () => {
+      await brokers.stop();
+      await telemetry.shutdown();
+    },
+  };
 }
 
 /**

@@ -12,8 +12,7 @@ import { detectFormat, type InputRow, readInputRows } from '../produce/input-row
 import { produceSamples, VALUE_FORMATS, type ValueFormat } from '../produce/produce-samples.js';
 import { ProgressBar } from '../produce/progress.js';
 import { recordCodecs } from '../records/codecs.js';
-import { startTelemetry } from '../telemetry/setup.js';
-import { connectKafka, topologyOption } from './cli-kafka.js';
+import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: teacherlm produce FILE [options]
@@ -78,11 +77,7 @@ export const produceCommand: Command = {
     const input = topologyOption(values.topology).input;
     const topic = values.topic ?? input.topic;
 
-    const telemetry = startTelemetry({ serviceName: 'teacherlm-produce' });
-    const { kafka, brokers } = await connectKafka('teacherlm-produce').catch(async (err: unknown) => {
-      await telemetry.shutdown();
-      throw err;
-    });
+    const { kafka, brokers, telemetry } = await openCliKafka('teacherlm-produce');
     const sink = new KafkaSink({ kafka });
     const errorsFile: WriteStream | undefined = values.errors ? createWriteStream(values.errors) : undefined;
     const progress = new ProgressBar(process.stderr, size);

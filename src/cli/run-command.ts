@@ -17,9 +17,8 @@ import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
 import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
 import { signalHandler } from '../pipeline/shutdown.js';
-import { startTelemetry } from '../telemetry/setup.js';
 import { recordTracing } from '../telemetry/traced-ports.js';
-import { connectKafka, topologyOption } from './cli-kafka.js';
+import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 import { startStatus } from './run-status.js';
 
@@ -77,12 +76,8 @@ export const runCommand: Command = {
     const out = process.stderr;
     const logLine = (fields: Record<string, unknown>) =>
       out.write(out.isTTY ? `teacherlm: ${String(fields.event)} ${JSON.stringify(fields)}\n` : `${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
-    // Started before anything traced and shut down (idempotently) after it all, so every span is exported.
-    const telemetry = startTelemetry({ serviceName: 'teacherlm-run' });
-    const { kafka, brokers } = await connectKafka('teacherlm-run').catch(async (err: unknown) => {
-      await telemetry.shutdown();
-      throw err;
-    });
+    // Telemetry starts before anything traced and `close` shuts it down after it all, so every span is exported.
+    const { kafka, brokers, close } = await openCliKafka('teacherlm-run');
     const generators = new Map<string, TextGenerator>();
     try {
       await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
@@ -131,8 +126,7 @@ export const runCommand: Command = {
       }
     } finally {
       await Promise.allSettled([...generators.values()].map((g) => g.close()));
-      await brokers.stop();
-      await telemetry.shutdown();
+      await close();
     }
   },
 };

@@ -15,9 +15,8 @@ import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
 import { recordCodecs } from '../records/codecs.js';
 import { decodeOutputRecord, toJsonLine } from '../tail/decode-output.js';
-import { startTelemetry } from '../telemetry/setup.js';
 import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
-import { connectKafka, topologyOption } from './cli-kafka.js';
+import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: teacherlm tail [options]
@@ -58,11 +57,7 @@ export const tailCommand: Command = {
     if (values.topic !== undefined && values.topic.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', '--topic must not be empty');
     const topic = values.topic ?? topologyOption(values.topology).output.topic;
 
-    const telemetry = startTelemetry({ serviceName: 'teacherlm-tail' });
-    const { kafka, brokers } = await connectKafka('teacherlm-tail').catch(async (err: unknown) => {
-      await telemetry.shutdown();
-      throw err;
-    });
+    const { kafka, close } = await openCliKafka('teacherlm-tail');
     const codecs = recordCodecs();
     const source = new KafkaSource({
       kafka,
@@ -108,8 +103,7 @@ export const tailCommand: Command = {
       process.off('SIGTERM', stop);
       process.stdout.off('drain', drain);
       await source.stop();
-      await brokers.stop();
-      await telemetry.shutdown();
+      await close();
       process.stdout.off('error', onStdoutError);
     }
   },
