@@ -14,7 +14,7 @@
  */
 import { TeacherlmError } from '../errors.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from './types.js';
-import { validateRequests } from './generation-options.js';
+import { rejectOption, validateRequests } from './generation-options.js';
 
 export interface EchoTeacherOptions {
   /** Batches accepted at once (as engine workers would). Default 1. */
@@ -77,9 +77,7 @@ export class EchoTeacher implements TextGenerator {
 
   constructor(options: EchoTeacherOptions = {}) {
     const concurrency = options.concurrency ?? 1;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new TeacherlmError('INVALID_OPTIONS', `concurrency: expected a positive integer, got ${JSON.stringify(concurrency)}`);
-    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) rejectOption('concurrency', 'a positive integer', concurrency);
     this.concurrency = concurrency;
     this.modelId = options.modelId ?? 'echo';
   }

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { TeacherlmError } from '../errors.js';
 import { MODEL_DTYPES, type ModelDtype } from './model-files.js';
+import { rejectOption } from './generation-options.js';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -38,9 +39,7 @@ export interface ResolvedEngineOptions {
 
 function positiveInt(field: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
-  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) rejectOption(field, `an integer from 1 to ${max}`, value);
   return value;
 }
 
@@ -51,16 +50,12 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     throw new TeacherlmError('INVALID_OPTIONS', 'modelDir: expected the path of a model folder');
   }
   const dtype = options.dtype ?? 'fp32';
-  if (!(dtype in MODEL_DTYPES)) {
-    throw new TeacherlmError('INVALID_OPTIONS', `dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}, got ${JSON.stringify(dtype)}`);
-  }
+  if (!(dtype in MODEL_DTYPES)) rejectOption('dtype', `one of ${Object.keys(MODEL_DTYPES).join(', ')}`, dtype);
   if (options.onnxFile !== undefined && (typeof options.onnxFile !== 'string' || options.onnxFile === '')) {
     throw new TeacherlmError('INVALID_OPTIONS', 'onnxFile: expected a file name under <modelDir>/onnx/');
   }
   const device = options.device ?? 'auto';
-  if (!(DEVICES as readonly string[]).includes(device)) {
-    throw new TeacherlmError('INVALID_OPTIONS', `device: expected one of ${DEVICES.join(', ')}, got ${JSON.stringify(device)}`);
-  }
+  if (!(DEVICES as readonly string[]).includes(device)) rejectOption('device', `one of ${DEVICES.join(', ')}`, device);
   if (options.log !== undefined && typeof options.log !== 'function') throw new TeacherlmError('INVALID_OPTIONS', 'log: expected a function');
   const workers = positiveInt('workers', options.workers, 1, 64);
   const cores = availableParallelism();

@@ -2,26 +2,27 @@
 import { TeacherlmError } from '../errors.js';
 import type { GenerationRequest } from './types.js';
 
-function fail(field: string, expected: string, value: unknown): never {
+/** Throws INVALID_OPTIONS as `<field>: expected <expected>, got <value as JSON>`. */
+export function rejectOption(field: string, expected: string, value: unknown): never {
   throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected ${expected}, got ${JSON.stringify(value)}`);
 }
 
 export function validateRequests(requests: readonly GenerationRequest[]): void {
-  if (!Array.isArray(requests)) fail('requests', 'an array', typeof requests);
+  if (!Array.isArray(requests)) rejectOption('requests', 'an array', typeof requests);
   requests.forEach((request, i) => {
     const at = `requests[${i}]`;
-    if (!request || typeof request.prompt !== 'string' || request.prompt === '') fail(`${at}.prompt`, 'a non-empty string', request?.prompt);
+    if (!request || typeof request.prompt !== 'string' || request.prompt === '') rejectOption(`${at}.prompt`, 'a non-empty string', request?.prompt);
     const o = request.options;
-    if (!o || typeof o !== 'object') fail(`${at}.options`, 'an object', o);
-    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) fail(`${at}.options.maxNewTokens`, 'an integer >= 1', o.maxNewTokens);
+    if (!o || typeof o !== 'object') rejectOption(`${at}.options`, 'an object', o);
+    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) rejectOption(`${at}.options.maxNewTokens`, 'an integer >= 1', o.maxNewTokens);
     if (typeof o.temperature !== 'number' || !Number.isFinite(o.temperature) || o.temperature < 0) {
-      fail(`${at}.options.temperature`, 'a number >= 0 (0 = greedy)', o.temperature);
+      rejectOption(`${at}.options.temperature`, 'a number >= 0 (0 = greedy)', o.temperature);
     }
-    if (o.topK !== undefined && (!Number.isInteger(o.topK) || o.topK < 0)) fail(`${at}.options.topK`, 'an integer >= 0', o.topK);
-    if (o.topP !== undefined && (typeof o.topP !== 'number' || !(o.topP > 0 && o.topP <= 1))) fail(`${at}.options.topP`, 'a number in (0, 1]', o.topP);
-    if (o.seed !== undefined && (!Number.isSafeInteger(o.seed) || o.seed < 0)) fail(`${at}.options.seed`, 'a non-negative integer', o.seed);
+    if (o.topK !== undefined && (!Number.isInteger(o.topK) || o.topK < 0)) rejectOption(`${at}.options.topK`, 'an integer >= 0', o.topK);
+    if (o.topP !== undefined && (typeof o.topP !== 'number' || !(o.topP > 0 && o.topP <= 1))) rejectOption(`${at}.options.topP`, 'a number in (0, 1]', o.topP);
+    if (o.seed !== undefined && (!Number.isSafeInteger(o.seed) || o.seed < 0)) rejectOption(`${at}.options.seed`, 'a non-negative integer', o.seed);
     if (o.stop !== undefined && (!Array.isArray(o.stop) || (o.stop as unknown[]).some((s) => typeof s !== 'string' || s === ''))) {
-      fail(`${at}.options.stop`, 'an array of non-empty strings', o.stop);
+      rejectOption(`${at}.options.stop`, 'an array of non-empty strings', o.stop);
     }
   });
 }
