@@ -1,6 +1,6 @@
 /** Builds the DeadLetter record for an input that could not be augmented. */
 import { asTeacherlmError, type ErrorCode } from '../errors.js';
-import type { DeadLetter, DeadLetterStage } from '../records/types.js';
+import type { DeadLetter, DeadLetterStage, SourceCoordinates } from '../records/types.js';
 import type { Finished } from './items.js';
 import type { SourceRecord } from './ports.js';
 
@@ -19,6 +19,14 @@ export interface DeadLetterInfo {
   now: number;
 }
 
+/** Where an output record came from: its input's coordinates and timestamp (0 when the broker gave none). */
+export function sourceOf(record: SourceRecord): { source: SourceCoordinates; sourceTimestamp: number } {
+  return {
+    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
+    sourceTimestamp: Number(record.timestamp) || 0,
+  };
+}
+
 /** The dead-letter {@link Finished} item for `record`: original bytes, error code and message, stage, coordinates. */
 export function deadLetterFor(record: SourceRecord, info: DeadLetterInfo): Finished {
   const error = asTeacherlmError(info.error, STAGE_CODES[info.stage]);
@@ -29,8 +37,7 @@ export function deadLetterFor(record: SourceRecord, info: DeadLetterInfo): Finis
     errorMessage: error.message,
     stage: info.stage,
     sampleId: info.sampleId ?? null,
-    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
-    sourceTimestamp: Number(record.timestamp) || 0,
+    ...sourceOf(record),
     attempts: info.attempts,
     failedAt: info.now,
   };

@@ -8,7 +8,7 @@ import { type OperatorFunction, filter, map } from 'rxjs';
 import type { Annotation, AugmentedSample } from '../records/types.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, TextGenerator } from '../teacher/types.js';
-import { deadLetterFor } from './dead-letter.js';
+import { deadLetterFor, sourceOf } from './dead-letter.js';
 import type { Finished, SampleJob, TaskOutcome } from './items.js';
 
 export const ANNOTATION_FIELDS: Readonly<Record<AnnotationKind, 'fundamentals' | 'chainOfThought' | 'commonMistakes'>> = {
@@ -39,8 +39,7 @@ function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
     fundamentals: null,
     chainOfThought: null,
     commonMistakes: null,
-    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
-    sourceTimestamp: Number(record.timestamp) || 0,
+    ...sourceOf(record),
     augmentedAt: now,
   };
   for (const outcome of job.outcomes) {
