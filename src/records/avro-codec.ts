@@ -16,7 +16,8 @@ export function schemaFingerprint(type: avro.Type): Buffer {
 
 export class AvroCodec<T> {
   readonly fingerprint: Buffer;
-  private readonly fingerprintHex: string;
+  /** The resolver for this codec's own fingerprint (null: read as written). */
+  private readonly ownResolver: avro.Resolver | null;
   private readonly resolvers = new Map<string, avro.Resolver | null>();
   private scratch: Buffer;
 
@@ -25,12 +26,13 @@ export class AvroCodec<T> {
     olderWriters: avro.Type[] = [],
   ) {
     this.fingerprint = schemaFingerprint(type);
-    this.fingerprintHex = this.fingerprint.toString('hex');
+    const fingerprintHex = this.fingerprint.toString('hex');
     this.scratch = this.newScratch(16 * 1024);
-    this.resolvers.set(this.fingerprintHex, null);
+    this.resolvers.set(fingerprintHex, null);
     for (const writer of olderWriters) {
       this.resolvers.set(schemaFingerprint(writer).toString('hex'), type.createResolver(writer));
     }
+    this.ownResolver = this.resolvers.get(fingerprintHex)!;
   }
 
   /**
@@ -66,12 +68,12 @@ export class AvroCodec<T> {
   /** The record in `bytes`, resolved to the current schema; DECODE_FAILED when it cannot be read. */
   decode(bytes: Buffer): T {
     const { fingerprint, body } = unframe(bytes);
-    const hex = fingerprint.toString('hex');
-    const resolver = this.resolvers.get(hex);
+    // Records of the current schema, nearly all of them, skip the hex lookup.
+    const resolver = fingerprint.equals(this.fingerprint) ? this.ownResolver : this.resolvers.get(fingerprint.toString('hex'));
     if (resolver === undefined) {
       throw new TeacherlmError(
         'DECODE_FAILED',
-        `unknown writer schema (fingerprint ${hex}) for ${this.type.name ?? 'record'}`,
+        `unknown writer schema (fingerprint ${fingerprint.toString('hex')}) for ${this.type.name ?? 'record'}`,
       );
     }
     try {
