@@ -10,6 +10,7 @@ import { parseFieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { renderResults } from '../demo/render-results.js';
 import { runDemo } from '../demo/run-demo.js';
+import { signalHandler } from '../pipeline/shutdown.js';
 import { startTelemetry } from '../telemetry/setup.js';
 import { PROJECT_ROOT, connectKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
@@ -59,18 +60,18 @@ export const demoCommand: Command = {
     const log = (line: string) => process.stderr.write(`teacherlm: ${line}\n`);
 
     const telemetry = startTelemetry({ serviceName: 'teacherlm-demo' });
-    let onSignal: (() => void) | undefined;
-    const interrupted = new Promise<string>((resolve) => {
-      let signals = 0;
-      onSignal = () => {
-        if (++signals > 1) process.exit(130); // a second Ctrl-C does not wait
+    let stopDemo!: (reason: string) => void;
+    const interrupted = new Promise<string>((resolve) => (stopDemo = resolve));
+    const onSignal = signalHandler({
+      shutdown: () => {
         log('stopping (Ctrl-C again to force)');
-        resolve('interrupted');
-      };
-      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        stopDemo('interrupted');
+      },
+      forceExit: () => process.exit(130), // a second Ctrl-C does not wait
     });
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     const { kafka, brokers } = await connectKafka('teacherlm-demo').catch(async (err: unknown) => {
-      if (onSignal) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await telemetry.shutdown();
       throw err;
     });
@@ -97,7 +98,7 @@ export const demoCommand: Command = {
       console.log(summary);
       return 0;
     } finally {
-      if (onSignal) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await brokers.stop();
       await telemetry.shutdown();
     }

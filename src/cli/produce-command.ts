@@ -8,6 +8,7 @@ import { parseFieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
+import { signalHandler } from '../pipeline/shutdown.js';
 import { detectFormat, type InputRow, readInputRows } from '../produce/input-rows.js';
 import { produceSamples, VALUE_FORMATS, type ValueFormat } from '../produce/produce-samples.js';
 import { ProgressBar } from '../produce/progress.js';
@@ -90,10 +91,12 @@ export const produceCommand: Command = {
       if (shown <= SHOWN_INVALID) process.stderr.write(`${clear}${file}:${row.line}: ${reason}\n`);
     };
     const interrupted = { yes: false };
-    const onSigint = () => {
-      if (interrupted.yes) process.exit(130); // a second Ctrl-C does not wait
-      interrupted.yes = true;
-    };
+    const onSigint = signalHandler({
+      shutdown: () => {
+        interrupted.yes = true; // the rows read so far are still sent
+      },
+      forceExit: () => process.exit(130), // a second Ctrl-C does not wait
+    });
     process.on('SIGINT', onSigint);
     const began = Date.now();
     try {
