@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { TeacherlmError } from '../errors.js';
-import { describeValue } from '../records/describe-value.js';
+import { expectedError } from '../records/describe-value.js';
 import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 
@@ -81,7 +81,7 @@ export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, tempera
 type Obj = Record<string, unknown>;
 
 function fail(field: string, expected: string, got: unknown): never {
-  throw new TeacherlmError('INVALID_TOPOLOGY', `${field}: expected ${expected}, got ${describeValue(got)}`);
+  throw expectedError('INVALID_TOPOLOGY', field, expected, got);
 }
 
 function object(value: unknown, field: string, known: readonly string[]): Obj {

@@ -2,12 +2,12 @@
  * Checks that a decoded value is a RawSample, with messages naming the bad field
  * (`question: expected a non-empty string, got 42`). Unknown fields are ignored.
  */
-import { TeacherlmError } from '../errors.js';
-import { describeValue } from './describe-value.js';
+import type { TeacherlmError } from '../errors.js';
+import { expectedError } from './describe-value.js';
 import type { RawSample } from './types.js';
 
 function invalid(field: string, expected: string, got: unknown): TeacherlmError {
-  return new TeacherlmError('INVALID_SAMPLE', `${field}: expected ${expected}, got ${describeValue(got)}`);
+  return expectedError('INVALID_SAMPLE', field, expected, got);
 }
 
 function requireText(record: Record<string, unknown>, field: string): string {
