@@ -9,18 +9,26 @@ import type { RawSample } from '../records/types.js';
 import type { FieldMap } from './field-map.js';
 
 /**
- * Parses and validates one line. Throws DECODE_FAILED for bad JSON and INVALID_SAMPLE for a
- * record that is not a RawSample; both messages name the problem.
+ * Parses one JSON object. Throws DECODE_FAILED for bad JSON and INVALID_SAMPLE for JSON
+ * that is not an object (null, an array, a scalar).
  */
-export function parseSampleLine(line: string, map: FieldMap): RawSample {
+export function parseJsonObject(text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new TeacherlmError('DECODE_FAILED', `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new TeacherlmError('INVALID_SAMPLE', 'a sample must be a JSON object');
   }
-  return mapToSample(parsed as Record<string, unknown>, map, false);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Parses and validates one line. Throws DECODE_FAILED for bad JSON and INVALID_SAMPLE for a
+ * record that is not a RawSample; both messages name the problem.
+ */
+export function parseSampleLine(line: string, map: FieldMap): RawSample {
+  return mapToSample(parseJsonObject(line), map, false);
 }

@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { parseJsonObject } from '../annotate/parse-sample.js';
 import { TeacherlmError } from '../errors.js';
 import { CsvParser } from './csv.js';
 
@@ -68,16 +69,11 @@ async function* jsonRows(text: AsyncIterable<string>): AsyncGenerator<InputRow> 
     line++;
     const trimmed = raw.trim();
     if (trimmed === '') return undefined;
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(trimmed);
+      return { line, raw: trimmed, record: parseJsonObject(trimmed) };
     } catch (err) {
-      return { line, raw: trimmed, error: `not valid JSON: ${(err as Error).message}` };
+      return { line, raw: trimmed, error: (err as Error).message };
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      return { line, raw: trimmed, error: 'a sample must be a JSON object' };
-    }
-    return { line, raw: trimmed, record: parsed as Record<string, unknown> };
   };
   for await (const chunk of text) {
     const parts = (rest + chunk).split('\n');
