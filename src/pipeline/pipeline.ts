@@ -42,7 +42,7 @@ import { OffsetTracker, partitionKey } from './offset-tracker.js';
 import type { RecordSink, RecordSource, SourceRecord } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
-import { bindTeachers } from './teacher-bindings.js';
+import { bindTeachers, enginesOf } from './teacher-bindings.js';
 import type { Topology } from './topology.js';
 import { WorkerSlots } from './worker-slots.js';
 
@@ -134,7 +134,8 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   let fatal: TeacherlmError | undefined;
 
   const modelIds = new Map([...generators].map(([key, g]) => [key, g.modelId]));
-  const engines = [...new Set(bindings.map((b) => b.engineKey))].map((key) => {
+  // Same keys, same order (first teacher of each engine) as the bindings' engine keys; bindTeachers checked each has a generator.
+  const engines = [...enginesOf(topology).keys()].map((key) => {
     const generator = generators.get(key) as TextGenerator;
     return { key, generator, slots: new WorkerSlots(generator.concurrency) };
   });

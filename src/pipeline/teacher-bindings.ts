@@ -3,7 +3,7 @@
  * a kind and model share one engine (one worker pool), so their tasks batch together.
  */
 import { TeacherlmError } from '../errors.js';
-import { createChatTemplate } from '../teacher/chat-template.js';
+import { type ChatTemplate, createChatTemplate } from '../teacher/chat-template.js';
 import { loadTokenizerConfig } from '../teacher/model-files.js';
 import { buildPrompt } from '../teacher/prompts.js';
 import type { RawSample, TextGenerator } from '../teacher/types.js';
@@ -27,14 +27,20 @@ const PROBE: RawSample = { id: 'probe', task: 'probe', question: 'Is this a prob
 /**
  * One binding per teacher. Chat-style prompts use the model folder's chat template.
  * Every prompt builder is tried once on a probe sample, so a configuration that cannot
- * build prompts fails here, at start, not on each sample.
+ * build prompts fails here, at start, not on each sample. Teachers of one model folder
+ * share its chat template, read and compiled once.
  */
 export function bindTeachers(topology: Topology, generators: ReadonlyMap<string, TextGenerator>): TeacherBinding[] {
+  const templates = new Map<string, ChatTemplate | undefined>();
+  const templateOf = (modelDir: string): ChatTemplate | undefined => {
+    if (!templates.has(modelDir)) templates.set(modelDir, createChatTemplate(loadTokenizerConfig(modelDir)));
+    return templates.get(modelDir);
+  };
   return topology.teachers.map((teacher, i) => {
     const engineKey = engineKeyOf(teacher);
     const generator = generators.get(engineKey);
     if (!generator) throw new TeacherlmError('INVALID_OPTIONS', `teachers[${i}]: no engine was given for ${engineKey}`);
-    const template = teacher.promptStyle === 'chat' && teacher.kind !== 'echo' ? createChatTemplate(loadTokenizerConfig(teacher.model)) : undefined;
+    const template = teacher.promptStyle === 'chat' && teacher.kind !== 'echo' ? templateOf(teacher.model) : undefined;
     const promptFor = (sample: RawSample) => buildPrompt(sample, teacher.annotation, teacher.promptStyle, template);
     try {
       promptFor(PROBE);
