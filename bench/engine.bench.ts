@@ -36,7 +36,7 @@ const defaultModel = existsSync(join(root, 'models', 'smollm2-135m-instruct', 'o
   ? join(root, 'models', 'smollm2-135m-instruct')
   : join(root, 'test', 'fixtures', 'models', 'tiny-llama');
 const modelDir = resolve(v.model ?? defaultModel);
-if (!(v.dtype! in MODEL_DTYPES)) throw new Error(`--dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}`);
+if (!Object.hasOwn(MODEL_DTYPES, v.dtype!)) throw new Error(`--dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}`);
 const dtype = v.dtype as ModelDtype;
 const onnxFile = v['onnx-file'];
 // Checked up front: transformers.js runs last, after minutes of our own runs.

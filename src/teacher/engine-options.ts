@@ -50,7 +50,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     throw new TeacherlmError('INVALID_OPTIONS', 'modelDir: expected the path of a model folder');
   }
   const dtype = options.dtype ?? 'fp32';
-  if (!(dtype in MODEL_DTYPES)) rejectOption('dtype', `one of ${Object.keys(MODEL_DTYPES).join(', ')}`, dtype);
+  if (!Object.hasOwn(MODEL_DTYPES, dtype)) rejectOption('dtype', `one of ${Object.keys(MODEL_DTYPES).join(', ')}`, dtype);
   if (options.onnxFile !== undefined && (typeof options.onnxFile !== 'string' || options.onnxFile === '')) {
     throw new TeacherlmError('INVALID_OPTIONS', 'onnxFile: expected a file name under <modelDir>/onnx/');
   }

@@ -50,7 +50,7 @@ function readJson(path: string, required: boolean): Record<string, unknown> | un
 export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string {
   if (options.onnxFile) return resolve(dir, 'onnx', options.onnxFile);
   const dtype = options.dtype ?? 'fp32';
-  const file = MODEL_DTYPES[dtype];
+  const file = Object.hasOwn(MODEL_DTYPES, dtype) ? MODEL_DTYPES[dtype] : undefined;
   if (file === undefined) {
     throw new TeacherlmError('INVALID_OPTIONS', `dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}, got '${String(dtype)}'`);
   }
