@@ -7,14 +7,14 @@
  * event-loop delay on the main thread while each generates. Prints one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngine } from '../src/teacher/index.js';
-import { buildRawPrompt } from '../src/teacher/prompts.js';
-import { ANNOTATION_KINDS, type TextGenerator } from '../src/teacher/types.js';
+import type { TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
+import { creakPrompts } from '../test/teacher/support/models.js';
 
 const root = join(import.meta.dirname, '..');
 const { values: v } = parseArgs({
@@ -64,11 +64,6 @@ function defaultLayouts(total: number): string {
   const out: string[] = [];
   for (let w = 1; w <= total; w++) if (total % w === 0) out.push(`${w}x${total / w}`);
   return out.join(',');
-}
-
-function creakPrompts(n: number): string[] {
-  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
-  return Array.from({ length: n }, (_, i) => buildRawPrompt(JSON.parse(lines[i % lines.length]!) as { question: string; answer: string }, ANNOTATION_KINDS[i % 3]!));
 }
 
 const prompts = creakPrompts(promptCount);

@@ -23,11 +23,11 @@ export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) =
   return { files, tokenizer, session, io, generator };
 }
 
-/** TeacherLM prompts from the CREAK dev set, cycling through the three kinds. */
+/** TeacherLM prompts from the CREAK dev set (wrapping around at its end), cycling through the three kinds. */
 export function creakPrompts(count: number, offset = 0): string[] {
   const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
   return Array.from({ length: count }, (_, i) => {
-    const row = JSON.parse(lines[offset + i]!) as { question: string; answer: string };
+    const row = JSON.parse(lines[(offset + i) % lines.length]!) as { question: string; answer: string };
     return buildRawPrompt(row, ANNOTATION_KINDS[i % 3]!);
   });
 }
