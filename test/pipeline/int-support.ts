@@ -8,7 +8,7 @@ import { uniqueName } from '../support/brokers.js';
 
 const codecs = recordCodecs();
 
-export const TINY_LLAMA = 'test/fixtures/models/tiny-llama';
+const TINY_LLAMA = 'test/fixtures/models/tiny-llama';
 
 export interface InputSet {
   validIds: Set<string>;

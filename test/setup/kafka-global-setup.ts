@@ -14,7 +14,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const how = resolved.startedHere ? `started in ${((Date.now() - began) / 1000).toFixed(1)} s` : 'already running';
   console.error(`[kafka] ${resolved.source} broker at ${resolved.brokers.join(',')} (${how})`);
   project.provide('kafkaBrokers', resolved.brokers);
-  project.provide('kafkaSource', resolved.source);
   return async () => {
     await resolved?.stop();
   };
@@ -23,6 +22,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string[];
-    kafkaSource: 'env' | 'testcontainers' | 'local';
   }
 }

@@ -21,11 +21,6 @@ export function kafkaBrokers(): string[] {
   return brokers;
 }
 
-/** Where they came from: 'env' (KAFKA_BROKERS), 'testcontainers' or 'local'. */
-export function kafkaSource(): 'env' | 'testcontainers' | 'local' {
-  return inject('kafkaSource');
-}
-
 /** A kafkajs client on the run's broker with the project's defaults. */
 export function testKafka(options: Partial<KafkaClientOptions> = {}): Kafka {
   return createKafka({ clientId: 'teacherlm-test', ...options, brokers: kafkaBrokers() });
