@@ -107,7 +107,6 @@ def read_weights(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.nda
         "output_norm.weight": "model.norm.weight",
         "output.weight": "lm_head.weight",
     }
-    per_layer = PER_LAYER
     weights = {}
     for t in reader.tensors:
         w = dequantize(t.data, t.tensor_type).astype(np.float32)
@@ -116,10 +115,35 @@ def read_weights(reader: GGUFReader, n_head: int, n_kv: int) -> dict[str, np.nda
             weights[names[t.name]] = w
             continue
         blk, i, part, kind = t.name.split(".")
-        if blk != "blk" or part not in per_layer:
+        if blk != "blk" or part not in PER_LAYER:
             raise ValueError(f"unexpected tensor {t.name}")
-        weights[f"model.layers.{i}.{per_layer[part]}.{kind}"] = unpermute_qk(w, part, n_head, n_kv)
+        weights[f"model.layers.{i}.{PER_LAYER[part]}.{kind}"] = unpermute_qk(w, part, n_head, n_kv)
     return weights
+
+
+def head_counts(reader: GGUFReader) -> tuple[int, int]:
+    """Query heads and key/value heads."""
+    return int(field(reader, "llama.attention.head_count")), int(field(reader, "llama.attention.head_count_kv"))
+
+
+def llama_spec(reader: GGUFReader, weights: dict[str, np.ndarray]) -> LlamaSpec:
+    """The graph's shape, from the GGUF's llama.* fields and the weights read from it."""
+    n_head, n_kv = head_counts(reader)
+    hidden = int(field(reader, "llama.embedding_length"))
+    rope_dim = int(field(reader, "llama.rope.dimension_count", hidden // n_head))
+    if rope_dim != hidden // n_head:
+        raise SystemExit("partial rotary (rope.dimension_count != head_dim) is not supported")
+    return LlamaSpec(
+        vocab_size=weights["model.embed_tokens.weight"].shape[0],
+        hidden_size=hidden,
+        num_layers=int(field(reader, "llama.block_count")),
+        num_heads=n_head,
+        num_kv_heads=n_kv,
+        intermediate_size=int(field(reader, "llama.feed_forward_length")),
+        rms_norm_eps=f32(field(reader, "llama.attention.layer_norm_rms_epsilon")),
+        rope_theta=f32(field(reader, "llama.rope.freq_base", 10000.0)),
+        tie_word_embeddings="lm_head.weight" not in weights,
+    )
 
 
 def f32(x) -> float:
@@ -278,25 +302,9 @@ def main() -> None:
     reader = GGUFReader(str(src))
     if field(reader, "general.architecture") != "llama":
         raise SystemExit(f"unsupported architecture {field(reader, 'general.architecture')!r} (llama only)")
-    n_head = int(field(reader, "llama.attention.head_count"))
-    n_kv = int(field(reader, "llama.attention.head_count_kv"))
-    hidden = int(field(reader, "llama.embedding_length"))
+    n_head, n_kv = head_counts(reader)
     weights = read_weights(reader, n_head, n_kv)
-    vocab = weights["model.embed_tokens.weight"].shape[0]
-    rope_dim = int(field(reader, "llama.rope.dimension_count", hidden // n_head))
-    if rope_dim != hidden // n_head:
-        raise SystemExit("partial rotary (rope.dimension_count != head_dim) is not supported")
-    spec = LlamaSpec(
-        vocab_size=vocab,
-        hidden_size=hidden,
-        num_layers=int(field(reader, "llama.block_count")),
-        num_heads=n_head,
-        num_kv_heads=n_kv,
-        intermediate_size=int(field(reader, "llama.feed_forward_length")),
-        rms_norm_eps=f32(field(reader, "llama.attention.layer_norm_rms_epsilon")),
-        rope_theta=f32(field(reader, "llama.rope.freq_base", 10000.0)),
-        tie_word_embeddings="lm_head.weight" not in weights,
-    )
+    spec = llama_spec(reader, weights)
     tokenizer, tok_config = build_tokenizer(reader)
     tok_ids = {k: field(reader, f"tokenizer.ggml.{k}_token_id") for k in ("bos", "eos", "padding")}
 
