@@ -69,20 +69,21 @@ class Runner:
         eos = gen.get("eos_token_id", self.config.get("eos_token_id"))
         return eos if isinstance(eos, list) else [eos]
 
-    def greedy(self, text: str, n: int, banned: list[int] = ()) -> list[int]:
-        """n greedy tokens; `banned` ids never win (as transformers.js min_new_tokens does to EOS)."""
-        ids = np.array([self.encode(text)])
-        mask = np.ones_like(ids)
-        logits, past = self.run(ids, mask, None)
-        out = []
-        for _ in range(n):
+    def greedy(self, ids: list[int], n: int, eos=(), banned=()) -> list[int]:
+        """Up to n greedy tokens after `ids`, stopping after one in `eos`; `banned` ids never
+        win (as transformers.js min_new_tokens does to EOS)."""
+        mask = np.ones((1, len(ids)), np.int64)
+        logits, past = self.run(np.array([ids]), mask, None)
+        out: list[int] = []
+        while True:
             last = logits[0, -1].copy()
             last[list(banned)] = -np.inf
             nxt = int(last.argmax())
             out.append(nxt)
+            if nxt in eos or len(out) == n:
+                return out
             mask = np.concatenate([mask, [[1]]], axis=1)
             logits, past = self.run(np.array([[nxt]]), mask, past)
-        return out
 
 
 def weights_of(folder: Path) -> dict:
@@ -194,7 +195,7 @@ def check(folder: Path, with_node: bool = True) -> dict:
     step, _ = r.run(nxt, np.concatenate([mask, np.ones((len(rows), 1), np.int64)], axis=1), past)
     step_err = max(float(np.abs(step[b, 0] - s[1]).max()) for b, s in enumerate(single_steps))
 
-    continuations = [tuple(r.greedy(t, 8, banned=r.eos_ids())) for t in texts]
+    continuations = [tuple(r.greedy(r.encode(t), 8, banned=r.eos_ids())) for t in texts]
     spread = float(np.mean([s.std() for s in singles]))
     result = {
         "model": folder.name,

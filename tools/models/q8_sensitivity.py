@@ -39,37 +39,26 @@ ROOT = Path(__file__).resolve().parents[2]
 NUDGED = "model.layers.0.input_layernorm.weight"
 
 
-def build(gguf: Path, emulate: bool, nudge: bool, out: Path) -> None:
-    r = GGUFReader(str(gguf))
-    f = lambda k, d=None: ig.field(r, k, d)  # noqa: E731
-    nh, nkv = int(f("llama.attention.head_count")), int(f("llama.attention.head_count_kv"))
-    w = ig.read_weights(r, nh, nkv)
+def build(spec: LlamaSpec, weights: dict, arith: GgmlArith | None, nudge: bool, out: Path) -> None:
     if nudge:
-        w[NUDGED] = np.nextafter(w[NUDGED], np.float32(np.inf)).astype(np.float32)
-    spec = LlamaSpec(
-        vocab_size=w["model.embed_tokens.weight"].shape[0], hidden_size=int(f("llama.embedding_length")),
-        num_layers=int(f("llama.block_count")), num_heads=nh, num_kv_heads=nkv,
-        intermediate_size=int(f("llama.feed_forward_length")),
-        rms_norm_eps=ig.f32(f("llama.attention.layer_norm_rms_epsilon")),
-        rope_theta=ig.f32(f("llama.rope.freq_base", 10000.0)),
-    )
-    arith = GgmlArith(mins=ig.read_block_mins(r, nh, nkv), f16_attention=False) if emulate else None
-    onnx.save(build_llama(spec, w, arith), str(out))
+        weights = {**weights, NUDGED: np.nextafter(weights[NUDGED], np.float32(np.inf)).astype(np.float32)}
+    onnx.save(build_llama(spec, weights, arith), str(out))
 
 
 def disagreement(a: Runner, b: Runner, cases: list[dict], eos: set[int]) -> dict:
     """Top-1 agreement of b with a on a's greedy sequences, and identical greedy continuations."""
     agree = total = identical = 0
-    for i, case in enumerate(cases):
+    compared = {id(c) for c in V.continuation_cases(cases)}
+    for case in cases:
         ids = a.encode(case["prompt"])
-        cont = V.onnx_greedy(a, ids, V.MAX_NEW, eos)
+        cont = a.greedy(ids, V.MAX_NEW, eos)
         seq = np.array([ids + cont])
         la, _ = a.run(seq, np.ones(seq.shape, np.int64), None)
         lb, _ = b.run(seq, np.ones(seq.shape, np.int64), None)
         agree += int((la[0].argmax(-1) == lb[0].argmax(-1)).sum())
         total += seq.shape[1]
-        if i < V.N_CONT // 2 or V.N_RAW <= i < V.N_RAW + V.N_CONT // 2:
-            identical += cont == V.onnx_greedy(b, ids, V.MAX_NEW, eos)
+        if id(case) in compared:
+            identical += cont == b.greedy(ids, V.MAX_NEW, eos)
     return {"top1_agreement": agree / total, "positions": total, "continuations_identical": identical,
             "continuations": V.N_CONT}
 
@@ -84,11 +73,16 @@ def main() -> None:
     folder = Path(args.model)
     cases, _, eos = V.model_prompts(folder)
     results: dict = {"nudged": f"{NUDGED} + 1 ulp", "prompts": len(cases)}
+    reader = GGUFReader(args.gguf)
+    n_head, n_kv = ig.head_counts(reader)
+    weights = ig.read_weights(reader, n_head, n_kv)
+    spec = ig.llama_spec(reader, weights)
+    q8 = GgmlArith(mins=ig.read_block_mins(reader, n_head, n_kv), f16_attention=False)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, emulate in (("fp32", False), ("q8_emulation", True)):
+        for name, arith in (("fp32", None), ("q8_emulation", q8)):
             paths = [Path(tmp) / f"{name}-{n}.onnx" for n in ("base", "nudged")]
             for path, nudge in zip(paths, (False, True)):
-                build(Path(args.gguf), emulate, nudge, path)
+                build(spec, weights, arith, nudge, path)
             runners = [Runner(folder, str(path)) for path in paths]
             results[name] = disagreement(runners[0], runners[1], cases, eos)
             for path in paths:

@@ -26,7 +26,6 @@ file (--golden).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -37,6 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_test_models import Runner  # noqa: E402
+from import_gguf import sha256_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = ROOT.parent / "shared" / "data" / "creak-dev-prompts.jsonl"
@@ -110,21 +110,12 @@ class LlamaCpp:
         return out
 
 
-def onnx_greedy(r: Runner, ids: list[int], n: int, eos: set[int]) -> list[int]:
-    mask = np.ones((1, len(ids)), np.int64)
-    logits, past = r.run(np.array([ids]), mask, None)
-    out: list[int] = []
-    for _ in range(n):
-        nxt = int(logits[0, -1].argmax())
-        out.append(nxt)
-        if nxt in eos:
-            break
-        mask = np.concatenate([mask, [[1]]], axis=1)
-        logits, past = r.run(np.array([[nxt]]), mask, past)
-    return out
+def continuation_cases(cases: list[dict]) -> list[dict]:
+    """The cases whose greedy continuations are compared: the first raw and chat halves."""
+    return cases[:N_CONT // 2] + cases[N_RAW:N_RAW + N_CONT // 2]
 
 
-def compare(r: Runner, cases: list[dict], conts: list[list[int]], eos: set[int]) -> dict:
+def compare(r: Runner, cases: list[dict], eos: set[int]) -> dict:
     agree = total = 0
     per_prompt = []
     for case in cases:
@@ -134,8 +125,10 @@ def compare(r: Runner, cases: list[dict], conts: list[list[int]], eos: set[int])
         agree, total = agree + hits, total + len(seq)
         per_prompt.append({"id": case["id"], "style": case["style"], "positions": len(seq), "top1_agree": hits})
     identical, details = 0, []
-    for case, ref in zip(cases[:N_CONT // 2] + cases[N_RAW:N_RAW + N_CONT // 2], conts):
-        ours = onnx_greedy(r, case["ids"], MAX_NEW, eos)
+    conts = continuation_cases(cases)
+    for case in conts:
+        ref = case["llama_cpp_continuation"]
+        ours = r.greedy(case["ids"], MAX_NEW, eos)
         same = ours == ref
         identical += same
         first_diff = next((i for i, (a, b) in enumerate(zip(ours, ref)) if a != b), None if same else min(len(ours), len(ref)))
@@ -169,9 +162,10 @@ def main() -> None:
     for case in cases:
         case["ids"] = fp32.encode(case["prompt"])
 
-    # Two llama.cpp references: the GGUF as shipped (Q4_1: llama.cpp quantizes activations
-    # to 8 bits inside each matmul, which flips near-tie argmaxes), and an F32 copy of the
-    # same GGUF (identical weights, fp32 arithmetic), which isolates conversion errors.
+    # Three llama.cpp references: the GGUF as shipped (Q4_1: llama.cpp quantizes activations
+    # to 8 bits inside each matmul, which flips near-tie argmaxes), with its default f16 KV
+    # cache and with an f32 one, and an F32 copy of the same GGUF (identical weights, fp32
+    # arithmetic), which isolates conversion errors.
     f32_gguf = Path(args.f32_gguf)
     if not f32_gguf.exists():
         from gguf_to_f32 import main as to_f32
@@ -182,18 +176,18 @@ def main() -> None:
         "gguf_q4_1_f32_kv": (Path(args.gguf), True),
         "gguf_f32_copy": (f32_gguf, True),
     }
+    hashes = {path: sha256_file(path) for path, _ in references.values()}
+    our_every = [fp32.encode(t) for t in every]
     runners = {"fp32": fp32, "int8": Runner(folder, "model_quantized.onnx")}
     results = {"model": str(folder), "llama_cpp_python": llama_cpp.__version__, "prompts": len(cases)}
     by_ref = {}
     for ref_name, (path, exact) in references.items():
         ref_cases = [dict(c) for c in cases]
-        cached = llama_cpp_refs(path, exact, ref_cases, every, eos, args, llama_cpp.__version__)
+        cached = llama_cpp_refs(path, hashes[path], exact, ref_cases, every, eos, args, llama_cpp.__version__)
         for case, ref in zip(ref_cases, cached["refs"]):
             case.update(ref)
         same = sum(c["ids"] == c["llama_cpp_ids"] for c in ref_cases)
-        extra_same = sum(fp32.encode(t) == ids for t, ids in zip(every, cached["creak_ids"]))
-        cont_cases = ref_cases[:N_CONT // 2] + ref_cases[N_RAW:N_RAW + N_CONT // 2]
-        conts = [c["llama_cpp_continuation"] for c in cont_cases]
+        extra_same = sum(ours == ids for ours, ids in zip(our_every, cached["creak_ids"]))
         results[ref_name] = {
             "gguf_sha256": cached["key"]["gguf"],
             "llama_cpp_options": "type_k=type_v=f32, flash_attn=False" if exact else "defaults",
@@ -202,9 +196,9 @@ def main() -> None:
                 "all_creak_prompts": len(every), "all_creak_identical": int(extra_same),
             },
             "llama_cpp_self_agreement": self_agreement(ref_cases),
-            **{q: compare(r, ref_cases, conts, eos) for q, r in runners.items()},
+            **{q: compare(r, ref_cases, eos) for q, r in runners.items()},
         }
-        by_ref[ref_name] = cont_cases
+        by_ref[ref_name] = continuation_cases(ref_cases)
     results["seconds"] = round(time.monotonic() - start, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
@@ -257,9 +251,9 @@ def self_agreement(cases: list[dict]) -> dict:
             "prompts": len(cases), "prompts_all_agree": whole}
 
 
-def llama_cpp_refs(gguf: Path, exact: bool, cases: list[dict], every: list[str], eos: set[int], args, version: str) -> dict:
+def llama_cpp_refs(gguf: Path, gguf_sha256: str, exact: bool, cases: list[dict], every: list[str], eos: set[int], args, version: str) -> dict:
     """llama.cpp ids, greedy continuations and per-position argmax, cached (slow on a busy machine)."""
-    key = {"gguf": hashlib.sha256(gguf.read_bytes()).hexdigest(), "exact": exact, "llama_cpp": version,
+    key = {"gguf": gguf_sha256, "exact": exact, "llama_cpp": version,
            "threads": args.threads, "max_new": MAX_NEW, "prompts": [c["prompt"] for c in cases], "n_creak": len(every)}
     cache = Path(args.cache_dir) / f"verify-llamacpp-{key['gguf'][:16]}-{'exact' if exact else 'default'}.json"
     cached = json.loads(cache.read_text()) if cache.exists() else {}
