@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka } from '../kafka/client.js';
-import { PROJECT_ROOT } from '../kafka/local/paths.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
+import { PROJECT_ROOT } from '../project-root.js';
 import { startTelemetry, type Telemetry } from '../telemetry/setup.js';
 
-export { PROJECT_ROOT };
 const DEFAULT_TOPOLOGY_PATH = join(PROJECT_ROOT, 'topologies', 'default.yaml');
 
 export interface CliKafka {

@@ -10,9 +10,10 @@ import { parseFieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { renderResults } from '../demo/render-results.js';
 import { runDemo } from '../demo/run-demo.js';
-import { signalHandler } from '../pipeline/shutdown.js';
+import { signalHandler } from './signal-handler.js';
 import { startTelemetry } from '../telemetry/setup.js';
-import { PROJECT_ROOT, connectKafka, topologyOption } from './cli-kafka.js';
+import { PROJECT_ROOT } from '../project-root.js';
+import { connectKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 
 const DEMO_SAMPLES = join(PROJECT_ROOT, 'data', 'creak-demo.jsonl');

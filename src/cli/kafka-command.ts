@@ -1,12 +1,12 @@
 /**
  * `teacherlm kafka start|stop|status|fetch [--port N]`: the local Kafka broker (KRaft,
- * no Docker). See src/kafka/local-broker.ts.
+ * no Docker). See src/kafka/local/broker.ts.
  */
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
 import { fetchBrokerJars } from '../kafka/local/broker-jars.js';
 import { brokerPaths, DEFAULT_KAFKA_PORT, DEFAULT_KAFKA_VERSION, kafkaCacheDir } from '../kafka/local/paths.js';
-import { localBrokerStatus, startLocalBroker, stopLocalBroker } from '../kafka/local-broker.js';
+import { localBrokerStatus, startLocalBroker, stopLocalBroker } from '../kafka/local/broker.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: teacherlm kafka <start|stop|status|fetch> [options]

@@ -8,7 +8,7 @@ import { parseFieldMap } from '../annotate/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
-import { signalHandler } from '../pipeline/shutdown.js';
+import { signalHandler } from './signal-handler.js';
 import { detectFormat, type InputRow, readInputRows } from '../produce/input-rows.js';
 import { produceSamples, VALUE_FORMATS, type ValueFormat } from '../produce/produce-samples.js';
 import { ProgressBar } from '../produce/progress.js';

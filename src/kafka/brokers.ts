@@ -4,14 +4,14 @@
  * 1. `KAFKA_BROKERS` set (comma-separated host:port): use it, start nothing.
  * 2. else a Docker engine that really answers (testcontainers finds a working runtime;
  *    a docker CLI without an engine does not count): a `@testcontainers/kafka` container.
- * 3. else the local broker (./local-broker.ts) on 127.0.0.1, started on demand.
+ * 3. else the local broker (./local/broker.ts) on 127.0.0.1, started on demand.
  *
  * @example
  * const resolved = await resolveBrokers();
  * try { const kafka = createKafka({ brokers: resolved.brokers }); ... } finally { await resolved.stop(); }
  */
 import { TeacherlmError } from '../errors.js';
-import { acquireLocalBroker, DEFAULT_KAFKA_PORT, type LocalBrokerOptions } from './local-broker.js';
+import { acquireLocalBroker, DEFAULT_KAFKA_PORT, type LocalBrokerOptions } from './local/broker.js';
 
 export type BrokerSource = 'env' | 'testcontainers' | 'local';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../src/kafka/local/paths.js';
+import { PROJECT_ROOT } from '../../src/project-root.js';
 
 const composeFile = join(PROJECT_ROOT, 'docker-compose.yml');
 

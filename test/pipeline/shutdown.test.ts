@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createShutdown, signalHandler, type ShutdownSteps } from '../../src/pipeline/shutdown.js';
+import { createShutdown, type ShutdownSteps } from '../../src/pipeline/shutdown.js';
 
 function steps(overrides: Partial<ShutdownSteps> = {}) {
   const calls: string[] = [];
@@ -43,16 +43,5 @@ describe('createShutdown', () => {
     expect(order).toEqual(['stopFetching', 'disconnect']);
     expect(report.committed).toBe(false);
     expect(report.errors.map((e) => e.step)).toEqual(['flush']);
-  });
-});
-
-describe('signalHandler', () => {
-  it('shuts down on the first signal and forces exit on the second', () => {
-    const seen: string[] = [];
-    const onSignal = signalHandler({ shutdown: (s) => seen.push(`shutdown ${s}`), forceExit: (s) => seen.push(`exit ${s}`) });
-    onSignal('SIGINT');
-    expect(seen).toEqual(['shutdown SIGINT']);
-    onSignal('SIGTERM');
-    expect(seen).toEqual(['shutdown SIGINT', 'exit SIGTERM']);
   });
 });

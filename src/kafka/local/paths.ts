@@ -12,16 +12,13 @@
  * clone beside a working copy) thereby share one broker on 9092 instead of colliding.
  */
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../../project-root.js';
 
 /** Kafka 4.1.x works with kafkajs 2.2.4 (produce, groups, transactions: see the integration tests). */
 export const DEFAULT_KAFKA_VERSION = '4.1.2';
 export const DEFAULT_KAFKA_PORT = 9092;
 export const LOCAL_HOST = '127.0.0.1';
-
-/** The repository root, from src/kafka/local/ or dist/kafka/local/ alike. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function kafkaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.TEACHERLM_CACHE_DIR ? resolve(env.TEACHERLM_CACHE_DIR) : join(PROJECT_ROOT, '.cache');

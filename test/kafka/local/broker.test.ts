@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, startLocalBroker } from '../../src/kafka/local-broker.js';
-import { isTeacherlmError } from '../../src/errors.js';
+import { diagnose, startLocalBroker } from '../../../src/kafka/local/broker.js';
+import { isTeacherlmError } from '../../../src/errors.js';
 
 const ports = { port: 9092, controllerPort: 9093 };
 

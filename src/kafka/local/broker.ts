@@ -9,18 +9,18 @@
  *   a broker it started on demand stops when its last user releases it; a broker
  *   started with `teacherlm kafka start` is never stopped by it.
  *
- * Files: see ./local/paths.ts. The controller listens on port + 1.
+ * Files: see ./paths.ts. The controller listens on port + 1.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from './client.js';
-import { TeacherlmError } from '../errors.js';
-import { fetchBrokerJars } from './local/broker-jars.js';
-import { newClusterId, renderLog4jProperties, renderServerProperties } from './local/broker-config.js';
-import { requireJava } from './local/java.js';
-import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from './local/leases.js';
+import { createKafka } from '../client.js';
+import { TeacherlmError } from '../../errors.js';
+import { fetchBrokerJars } from './broker-jars.js';
+import { newClusterId, renderLog4jProperties, renderServerProperties } from './broker-config.js';
+import { requireJava } from './java.js';
+import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from './leases.js';
 import {
   brokerPaths,
   DEFAULT_KAFKA_PORT,
@@ -28,11 +28,11 @@ import {
   kafkaCacheDir,
   LOCAL_HOST,
   type BrokerPaths,
-} from './local/paths.js';
-import { isPortFree } from './local/port-check.js';
-import { findBrokerProcesses, isBrokerProcess, terminate } from './local/processes.js';
+} from './paths.js';
+import { isPortFree } from './port-check.js';
+import { findBrokerProcesses, isBrokerProcess, terminate } from './processes.js';
 
-export { DEFAULT_KAFKA_PORT, DEFAULT_KAFKA_VERSION } from './local/paths.js';
+export { DEFAULT_KAFKA_PORT, DEFAULT_KAFKA_VERSION } from './paths.js';
 
 /** Who started a running broker: the CLI (stays up) or a resolver on demand (lease-counted). */
 export type BrokerOwner = 'cli' | 'on-demand';

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir, PROJECT_ROOT, runtimeDir } from '../../src/kafka/local/paths.js';
-import { isPortFree } from '../../src/kafka/local/port-check.js';
-import { findBrokerProcesses } from '../../src/kafka/local/processes.js';
-import { acquireLocalBroker, localBrokerStatus, startLocalBroker } from '../../src/kafka/local-broker.js';
+import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir, runtimeDir } from '../../../src/kafka/local/paths.js';
+import { PROJECT_ROOT } from '../../../src/project-root.js';
+import { isPortFree } from '../../../src/kafka/local/port-check.js';
+import { findBrokerProcesses } from '../../../src/kafka/local/processes.js';
+import { acquireLocalBroker, localBrokerStatus, startLocalBroker } from '../../../src/kafka/local/broker.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'teacherlm.js');
 
