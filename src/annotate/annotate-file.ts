@@ -15,7 +15,7 @@ import type {
   RawSample,
   TextGenerator,
 } from '../teacher/types.js';
-import type { FieldMap } from './field-map.js';
+import type { FieldMap } from '../records/field-map.js';
 import { parseSampleLine } from './parse-sample.js';
 import { readLines } from './read-lines.js';
 import type { LineWriter } from './line-writer.js';

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { TeacherlmError } from '../errors.js';
 import type { Command } from './command.js';
-import { parseFieldMap } from '../annotate/field-map.js';
+import { parseFieldMap } from '../records/field-map.js';
 import { choiceOption, intOption, kindsOption, numberOption } from '../annotate/cli-values.js';
 import { annotateFile, dryRunFile, type AnnotateFileOptions } from '../annotate/annotate-file.js';
 import { fileWriter, stdoutWriter, type LineWriter } from '../annotate/line-writer.js';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseFieldMap } from '../annotate/field-map.js';
+import { parseFieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { renderResults } from '../demo/render-results.js';
 import { runDemo } from '../demo/run-demo.js';

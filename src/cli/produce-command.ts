@@ -4,7 +4,7 @@
  */
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseFieldMap } from '../annotate/field-map.js';
+import { parseFieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';

@@ -17,7 +17,7 @@ import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
 import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
 import { signalHandler } from './signal-handler.js';
-import { recordTracing } from '../telemetry/traced-ports.js';
+import { recordTracing } from '../pipeline/traced-ports.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 import { startStatus } from './run-status.js';

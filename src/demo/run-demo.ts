@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { IDENTITY_FIELD_MAP, type FieldMap } from '../annotate/field-map.js';
+import { IDENTITY_FIELD_MAP, type FieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
@@ -20,10 +20,10 @@ import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline, type PipelineSummary } from '../pipeline/pipeline.js';
 import type { Topology } from '../pipeline/topology.js';
 import { type InputRow, readInputRows } from '../produce/input-rows.js';
-import { mapToSample } from '../produce/map-sample.js';
+import { mapToSample } from '../records/map-sample.js';
 import { produceSamples } from '../produce/produce-samples.js';
 import { recordCodecs } from '../records/codecs.js';
-import { recordTracing } from '../telemetry/traced-ports.js';
+import { recordTracing } from '../pipeline/traced-ports.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureModels } from './ensure-model.js';
 import { type DemoOutcome, RUN_ID_KEY, watchResults } from './watch-results.js';

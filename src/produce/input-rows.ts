@@ -6,8 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { parseJsonObject } from '../annotate/parse-sample.js';
 import { TeacherlmError } from '../errors.js';
+import { parseJsonObject } from '../records/json-object.js';
 import { CsvParser } from './csv.js';
 
 export const FILE_FORMATS = ['jsonl', 'csv'] as const;

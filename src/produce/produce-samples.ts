@@ -11,7 +11,7 @@
  * Records go to the sink in chunks, at most `maxInFlightChunks` unacknowledged, so memory
  * stays bounded whatever the file size.
  */
-import type { FieldMap } from '../annotate/field-map.js';
+import type { FieldMap } from '../records/field-map.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
 import type { AvroCodec } from '../records/avro-codec.js';
 import type { RawSample } from '../records/types.js';
@@ -19,7 +19,7 @@ import { injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { contextWithSpan, endSpan, messagingAttributes, startProducerSpan } from '../telemetry/spans.js';
 import type { Span } from '@opentelemetry/api';
 import type { InputRow } from './input-rows.js';
-import { mapToSample } from './map-sample.js';
+import { mapToSample } from '../records/map-sample.js';
 
 export const VALUE_FORMATS = ['json', 'avro'] as const;
 export type ValueFormat = (typeof VALUE_FORMATS)[number];

@@ -1,7 +1,7 @@
 /**
  * Span helpers that make one sample's trace follow it across processes:
  * `produce` (send span, context injected into the record's headers) → pipeline
- * (process span whose parent is extracted from the input headers, see traced-ports.ts;
+ * (process span whose parent is extracted from the input headers, see pipeline/traced-ports.ts;
  * its context injected into the augmented record's headers) → `tail` (receive span,
  * parent extracted from the augmented record's headers). Engine calls serve many samples
  * at once, so they get root spans linked to those samples instead (batch-span.ts).

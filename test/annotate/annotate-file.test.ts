@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { annotateFile } from '../../src/annotate/annotate-file.js';
-import { IDENTITY_FIELD_MAP } from '../../src/annotate/field-map.js';
+import { IDENTITY_FIELD_MAP } from '../../src/records/field-map.js';
 import type { LineWriter } from '../../src/annotate/line-writer.js';
 import { TeacherlmError } from '../../src/errors.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';

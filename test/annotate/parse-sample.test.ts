@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSampleLine } from '../../src/annotate/parse-sample.js';
-import { IDENTITY_FIELD_MAP, parseFieldMap } from '../../src/annotate/field-map.js';
+import { IDENTITY_FIELD_MAP, parseFieldMap } from '../../src/records/field-map.js';
 import { isTeacherlmError } from '../../src/errors.js';
 
 const good = { id: 7, task: 'CREAK', question: 'Is it? (A) True (B) False', answer: '(A)' };

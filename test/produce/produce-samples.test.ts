@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_FIELD_MAP } from '../../src/annotate/field-map.js';
+import { IDENTITY_FIELD_MAP } from '../../src/records/field-map.js';
 import { TeacherlmError } from '../../src/errors.js';
 import type { OutRecord, RecordSink } from '../../src/pipeline/ports.js';
 import type { InputRow } from '../../src/produce/input-rows.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
 import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../../src/pipeline/ports.js';
 import { extractTraceContext } from '../../src/telemetry/kafka-headers.js';
-import { recordTracing } from '../../src/telemetry/traced-ports.js';
+import { recordTracing } from '../../src/pipeline/traced-ports.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
 
 const PRODUCER_TRACE = '0af7651916cd43dd8448eb211c80319c';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_FIELD_MAP, parseFieldMap } from '../../src/annotate/field-map.js';
-import { mapToSample } from '../../src/produce/map-sample.js';
+import { IDENTITY_FIELD_MAP, parseFieldMap } from '../../src/records/field-map.js';
+import { mapToSample } from '../../src/records/map-sample.js';
 
 describe('mapToSample', () => {
   it('reads renamed fields through --map and accepts numeric ids', () => {

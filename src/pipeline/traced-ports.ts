@@ -19,9 +19,9 @@
  */
 import { type Span, trace } from '@opentelemetry/api';
 import { map } from 'rxjs';
-import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../pipeline/ports.js';
-import { extractTraceContext, injectTraceHeaders } from './kafka-headers.js';
-import { contextWithSpan, endSpan, messagingAttributes, startConsumerSpan } from './spans.js';
+import type { OutRecord, RecordSink, RecordSource, SourceRecord } from './ports.js';
+import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import { contextWithSpan, endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 
 export const DEFAULT_MAX_OPEN_SPANS = 100_000;
 

@@ -4,10 +4,10 @@
  * what the pipeline accepts. Numbers are accepted for the text fields (ids are often
  * numeric) and sent as strings; an empty CSV cell for `context` means no context.
  */
-import type { FieldMap } from '../annotate/field-map.js';
+import type { FieldMap } from './field-map.js';
 import { TeacherlmError, isTeacherlmError } from '../errors.js';
-import { validateRawSample } from '../records/validate-sample.js';
-import type { RawSample } from '../records/types.js';
+import { validateRawSample } from './validate-sample.js';
+import type { RawSample } from './types.js';
 
 const TEXT_FIELDS = ['id', 'task', 'question', 'answer'] as const;
 
