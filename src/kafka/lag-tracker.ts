@@ -4,12 +4,9 @@
  * `admin.fetchTopicOffsets`; positions from delivered records and, before the first
  * delivery, from the group's committed offsets (`admin.fetchOffsets`).
  */
-import { partitionKey } from './partition-gate.js';
+import { partitionKey, type TopicPartition } from '../pipeline/ports.js';
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+export type { TopicPartition } from '../pipeline/ports.js';
 
 export interface PartitionLag extends TopicPartition {
   /** Next offset the log will write. */

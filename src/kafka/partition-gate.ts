@@ -1,55 +1,59 @@
 /**
  * Per-partition pause state with waiters: the consume callback parks on a paused
  * partition here until the pipeline resumes it (or the source stops), so a batch that
- * kafkajs already fetched is delivered only as fast as the pipeline drains.
+ * kafkajs already fetched is delivered only as fast as the pipeline drains. Its timeouts
+ * run on the given scheduler, so tests move them in virtual time.
  */
-
-/** `topic:partition`; Kafka topic names cannot contain ':'. */
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
+import { type SchedulerLike, type Subscription, asyncScheduler } from 'rxjs';
+import { partitionKey, type TopicPartition } from '../pipeline/ports.js';
 
 export class PartitionGate {
-  private readonly paused = new Set<string>();
+  private readonly paused = new Map<string, TopicPartition>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
+  constructor(private readonly scheduler: SchedulerLike = asyncScheduler) {}
+
   /** Returns true when the partition was not paused before. */
-  pause(key: string): boolean {
+  pause(topic: string, partition: number): boolean {
+    const key = partitionKey(topic, partition);
     if (this.paused.has(key)) return false;
-    this.paused.add(key);
+    this.paused.set(key, { topic, partition });
     return true;
   }
 
   /** Returns true when the partition was paused; wakes whoever waits on it. */
-  resume(key: string): boolean {
+  resume(topic: string, partition: number): boolean {
+    const key = partitionKey(topic, partition);
     if (!this.paused.delete(key)) return false;
     this.wake(key);
     return true;
   }
 
-  isPaused(key: string): boolean {
-    return this.paused.has(key);
+  isPaused(topic: string, partition: number): boolean {
+    return this.paused.has(partitionKey(topic, partition));
   }
 
-  pausedKeys(): string[] {
-    return [...this.paused];
+  /** The partitions paused now, in the order they were paused. */
+  pausedPartitions(): TopicPartition[] {
+    return [...this.paused.values()];
   }
 
   /**
    * Resolves when the partition is resumed, {@link releaseAll} is called, or `timeoutMs`
    * passes (so the caller can heartbeat and re-check), whichever comes first.
    */
-  waitForResume(key: string, timeoutMs: number): Promise<void> {
+  waitForResume(topic: string, partition: number, timeoutMs: number): Promise<void> {
+    const key = partitionKey(topic, partition);
     if (!this.paused.has(key)) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(key);
       if (!set) this.waiters.set(key, (set = new Set()));
       const done = () => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         set.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer: Subscription = this.scheduler.schedule(done, timeoutMs);
       set.add(done);
     });
   }

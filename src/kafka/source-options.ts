@@ -1,5 +1,6 @@
 /** Options of {@link KafkaSource}, validated at the boundary with messages naming the field. */
 import type { ConsumerConfig, Kafka } from 'kafkajs';
+import { type SchedulerLike, asyncScheduler } from 'rxjs';
 import { invalidOption, nonNegativeInt, positiveInt } from './option-checks.js';
 
 export interface KafkaSourceOptions {
@@ -17,6 +18,8 @@ export interface KafkaSourceOptions {
   lagRefreshMs?: number;
   /** Passed to `kafka.consumer()`, e.g. `sessionTimeout`; `groupId` is ignored here. */
   consumer?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+  /** Clock of the paused-partition waits (the pipeline's scheduler). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
 }
 
 export const DEFAULT_PAUSED_HEARTBEAT_MS = 1_000;
@@ -48,6 +51,7 @@ export interface ResolvedSourceOptions {
   pausedHeartbeatMs: number;
   lagRefreshMs: number;
   consumerConfig: Partial<Omit<ConsumerConfig, 'groupId'>>;
+  scheduler: SchedulerLike;
 }
 
 export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourceOptions {
@@ -67,6 +71,7 @@ export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourc
     partitionsConsumedConcurrently: positiveInt(options.partitionsConsumedConcurrently, 1, 'partitionsConsumedConcurrently'),
     pausedHeartbeatMs: positiveInt(options.pausedHeartbeatMs, DEFAULT_PAUSED_HEARTBEAT_MS, 'pausedHeartbeatMs'),
     lagRefreshMs: nonNegativeInt(options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, 'lagRefreshMs'),
+    scheduler: options.scheduler ?? asyncScheduler,
     consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
   };
 }

@@ -26,9 +26,9 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
-import type { RecordSource, SourceRecord, SourceStats, TopicPartitionOffset } from '../pipeline/ports.js';
+import { partitionKey, type RecordSource, type SourceRecord, type SourceStats, type TopicPartitionOffset } from '../pipeline/ports.js';
 import { LagTracker, type PartitionLag, type TopicPartition } from './lag-tracker.js';
-import { PartitionGate, partitionKey } from './partition-gate.js';
+import { PartitionGate } from './partition-gate.js';
 import { type KafkaSourceOptions, type ResolvedSourceOptions, resolveSourceOptions } from './source-options.js';
 
 export type { KafkaSourceOptions } from './source-options.js';
@@ -56,7 +56,7 @@ export interface KafkaSourceStats extends SourceStats {
 
 export class KafkaSource implements RecordSource {
   private readonly options: ResolvedSourceOptions;
-  private readonly gate = new PartitionGate();
+  private readonly gate: PartitionGate;
   private readonly lag = new LagTracker();
   private readonly rebalanceEvents = new Subject<RebalanceEvent>();
   private consumer: Consumer | undefined;
@@ -74,6 +74,7 @@ export class KafkaSource implements RecordSource {
 
   constructor(options: KafkaSourceOptions) {
     this.options = resolveSourceOptions(options);
+    this.gate = new PartitionGate(this.options.scheduler);
   }
 
   records(): Observable<SourceRecord> {
@@ -99,14 +100,14 @@ export class KafkaSource implements RecordSource {
   }
 
   pause(topic: string, partition: number): void {
-    if (!this.gate.pause(partitionKey(topic, partition))) return;
+    if (!this.gate.pause(topic, partition)) return;
     this.counters.pauses++;
     // Before run() the group does not exist yet; start() applies the gate's pauses then.
     if (this.runStarted) this.consumer?.pause([{ topic, partitions: [partition] }]);
   }
 
   resume(topic: string, partition: number): void {
-    if (!this.gate.resume(partitionKey(topic, partition))) return;
+    if (!this.gate.resume(topic, partition)) return;
     this.counters.resumes++;
     if (this.runStarted) this.consumer?.resume([{ topic, partitions: [partition] }]);
   }
@@ -198,10 +199,7 @@ export class KafkaSource implements RecordSource {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.runStarted = true;
-    for (const key of this.gate.pausedKeys()) {
-      const at = key.lastIndexOf(':');
-      consumer.pause([{ topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] }]);
-    }
+    for (const { topic, partition } of this.gate.pausedPartitions()) consumer.pause([{ topic, partitions: [partition] }]);
     if (this.options.lagRefreshMs > 0) {
       this.lagTimer = setInterval(() => void this.refreshLag().catch(() => {}), this.options.lagRefreshMs);
       this.lagTimer.unref();
@@ -210,17 +208,16 @@ export class KafkaSource implements RecordSource {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    const key = partitionKey(topic, partition);
     const live = () => isRunning() && !isStale() && !this.stopping;
     this.lag.observeHighWatermark(topic, partition, batch.highWatermark);
     for (const message of batch.messages) {
       if (!live()) return;
-      if (this.gate.isPaused(key)) {
+      if (this.gate.isPaused(topic, partition)) {
         // Leave the rest unresolved (refetched after resume) unless everything is paused.
         if (!this.allAssignedPaused()) return;
-        while (this.gate.isPaused(key) && live()) {
-          await this.gate.waitForResume(key, this.options.pausedHeartbeatMs);
-          if (this.gate.isPaused(key) && live()) await heartbeat();
+        while (this.gate.isPaused(topic, partition) && live()) {
+          await this.gate.waitForResume(topic, partition, this.options.pausedHeartbeatMs);
+          if (this.gate.isPaused(topic, partition) && live()) await heartbeat();
         }
         if (!live()) return;
       }
@@ -245,7 +242,7 @@ export class KafkaSource implements RecordSource {
   }
 
   private allAssignedPaused(): boolean {
-    return this.assignment.every((tp) => this.gate.isPaused(partitionKey(tp.topic, tp.partition)));
+    return this.assignment.every((tp) => this.gate.isPaused(tp.topic, tp.partition));
   }
 
   private onGroupJoin(memberAssignment: Record<string, number[]>): void {

@@ -6,8 +6,7 @@
  * gap between the two avoids pausing and resuming on every record. Memory therefore
  * stays bounded whatever the backlog on the topic.
  */
-import { partitionKey } from './offset-tracker.js';
-import type { RecordSource } from './ports.js';
+import { partitionKey, type RecordSource, type TopicPartition } from './ports.js';
 
 export interface FlowControlOptions {
   queueLimit: number;
@@ -16,7 +15,7 @@ export interface FlowControlOptions {
 }
 
 export class FlowControl {
-  private readonly paused = new Map<string, { topic: string; partition: number }>();
+  private readonly paused = new Map<string, TopicPartition>();
   private readonly queueLimit: number;
   private readonly resumeAt: number;
 

@@ -9,7 +9,7 @@
  * knows the offsets it saw. Offsets are Kafka's int64 as decimal strings; committed
  * offsets are the next offset to read.
  */
-import type { TopicPartitionOffset } from './ports.js';
+import { partitionKey, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 
 interface Entry {
   offset: bigint;
@@ -34,9 +34,6 @@ export interface TrackedPosition {
   partition: number;
   offset: string;
 }
-
-/** One Map key per topic-partition (NUL cannot occur in a topic name). */
-export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionState>();
@@ -109,7 +106,7 @@ export class OffsetTracker {
   }
 
   /** Drops revoked partitions: their records will be delivered again and are never committed from here. */
-  forget(partitions: { topic: string; partition: number }[]): void {
+  forget(partitions: readonly TopicPartition[]): void {
     for (const { topic, partition } of partitions) {
       const key = partitionKey(topic, partition);
       const state = this.partitions.get(key);

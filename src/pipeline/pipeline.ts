@@ -38,8 +38,8 @@ import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
-import { OffsetTracker, partitionKey } from './offset-tracker.js';
-import type { RecordSink, RecordSource, SourceRecord } from './ports.js';
+import { OffsetTracker } from './offset-tracker.js';
+import { partitionKey, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 import { bindTeachers, enginesOf } from './teacher-bindings.js';
@@ -127,7 +127,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
   const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
   /** Partitions delivered so far, paused at shutdown; only kept for a source without `assigned`. */
-  const seenPartitions = new Map<string, { topic: string; partition: number }>();
+  const seenPartitions = new Map<string, TopicPartition>();
   const subscriptions: Subscription[] = [];
   let fetching = true;
   let lastActivity = scheduler.now();

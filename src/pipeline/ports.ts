@@ -21,10 +21,17 @@ export interface SourceRecord {
   timestamp: string;
 }
 
-/** A position in a partition; in {@link RecordSource.commit} it is the next offset to read. */
-export interface TopicPartitionOffset {
+/** One partition of one topic. */
+export interface TopicPartition {
   topic: string;
   partition: number;
+}
+
+/** The one Map key for a topic-partition, wherever partitions are kept by key (NUL cannot occur in a topic name). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A position in a partition; in {@link RecordSource.commit} it is the next offset to read. */
+export interface TopicPartitionOffset extends TopicPartition {
   offset: string;
 }
 
@@ -71,12 +78,12 @@ export interface RecordSource {
    * Optional: the partitions currently assigned. On shutdown the pipeline pauses them all
    * (stop fetching) while it still needs the group to commit; {@link stop} comes last.
    */
-  assigned?(): { topic: string; partition: number }[];
+  assigned?(): TopicPartition[];
   /**
    * Optional: group joins. Records in flight on `revoked` partitions will be delivered
    * again, so the pipeline drops their tracking and never commits them.
    */
-  rebalances?(): Observable<{ revoked: { topic: string; partition: number }[] }>;
+  rebalances?(): Observable<{ revoked: TopicPartition[] }>;
 }
 
 /** One record to produce. */
