@@ -33,6 +33,7 @@ import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../src/p
 import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import type { RawSample, TextGenerator } from '../src/teacher/types.js';
+import { CREAK_DEV } from '../test/support/creak.js';
 
 const root = join(import.meta.dirname, '..');
 const { values: v } = parseArgs({
@@ -54,7 +55,7 @@ const echoRounds = Math.max(1, Number(v['echo-rounds']));
 const run = Date.now().toString(36);
 
 function creakSamples(n: number): RawSample[] {
-  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
+  const lines = readFileSync(CREAK_DEV, 'utf8').trimEnd().split('\n');
   return Array.from({ length: n }, (_, i) => {
     const row = JSON.parse(lines[i % lines.length] as string) as { question: string; answer: string; task_name: string };
     return { id: `bench-${i}`, task: row.task_name, question: row.question, answer: row.answer, context: null, metadata: {} };

@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CREAK_DEV, CREAK_DEV_PROMPTS } from '../support/creak.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const data = join(root, '..', 'shared', 'data');
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [join(root, 'bin', 'teacherlm.js'), 'annotate', ...args], {
@@ -17,11 +17,11 @@ function cli(args: string[]) {
 
 describe('teacherlm annotate --dry-run', () => {
   it('prints the reference TeacherLM prompts for all 1,371 CREAK dev rows, byte for byte', () => {
-    const run = cli(['--dry-run', '--in', join(data, 'creak-dev.jsonl'), '--map', 'id=ex_id,task=task_name']);
+    const run = cli(['--dry-run', '--in', CREAK_DEV, '--map', 'id=ex_id,task=task_name']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const ours = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; prompts: Record<string, string> });
-    const reference = readFileSync(join(data, 'creak-dev-prompts.jsonl'), 'utf8')
+    const reference = readFileSync(CREAK_DEV_PROMPTS, 'utf8')
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, string>);
@@ -85,7 +85,7 @@ describe('teacherlm annotate with a model', () => {
   it('annotates every valid sample, one JSON line each in input order, and skips a malformed line into the errors file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'annotate-run-'));
     const input = join(dir, 'in.jsonl');
-    const lines = readFileSync(join(data, 'creak-dev.jsonl'), 'utf8').split('\n').slice(0, 5);
+    const lines = readFileSync(CREAK_DEV, 'utf8').split('\n').slice(0, 5);
     lines.splice(2, 0, '{"ex_id": "dev_x", "task_name": "CREAK", "question": "  ", "answer": "(A)"}');
     writeFileSync(input, lines.join('\n') + '\n');
     const out = join(dir, 'out.jsonl');

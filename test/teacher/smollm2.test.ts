@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
 import { buildPrompt, createEngine, loadModel } from '../../src/teacher/index.js';
 import { root } from './support/models.js';
+import { CREAK_DEV } from '../support/creak.js';
 
 const dir = join(root, 'models', 'smollm2-135m-instruct');
 const present = existsSync(join(dir, 'onnx', 'model.onnx'));
@@ -14,7 +15,7 @@ const present = existsSync(join(dir, 'onnx', 'model.onnx'));
 describe.skipIf(!present)('SmolLM2-135M-Instruct (fp32)', () => {
   it('generates the same greedy text as transformers.js for chat-style TeacherLM prompts', async () => {
     const model = loadModel(dir);
-    const samples = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').split('\n').slice(10, 13);
+    const samples = readFileSync(CREAK_DEV, 'utf8').split('\n').slice(10, 13);
     const prompts = samples.map((l, i) => buildPrompt(JSON.parse(l), (['cot', 'mistakes', 'fundamentals'] as const)[i]!, 'chat', model.chatTemplate));
     const engine = await createEngine({ modelDir: dir, workers: 1, device: 'cpu' });
     const ours = await engine.generate(prompts.map((prompt) => ({ prompt, options: { maxNewTokens: 16, temperature: 0 } }))).finally(() => engine.close());

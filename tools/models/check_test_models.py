@@ -27,7 +27,7 @@ from onnx_decoder import MASK_VALUE, alibi_slopes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-4
-CREAK = ROOT.parent / "shared" / "data" / "creak-dev.jsonl"
+CREAK = ROOT / "test" / "fixtures" / "creak" / "creak-dev.jsonl"
 
 
 def prompts() -> list[str]:

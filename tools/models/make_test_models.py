@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from onnx_decoder import BloomSpec, LlamaSpec, build_bloom, build_llama  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-CREAK = ROOT.parent / "shared" / "data" / "creak-dev.jsonl"
+CREAK = ROOT / "test" / "fixtures" / "creak" / "creak-dev.jsonl"
 VOCAB_SIZE = 768
 TRANSFORMERS_VERSION = "4.46.0"
 

@@ -39,7 +39,7 @@ from check_test_models import Runner  # noqa: E402
 from import_gguf import sha256_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-PROMPTS = ROOT.parent / "shared" / "data" / "creak-dev-prompts.jsonl"
+PROMPTS = ROOT / "test" / "fixtures" / "creak" / "creak-dev-prompts.jsonl"
 KINDS = ["cot_text", "error_text", "fundamental_text"]
 N_RAW, N_CHAT, N_CONT, MAX_NEW = 10, 10, 10, 32
 

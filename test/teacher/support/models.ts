@@ -9,6 +9,7 @@ import { describeModel } from '../../../src/teacher/model-io.js';
 import { BatchGenerator } from '../../../src/teacher/generate-batch.js';
 import { buildRawPrompt } from '../../../src/teacher/prompts.js';
 import { ANNOTATION_KINDS } from '../../../src/teacher/types.js';
+import { CREAK_DEV } from '../../support/creak.js';
 
 export const root = join(import.meta.dirname, '..', '..', '..');
 export const TEST_MODELS = ['tiny-llama', 'tiny-bloom'] as const;
@@ -25,7 +26,7 @@ export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) =
 
 /** TeacherLM prompts from the CREAK dev set (wrapping around at its end), cycling through the three kinds. */
 export function creakPrompts(count: number, offset = 0): string[] {
-  const lines = readFileSync(join(root, '..', 'shared', 'data', 'creak-dev.jsonl'), 'utf8').trimEnd().split('\n');
+  const lines = readFileSync(CREAK_DEV, 'utf8').trimEnd().split('\n');
   return Array.from({ length: count }, (_, i) => {
     const row = JSON.parse(lines[(offset + i) % lines.length]!) as { question: string; answer: string };
     return buildRawPrompt(row, ANNOTATION_KINDS[i % 3]!);
