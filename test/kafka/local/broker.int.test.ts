@@ -4,7 +4,7 @@
  * and a started broker is visible to an independent client and leaves nothing behind.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -14,8 +14,10 @@ import { PROJECT_ROOT } from '../../../src/project-root.js';
 import { isPortFree } from '../../../src/kafka/local/port-check.js';
 import { findBrokerProcesses } from '../../../src/kafka/local/processes.js';
 import { acquireLocalBroker, localBrokerStatus, startLocalBroker } from '../../../src/kafka/local/broker.js';
+import { kcatPrerequisite } from '../../support/prerequisite.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'teacherlm.js');
+const kcatFound = kcatPrerequisite('the kcat check of a started broker');
 
 /** Folders of the brokers these tests made, removed at the end. */
 const usedPorts: number[] = [];
@@ -96,9 +98,10 @@ describe('teacherlm kafka start | status | stop', () => {
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(new RegExp(`^running: Kafka \\S+ at 127\\.0\\.0\\.1:${port} \\(pid \\d+, started by cli\\)`));
 
-      const kcat = spawnSync('kcat', ['-b', `127.0.0.1:${port}`, '-L', '-m', '30'], { encoding: 'utf8' });
-      if (kcat.error) console.warn(`kcat check skipped: ${kcat.error.message} (apt-get install -y kcat)`);
-      else expect(kcat.stdout).toContain(`broker 1 at 127.0.0.1:${port}`);
+      if (kcatFound) {
+        const kcat = spawnSync('kcat', ['-b', `127.0.0.1:${port}`, '-L', '-m', '30'], { encoding: 'utf8' });
+        expect(kcat.stdout, kcat.stderr).toContain(`broker 1 at 127.0.0.1:${port}`);
+      }
 
       const stop = cli(['stop', '--port', String(port)]);
       expect(stop.stdout).toMatch(new RegExp(`^stopped the Kafka broker on 127\\.0\\.0\\.1:${port} \\(pid \\d+, (exited|killed)\\)$`));
@@ -114,6 +117,44 @@ describe('teacherlm kafka start | status | stop', () => {
       expect(findBrokerProcesses(paths.serverProperties)).toEqual([]);
     } finally {
       cli(['stop', '--port', String(port)]);
+    }
+  });
+});
+
+describe('teacherlm kafka fetch', () => {
+  it('resolves the broker jars from Maven Central into the cache once, and prints where', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kafka-fetch-'));
+    try {
+      const env = { ...process.env, TEACHERLM_CACHE_DIR: cache };
+      const libs = join(cache, 'kafka', DEFAULT_KAFKA_VERSION, 'libs');
+      const first = cli(['fetch'], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toBe(libs);
+      expect(first.stderr).toContain(`resolving org.apache.kafka:kafka_2.13:${DEFAULT_KAFKA_VERSION} from Maven Central`);
+      const jars = readdirSync(libs);
+      expect(jars).toContain(`kafka_2.13-${DEFAULT_KAFKA_VERSION}.jar`);
+      expect(jars).toContain(`kafka-clients-${DEFAULT_KAFKA_VERSION}.jar`);
+      expect(readdirSync(join(cache, 'kafka', DEFAULT_KAFKA_VERSION))).toEqual(['libs']);
+      // Once: a second fetch finds the jars and never runs Maven (which would fail here).
+      expect(cli(['fetch'], { ...env, MAVEN_CMD: 'no-such-mvn' })).toEqual({ code: 0, stdout: libs, stderr: '' });
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('says Maven is missing, and what to install, in one error line, leaving no libs folder', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kafka-fetch-'));
+    try {
+      const res = cli(['fetch'], { ...process.env, TEACHERLM_CACHE_DIR: cache, MAVEN_CMD: 'no-such-mvn' });
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe('');
+      // The progress line that it is resolving, then the error alone (no stack).
+      const [progress, ...rest] = res.stderr.split('\n');
+      expect(progress).toMatch(/^teacherlm: resolving org\.apache\.kafka:kafka_2\.13:/);
+      expectOneLineError(rest.join('\n'), /^teacherlm: Maven not found \(no-such-mvn\) \(install Maven .*Maven Central.*\) \[TOOL_FAILED\]$/);
+      expect(existsSync(join(cache, 'kafka', DEFAULT_KAFKA_VERSION, 'libs'))).toBe(false);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 });
