@@ -4,12 +4,17 @@ export interface Progress {
   finish(): void;
 }
 
-export function createProgress(total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Progress {
+/** `now` is the clock in ms (injected so the throttle and the rate can be tested). */
+export function createProgress(
+  total: number | undefined,
+  stream: NodeJS.WriteStream = process.stderr,
+  now: () => number = Date.now,
+): Progress {
   if (!stream.isTTY) return { update() {}, finish() {} };
-  const started = Date.now();
-  let last = 0;
-  const draw = (done: number, extra = ''): void => {
-    const rate = done / Math.max((Date.now() - started) / 1000, 1e-3);
+  const started = now();
+  let last = -Infinity;
+  const draw = (done: number, at: number, extra = ''): void => {
+    const rate = done / Math.max((at - started) / 1000, 1e-3);
     const width = 30;
     const bar =
       total && total > 0
@@ -19,10 +24,10 @@ export function createProgress(total: number | undefined, stream: NodeJS.WriteSt
   };
   return {
     update(done, extra) {
-      const now = Date.now();
-      if (now - last < 100 && done !== total) return;
-      last = now;
-      draw(done, extra);
+      const at = now();
+      if (at - last < 100 && done !== total) return;
+      last = at;
+      draw(done, at, extra);
     },
     finish() {
       stream.write('\n');

@@ -14,7 +14,8 @@ import type { ModelTokenizer } from './tokenizer.js';
 import { leftPad } from './tokenizer.js';
 import { argmax, sampleToken } from './sampling.js';
 import { createRng, requestRng, type Rng } from './prng.js';
-import { gatherRows, halfToFloat, sliceColumns, type TypedArray } from './tensor-rows.js';
+import { gatherRows, halfToFloat, sliceColumns, type HalfData, type TypedArray } from './tensor-rows.js';
+import { withFloat16Bits } from './float16-feeds.js';
 
 type TensorCtor = typeof OrtTensor;
 
@@ -173,7 +174,7 @@ export class BatchGenerator {
       if (io.hasPositionIds) next.position_ids = new Tensor('int64', stepPositions, [batch, 1]);
       this.setBranchInputs(next, true);
       if (this.shouldStop()) throw new TeacherlmError('SHUT_DOWN', 'generation stopped: the engine is shutting down');
-      out = await this.session.run(next);
+      out = await this.run(next);
     }
 
     const prefillEnd = started + prefillMs;
@@ -199,9 +200,9 @@ export class BatchGenerator {
     feeds.attention_mask = new Tensor('int64', sliceColumns(mask, batch, width, 0, head), [batch, head]);
     if (positions) feeds.position_ids = new Tensor('int64', sliceColumns(positions, batch, width, 0, head), [batch, head]);
     this.setBranchInputs(feeds, false);
-    if (head === width) return this.session.run(feeds);
+    if (head === width) return this.run(feeds);
 
-    const cache = await this.session.run(feeds, this.presentNames);
+    const cache = await this.run(feeds, this.presentNames);
     const last: Record<string, OrtTensor> = {
       input_ids: new Tensor('int64', sliceColumns(ids, batch, width, head, width), [batch, 1]),
       attention_mask: new Tensor('int64', mask, [batch, width]),
@@ -212,7 +213,12 @@ export class BatchGenerator {
       last[layer.pastValue] = cache[layer.presentValue]!;
     }
     this.setBranchInputs(last, true);
-    return this.session.run(last);
+    return this.run(last);
+  }
+
+  private run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<InferenceSession.ReturnType> {
+    if (this.io.kvType === 'float16') withFloat16Bits(feeds);
+    return fetches ? this.session.run(feeds, fetches) : this.session.run(feeds);
   }
 
   private setBranchInputs(feeds: Record<string, OrtTensor>, hasPast: boolean): void {
@@ -230,7 +236,7 @@ export class BatchGenerator {
     let at = offset;
     if (this.io.logitsType === 'float16') {
       if (this.logitsRow.length < vocab) this.logitsRow = new Float32Array(vocab);
-      data = halfToFloat(logits.data as Uint16Array, offset, vocab, this.logitsRow);
+      data = halfToFloat(logits.data as HalfData, offset, vocab, this.logitsRow);
       at = 0;
     } else {
       data = logits.data as Float32Array;

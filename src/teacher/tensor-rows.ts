@@ -42,8 +42,18 @@ const f16Table = (() => {
   return table;
 })();
 
-/** Widens float16 bits to float32 (for fp16 models' logits). */
-export function halfToFloat(src: Uint16Array, offset: number, size: number, dst: Float32Array): Float32Array {
-  for (let i = 0; i < size; i++) dst[i] = f16Table[src[offset + i]!]!;
+/**
+ * A float16 tensor's data as ONNX Runtime hands it out: the bits in a Uint16Array, or,
+ * where the runtime has Float16Array (Node 24+), the values in one.
+ */
+export type HalfData = Uint16Array | { readonly length: number; subarray(begin: number, end: number): ArrayLike<number> };
+
+/** Widens `size` float16 values of `src` from `offset` into `dst` (for fp16 models' logits). */
+export function halfToFloat(src: HalfData, offset: number, size: number, dst: Float32Array): Float32Array {
+  if (src instanceof Uint16Array) {
+    for (let i = 0; i < size; i++) dst[i] = f16Table[src[offset + i]!]!;
+  } else {
+    dst.set(src.subarray(offset, offset + size));
+  }
   return dst;
 }

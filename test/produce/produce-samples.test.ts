@@ -97,7 +97,15 @@ describe('produceSamples', () => {
     expect(totals).toEqual({ rows: 2, sent: 1, invalid: 1, invalidSent: 1 });
     const [bad] = sink.sends.flat();
     expect(bad).toMatchObject({ key: null, value: Buffer.from('{bad') });
-    expect(bad?.headers.traceparent).toBeDefined();
+    // A valid W3C traceparent (version 00, non-zero ids, a flags byte) naming this row's own span.
+    const traceparent = String(bad?.headers.traceparent);
+    const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(traceparent) ?? [];
+    expect(traceId, traceparent).toBeDefined();
+    expect(traceId).not.toMatch(/^0+$/);
+    expect(spanId).not.toMatch(/^0+$/);
+    const span = exporter.getFinishedSpans().find((s) => s.spanContext().spanId === spanId);
+    expect(span?.spanContext().traceId).toBe(traceId);
+    expect(span?.attributes['teacherlm.input.line']).toBe(1);
   });
 
   it('fails with the sink error and marks the unsent spans failed', async () => {

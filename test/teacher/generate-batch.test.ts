@@ -42,10 +42,11 @@ describe.each(TEST_MODELS)('BatchGenerator on %s', (model) => {
     ]);
     expect(b!.text).toBe(a!.text);
     expect(Array.from(inBatch[others.length]!.tokens)).toEqual(Array.from(a!.tokens));
-    const texts = new Set<string>();
-    for (const seed of [1, 2, 3, 4]) texts.add((await generator.generate([row(seed)]))[0]!.text);
-    expect(texts.size).toBeGreaterThan(1);
-    expect(texts.has(a!.text) && texts.size === 1).toBe(false);
+    // Tokens, not texts: the tiny models' byte tokens often decode to the same replacement
+    // characters. Not all five draws agree (tiny-bloom is peaked: two seeds draw the same).
+    const drawn = new Set([a!.tokens.join()]);
+    for (const seed of [1, 2, 3, 4]) drawn.add((await generator.generate([row(seed)]))[0]!.tokens.join());
+    expect(drawn.size).toBeGreaterThan(1);
   });
 
   it('keeps a one-token prompt right beside a long one (its split-prefill head is all padding)', async () => {

@@ -4,7 +4,9 @@
      for one incremental step with the KV cache (tolerance 1e-4);
   3. greedy continuations differ between prompts (random weights are not flat);
   4. transformers.js (node_modules) tokenizes identically and its greedy output, alone
-     and in a left-padded batch, equals ours (skipped with --no-node).
+     and in a left-padded batch, equals ours (skipped with --no-node);
+  5. where the folder has them, the fp16 variant's logits equal fp32's within 1% of
+     their range, and the int8 variant picks fp32's top-1 token for 80% of prompts.
 
   .cache/py/venv/bin/python tools/models/check_test_models.py [DIR ...]
 """
@@ -58,7 +60,8 @@ class Runner:
         for name in self.past_names:
             if past is None:
                 _, heads, _, head_dim = self.inputs[name].shape
-                feed[name] = np.zeros((ids.shape[0], heads, 0, head_dim), np.float32)
+                dtype = np.float16 if self.inputs[name].type == "tensor(float16)" else np.float32
+                feed[name] = np.zeros((ids.shape[0], heads, 0, head_dim), dtype)
             else:
                 feed[name] = past[name.replace("past_key_values.", "present.")]
         outs = dict(zip(self.output_names, self.sess.run(self.output_names, feed)))
@@ -218,6 +221,27 @@ def check(folder: Path, with_node: bool = True) -> dict:
     assert ref_err < 1e-3, result
     assert prefill_err < TOL and step_err < TOL, result
     assert len(set(continuations)) >= len(texts) // 2, result
+    result.update(check_variants(folder, rows, singles))
+    return result
+
+
+def check_variants(folder: Path, rows: list[list[int]], singles: list[np.ndarray]) -> dict:
+    """The fp16 and int8 variants (model_variants.py) against the fp32 prefill logits."""
+    result = {}
+    scale = max(float(np.abs(s).max()) for s in singles)
+    for name, onnx_file in (("fp16", "model_fp16.onnx"), ("int8", "model_quantized.onnx")):
+        if not (folder / "onnx" / onnx_file).exists():
+            continue
+        v = Runner(folder, onnx_file)
+        outs = [v.run(np.array([ids]), np.ones((1, len(ids))), None)[0][0].astype(np.float32) for ids in rows]
+        err = max(float(np.abs(o - s).max()) for o, s in zip(outs, singles))
+        top1 = float(np.mean([o[-1].argmax() == s[-1].argmax() for o, s in zip(outs, singles)]))
+        result[f"{name}_max_abs_err_vs_fp32"] = err
+        result[f"{name}_top1_agreement"] = top1
+        if name == "fp16":
+            assert err < 0.01 * scale, result
+        else:
+            assert top1 >= 0.8, result
     return result
 
 

@@ -1,6 +1,9 @@
 """Write the tiny random-weight test models (Optimum ONNX layout) under
-test/fixtures/models/{tiny-llama,tiny-bloom}. Deterministic: fixed seeds, a
-byte-level BPE tokenizer trained on the CREAK dev questions.
+test/fixtures/models/{tiny-llama,tiny-bloom}: onnx/model.onnx (fp32), and for tiny-llama
+its fp16 and int8 variants, onnx/model_fp16.onnx and onnx/model_quantized.onnx
+(model_variants.py; the engine reads a model's precision the same way whatever its
+architecture, so one model's variants cover it and the fixtures stay small).
+Deterministic: fixed seeds, a byte-level BPE tokenizer trained on the CREAK dev questions.
 
   .cache/py/venv/bin/python tools/models/make_test_models.py [--out test/fixtures/models]
 """
@@ -16,6 +19,7 @@ import onnx
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_variants import write_variants  # noqa: E402
 from onnx_decoder import BloomSpec, LlamaSpec, build_bloom, build_llama  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,6 +213,7 @@ def make_llama(folder: Path) -> None:
         "unk_token": "<unk>",
     })
     save_model(build_llama(spec, llama_weights(spec, seed=1234)), folder)
+    write_variants(folder / "onnx")
 
 
 def make_bloom(folder: Path) -> None:

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { loadModelFiles } from '../../../src/teacher/model-files.js';
+import { loadModelFiles, type ModelDtype } from '../../../src/teacher/model-files.js';
 import { ModelTokenizer } from '../../../src/teacher/tokenizer.js';
 import { openSession } from '../../../src/teacher/device.js';
 import { describeModel } from '../../../src/teacher/model-io.js';
@@ -15,8 +15,13 @@ export const root = join(import.meta.dirname, '..', '..', '..');
 export const TEST_MODELS = ['tiny-llama', 'tiny-bloom'] as const;
 export const modelDir = (name: string): string => join(root, 'test', 'fixtures', 'models', name);
 
-export async function inProcess(name: string, wrap?: (s: ort.InferenceSession) => ort.InferenceSession, splitPrefill = true) {
-  const files = loadModelFiles(modelDir(name));
+export async function inProcess(
+  name: string,
+  wrap?: (s: ort.InferenceSession) => ort.InferenceSession,
+  splitPrefill = true,
+  dtype: ModelDtype = 'fp32',
+) {
+  const files = loadModelFiles(modelDir(name), { dtype });
   const tokenizer = new ModelTokenizer(files);
   const { session } = await openSession(files.onnxPath, { intraOpThreads: 1, device: 'cpu' }, ort);
   const io = describeModel(session.inputMetadata, session.outputMetadata, files.config);
