@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { TeacherlmError } from '../errors.js';
 import type { Command } from './command.js';
 import { parseFieldMap } from '../records/field-map.js';
-import { choiceOption, intOption, kindsOption, numberOption } from '../annotate/cli-values.js';
+import { kindsOption } from '../annotate/cli-values.js';
+import { choiceOption, intArg, numberArg, rejectOption } from '../options.js';
 import { annotateFile, dryRunFile, type AnnotateFileOptions } from '../annotate/annotate-file.js';
 import { fileWriter, stdoutWriter, type LineWriter } from '../annotate/line-writer.js';
 import { createProgress } from '../annotate/progress-bar.js';
@@ -83,30 +84,30 @@ export const annotateCommand: Command = {
       return 0;
     }
     const dryRun = v['dry-run'] === true;
-    if (!v.in) throw new TeacherlmError('INVALID_OPTIONS', '--in: the input file is required');
-    if (!dryRun && !v.out) throw new TeacherlmError('INVALID_OPTIONS', '--out: the output file is required (or use --dry-run)');
-    if (!dryRun && !v.model) throw new TeacherlmError('INVALID_OPTIONS', '--model: the model folder is required');
-    const promptStyle = choiceOption<PromptStyle>('prompt-style', v['prompt-style'], ['raw', 'chat'], 'raw');
+    if (!v.in) rejectOption('--in', 'the input file', v.in);
+    if (!dryRun && !v.out) rejectOption('--out', 'the output file (or --dry-run)', v.out);
+    if (!dryRun && !v.model) rejectOption('--model', 'the model folder', v.model);
+    const promptStyle = choiceOption<PromptStyle>('--prompt-style', v['prompt-style'], ['raw', 'chat'], 'raw');
     if (promptStyle === 'chat' && !v.model) throw new TeacherlmError('INVALID_OPTIONS', "--model: the 'chat' prompt style needs the model's chat template");
-    const temperature = numberOption('temperature', v.temperature, 0, 0, 100)!;
+    const temperature = numberArg('--temperature', v.temperature, 0, 100) ?? 0;
     const options: AnnotateFileOptions = {
       inPath: v.in,
-      fieldMap: parseFieldMap(v.map),
+      fieldMap: parseFieldMap(v.map, '--map'),
       kinds: kindsOption(v.kinds),
       promptStyle,
-      maxBatchSize: intOption('max-batch-size', v['max-batch-size'], 16, 1, 1024),
+      maxBatchSize: intArg('--max-batch-size', v['max-batch-size'], { max: 1024 }) ?? 16,
       generation: {
-        maxNewTokens: intOption('max-new-tokens', v['max-new-tokens'], 128, 1, 32768),
+        maxNewTokens: intArg('--max-new-tokens', v['max-new-tokens'], { max: 32768 }) ?? 128,
         temperature,
-        topK: v['top-k'] === undefined ? undefined : intOption('top-k', v['top-k'], 0, 0),
-        topP: numberOption('top-p', v['top-p'], undefined, 0, 1),
-        seed: intOption('seed', v.seed, 0, 0, 2 ** 32 - 1),
+        topK: intArg('--top-k', v['top-k'], { min: 0 }),
+        topP: numberArg('--top-p', v['top-p'], 0, 1),
+        seed: intArg('--seed', v.seed, { min: 0, max: 2 ** 32 - 1 }) ?? 0,
       },
     };
-    const device = choiceOption<Device>('device', v.device, DEVICES, 'auto');
-    const dtype = choiceOption<ModelDtype>('dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
-    const workers = intOption('workers', v.workers, Math.min(2, availableParallelism()), 1, 64);
-    const threads = v.threads === undefined ? undefined : intOption('threads', v.threads, 1, 1, 256);
+    const device = choiceOption<Device>('--device', v.device, DEVICES, 'auto');
+    const dtype = choiceOption<ModelDtype>('--dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
+    const workers = intArg('--workers', v.workers, { max: 64 }) ?? Math.min(2, availableParallelism());
+    const threads = intArg('--threads', v.threads, { max: 256 });
     if (promptStyle === 'chat') {
       options.chatTemplate = createChatTemplate(loadTokenizerConfig(v.model!));
       if (!options.chatTemplate) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
+import { intArg } from '../options.js';
 import { renderResults } from '../demo/render-results.js';
 import { runDemo } from '../demo/run-demo.js';
 import { signalHandler } from './signal-handler.js';
@@ -52,9 +53,7 @@ export const demoCommand: Command = {
       return 0;
     }
     if (positionals.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${positionals[0]}'`);
-    if (!/^\d+$/.test(values.timeout) || Number(values.timeout) < 1) {
-      throw new TeacherlmError('INVALID_OPTIONS', `--timeout must be a positive number of seconds, got '${values.timeout}'`);
-    }
+    const timeoutSeconds = intArg('--timeout', values.timeout) as number;
     const samplesFile = values.samples ?? DEMO_SAMPLES;
     const fieldMap = parseFieldMap(values.map ?? (values.samples ? undefined : DEMO_MAP), '--map');
     const topology = topologyOption(values.topology);
@@ -83,7 +82,7 @@ export const demoCommand: Command = {
         samplesFile,
         fieldMap,
         root: PROJECT_ROOT,
-        timeoutMs: Number(values.timeout) * 1000,
+        timeoutMs: timeoutSeconds * 1000,
         log,
         interrupted,
         onOutcome: (id, outcome, seen, total) => log(`${seen}/${total} ${id} ${outcome.kind === 'augmented' ? 'augmented' : 'dead-lettered'}`),

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
+import { intArg } from '../options.js';
 import { fetchBrokerJars } from '../kafka/local/broker-jars.js';
 import { brokerPaths, DEFAULT_KAFKA_PORT, DEFAULT_KAFKA_VERSION, kafkaCacheDir } from '../kafka/local/paths.js';
 import { localBrokerStatus, startLocalBroker, stopLocalBroker } from '../kafka/local/broker.js';
@@ -26,19 +27,12 @@ Kafka ${DEFAULT_KAFKA_VERSION} (TEACHERLM_KAFKA_VERSION overrides); files under 
 
 export function parsePort(value: string | undefined): number {
   if (value === undefined) return Number(process.env.TEACHERLM_KAFKA_PORT || DEFAULT_KAFKA_PORT);
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1024 || port > 65534) {
-    throw new TeacherlmError('INVALID_OPTIONS', `--port must be an integer in 1024-65534, got '${value}'`);
-  }
-  return port;
+  return intArg('--port', value, { min: 1024, max: 65534 }) as number;
 }
 
 /** `--heap MB`, checked here so the message names the flag the user typed. */
 export function parseHeap(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const mb = Number(value);
-  if (!/^\d+$/.test(value) || mb < 128) throw new TeacherlmError('INVALID_OPTIONS', `--heap must be an integer of at least 128 (MB), got '${value}'`);
-  return mb;
+  return intArg('--heap', value, { min: 128 });
 }
 
 export const kafkaCommand: Command = {

@@ -6,11 +6,12 @@ import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseFieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
+import { choiceOption, nonEmptyString } from '../options.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { signalHandler } from './signal-handler.js';
 import { detectFormat, type InputRow, readInputRows } from '../produce/input-rows.js';
-import { produceSamples, VALUE_FORMATS, type ValueFormat } from '../produce/produce-samples.js';
+import { produceSamples, VALUE_FORMATS } from '../produce/produce-samples.js';
 import { ProgressBar } from '../produce/progress.js';
 import { recordCodecs } from '../records/codecs.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
@@ -64,11 +65,8 @@ export const produceCommand: Command = {
     if (extra.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${extra[0]}'`);
     const format = detectFormat(file, values.format);
     const fieldMap = parseFieldMap(values.map, '--map');
-    const valueFormat = values['value-format'] as ValueFormat;
-    if (!VALUE_FORMATS.includes(valueFormat)) {
-      throw new TeacherlmError('INVALID_OPTIONS', `--value-format must be one of ${VALUE_FORMATS.join(', ')}, got '${valueFormat}'`);
-    }
-    if (values.topic !== undefined && values.topic.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', '--topic must not be empty');
+    const valueFormat = choiceOption('--value-format', values['value-format'], VALUE_FORMATS);
+    if (values.topic !== undefined) nonEmptyString('--topic', values.topic, 'a topic name');
     let size: number;
     try {
       size = statSync(file).size;

@@ -8,7 +8,7 @@
  * continues its producer's trace, and the augmented record carries it on.
  */
 import { parseArgs } from 'node:util';
-import { TeacherlmError } from '../errors.js';
+import { intArg, nonEmptyString } from '../options.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
@@ -37,14 +37,6 @@ Options:
 Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
 Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.`;
 
-function nonNegativeInt(value: string | undefined, field: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
-
 export const runCommand: Command = {
   summary: 'run the streaming pipeline (Kafka in, teachers, Avro out)',
   async run(args) {
@@ -64,13 +56,12 @@ export const runCommand: Command = {
       console.log(HELP);
       return 0;
     }
-    const untilIdleMs = nonNegativeInt(values['until-idle'], '--until-idle');
-    const maxRecords = nonNegativeInt(values['max-records'], '--max-records', 1);
-    const drainTimeoutMs = nonNegativeInt(values['drain-timeout'], '--drain-timeout');
+    const untilIdleMs = intArg('--until-idle', values['until-idle'], { min: 0 });
+    const maxRecords = intArg('--max-records', values['max-records']);
+    const drainTimeoutMs = intArg('--drain-timeout', values['drain-timeout'], { min: 0 });
     const topology = topologyOption(values.topology);
     if (values.group !== undefined) {
-      if (values.group.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', '--group: expected a non-empty name');
-      topology.consumer.group = values.group;
+      topology.consumer.group = nonEmptyString('--group', values.group, 'a non-empty name');
     }
 
     const out = process.stderr;

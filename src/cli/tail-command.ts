@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { take } from 'rxjs';
 import { TeacherlmError } from '../errors.js';
+import { intArg, nonEmptyString } from '../options.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
 import { recordCodecs } from '../records/codecs.js';
@@ -50,11 +51,8 @@ export const tailCommand: Command = {
       return 0;
     }
     if (positionals.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${positionals[0]}'`);
-    const max = values.max === undefined ? undefined : Number(values.max);
-    if (max !== undefined && (!/^\d+$/.test(values.max!) || max < 1)) {
-      throw new TeacherlmError('INVALID_OPTIONS', `--max must be a positive integer, got '${values.max}'`);
-    }
-    if (values.topic !== undefined && values.topic.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', '--topic must not be empty');
+    const max = intArg('--max', values.max);
+    if (values.topic !== undefined) nonEmptyString('--topic', values.topic, 'a topic name');
     const topic = values.topic ?? topologyOption(values.topology).output.topic;
 
     const { kafka, close } = await openCliKafka('teacherlm-tail');

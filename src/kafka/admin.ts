@@ -21,7 +21,7 @@
  */
 import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
-import { invalidOption } from './option-checks.js';
+import { intOption, rejectOption } from '../options.js';
 
 export interface TopicSpec {
   topic: string;
@@ -56,32 +56,31 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Checks specs at the boundary; messages name the bad field, e.g. `topics[1].partitions`. */
 export function validateTopicSpecs(specs: readonly unknown[], field = 'topics'): TopicSpec[] {
-  if (!Array.isArray(specs)) throw invalidOption(`${field} must be an array`);
+  if (!Array.isArray(specs)) rejectOption(field, 'an array', specs);
   const seen = new Set<string>();
   return specs.map((raw, i) => {
     const at = `${field}[${i}]`;
-    if (typeof raw !== 'object' || raw === null) throw invalidOption(`${at} must be an object`);
+    if (typeof raw !== 'object' || raw === null) rejectOption(at, 'an object', raw);
     const spec = raw as Record<string, unknown>;
     const { topic, partitions, replicationFactor, configs } = spec;
     if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
-      throw invalidOption(`${at}.topic must be 1-249 characters of [a-zA-Z0-9._-], got ${JSON.stringify(topic)}`);
+      rejectOption(`${at}.topic`, '1-249 characters of [a-zA-Z0-9._-]', topic);
     }
-    if (seen.has(topic)) throw invalidOption(`${at}.topic '${topic}' is declared twice`);
+    if (seen.has(topic)) rejectOption(`${at}.topic`, 'a topic not declared before', topic);
     seen.add(topic);
-    if (!isPositiveInt(partitions)) throw invalidOption(`${at}.partitions must be a positive integer, got ${JSON.stringify(partitions)}`);
-    if (replicationFactor !== undefined && !isPositiveInt(replicationFactor)) {
-      throw invalidOption(`${at}.replicationFactor must be a positive integer, got ${JSON.stringify(replicationFactor)}`);
-    }
+    if (partitions === undefined) rejectOption(`${at}.partitions`, 'a positive integer', partitions);
+    const partitionCount = intOption(`${at}.partitions`, partitions, 1);
+    const replicas = intOption(`${at}.replicationFactor`, replicationFactor, 1);
     if (configs !== undefined) {
-      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw invalidOption(`${at}.configs must be an object of strings`);
+      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) rejectOption(`${at}.configs`, 'an object of strings', configs);
       for (const [name, value] of Object.entries(configs)) {
-        if (typeof value !== 'string') throw invalidOption(`${at}.configs.${name} must be a string, got ${JSON.stringify(value)}`);
+        if (typeof value !== 'string') rejectOption(`${at}.configs.${name}`, 'a string', value);
       }
     }
     return {
       topic,
-      partitions: partitions as number,
-      replicationFactor: (replicationFactor as number | undefined) ?? 1,
+      partitions: partitionCount,
+      replicationFactor: replicas,
       ...(configs ? { configs: { ...(configs as Record<string, string>) } } : {}),
     };
   });
@@ -251,9 +250,5 @@ export function refused(err: unknown, topics: string[]): TeacherlmError {
     cause: err,
     hint: 'check partitions, replicationFactor (at most the number of brokers) and configs of that topic',
   });
-}
-
-function isPositiveInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 

@@ -11,6 +11,7 @@
  * try { const kafka = createKafka({ brokers: resolved.brokers }); ... } finally { await resolved.stop(); }
  */
 import { TeacherlmError } from '../errors.js';
+import { describeValue, intArg, rejectOption } from '../options.js';
 import { acquireLocalBroker, DEFAULT_KAFKA_PORT, type LocalBrokerOptions } from './local/broker.js';
 
 export type BrokerSource = 'env' | 'testcontainers' | 'local';
@@ -51,22 +52,19 @@ export function parseBrokerList(value: string, field = 'KAFKA_BROKERS'): string[
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (brokers.length === 0) throw new TeacherlmError('INVALID_OPTIONS', `${field} is set but lists no broker`);
+  if (brokers.length === 0) rejectOption(field, 'at least one host:port', value);
   for (const b of brokers) {
     const m = /^(\[[0-9a-fA-F:]+\]|[^:\s/]+):(\d{1,5})$/.exec(b);
     const port = m ? Number(m[2]) : 0;
     if (!m || port < 1 || port > 65535) {
-      throw new TeacherlmError('INVALID_OPTIONS', `${field} entry '${b}' is not host:port`, { hint: 'e.g. KAFKA_BROKERS=127.0.0.1:9092,10.0.0.5:9092' });
+      throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected host:port entries, got ${describeValue(b)}`, { hint: 'e.g. KAFKA_BROKERS=127.0.0.1:9092,10.0.0.5:9092' });
     }
   }
   return brokers;
 }
 
 function parsePort(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port)) throw new TeacherlmError('INVALID_OPTIONS', `TEACHERLM_KAFKA_PORT must be an integer, got '${value}'`);
-  return port;
+  return value === '' ? undefined : intArg('TEACHERLM_KAFKA_PORT', value, { min: 1, max: 65535 });
 }
 
 /** True only when a container engine answers; the message of its absence is expected here. */

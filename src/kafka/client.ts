@@ -7,7 +7,7 @@
  * const kafka = createKafka({ brokers, clientId: 'teacherlm-sink' });
  */
 import { Kafka, logLevel, type LogEntry, type RetryOptions } from 'kafkajs';
-import { TeacherlmError } from '../errors.js';
+import { rejectOption } from '../options.js';
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -60,7 +60,7 @@ export function parseKafkaLogLevel(value: string | undefined, field = 'TEACHERLM
   if (value === undefined || value === '') return 'warn';
   const level = value.toLowerCase();
   if (level in LEVELS) return level as KafkaLogLevel;
-  throw new TeacherlmError('INVALID_OPTIONS', `${field} must be one of ${Object.keys(LEVELS).join(', ')}, got '${value}'`);
+  rejectOption(field, `one of ${Object.keys(LEVELS).join(', ')}`, value);
 }
 
 const stderrSink: KafkaLogSink = (level, message, extra) => {
@@ -92,9 +92,7 @@ export function effectiveLevel(level: logLevel, namespace: string, message: stri
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {
-  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
-    throw new TeacherlmError('INVALID_OPTIONS', 'brokers must list at least one host:port');
-  }
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) rejectOption('brokers', 'at least one host:port', options.brokers);
   const threshold = LEVELS[options.logLevel ?? parseKafkaLogLevel(process.env.TEACHERLM_KAFKA_LOG)];
   const sink = options.log ?? stderrSink;
   return new Kafka({

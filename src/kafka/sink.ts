@@ -21,7 +21,7 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
 import { fastDefaultPartitioner } from './partitioner.js';
-import { invalidOption, positiveInt } from './option-checks.js';
+import { intOption, rejectOption } from '../options.js';
 
 export interface KafkaSinkOptions {
   /** A client from `createKafka()`. */
@@ -80,11 +80,11 @@ export class KafkaSink implements RecordSink {
 
   constructor(options: KafkaSinkOptions) {
     const { kafka } = options;
-    if (!kafka || typeof kafka.producer !== 'function') throw invalidOption('kafka must be a kafkajs Kafka client');
-    const retries = positiveInt(options.retries, DEFAULT_PRODUCE_RETRIES, 'retries');
-    this.maxBatchRecords = positiveInt(options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS, 'maxBatchRecords');
-    this.maxBatchBytes = positiveInt(options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes');
-    this.ackTimeoutMs = positiveInt(options.ackTimeoutMs, 30_000, 'ackTimeoutMs');
+    if (!kafka || typeof kafka.producer !== 'function') rejectOption('kafka', 'a kafkajs Kafka client', kafka);
+    const retries = intOption('retries', options.retries, DEFAULT_PRODUCE_RETRIES);
+    this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS);
+    this.maxBatchBytes = intOption('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
+    this.ackTimeoutMs = intOption('ackTimeoutMs', options.ackTimeoutMs, 30_000);
     this.producer = kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,

@@ -1,7 +1,7 @@
 /** Options of {@link KafkaSource}, validated at the boundary with messages naming the field. */
 import type { ConsumerConfig, Kafka } from 'kafkajs';
 import { type SchedulerLike, asyncScheduler } from 'rxjs';
-import { invalidOption, nonNegativeInt, positiveInt } from './option-checks.js';
+import { intOption, nonEmptyString, rejectOption } from '../options.js';
 
 export interface KafkaSourceOptions {
   /** A client from `createKafka()`. */
@@ -56,21 +56,19 @@ export interface ResolvedSourceOptions {
 
 export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourceOptions {
   const { kafka, groupId, topics } = options;
-  if (!kafka || typeof kafka.consumer !== 'function') throw invalidOption('kafka must be a kafkajs Kafka client');
-  if (typeof groupId !== 'string' || groupId.trim() === '') throw invalidOption(`groupId must be a non-empty string, got ${JSON.stringify(groupId)}`);
-  if (!Array.isArray(topics) || topics.length === 0) throw invalidOption('topics must list at least one topic');
-  topics.forEach((t, i) => {
-    if (typeof t !== 'string' || t === '') throw invalidOption(`topics[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
-  });
+  if (!kafka || typeof kafka.consumer !== 'function') rejectOption('kafka', 'a kafkajs Kafka client', kafka);
+  nonEmptyString('groupId', groupId);
+  if (!Array.isArray(topics) || topics.length === 0) rejectOption('topics', 'a list of at least one topic', topics);
+  topics.forEach((t, i) => nonEmptyString(`topics[${i}]`, t));
   const { groupId: _ignored, ...consumerRest } = (options.consumer ?? {}) as Partial<ConsumerConfig>;
   return {
     kafka,
     groupId,
     topics: [...topics],
     fromBeginning: options.fromBeginning ?? true,
-    partitionsConsumedConcurrently: positiveInt(options.partitionsConsumedConcurrently, 1, 'partitionsConsumedConcurrently'),
-    pausedHeartbeatMs: positiveInt(options.pausedHeartbeatMs, DEFAULT_PAUSED_HEARTBEAT_MS, 'pausedHeartbeatMs'),
-    lagRefreshMs: nonNegativeInt(options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, 'lagRefreshMs'),
+    partitionsConsumedConcurrently: intOption('partitionsConsumedConcurrently', options.partitionsConsumedConcurrently, 1),
+    pausedHeartbeatMs: intOption('pausedHeartbeatMs', options.pausedHeartbeatMs, DEFAULT_PAUSED_HEARTBEAT_MS),
+    lagRefreshMs: intOption('lagRefreshMs', options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, { min: 0 }),
     scheduler: options.scheduler ?? asyncScheduler,
     consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
   };

@@ -28,6 +28,7 @@ import {
   merge,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
+import { intOption } from '../options.js';
 import { recordCodecs, type RecordCodecs } from '../records/codecs.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
@@ -105,10 +106,7 @@ const isSample = (item: DecodedSample | Finished): item is DecodedSample => item
 /** Counts and durations checked at the boundary: a 0 ms commit interval would reschedule itself forever. */
 function validateLimits(options: PipelineOptions): void {
   const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs', min: number): void => {
-    const value = options[field];
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-      throw new TeacherlmError('INVALID_OPTIONS', `${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-    }
+    if (options[field] !== undefined) intOption(field, options[field], 0, { min });
   };
   check('commitIntervalMs', 1);
   check('maxRecords', 1);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { TeacherlmError } from '../errors.js';
-import { expectedError } from '../records/describe-value.js';
+import { expectedError } from '../options.js';
 import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 

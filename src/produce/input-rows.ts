@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { TeacherlmError } from '../errors.js';
+import { choiceOption } from '../options.js';
 import { parseJsonObject } from '../records/json-object.js';
 import { CsvParser } from './csv.js';
 
@@ -29,8 +30,7 @@ const EXTENSIONS: Record<string, FileFormat> = { '.jsonl': 'jsonl', '.ndjson': '
 /** `--format` when given, else the file extension; INVALID_OPTIONS naming both otherwise. */
 export function detectFormat(path: string, explicit?: string): FileFormat {
   if (explicit !== undefined) {
-    if ((FILE_FORMATS as readonly string[]).includes(explicit)) return explicit as FileFormat;
-    throw new TeacherlmError('INVALID_OPTIONS', `--format must be one of ${FILE_FORMATS.join(', ')}, got '${explicit}'`);
+    return choiceOption('--format', explicit, FILE_FORMATS);
   }
   const format = EXTENSIONS[extname(path).toLowerCase()];
   if (!format) {

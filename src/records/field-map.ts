@@ -2,7 +2,7 @@
  * `--map id=ex_id,task=task_name`: which input field feeds each RawSample field, for
  * files whose names differ from the RawSample shape.
  */
-import { TeacherlmError } from '../errors.js';
+import { rejectOption } from '../options.js';
 
 export const SAMPLE_FIELDS = ['id', 'task', 'question', 'answer', 'context', 'metadata'] as const;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
@@ -20,18 +20,18 @@ export const IDENTITY_FIELD_MAP: FieldMap = Object.freeze({
 });
 
 /** Parses `field=source,...`; throws INVALID_OPTIONS naming the bad entry. */
-export function parseFieldMap(spec: string | undefined, option = 'map'): FieldMap {
+export function parseFieldMap(spec: string | undefined, option = '--map'): FieldMap {
   const map: Record<SampleField, string> = { ...IDENTITY_FIELD_MAP };
   if (spec === undefined || spec.trim() === '') return map;
   const seen = new Set<string>();
   for (const entry of spec.split(',')) {
     const match = /^\s*([^=\s]+)\s*=\s*([^=]+?)\s*$/.exec(entry);
-    if (!match) throw new TeacherlmError('INVALID_OPTIONS', `${option}: expected field=source, got '${entry}'`);
+    if (!match) rejectOption(option, 'field=source', entry);
     const [, field, source] = match as unknown as [string, string, string];
     if (!(SAMPLE_FIELDS as readonly string[]).includes(field)) {
-      throw new TeacherlmError('INVALID_OPTIONS', `${option}: unknown sample field '${field}' (known: ${SAMPLE_FIELDS.join(', ')})`);
+      rejectOption(option, `a sample field (${SAMPLE_FIELDS.join(', ')})`, field);
     }
-    if (seen.has(field)) throw new TeacherlmError('INVALID_OPTIONS', `${option}: field '${field}' mapped twice`);
+    if (seen.has(field)) rejectOption(option, 'each field mapped once', `${field}=${source}`);
     seen.add(field);
     map[field as SampleField] = source;
   }

@@ -1,5 +1,6 @@
 /** One line of JSON that must be an object (a sample, an input row): the check and messages shared by file mode and produce. */
 import { TeacherlmError } from '../errors.js';
+import { expectedError } from '../options.js';
 
 /**
  * Parses one JSON object. Throws DECODE_FAILED for bad JSON and INVALID_SAMPLE for JSON
@@ -13,7 +14,7 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     throw new TeacherlmError('DECODE_FAILED', `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TeacherlmError('INVALID_SAMPLE', 'a sample must be a JSON object');
+    throw expectedError('INVALID_SAMPLE', 'sample', 'a JSON object', parsed);
   }
   return parsed as Record<string, unknown>;
 }

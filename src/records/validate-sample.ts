@@ -3,7 +3,7 @@
  * (`question: expected a non-empty string, got 42`). Unknown fields are ignored.
  */
 import type { TeacherlmError } from '../errors.js';
-import { expectedError } from './describe-value.js';
+import { expectedError } from '../options.js';
 import type { RawSample } from './types.js';
 
 function invalid(field: string, expected: string, got: unknown): TeacherlmError {

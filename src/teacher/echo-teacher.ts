@@ -14,7 +14,8 @@
  */
 import { TeacherlmError } from '../errors.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from './types.js';
-import { rejectOption, validateRequests } from './generation-options.js';
+import { intOption } from '../options.js';
+import { validateRequests } from './generation-options.js';
 
 export interface EchoTeacherOptions {
   /** Batches accepted at once (as engine workers would). Default 1. */
@@ -76,9 +77,7 @@ export class EchoTeacher implements TextGenerator {
   private closed = false;
 
   constructor(options: EchoTeacherOptions = {}) {
-    const concurrency = options.concurrency ?? 1;
-    if (!Number.isInteger(concurrency) || concurrency < 1) rejectOption('concurrency', 'a positive integer', concurrency);
-    this.concurrency = concurrency;
+    this.concurrency = intOption('concurrency', options.concurrency, 1);
     this.modelId = options.modelId ?? 'echo';
   }
 

@@ -3,9 +3,8 @@
  * the engine core trusts what comes out of {@link resolveEngineOptions}.
  */
 import { availableParallelism } from 'node:os';
-import { TeacherlmError } from '../errors.js';
 import { MODEL_DTYPES, type ModelDtype } from './model-files.js';
-import { rejectOption } from './generation-options.js';
+import { choiceOption, intOption, rejectOption } from '../options.js';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -37,29 +36,19 @@ export interface ResolvedEngineOptions {
   log: (message: string) => void;
 }
 
-function positiveInt(field: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) rejectOption(field, `an integer from 1 to ${max}`, value);
-  return value;
-}
-
 /** Checks every field and fills defaults. Throws INVALID_OPTIONS naming the field. */
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
-  if (options === null || typeof options !== 'object') throw new TeacherlmError('INVALID_OPTIONS', 'engine options: expected an object');
-  if (typeof options.modelDir !== 'string' || options.modelDir === '') {
-    throw new TeacherlmError('INVALID_OPTIONS', 'modelDir: expected the path of a model folder');
-  }
-  const dtype = options.dtype ?? 'fp32';
-  if (!Object.hasOwn(MODEL_DTYPES, dtype)) rejectOption('dtype', `one of ${Object.keys(MODEL_DTYPES).join(', ')}`, dtype);
+  if (options === null || typeof options !== 'object') rejectOption('engine options', 'an object', options);
+  if (typeof options.modelDir !== 'string' || options.modelDir === '') rejectOption('modelDir', 'the path of a model folder', options.modelDir);
+  const dtype = choiceOption('dtype', options.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
   if (options.onnxFile !== undefined && (typeof options.onnxFile !== 'string' || options.onnxFile === '')) {
-    throw new TeacherlmError('INVALID_OPTIONS', 'onnxFile: expected a file name under <modelDir>/onnx/');
+    rejectOption('onnxFile', 'a file name under <modelDir>/onnx/', options.onnxFile);
   }
-  const device = options.device ?? 'auto';
-  if (!(DEVICES as readonly string[]).includes(device)) rejectOption('device', `one of ${DEVICES.join(', ')}`, device);
-  if (options.log !== undefined && typeof options.log !== 'function') throw new TeacherlmError('INVALID_OPTIONS', 'log: expected a function');
-  const workers = positiveInt('workers', options.workers, 1, 64);
+  const device = choiceOption('device', options.device, DEVICES, 'auto');
+  if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
+  const workers = intOption('workers', options.workers, 1, { max: 64 });
   const cores = availableParallelism();
-  const intraOpThreads = positiveInt('intraOpThreads', options.intraOpThreads, Math.max(1, Math.floor(cores / workers)), 256);
+  const intraOpThreads = intOption('intraOpThreads', options.intraOpThreads, Math.max(1, Math.floor(cores / workers)), { max: 256 });
   return {
     modelDir: options.modelDir,
     dtype,

@@ -1,14 +1,9 @@
 /** Validation of generation requests at the engine boundary; messages name the bad field. */
-import { TeacherlmError } from '../errors.js';
+import { rejectOption } from '../options.js';
 import type { GenerationRequest } from './types.js';
 
-/** Throws INVALID_OPTIONS as `<field>: expected <expected>, got <value as JSON>`. */
-export function rejectOption(field: string, expected: string, value: unknown): never {
-  throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected ${expected}, got ${JSON.stringify(value)}`);
-}
-
 export function validateRequests(requests: readonly GenerationRequest[]): void {
-  if (!Array.isArray(requests)) rejectOption('requests', 'an array', typeof requests);
+  if (!Array.isArray(requests)) rejectOption('requests', 'an array', requests);
   requests.forEach((request, i) => {
     const at = `requests[${i}]`;
     if (!request || typeof request.prompt !== 'string' || request.prompt === '') rejectOption(`${at}.prompt`, 'a non-empty string', request?.prompt);

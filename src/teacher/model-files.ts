@@ -6,6 +6,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TeacherlmError } from '../errors.js';
+import { choiceOption } from '../options.js';
 
 /** Weight formats and the file Optimum / transformers.js name them by. */
 export const MODEL_DTYPES = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', int8: 'model_quantized.onnx' } as const;
@@ -49,12 +50,8 @@ function readJson(path: string, required: boolean): Record<string, unknown> | un
 /** The ONNX file a dtype / onnxFile choice points at, inside `dir`. */
 export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string {
   if (options.onnxFile) return resolve(dir, 'onnx', options.onnxFile);
-  const dtype = options.dtype ?? 'fp32';
-  const file = Object.hasOwn(MODEL_DTYPES, dtype) ? MODEL_DTYPES[dtype] : undefined;
-  if (file === undefined) {
-    throw new TeacherlmError('INVALID_OPTIONS', `dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}, got '${String(dtype)}'`);
-  }
-  return join(dir, 'onnx', file);
+  const dtype = choiceOption('dtype', options.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
+  return join(dir, 'onnx', MODEL_DTYPES[dtype]);
 }
 
 /** Reads and checks a model folder's configuration files. Throws MODEL_INVALID with the missing piece. */

@@ -6,6 +6,7 @@
 import type { AnnotationKind, PromptStyle, RawSample } from './types.js';
 import type { ChatTemplate } from './chat-template.js';
 import { TeacherlmError } from '../errors.js';
+import { rejectOption } from '../options.js';
 
 /** The phrase that ends each prompt; the annotation is what the teacher writes after it. */
 export const TRIGGERS: Readonly<Record<AnnotationKind, string>> = Object.freeze({
@@ -40,7 +41,7 @@ export function questionStem(sample: Pick<RawSample, 'question' | 'answer' | 'co
 /** The raw TeacherLM prompt for one annotation kind, exactly as the reference builds it. */
 export function buildRawPrompt(sample: Pick<RawSample, 'question' | 'answer' | 'context'>, kind: AnnotationKind): string {
   const trigger = TRIGGERS[kind];
-  if (trigger === undefined) throw new TeacherlmError('INVALID_OPTIONS', `kind: unknown annotation kind '${String(kind)}'`);
+  if (trigger === undefined) rejectOption('kind', `one of ${Object.keys(TRIGGERS).join(', ')}`, kind);
   return cleanWhitespace(questionStem(sample) + ' ' + trigger);
 }
 
@@ -62,7 +63,7 @@ export function buildPrompt(
 ): string {
   const raw = buildRawPrompt(sample, kind);
   if (style === 'raw') return raw;
-  if (style !== 'chat') throw new TeacherlmError('INVALID_OPTIONS', `promptStyle: expected 'raw' or 'chat', got '${String(style)}'`);
+  if (style !== 'chat') rejectOption('promptStyle', 'one of raw, chat', style);
   if (!template) {
     throw new TeacherlmError('INVALID_OPTIONS', "promptStyle: 'chat' needs the model's chat template", {
       hint: "the model's tokenizer_config.json has no chat_template; use --prompt-style raw",

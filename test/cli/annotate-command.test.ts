@@ -71,7 +71,7 @@ describe('teacherlm annotate --dry-run', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('--max-new-tokens');
     const map = cli(['--dry-run', '--in', 'x.jsonl', '--map', 'ident=ex_id']);
-    expect(map.stderr).toContain("unknown sample field 'ident'");
+    expect(map.stderr).toContain('--map: expected a sample field (id, task, question, answer, context, metadata), got "ident"');
     const missing = cli(['--dry-run', '--in', join(tmpdir(), 'does-not-exist.jsonl')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('IO_FAILED');

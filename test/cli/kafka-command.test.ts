@@ -3,9 +3,9 @@ import { parseHeap, parsePort } from '../../src/cli/kafka-command.js';
 
 describe('teacherlm kafka options', () => {
   it('names the flag the user typed', () => {
-    expect(() => parseHeap('abc')).toThrow("--heap must be an integer of at least 128 (MB), got 'abc'");
-    expect(() => parseHeap('64')).toThrow("--heap must be an integer of at least 128 (MB), got '64'");
-    expect(() => parsePort('80')).toThrow("--port must be an integer in 1024-65534, got '80'");
+    expect(() => parseHeap('abc')).toThrow('--heap: expected an integer >= 128, got "abc"');
+    expect(() => parseHeap('64')).toThrow('--heap: expected an integer >= 128, got "64"');
+    expect(() => parsePort('80')).toThrow('--port: expected an integer from 1024 to 65534, got "80"');
   });
 
   it('reads good values', () => {

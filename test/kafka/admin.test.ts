@@ -22,15 +22,15 @@ describe('validateTopicSpecs', () => {
   });
 
   it('names the bad field', () => {
-    expect(invalidMessage([{ topic: 'ok', partitions: 1 }, { topic: 'b', partitions: 0 }])).toMatch(/^topics\[1\]\.partitions must be a positive integer, got 0/);
+    expect(invalidMessage([{ topic: 'ok', partitions: 1 }, { topic: 'b', partitions: 0 }])).toMatch(/^topics\[1\]\.partitions: expected a positive integer, got 0/);
     expect(invalidMessage([{ topic: 'a', partitions: 1.5 }])).toMatch(/topics\[0\]\.partitions/);
-    expect(invalidMessage([{ topic: 'has space', partitions: 1 }])).toMatch(/topics\[0\]\.topic must be 1-249 characters/);
+    expect(invalidMessage([{ topic: 'has space', partitions: 1 }])).toMatch(/topics\[0\]\.topic: expected 1-249 characters/);
     expect(invalidMessage([{ topic: '', partitions: 1 }])).toMatch(/topics\[0\]\.topic/);
     expect(invalidMessage([{ topic: 'x'.repeat(250), partitions: 1 }])).toMatch(/topics\[0\]\.topic/);
     expect(invalidMessage([{ topic: 'a', partitions: 1, replicationFactor: 0 }])).toMatch(/topics\[0\]\.replicationFactor/);
-    expect(invalidMessage([{ topic: 'a', partitions: 1, configs: { 'retention.ms': 5 } }])).toMatch(/topics\[0\]\.configs\.retention\.ms must be a string/);
-    expect(invalidMessage([{ topic: 'a', partitions: 1 }, { topic: 'a', partitions: 2 }])).toMatch(/topics\[1\]\.topic 'a' is declared twice/);
-    expect(invalidMessage([null])).toMatch(/topics\[0\] must be an object/);
+    expect(invalidMessage([{ topic: 'a', partitions: 1, configs: { 'retention.ms': 5 } }])).toMatch(/topics\[0\]\.configs\.retention\.ms: expected a string, got 5/);
+    expect(invalidMessage([{ topic: 'a', partitions: 1 }, { topic: 'a', partitions: 2 }])).toMatch(/topics\[1\]\.topic: expected a topic not declared before, got "a"/);
+    expect(invalidMessage([null])).toMatch(/topics\[0\]: expected an object, got null/);
   });
 });
 

@@ -24,7 +24,7 @@ describe('resolveSourceOptions', () => {
 
   it('names the bad field', () => {
     expect(() => resolveSourceOptions({ kafka, groupId: 'g', topics: ['t'], partitionsConsumedConcurrently: 0 })).toThrow(
-      'partitionsConsumedConcurrently must be a positive integer, got 0',
+      'partitionsConsumedConcurrently: expected a positive integer, got 0',
     );
   });
 });

@@ -141,8 +141,8 @@ describe('runPipeline', () => {
 
   it('refuses limits that make no sense, naming the field', () => {
     const start = (patch: Record<string, number>) => () => runPipeline({ topology: topology(), source: new MemorySource([]), sink: new MemorySink(), generators: echoEngines(), ...patch });
-    expect(start({ commitIntervalMs: 0 })).toThrow('commitIntervalMs must be an integer >= 1, got 0');
-    expect(start({ maxRecords: 0 })).toThrow('maxRecords must be an integer >= 1, got 0');
+    expect(start({ commitIntervalMs: 0 })).toThrow('commitIntervalMs: expected a positive integer, got 0');
+    expect(start({ maxRecords: 0 })).toThrow('maxRecords: expected a positive integer, got 0');
     expect(start({ untilIdleMs: -1 })).toThrow(/^untilIdleMs/);
     expect(start({ drainTimeoutMs: 1.5 })).toThrow(/^drainTimeoutMs/);
   });

@@ -8,7 +8,7 @@ describe('engine options', () => {
       'dtype: expected one of fp32, fp16, int8, got "toString"',
     );
     expect(() => onnxPathFor('models/x', { dtype: 'constructor' as ModelDtype })).toThrow(
-      "dtype: expected one of fp32, fp16, int8, got 'constructor'",
+      'dtype: expected one of fp32, fp16, int8, got "constructor"',
     );
   });
 });

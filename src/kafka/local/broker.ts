@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../client.js';
 import { TeacherlmError } from '../../errors.js';
+import { intOption, rejectOption } from '../../options.js';
 import { fetchBrokerJars } from './broker-jars.js';
 import { newClusterId, renderLog4jProperties, renderServerProperties } from './broker-config.js';
 import { requireJava } from './java.js';
@@ -106,14 +107,11 @@ interface Resolved {
 const STOP_GRACE_MS = 30_000;
 
 function resolveOptions(options: LocalBrokerOptions): Resolved {
-  const port = options.port ?? DEFAULT_KAFKA_PORT;
-  if (!Number.isInteger(port) || port < 1024 || port > 65534) {
-    throw new TeacherlmError('INVALID_OPTIONS', `port must be an integer in 1024-65534 (the controller takes port + 1), got ${port}`);
-  }
-  const heapMb = options.heapMb ?? 512;
-  if (!Number.isInteger(heapMb) || heapMb < 128) throw new TeacherlmError('INVALID_OPTIONS', `heapMb must be an integer >= 128, got ${heapMb}`);
+  // The controller takes port + 1.
+  const port = intOption('port', options.port, DEFAULT_KAFKA_PORT, { min: 1024, max: 65534 });
+  const heapMb = intOption('heapMb', options.heapMb, 512, { min: 128 });
   const version = options.version ?? process.env.TEACHERLM_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new TeacherlmError('INVALID_OPTIONS', `version must look like 4.1.2, got '${version}'`);
+  if (!/^\d+\.\d+\.\d+$/.test(version)) rejectOption('version', 'a version like 4.1.2', version);
   return {
     port,
     controllerPort: port + 1,

@@ -26,7 +26,7 @@ describe('startLocalBroker options', () => {
     for (const port of [80, 65535, 9092.5]) {
       const err = await startLocalBroker({ port }).catch((e: unknown) => e);
       expect(isTeacherlmError(err, 'INVALID_OPTIONS'), String(port)).toBe(true);
-      expect((err as Error).message).toMatch(/^port must be an integer in 1024-65534/);
+      expect((err as Error).message).toMatch(/^port: expected an integer from 1024 to 65534/);
     }
   });
 });
