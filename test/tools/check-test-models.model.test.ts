@@ -1,0 +1,38 @@
+// tools/models/check_test_models.py in the tools' venv: the tiny test models under
+// test/fixtures/models against a numpy forward pass (the reference maths), padded
+// batches against single rows, transformers.js (node_modules) on the same prompts, and
+// tiny-llama's fp16 and int8 variants against its fp32 logits.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { venvPython } from '../../src/teacher/model-import.js';
+import { PROJECT_DIR, venvPrerequisite } from '../support/smollm2.js';
+
+const ready = venvPrerequisite('tools/models/check_test_models.py');
+
+describe.skipIf(!ready)('tools/models/check_test_models.py', () => {
+  it('finds both test models equal to the numpy reference and to transformers.js, and the variants close to fp32', () => {
+    const res = spawnSync(venvPython(PROJECT_DIR), [join(PROJECT_DIR, 'tools', 'models', 'check_test_models.py')], {
+      cwd: PROJECT_DIR,
+      encoding: 'utf8',
+      timeout: 590_000,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('OK');
+    const results = lines.slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(results.map((r) => r.model)).toEqual(['tiny-llama', 'tiny-bloom']);
+    for (const r of results) {
+      expect(r).toMatchObject({
+        transformersjs_same_ids: true,
+        transformersjs_same_greedy: true,
+        transformersjs_batched_same_greedy: true,
+      });
+      expect(r.max_abs_err_vs_numpy_reference).toBeLessThan(1e-3);
+      expect(r.max_abs_err_padded_prefill).toBeLessThan(1e-4);
+      expect(r.max_abs_err_padded_step).toBeLessThan(1e-4);
+    }
+    expect(results[0]!.fp16_max_abs_err_vs_fp32).toBeTypeOf('number');
+    expect(results[0]!.int8_top1_agreement).toBeGreaterThanOrEqual(0.8);
+  });
+});
