@@ -49,7 +49,6 @@ port.on('message', (message: WorkerMessage) => {
 
 start().then(
   (loaded) => {
-    loaded.generator.shouldStop = () => stopping;
     port.on('message', (message: WorkerMessage) => {
       if (message.type === 'generate') void handle(loaded, message);
     });
@@ -65,6 +64,13 @@ async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage
   try {
     if (stopping) throw new TeacherlmError('SHUT_DOWN', 'the engine is shutting down');
     if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
+    const hold = init.holdOnPrompt && message.prompts.includes(init.holdOnPrompt.prompt) ? holdMidGeneration(init.holdOnPrompt.handshake) : undefined;
+    generator.shouldStop = hold
+      ? () => {
+          hold();
+          return stopping;
+        }
+      : () => stopping;
     const rows = await generator.generate(
       message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer.encode(prompt), options: message.options[r]! })),
     );
@@ -86,4 +92,21 @@ async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage
     busy = false;
     if (stopping) port.close();
   }
+}
+
+const HOLD_LIMIT_MS = 60_000;
+
+/** WorkerInit.holdOnPrompt: tells the main thread once, then waits for its answer. */
+function holdMidGeneration(buffer: SharedArrayBuffer): () => void {
+  const handshake = new Int32Array(buffer);
+  let held = false;
+  return () => {
+    if (held) return;
+    held = true;
+    Atomics.store(handshake, 0, 1);
+    Atomics.notify(handshake, 0);
+    if (Atomics.wait(handshake, 1, 0, HOLD_LIMIT_MS) === 'timed-out') {
+      throw new TeacherlmError('GENERATION_FAILED', `held mid-generation, no answer from the main thread within ${HOLD_LIMIT_MS / 1000} s`);
+    }
+  };
 }

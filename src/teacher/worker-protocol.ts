@@ -10,6 +10,13 @@ export interface WorkerInit {
   device: Device;
   /** Test hook: the worker exits abruptly when it is given this exact prompt. */
   crashOnPrompt?: string;
+  /**
+   * Test hook: in a batch with this exact prompt, after the prefill, the worker sets
+   * `handshake[0]` (an Int32Array over the buffer) to 1, notifies, and waits for the main
+   * thread to set `handshake[1]` before its next step; it fails the batch when no answer
+   * comes within a minute (the main event loop is blocked).
+   */
+  holdOnPrompt?: { prompt: string; handshake: SharedArrayBuffer };
 }
 
 /** Prompts travel as text: the worker tokenizes them, keeping that work off the main thread. */

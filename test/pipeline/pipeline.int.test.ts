@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
 import { createGenerators } from '../../src/pipeline/generators.js';
-import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { runPipeline, type PipelineStats } from '../../src/pipeline/pipeline.js';
 import { SINK_MAX_BATCH_RECORDS } from '../../src/pipeline/produce.js';
 import type { Topology } from '../../src/pipeline/topology.js';
 import type { TextGenerator } from '../../src/teacher/types.js';
@@ -30,6 +30,31 @@ describe('pipeline on the real broker with the tiny model', () => {
     await sink.connect();
     const handle = runPipeline({ topology, source, sink, generators, commitIntervalMs: 500, ...options });
     return { handle, source };
+  }
+
+  /**
+   * Resolves after the first commit of the source at which `ready` holds; fails when the
+   * pipeline ends first or `timeoutMs` passes, with the pipeline's stats.
+   */
+  function afterCommit(
+    { handle, source }: Awaited<ReturnType<typeof run>>,
+    ready: (commits: number, stats: PipelineStats) => boolean,
+    timeoutMs: number,
+  ): Promise<void> {
+    const commit = source.commit.bind(source);
+    let commits = 0;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => reject(new Error(`${why} (${commits} commits): ${JSON.stringify(handle.stats())}`));
+      const timer = setTimeout(() => fail(`not ready after ${timeoutMs / 1000} s`), timeoutMs);
+      handle.done.then(() => fail('the pipeline ended first'), (err: unknown) => fail(`the pipeline failed first: ${String(err)}`));
+      source.commit = async (offsets) => {
+        await commit(offsets);
+        if (ready(++commits, handle.stats())) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
   }
 
   /** Every valid id augmented (all three annotations), every malformed one dead-lettered with a reason, nothing else. */
@@ -87,7 +112,7 @@ describe('pipeline on the real broker with the tiny model', () => {
     const inputs = await produceInputs(kafka, topology, SAMPLES);
     const first = await run(topology);
     // Crash once a good part is written and committed, with work still in flight.
-    while (first.handle.stats().commits < 2 || first.handle.stats().augmented < 300) await new Promise((r) => setTimeout(r, 20));
+    await afterCommit(first, (commits, stats) => commits >= 2 && stats.augmented >= 300, 120_000);
     const before = first.handle.stats();
     await first.handle.abort();
     expect(before.augmented + before.deadLettered).toBeLessThan(SAMPLES);

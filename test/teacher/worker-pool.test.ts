@@ -33,21 +33,37 @@ describe('createEngine (worker pool)', () => {
     });
   });
 
-  it('keeps the main event loop free while generating', async () => {
-    const engine = await createEngine({ modelDir: modelDir('tiny-bloom'), workers: 1, intraOpThreads: 1, device: 'cpu' });
-    open.push(engine);
-    // One long step: a prefill of 16 long prompts. Run on the main thread, ORT's native
-    // call would hold the loop for the whole step and the timer could fire at most once.
-    // ~500 tokens a row makes the prefill long (attention is quadratic) on any machine, so
-    // an off-loop engine leaves room for many 1 ms ticks while an on-loop one allows one.
-    const long = creakPrompts(16).map((p) => Array.from({ length: 12 }, () => p).join(' '));
-    expect(engine.countTokens(long[0]!)).toBeGreaterThan(500);
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 1);
-    const results = await engine.generate(long.map((p) => greedy(p, 1)));
-    clearInterval(timer);
-    expect(results).toHaveLength(16);
-    expect(ticks).toBeGreaterThan(3);
+  it('keeps the main event loop free while generating: the main thread answers a worker held mid-generation', async () => {
+    // The worker stops after its prefill and waits for the main thread's answer before its
+    // next step. Were generation on the main thread, nothing could answer it: the batch
+    // would fail (the worker gives up after a minute) instead of finishing its 8 tokens.
+    const files = loadModelFiles(modelDir('tiny-llama'));
+    const held = creakPrompts(1)[0]!;
+    const handshake = new Int32Array(new SharedArrayBuffer(8));
+    const pool = new WorkerPool({
+      modelId: files.modelId,
+      workers: 1,
+      tokenizer: new ModelTokenizer(files),
+      log: () => {},
+      init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: 1, device: 'cpu', holdOnPrompt: { prompt: held, handshake: handshake.buffer as SharedArrayBuffer } },
+    });
+    await pool.start();
+    open.push(pool);
+    let finished = false;
+    const result = pool.generate([greedy(held, 8)]).finally(() => {
+      finished = true;
+    });
+    // Resolves on the worker's notify, as a callback of the main event loop ('timed-out'
+    // after 30 s if the worker never holds).
+    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { value: Promise<string> | string } }).waitAsync;
+    await waitAsync(handshake, 0, 0, 30_000).value;
+    expect(Atomics.load(handshake, 0), 'the worker held mid-generation').toBe(1);
+    expect(finished).toBe(false);
+    Atomics.store(handshake, 1, 1);
+    Atomics.notify(handshake, 1);
+    const [row] = await result;
+    expect(row!.generatedTokens).toBe(8);
+    expect(row!.finishReason).toBe('length');
   });
 
   it('fails only the batch of a crashed worker, with a retriable WORKER_CRASHED, and keeps serving', async () => {
