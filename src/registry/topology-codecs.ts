@@ -6,6 +6,7 @@
  */
 import { ConfluentCodec, valueSubject } from '../records/confluent-codec.js';
 import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
+import { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample, DeadLetter, RawSample } from '../records/types.js';
 import type { Topology } from '../pipeline/topology.js';
 import { createRegistryClient, type RegistryClient } from './client.js';
@@ -31,6 +32,8 @@ export async function topologyCodecs(topology: Pick<Topology, 'input' | 'output'
 
 export interface OpenedCodecs {
   codecs: PipelineCodecs;
+  /** Reads what these codecs write (and single-object records). */
+  reader: OutputReader;
   /** The Confluent-compatible API used, when the topology needs one. */
   registryUrl?: string;
   /** Releases the registry lease (stops an on-demand local registry with its last user). */
@@ -39,13 +42,25 @@ export interface OpenedCodecs {
 
 /** Resolves the registry (SCHEMA_REGISTRY_URL, else the local one on demand) when the topology needs it, then builds its codecs. */
 export async function openTopologyCodecs(topology: Topology, log: (line: string) => void = () => {}): Promise<OpenedCodecs> {
-  if (!needsRegistry(topology)) return { codecs: recordCodecs(), close: async () => {} };
+  if (!needsRegistry(topology)) return { codecs: recordCodecs(), reader: new OutputReader(), close: async () => {} };
   const resolved = await resolveRegistry({ log });
   try {
-    const codecs = await topologyCodecs(topology, createRegistryClient(resolved.url));
-    return { codecs, registryUrl: resolved.url, close: resolved.stop };
+    const client = createRegistryClient(resolved.url);
+    const codecs = await topologyCodecs(topology, client);
+    return { codecs, reader: new OutputReader(client), registryUrl: resolved.url, close: resolved.stop };
   } catch (err) {
     await resolved.stop();
     throw err;
   }
+}
+
+/**
+ * A reader of the output topics: with the registry when the topology writes `confluent`
+ * or SCHEMA_REGISTRY_URL is set, else for single-object records only.
+ */
+export async function openOutputReader(topology: Topology | undefined, log: (line: string) => void = () => {}): Promise<{ reader: OutputReader; close(): Promise<void> }> {
+  const wanted = (topology !== undefined && needsRegistry(topology)) || Boolean(process.env.SCHEMA_REGISTRY_URL?.trim());
+  if (!wanted) return { reader: new OutputReader(), close: async () => {} };
+  const resolved = await resolveRegistry({ log });
+  return { reader: new OutputReader(createRegistryClient(resolved.url)), close: resolved.stop };
 }
