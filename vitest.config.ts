@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts'],
           // Resolves Kafka once per run (src/kafka/brokers.ts) and stops only what it started.
-          globalSetup: ['test/setup/kafka-global-setup.ts'],
+          globalSetup: ['test/setup/kafka-global-setup.ts', 'test/setup/registry-global-setup.ts'],
           // One file at a time: they share one broker on a 2-core machine.
           fileParallelism: false,
           testTimeout: 180_000,

@@ -18,6 +18,12 @@ export const ERROR_CODES = {
   ENCODE_FAILED: false,
   /** The local Kafka broker could not be started or stopped. */
   BROKER_START_FAILED: false,
+  /** The local schema registry could not be started or stopped. */
+  REGISTRY_START_FAILED: false,
+  /** The schema registry did not answer, or answered with a server error. */
+  REGISTRY_UNREACHABLE: true,
+  /** The schema registry refused a schema (incompatible with the subject's versions) or a request. */
+  SCHEMA_REFUSED: false,
   /** No broker is reachable at the configured address. */
   BROKER_UNREACHABLE: true,
   /** The broker refused an admin request (topic creation, configs). */

@@ -16,3 +16,5 @@ import { runCommand } from './run-command.js';
 COMMANDS.run = runCommand;
 import { demoCommand } from './demo-command.js';
 COMMANDS.demo = demoCommand;
+import { registryCommand } from './registry-command.js';
+COMMANDS.registry = registryCommand;

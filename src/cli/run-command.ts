@@ -15,6 +15,7 @@ import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
+import { openTopologyCodecs, type OpenedCodecs } from '../registry/topology-codecs.js';
 import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
 import { signalHandler } from './signal-handler.js';
 import { recordTracing } from '../pipeline/traced-ports.js';
@@ -35,6 +36,7 @@ Options:
   -h, --help          this help
 
 Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
+Registry (format: confluent): SCHEMA_REGISTRY_URL, else the local Apicurio Registry, started on demand.
 Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.`;
 
 export const runCommand: Command = {
@@ -70,9 +72,12 @@ export const runCommand: Command = {
     // Telemetry starts before anything traced and `close` shuts it down after it all, so every span is exported.
     const { kafka, brokers, close } = await openCliKafka('teacherlm-run');
     const generators = new Map<string, TextGenerator>();
+    let opened: OpenedCodecs | undefined;
     try {
       await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
       logLine({ event: 'topics-ready', brokers: brokers.brokers, topics: [topology.input.topic, topology.output.topic, topology.deadLetter.topic] });
+      opened = await openTopologyCodecs(topology, (message) => logLine({ event: 'registry', message }));
+      if (opened.registryUrl) logLine({ event: 'schemas-registered', registry: opened.registryUrl });
       for (const [key, g] of await createGenerators(topology, (message) => logLine({ event: 'engine', message }))) generators.set(key, g);
       logLine({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
 
@@ -89,6 +94,7 @@ export const runCommand: Command = {
         source: tracing.source(source),
         sink: tracing.sink(sink),
         generators,
+        codecs: opened.codecs,
         untilIdleMs,
         maxRecords,
         drainTimeoutMs,
@@ -117,6 +123,7 @@ export const runCommand: Command = {
       }
     } finally {
       await Promise.allSettled([...generators.values()].map((g) => g.close()));
+      await opened?.close();
       await close();
     }
   },

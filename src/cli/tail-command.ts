@@ -9,13 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { take } from 'rxjs';
+import { concatMap, take } from 'rxjs';
 import { TeacherlmError } from '../errors.js';
 import { intArg, nonEmptyString } from '../options.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
-import { recordCodecs } from '../records/codecs.js';
-import { decodeOutputRecord, toJsonLine } from '../tail/decode-output.js';
+import { openOutputReader } from '../registry/topology-codecs.js';
+import { toJsonLine } from '../tail/decode-output.js';
 import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
@@ -30,7 +30,10 @@ Options:
   --max N            exit after N records
   --topic T          default: the topology's output topic
   --topology FILE    default: topologies/default.yaml
-  -h, --help         this text`;
+  -h, --help         this text
+
+Records in the Confluent wire format are decoded with the registry at SCHEMA_REGISTRY_URL,
+or the local one when the topology's output.format is confluent.`;
 
 export const tailCommand: Command = {
   summary: 'print augmented records as JSON lines',
@@ -53,10 +56,11 @@ export const tailCommand: Command = {
     if (positionals.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${positionals[0]}'`);
     const max = intArg('--max', values.max);
     if (values.topic !== undefined) nonEmptyString('--topic', values.topic, 'a topic name');
-    const topic = values.topic ?? topologyOption(values.topology).output.topic;
+    const topology = values.topic === undefined || values.topology !== undefined ? topologyOption(values.topology) : undefined;
+    const topic = values.topic ?? topology!.output.topic;
 
     const { kafka, close } = await openCliKafka('teacherlm-tail');
-    const codecs = recordCodecs();
+    const { reader, close: closeReader } = await openOutputReader(topology, (line) => console.error(`teacherlm: ${line}`));
     const source = new KafkaSource({
       kafka,
       groupId: `teacherlm-tail-${randomUUID()}`,
@@ -78,7 +82,7 @@ export const tailCommand: Command = {
     const print = (record: SourceRecord) => {
       const span = startConsumerSpan(`${topic} receive`, record.headers, messagingAttributes('receive', { topic: record.topic, partition: record.partition, offset: record.offset }));
       try {
-        const decoded = decodeOutputRecord(record.value, codecs);
+        const decoded = reader.decode(record.value);
         span.setAttribute('teacherlm.sample.id', 'id' in decoded.record ? decoded.record.id : String(decoded.record.sampleId));
         if (!process.stdout.write(`${toJsonLine(decoded.record)}\n`)) {
           for (const tp of source.assigned()) source.pause(tp.topic, tp.partition);
@@ -92,7 +96,14 @@ export const tailCommand: Command = {
 
     try {
       await new Promise<void>((resolve, reject) => {
-        const records = max === undefined ? source.records() : source.records().pipe(take(max));
+        // A Confluent writer id seen for the first time is looked up in the registry, in order.
+        const loaded = source.records().pipe(
+          concatMap(async (record) => {
+            await reader.prepare(record.value)?.catch(() => {}); // print() reports what still cannot be decoded
+            return record;
+          }),
+        );
+        const records = max === undefined ? loaded : loaded.pipe(take(max));
         records.subscribe({ next: print, error: reject, complete: resolve });
       });
       return 0;
@@ -101,6 +112,7 @@ export const tailCommand: Command = {
       process.off('SIGTERM', stop);
       process.stdout.off('drain', drain);
       await source.stop();
+      await closeReader();
       await close();
       process.stdout.off('error', onStdoutError);
     }

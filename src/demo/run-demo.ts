@@ -22,7 +22,7 @@ import type { Topology } from '../pipeline/topology.js';
 import { type InputRow, readInputRows } from '../produce/input-rows.js';
 import { mapToSample } from '../records/map-sample.js';
 import { produceSamples } from '../produce/produce-samples.js';
-import { recordCodecs } from '../records/codecs.js';
+import { openTopologyCodecs } from '../registry/topology-codecs.js';
 import { recordTracing } from '../pipeline/traced-ports.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureModels } from './ensure-model.js';
@@ -72,7 +72,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const began = Date.now();
   const map = options.fieldMap ?? IDENTITY_FIELD_MAP;
   const runId = randomUUID();
-  const codecs = recordCodecs();
   let stopRequested: string | undefined;
   void options.interrupted?.then((why) => (stopRequested = why));
   /** Before the pipeline runs, a Ctrl-C ends the demo between steps. */
@@ -86,13 +85,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
   checkpoint();
   log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
+  // A topology with `format: confluent` gets the registry (SCHEMA_REGISTRY_URL, else the local one, started on demand).
+  const opened = await openTopologyCodecs(topology, log);
+  if (opened.registryUrl) log(`schemas registered in ${opened.registryUrl}`);
 
   const generators = new Map<string, TextGenerator>();
   const sink = new KafkaSink({ kafka });
   const watch = watchResults({
     kafka,
     topics: [topology.output.topic, topology.deadLetter.topic],
-    codecs,
+    reader: opened.reader,
     runId,
     ids,
     onOutcome: (id, outcome, seen) => options.onOutcome?.(id, outcome, seen, ids.length),
@@ -129,6 +131,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       source: tracing.source(source),
       sink: tracing.sink(new KafkaSink({ kafka })),
       generators,
+      codecs: opened.codecs,
       log: (event) => {
         if (event.event === 'fatal' || String(event.event).endsWith('failed')) log(`pipeline: ${JSON.stringify(event)}`);
       },
@@ -155,5 +158,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await watch.stop();
     await sink.close();
     await Promise.allSettled([...generators.values()].map((g) => g.close()));
+    await opened.close();
   }
 }

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { KafkaSource } from '../kafka/source.js';
-import type { RecordCodecs } from '../records/codecs.js';
+import type { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample, DeadLetter } from '../records/types.js';
-import { decodeOutputRecord } from '../tail/decode-output.js';
+import type { SourceRecord } from '../pipeline/ports.js';
 
 /** Metadata key carrying the demo run id. */
 export const RUN_ID_KEY = 'teacherlm_demo_run';
@@ -19,7 +19,8 @@ export type DemoOutcome = { kind: 'augmented'; record: AugmentedSample } | { kin
 export interface WatchOptions {
   kafka: Kafka;
   topics: string[];
-  codecs: RecordCodecs;
+  /** Decodes either output format (the registry's when the topology writes `confluent`). */
+  reader: OutputReader;
   runId: string;
   ids: readonly string[];
   onOutcome?: (id: string, outcome: DemoOutcome, seen: number) => void;
@@ -55,22 +56,28 @@ export function watchResults(options: WatchOptions): Watch {
     lagRefreshMs: 0,
   });
   const done = new Promise<Map<string, DemoOutcome>>((resolve, reject) => {
+    const consider = (record: SourceRecord) => {
+      let outcome: DemoOutcome;
+      try {
+        outcome = options.reader.decode(record.value);
+      } catch {
+        return; // not ours: another writer's record on a shared topic
+      }
+      const id = belongsTo(outcome, options.runId, ids);
+      if (id === undefined || outcomes.has(id)) return;
+      outcomes.set(id, outcome);
+      options.onOutcome?.(id, outcome, outcomes.size);
+      if (outcomes.size === ids.size) {
+        resolve(outcomes);
+        void source.stop();
+      }
+    };
     source.records().subscribe({
       next: (record) => {
-        let outcome: DemoOutcome;
-        try {
-          outcome = decodeOutputRecord(record.value, options.codecs);
-        } catch {
-          return; // not ours: another writer's record on a shared topic
-        }
-        const id = belongsTo(outcome, options.runId, ids);
-        if (id === undefined || outcomes.has(id)) return;
-        outcomes.set(id, outcome);
-        options.onOutcome?.(id, outcome, outcomes.size);
-        if (outcomes.size === ids.size) {
-          resolve(outcomes);
-          void source.stop();
-        }
+        // A Confluent writer id seen for the first time is looked up once; order does not matter here.
+        const pending = options.reader.prepare(record.value);
+        if (pending) pending.then(() => consider(record), () => {});
+        else consider(record);
       },
       error: reject,
       complete: () => {

@@ -7,7 +7,7 @@
  * dead-lettered instead (stage `encode`).
  */
 import { type OperatorFunction, map } from 'rxjs';
-import type { RecordCodecs } from '../records/codecs.js';
+import type { OutputCodecs } from '../records/codecs.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { deadLetterFor } from './dead-letter.js';
 import type { Encoded, Finished } from './items.js';
@@ -29,7 +29,7 @@ export function parseSourceHeader(value: string | Buffer): { topic: string; part
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
 
 export interface EncodeOptions {
-  codecs: RecordCodecs;
+  codecs: OutputCodecs;
   outputTopic: string;
   deadLetterTopic: string;
   now?: () => number;

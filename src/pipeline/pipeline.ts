@@ -29,7 +29,7 @@ import {
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { intOption } from '../options.js';
-import { recordCodecs, type RecordCodecs } from '../records/codecs.js';
+import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
 import { decode } from './decode.js';
@@ -53,7 +53,8 @@ export interface PipelineOptions {
   sink: RecordSink;
   /** Engines by key (`engineKeyOf`): `echo`, `onnx:<model folder>`. The caller closes them. */
   generators: ReadonlyMap<string, TextGenerator>;
-  codecs?: RecordCodecs;
+  /** Default: single-object Avro ({@link recordCodecs}); `topologyCodecs` builds the Confluent ones. */
+  codecs?: PipelineCodecs;
   /** Default 1000 ms. */
   commitIntervalMs?: number;
   produce?: Omit<ProduceOptions, 'sink' | 'scheduler'>;
@@ -119,7 +120,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const { topology, source, sink, generators } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const log = options.log ?? (() => {});
-  const codecs = options.codecs ?? recordCodecs();
+  const codecs: PipelineCodecs = options.codecs ?? recordCodecs();
   const bindings = bindTeachers(topology, generators);
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
@@ -170,7 +171,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     );
 
   const written$ = input$.pipe(
-    decode({ format: topology.input.format, codec: codecs.rawSample }),
+    decode({ format: topology.input.format, codec: codecs.rawSample, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),

@@ -16,6 +16,13 @@ import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type Pro
 export const TEACHER_KINDS = ['onnx', 'echo'] as const;
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
 export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+/**
+ * How the output and dead-letter topics are written: `avro`, Avro single-object encoding
+ * (readers need our schema files, no service); `confluent`, the Confluent wire format
+ * with the schemas in a registry (what the Kafka ecosystem's deserializers read).
+ */
+export const OUTPUT_FORMATS = ['avro', 'confluent'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface TopicSpec {
   topic: string;
@@ -64,7 +71,8 @@ export interface RetrySpec {
 export interface Topology {
   name: string;
   input: TopicSpec & { format: InputFormat };
-  output: TopicSpec;
+  /** `format` also applies to the dead-letter topic. */
+  output: TopicSpec & { format: OutputFormat };
   deadLetter: TopicSpec;
   consumer: { group: string; fromBeginning: boolean };
   teachers: TeacherSpec[];
@@ -176,6 +184,7 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
 export function parseTopology(doc: unknown, baseDir: string = process.cwd()): Topology {
   const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry']);
   const input = topic(root.input, 'input', ['format']);
+  const output = topic(root.output, 'output', ['format']);
   const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning']);
   if (consumer.fromBeginning !== undefined && typeof consumer.fromBeginning !== 'boolean') {
     fail('consumer.fromBeginning', 'true or false', consumer.fromBeginning);
@@ -199,7 +208,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       configs: input.configs,
       format: oneOf(input.format, 'input.format', INPUT_FORMATS, 'auto'),
     },
-    output: strip(topic(root.output, 'output')),
+    output: { ...strip(output), format: oneOf(output.format, 'output.format', OUTPUT_FORMATS, 'avro') },
     deadLetter: strip(topic(root.deadLetter, 'deadLetter')),
     consumer: { group: text(consumer.group, 'consumer.group'), fromBeginning: (consumer.fromBeginning as boolean | undefined) ?? true },
     teachers,

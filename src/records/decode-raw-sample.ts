@@ -1,16 +1,19 @@
 /**
- * Turns an input record value into a RawSample. Input may be Avro (single-object
- * encoding, see `wire-format.ts`) or JSON for plain clients (kcat, scripts): a UTF-8
- * object with the RawSample fields. `auto` tells them apart by the first bytes: the Avro
- * marker C3 01, or `{` after optional whitespace.
+ * Turns an input record value into a RawSample. Input may be Avro in single-object
+ * encoding (`wire-format.ts`), Avro in the Confluent wire format (`confluent-codec.ts`,
+ * schema ids from a registry), or JSON for plain clients (kcat, scripts): a UTF-8 object
+ * with the RawSample fields. `auto` tells them apart by the first bytes: the Avro marker
+ * C3 01, the Confluent magic byte 00 (when a registry is configured), or `{` after
+ * optional whitespace.
  */
 import { TeacherlmError } from '../errors.js';
 import type { AvroCodec } from './avro-codec.js';
+import { isConfluent, type ConfluentCodec } from './confluent-codec.js';
 import type { RawSample } from './types.js';
 import { validateRawSample } from './validate-sample.js';
 import { isSingleObject } from './wire-format.js';
 
-export const INPUT_FORMATS = ['avro', 'json', 'auto'] as const;
+export const INPUT_FORMATS = ['avro', 'confluent', 'json', 'auto'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** Parses JSON bytes into a RawSample; DECODE_FAILED for bad JSON, INVALID_SAMPLE for a bad shape. */
@@ -32,16 +35,32 @@ function looksLikeJson(bytes: Buffer): boolean {
   return false;
 }
 
-/** Decodes and validates one input value in the given format. */
-export function decodeRawSample(value: Buffer | null, format: InputFormat, codec: AvroCodec<RawSample>): RawSample {
+/**
+ * Decodes and validates one input value in the given format. A Confluent record's writer
+ * schema must be loaded into `confluent` first (`needsLoad`/`load`).
+ */
+export function decodeRawSample(
+  value: Buffer | null,
+  format: InputFormat,
+  codec: AvroCodec<RawSample>,
+  confluent?: ConfluentCodec<RawSample>,
+): RawSample {
   if (value === null || value.length === 0) {
     throw new TeacherlmError('DECODE_FAILED', 'empty record value');
+  }
+  if (format === 'confluent' || (format === 'auto' && isConfluent(value))) {
+    if (!confluent) {
+      throw new TeacherlmError('DECODE_FAILED', 'value is in the Confluent wire format, but no schema registry is configured', {
+        hint: "set the topology's input.format to confluent",
+      });
+    }
+    return validateRawSample(confluent.decode(value));
   }
   if (format === 'json' || (format === 'auto' && !isSingleObject(value) && looksLikeJson(value))) {
     return decodeJsonSample(value);
   }
   if (format === 'auto' && !isSingleObject(value)) {
-    throw new TeacherlmError('DECODE_FAILED', 'value is neither Avro (single-object encoding) nor a JSON object');
+    throw new TeacherlmError('DECODE_FAILED', 'value is neither Avro (single-object encoding or Confluent wire format) nor a JSON object');
   }
   return validateRawSample(codec.decode(value));
 }

@@ -18,6 +18,7 @@ describe('topology', () => {
     const def = loadTopology('topologies/default.yaml', '/base');
     expect(def.input).toMatchObject({ topic: 'samples.raw', format: 'auto' });
     expect(def.output.topic).toBe('samples.augmented');
+    expect(def.output.format).toBe('avro');
     expect(def.deadLetter.topic).toBe('samples.dead-letter');
     expect(def.teachers.map((t) => t.annotation)).toEqual(['fundamentals', 'cot', 'mistakes']);
     expect(def.teachers.every((t) => t.kind === 'onnx' && t.promptStyle === 'chat' && t.model === '/base/models/smollm2-135m-instruct')).toBe(true);
@@ -38,8 +39,9 @@ describe('topology', () => {
     [{ batching: { maxWaitMs: 'x' } }, 'batching.maxWaitMs: expected a non-negative number, got "x"'],
     [{ batching: { maxBatchSize: 0 } }, 'batching.maxBatchSize: expected a positive integer, got 0'],
     [{ batching: { maxWaitMS: 5 } }, 'batching.maxWaitMS: unknown field'],
-    [{ input: { topic: 'in', format: 'xml' } }, 'input.format: expected one of avro, json, auto, got "xml"'],
+    [{ input: { topic: 'in', format: 'xml' } }, 'input.format: expected one of avro, confluent, json, auto, got "xml"'],
     [{ output: {} }, 'output.topic: expected a non-empty string, got nothing'],
+    [{ output: { topic: 'out', format: 'protobuf' } }, 'output.format: expected one of avro, confluent, got "protobuf"'],
     [{ consumer: { group: '' } }, 'consumer.group: expected a non-empty string, got ""'],
     [{ teachers: [] }, 'teachers: expected a non-empty list, got an array'],
     [{ teachers: [{ annotation: 'poetry', model: 'm' }] }, 'teachers[0].annotation: expected one of fundamentals, cot, mistakes, got "poetry"'],

@@ -9,8 +9,8 @@ import type { Topology } from '../../src/pipeline/topology.js';
 export function topologyFile(topology: Topology): string {
   const doc = {
     name: 'run-test',
-    input: { topic: topology.input.topic, partitions: topology.input.partitions, format: 'auto' },
-    output: { topic: topology.output.topic, partitions: topology.output.partitions },
+    input: { topic: topology.input.topic, partitions: topology.input.partitions, format: topology.input.format },
+    output: { topic: topology.output.topic, partitions: topology.output.partitions, format: topology.output.format },
     deadLetter: { topic: topology.deadLetter.topic },
     consumer: { group: topology.consumer.group },
     teachers: topology.teachers.map((t) => ({ annotation: t.annotation, kind: 'echo' })),
