@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { ensureVenv } from '../../src/python/ensure-venv.js';
+import type { AugmentedSample } from '../../src/records/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -46,4 +47,23 @@ export async function pythonConsume(args: string[]): Promise<{ records: Record<s
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { records, stderr: out.stderr };
+}
+
+/** An AugmentedSample as the pipeline writes one. */
+export function augmentedSample(id: string): AugmentedSample {
+  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' });
+  return {
+    id,
+    task: 'CREAK',
+    question: `Is ${id} real? (A) True (B) False`,
+    answer: '(A)',
+    context: null,
+    metadata: {},
+    fundamentals: annotation('f'),
+    chainOfThought: annotation('c'),
+    commonMistakes: null,
+    source: { topic: 'raw', partition: 0, offset: 1 },
+    sourceTimestamp: 1,
+    augmentedAt: 2,
+  };
 }
