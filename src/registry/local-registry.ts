@@ -158,8 +158,8 @@ function statusOf(r: Resolved): LocalRegistryStatus {
     url: `http://${REGISTRY_HOST}:${r.port}`,
     port: r.port,
     managementPort: r.port + 1,
-    logFile: r.paths.logFile,
-    dataDir: r.paths.dataDir,
+    logFile: now?.state?.logFile ?? r.paths.logFile,
+    dataDir: now?.state?.dataDir ?? r.paths.dataDir,
   };
 }
 
@@ -192,7 +192,8 @@ export function registryEnvironment(port: number, database: string): Record<stri
 async function startLocked(r: Resolved, owner: RegistryOwner, fresh: boolean): Promise<StartedLocalRegistry> {
   const current = running(r.paths);
   if (current) {
-    await waitUntilReady(r, current.pid);
+    // Possibly another checkout's registry (registry.json is machine-wide): identify it by its own folder.
+    await waitUntilReady(r, current.pid, current.state?.registryDir ?? r.paths.registryDir, current.state?.logFile ?? r.paths.logFile);
     const state = readState(r.paths);
     if (owner === 'cli' && state && state.owner !== 'cli') writeState(r.paths, { ...state, owner: 'cli' });
     return { ...statusOf(r), running: true, pid: current.pid, startedHere: false };
@@ -249,13 +250,13 @@ async function startLocked(r: Resolved, owner: RegistryOwner, fresh: boolean): P
   return { ...statusOf(r), running: true, pid, startedHere: true };
 }
 
-async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
+async function waitUntilReady(r: Resolved, pid: number, registryDir = r.paths.registryDir, logFile = r.paths.logFile): Promise<void> {
   const deadline = Date.now() + r.startTimeoutMs;
   const url = `http://${REGISTRY_HOST}:${r.port}${CCOMPAT_PATH}/subjects`;
   for (;;) {
-    if (!isRegistryProcess(pid, r.paths.registryDir)) {
-      throw new TeacherlmError('REGISTRY_START_FAILED', `the local schema registry exited during startup: ${diagnose(logTail(r.paths.logFile), r.port)}`, {
-        hint: `see ${r.paths.logFile}`,
+    if (!isRegistryProcess(pid, registryDir)) {
+      throw new TeacherlmError('REGISTRY_START_FAILED', `the local schema registry exited during startup: ${diagnose(logTail(logFile), r.port)}`, {
+        hint: `see ${logFile}`,
       });
     }
     try {
