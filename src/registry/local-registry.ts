@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TeacherlmError } from '../errors.js';
+import { intOption } from '../options.js';
 import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from '../kafka/local/leases.js';
 import { isPortFree } from '../kafka/local/port-check.js';
 import { isAlive, terminate } from '../kafka/local/processes.js';
@@ -92,12 +93,9 @@ interface Resolved {
 const STOP_GRACE_MS = 20_000;
 
 function resolveOptions(options: LocalRegistryOptions): Resolved {
-  const port = options.port ?? DEFAULT_REGISTRY_PORT;
-  if (!Number.isInteger(port) || port < 1024 || port > 65534) {
-    throw new TeacherlmError('INVALID_OPTIONS', `port must be an integer in 1024-65534 (management takes port + 1), got ${port}`);
-  }
-  const heapMb = options.heapMb ?? 384;
-  if (!Number.isInteger(heapMb) || heapMb < 128) throw new TeacherlmError('INVALID_OPTIONS', `heapMb must be an integer >= 128, got ${heapMb}`);
+  // Management takes port + 1.
+  const port = intOption('port', options.port, DEFAULT_REGISTRY_PORT, { min: 1024, max: 65534 });
+  const heapMb = intOption('heapMb', options.heapMb, 384, { min: 128 });
   const version = options.version ?? DEFAULT_REGISTRY_VERSION;
   return {
     port,
