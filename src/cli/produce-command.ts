@@ -19,18 +19,18 @@ import type { Command } from './command.js';
 
 const USAGE = `Usage: teacherlm produce FILE [options]
 
-Sends the samples of a JSON-lines or CSV file (with a header row) to the input topic,
+Sends the samples of a JSON-lines, CSV (with a header row) or Parquet file to the input topic,
 keyed by sample id, one trace span per sample (context in the record headers).
 
 Options:
-  --format jsonl|csv        default: from the extension (.jsonl, .ndjson, .json, .csv)
-  --map FIELD=NAME,...      read sample fields from other names, e.g. id=ex_id,task=task_name
-  --topic T                 default: the topology's input topic
-  --topology FILE           default: topologies/default.yaml
-  --value-format json|avro  default: json
-  --errors FILE             write every rejected row as a JSON line {line, reason, row}
-  --send-invalid            send rejected rows anyway, so the pipeline dead-letters them
-  -h, --help                this text
+  --format jsonl|csv|parquet  default: from the extension (.jsonl, .ndjson, .json, .csv, .parquet)
+  --map FIELD=NAME,...        read sample fields from other names, e.g. id=ex_id,task=task_name
+  --topic T                   default: the topology's input topic
+  --topology FILE             default: topologies/default.yaml
+  --value-format json|avro    default: json
+  --errors FILE               write every rejected row as a JSON line {line, reason, row}
+  --send-invalid              send rejected rows anyway, so the pipeline dead-letters them
+  -h, --help                  this text
 
 Rows that fail validation are reported on stderr with their line number and skipped;
 the exit code is then 1 (valid rows are still sent). With --send-invalid they are sent

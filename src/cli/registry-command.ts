@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
+import { intArg } from '../options.js';
 import { CCOMPAT_PATH, registryPaths } from '../registry/local/paths.js';
 import { fetchRegistryApp } from '../registry/local/registry-app.js';
 import { DEFAULT_REGISTRY_PORT, DEFAULT_REGISTRY_VERSION, localRegistryStatus, startLocalRegistry, stopLocalRegistry } from '../registry/local-registry.js';
@@ -25,14 +26,12 @@ Options:
 
 Apicurio Registry ${DEFAULT_REGISTRY_VERSION} (needs Java 21+); files under .cache/registry/.`;
 
+/** `--port`, else TEACHERLM_REGISTRY_PORT, else the default; the message names whichever was given. */
 export function parseRegistryPort(value: string | undefined): number {
-  const raw = value ?? process.env.TEACHERLM_REGISTRY_PORT;
-  if (raw === undefined || raw === '') return DEFAULT_REGISTRY_PORT;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1024 || port > 65534) {
-    throw new TeacherlmError('INVALID_OPTIONS', `${value === undefined ? 'TEACHERLM_REGISTRY_PORT' : '--port'} must be an integer in 1024-65534, got '${raw}'`);
-  }
-  return port;
+  const range = { min: 1024, max: 65534 };
+  if (value !== undefined) return intArg('--port', value, range)!;
+  const env = process.env.TEACHERLM_REGISTRY_PORT;
+  return env === undefined || env === '' ? DEFAULT_REGISTRY_PORT : intArg('TEACHERLM_REGISTRY_PORT', env, range)!;
 }
 
 export const registryCommand: Command = {

@@ -1,7 +1,8 @@
 /**
- * Reads an input file as rows of named fields: JSON lines (one object per line) or CSV
- * with a header row. Streams the file, so its size does not matter; malformed rows come
- * out with their line number and reason instead of stopping the read.
+ * Reads an input file as rows of named fields: JSON lines (one object per line), CSV
+ * with a header row, or Parquet (`parquet.ts`; a row's `line` is its 1-based row number).
+ * Streams the file, so its size does not matter; malformed rows come out with their line
+ * number and reason instead of stopping the read.
  */
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
@@ -10,8 +11,9 @@ import { TeacherlmError } from '../errors.js';
 import { choiceOption } from '../options.js';
 import { parseJsonObject } from '../records/json-object.js';
 import { CsvParser } from './csv.js';
+import { parquetRows } from './parquet.js';
 
-export const FILE_FORMATS = ['jsonl', 'csv'] as const;
+export const FILE_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 export interface InputRow {
@@ -25,7 +27,7 @@ export interface InputRow {
   raw: string;
 }
 
-const EXTENSIONS: Record<string, FileFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl', '.csv': 'csv' };
+const EXTENSIONS: Record<string, FileFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl', '.csv': 'csv', '.parquet': 'parquet' };
 
 /** `--format` when given, else the file extension; INVALID_OPTIONS naming both otherwise. */
 export function detectFormat(path: string, explicit?: string): FileFormat {
@@ -35,7 +37,7 @@ export function detectFormat(path: string, explicit?: string): FileFormat {
   const format = EXTENSIONS[extname(path).toLowerCase()];
   if (!format) {
     throw new TeacherlmError('INVALID_OPTIONS', `cannot tell the format of '${path}' from its extension`, {
-      hint: `name it .jsonl or .csv, or pass --format ${FILE_FORMATS.join('|')}`,
+      hint: `name it .jsonl, .csv or .parquet, or pass --format ${FILE_FORMATS.join('|')}`,
     });
   }
   return format;
@@ -58,6 +60,10 @@ async function* chunks(path: string, onBytes: (bytes: number) => void): AsyncGen
 }
 
 export async function* readInputRows(path: string, format: FileFormat, onBytes: (bytes: number) => void = () => {}): AsyncGenerator<InputRow> {
+  if (format === 'parquet') {
+    yield* parquetRows(path, onBytes);
+    return;
+  }
   const text = chunks(path, onBytes);
   yield* format === 'csv' ? csvRows(text) : jsonRows(text);
 }

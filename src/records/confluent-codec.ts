@@ -51,7 +51,8 @@ export class ConfluentCodec<T> {
   /** Registers `type` under `subject` with BACKWARD compatibility and returns a codec writing its id. */
   static async register<T>(registry: RegistryClient, subject: string, type: avro.Type): Promise<ConfluentCodec<T>> {
     await registry.setCompatibility(subject, 'BACKWARD');
-    const id = await registry.register(subject, type.schema() as object);
+    // exportAttrs keeps defaults and docs: without them every added field would look required to the registry.
+    const id = await registry.register(subject, type.schema({ exportAttrs: true }) as object);
     return new ConfluentCodec<T>(type, id, registry);
   }
 

@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TeacherlmError } from '../errors.js';
+import { intOption } from '../options.js';
 import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from '../kafka/local/leases.js';
 import { isPortFree } from '../kafka/local/port-check.js';
 import { isAlive, terminate } from '../kafka/local/processes.js';
@@ -92,12 +93,9 @@ interface Resolved {
 const STOP_GRACE_MS = 20_000;
 
 function resolveOptions(options: LocalRegistryOptions): Resolved {
-  const port = options.port ?? DEFAULT_REGISTRY_PORT;
-  if (!Number.isInteger(port) || port < 1024 || port > 65534) {
-    throw new TeacherlmError('INVALID_OPTIONS', `port must be an integer in 1024-65534 (management takes port + 1), got ${port}`);
-  }
-  const heapMb = options.heapMb ?? 384;
-  if (!Number.isInteger(heapMb) || heapMb < 128) throw new TeacherlmError('INVALID_OPTIONS', `heapMb must be an integer >= 128, got ${heapMb}`);
+  // Management takes port + 1.
+  const port = intOption('port', options.port, DEFAULT_REGISTRY_PORT, { min: 1024, max: 65534 });
+  const heapMb = intOption('heapMb', options.heapMb, 384, { min: 128 });
   const version = options.version ?? DEFAULT_REGISTRY_VERSION;
   return {
     port,
@@ -158,8 +156,8 @@ function statusOf(r: Resolved): LocalRegistryStatus {
     url: `http://${REGISTRY_HOST}:${r.port}`,
     port: r.port,
     managementPort: r.port + 1,
-    logFile: r.paths.logFile,
-    dataDir: r.paths.dataDir,
+    logFile: now?.state?.logFile ?? r.paths.logFile,
+    dataDir: now?.state?.dataDir ?? r.paths.dataDir,
   };
 }
 
@@ -192,7 +190,8 @@ export function registryEnvironment(port: number, database: string): Record<stri
 async function startLocked(r: Resolved, owner: RegistryOwner, fresh: boolean): Promise<StartedLocalRegistry> {
   const current = running(r.paths);
   if (current) {
-    await waitUntilReady(r, current.pid);
+    // Possibly another checkout's registry (registry.json is machine-wide): identify it by its own folder.
+    await waitUntilReady(r, current.pid, current.state?.registryDir ?? r.paths.registryDir, current.state?.logFile ?? r.paths.logFile);
     const state = readState(r.paths);
     if (owner === 'cli' && state && state.owner !== 'cli') writeState(r.paths, { ...state, owner: 'cli' });
     return { ...statusOf(r), running: true, pid: current.pid, startedHere: false };
@@ -249,13 +248,13 @@ async function startLocked(r: Resolved, owner: RegistryOwner, fresh: boolean): P
   return { ...statusOf(r), running: true, pid, startedHere: true };
 }
 
-async function waitUntilReady(r: Resolved, pid: number): Promise<void> {
+async function waitUntilReady(r: Resolved, pid: number, registryDir = r.paths.registryDir, logFile = r.paths.logFile): Promise<void> {
   const deadline = Date.now() + r.startTimeoutMs;
   const url = `http://${REGISTRY_HOST}:${r.port}${CCOMPAT_PATH}/subjects`;
   for (;;) {
-    if (!isRegistryProcess(pid, r.paths.registryDir)) {
-      throw new TeacherlmError('REGISTRY_START_FAILED', `the local schema registry exited during startup: ${diagnose(logTail(r.paths.logFile), r.port)}`, {
-        hint: `see ${r.paths.logFile}`,
+    if (!isRegistryProcess(pid, registryDir)) {
+      throw new TeacherlmError('REGISTRY_START_FAILED', `the local schema registry exited during startup: ${diagnose(logTail(logFile), r.port)}`, {
+        hint: `see ${logFile}`,
       });
     }
     try {

@@ -4,7 +4,7 @@
  * http://host:8080/apis/ccompat/v7) when set; else the local Apicurio Registry, started
  * on demand (TEACHERLM_REGISTRY_PORT picks its port).
  */
-import { TeacherlmError } from '../errors.js';
+import { intArg, rejectOption } from '../options.js';
 import { acquireLocalRegistry, DEFAULT_REGISTRY_PORT, type LocalRegistryOptions } from './local-registry.js';
 import { CCOMPAT_PATH } from './local/paths.js';
 
@@ -23,9 +23,9 @@ export function parseRegistryUrl(value: string, field = 'SCHEMA_REGISTRY_URL'): 
   try {
     url = new URL(value.trim());
   } catch {
-    throw new TeacherlmError('INVALID_OPTIONS', `${field} '${value}' is not a URL`, { hint: 'e.g. SCHEMA_REGISTRY_URL=http://127.0.0.1:18080/apis/ccompat/v7' });
+    rejectOption(field, 'an http(s) URL, e.g. http://127.0.0.1:18080/apis/ccompat/v7', value);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TeacherlmError('INVALID_OPTIONS', `${field} must be http(s), got '${value}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') rejectOption(field, 'an http(s) URL', value);
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -41,10 +41,7 @@ export async function resolveRegistry(
   if (env.SCHEMA_REGISTRY_URL !== undefined && env.SCHEMA_REGISTRY_URL.trim() !== '') {
     return { url: apiUrl(parseRegistryUrl(env.SCHEMA_REGISTRY_URL)), source: 'env', startedHere: false, stop: async () => {} };
   }
-  const fromEnv = env.TEACHERLM_REGISTRY_PORT ? Number(env.TEACHERLM_REGISTRY_PORT) : undefined;
-  if (fromEnv !== undefined && !Number.isInteger(fromEnv)) {
-    throw new TeacherlmError('INVALID_OPTIONS', `TEACHERLM_REGISTRY_PORT must be an integer, got '${env.TEACHERLM_REGISTRY_PORT}'`);
-  }
+  const fromEnv = env.TEACHERLM_REGISTRY_PORT ? intArg('TEACHERLM_REGISTRY_PORT', env.TEACHERLM_REGISTRY_PORT, { min: 1024, max: 65534 }) : undefined;
   const port = options.local?.port ?? fromEnv ?? DEFAULT_REGISTRY_PORT;
   options.log?.(`using the local schema registry on 127.0.0.1:${port} (started on demand)`);
   const lease = await acquireLocalRegistry({ ...(options.log ? { log: options.log } : {}), ...options.local, port });

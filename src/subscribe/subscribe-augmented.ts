@@ -20,6 +20,7 @@
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
+import { nonEmptyString, rejectOption } from '../options.js';
 import { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample } from '../records/types.js';
 import { createRegistryClient } from '../registry/client.js';
@@ -57,13 +58,10 @@ export interface AugmentedSubscription extends AsyncIterableIterator<AugmentedMe
 const HEARTBEAT_MS = 3_000;
 
 function validate(options: SubscribeAugmentedOptions): void {
-  const text = (value: unknown, field: string) => {
-    if (typeof value !== 'string' || value.trim() === '') throw new TeacherlmError('INVALID_OPTIONS', `${field}: expected a non-empty string, got ${JSON.stringify(value)}`);
-  };
-  text(options.topic, 'topic');
-  text(options.group, 'group');
+  nonEmptyString('topic', options.topic);
+  nonEmptyString('group', options.group);
   if (!options.kafka && (!Array.isArray(options.brokers) || options.brokers.length === 0)) {
-    throw new TeacherlmError('INVALID_OPTIONS', 'brokers: expected a non-empty list of host:port (or pass kafka)');
+    rejectOption('brokers', 'a non-empty list of host:port (or pass kafka)', options.brokers);
   }
 }
 

@@ -19,8 +19,9 @@ describe('detectFormat', () => {
     expect(detectFormat('a.CSV')).toBe('csv');
     expect(detectFormat('a.jsonl')).toBe('jsonl');
     expect(detectFormat('a.txt', 'csv')).toBe('csv');
+    expect(detectFormat('train-00000-of-00001.parquet')).toBe('parquet');
     expect(() => detectFormat('a.txt')).toThrow(/cannot tell the format of 'a.txt'/);
-    expect(() => detectFormat('a.csv', 'xml')).toThrow('--format: expected one of jsonl, csv, got "xml"');
+    expect(() => detectFormat('a.csv', 'xml')).toThrow('--format: expected one of jsonl, csv, parquet, got "xml"');
   });
 });
 

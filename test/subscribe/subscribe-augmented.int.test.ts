@@ -12,25 +12,7 @@ import { ConfluentCodec, valueSubject } from '../../src/records/confluent-codec.
 import type { AugmentedSample } from '../../src/records/types.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
-import { registryUrl } from '../support/registry.js';
-
-export function augmentedSample(id: string): AugmentedSample {
-  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' });
-  return {
-    id,
-    task: 'CREAK',
-    question: `Is ${id} real? (A) True (B) False`,
-    answer: '(A)',
-    context: null,
-    metadata: {},
-    fundamentals: annotation('f'),
-    chainOfThought: annotation('c'),
-    commonMistakes: null,
-    source: { topic: 'raw', partition: 0, offset: 1 },
-    sourceTimestamp: 1,
-    augmentedAt: 2,
-  };
-}
+import { augmentedSample, registryUrl } from '../support/registry.js';
 
 async function committedTotal(kafka: Kafka, group: string, topic: string): Promise<number> {
   const admin = kafka.admin();

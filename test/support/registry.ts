@@ -2,7 +2,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { fetchBrokerJars } from '../../src/kafka/local/broker-jars.js';
+import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir } from '../../src/kafka/local/paths.js';
 import { ensureVenv } from '../../src/python/ensure-venv.js';
+import { findJava } from '../../src/registry/local/find-java.js';
+import { fetchSerdeJars } from '../../src/registry/local/serde-jars.js';
+import type { AugmentedSample } from '../../src/records/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -46,4 +51,39 @@ export async function pythonConsume(args: string[]): Promise<{ records: Record<s
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { records, stderr: out.stderr };
+}
+
+/** An AugmentedSample as the pipeline writes one. */
+export function augmentedSample(id: string): AugmentedSample {
+  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' });
+  return {
+    id,
+    task: 'CREAK',
+    question: `Is ${id} real? (A) True (B) False`,
+    answer: '(A)',
+    context: null,
+    metadata: {},
+    fundamentals: annotation('f'),
+    chainOfThought: annotation('c'),
+    commonMistakes: null,
+    source: { topic: 'raw', partition: 0, offset: 1 },
+    sourceTimestamp: 1,
+    augmentedAt: 2,
+  };
+}
+
+/**
+ * Runs examples/jvm/ConsumeAugmented.java (Java's source launcher) on Apicurio's serde and
+ * the local broker's own Kafka jars (both resolved by Maven once), and returns the ids it read.
+ */
+export async function jvmConsume(args: { brokers: string; topic: string; group: string; registryRoot: string; max: number }): Promise<string[]> {
+  const log = (line: string) => console.error(`[jvm] ${line}`);
+  const serde = fetchSerdeJars(undefined, log);
+  const kafkaLibs = await fetchBrokerJars(brokerPaths(9092, DEFAULT_KAFKA_VERSION, kafkaCacheDir()).libsDir, DEFAULT_KAFKA_VERSION, log);
+  const { java } = findJava(17, 'the JVM reader');
+  // The serde's jars first: its Jackson and SLF4J win over the broker's older copies.
+  const classpath = `${join(serde, '*')}:${join(kafkaLibs, '*')}`;
+  const out = await runProcess(java, ['-cp', classpath, join(ROOT, 'examples', 'jvm', 'ConsumeAugmented.java'), args.brokers, args.topic, args.group, args.registryRoot, String(args.max)]);
+  if (out.code !== 0) throw new Error(`ConsumeAugmented exited with ${out.code}: ${out.stderr.slice(-3000)}`);
+  return out.stdout.split('\n').filter(Boolean).map((line) => line.split('\t')[0] as string);
 }
