@@ -97,6 +97,7 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
     // A failed commit (a rebalance) is harmless: the next one carries the same or later offsets.
     commits = commits
       .then(() => source.commit(offsets))
+      .then(() => log({ event: 'committed', offsets: manifest.next }))
       .catch((err: unknown) => log({ event: 'commit-failed', message: (err as Error).message }));
   };
 
