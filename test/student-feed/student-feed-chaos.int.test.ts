@@ -11,35 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { recordCodecs } from '../../src/records/codecs.js';
-import type { Annotation, AugmentedSample } from '../../src/records/types.js';
 import type { Manifest } from '../../src/student-feed/manifest.js';
+import { augmentedRecord } from '../support/augmented-records.js';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
 const SAMPLES = 3_000;
 const PER_TXN = 50;
-const codecs = recordCodecs();
-const note = (text: string): Annotation => ({ text, modelId: 'echo', promptTokens: 1, generatedTokens: 1, finishReason: 'eos' });
-
-function augmented(id: string, i: number): Buffer {
-  const sample: AugmentedSample = {
-    id,
-    task: 'CREAK',
-    question: `Is ${i} even? (A) True (B) False`,
-    answer: i % 2 ? '(B)' : '(A)',
-    context: null,
-    metadata: {},
-    fundamentals: note(`Evenness of ${i}.`),
-    chainOfThought: note(`${i} mod 2 is ${i % 2}.`),
-    commonMistakes: note('Confusing odd and even.'),
-    source: { topic: 'raw', partition: 0, offset: i },
-    sourceTimestamp: 0,
-    augmentedAt: 0,
-  };
-  return codecs.augmentedSample.encode(sample);
-}
-
 /** Starts the feed; resolves `shards(n)` once it has logged n sealed shards. */
 function startFeed(args: string[]) {
   const child: ChildProcess = spawn(process.execPath, [BIN, 'student-feed', ...args], {
@@ -80,12 +58,12 @@ describe('teacherlm student-feed under fire', () => {
     const streamed = (async () => {
       for (let start = 0; start < SAMPLES; start += PER_TXN) {
         const txn = await producer.transaction();
-        const messages = Array.from({ length: PER_TXN }, (_, j) => ({ key: `s-${start + j}`, value: augmented(`s-${start + j}`, start + j) }));
+        const messages = Array.from({ length: PER_TXN }, (_, j) => ({ key: `s-${start + j}`, value: augmentedRecord(`s-${start + j}`, start + j) }));
         await txn.send({ topic, messages });
         await txn.commit();
         if (start === 1_000) {
           const aborted = await producer.transaction();
-          await aborted.send({ topic, messages: [0, 1, 2].map((p) => ({ key: `aborted-${p}`, value: augmented(`aborted-${p}`, p), partition: p })) });
+          await aborted.send({ topic, messages: [0, 1, 2].map((p) => ({ key: `aborted-${p}`, value: augmentedRecord(`aborted-${p}`, p), partition: p })) });
           await aborted.abort();
         }
         await new Promise((r) => setTimeout(r, 600));
