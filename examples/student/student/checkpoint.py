@@ -9,8 +9,6 @@ sample is trained twice and none is skipped."""
 import os
 import pathlib
 
-import torch
-
 CHECKPOINT = "checkpoint.pt"
 STEP_LOG = "steps.jsonl"
 
@@ -25,6 +23,8 @@ def _fsync_dir(path):
 
 def save(run_dir, state):
     run_dir = pathlib.Path(run_dir)
+    import torch  # here, so the report reads step logs without torch
+
     tmp = run_dir / f".{CHECKPOINT}.tmp"
     with open(tmp, "wb") as f:
         torch.save(state, f)
@@ -35,6 +35,8 @@ def save(run_dir, state):
 
 
 def load(run_dir):
+    import torch
+
     path = pathlib.Path(run_dir) / CHECKPOINT
     return torch.load(path, map_location="cpu") if path.exists() else None
 
