@@ -15,9 +15,9 @@ start=$(date +%s)
 if ! "$base" -c 'import torch' 2>/dev/null; then
   if [ "$base" = /usr/bin/python3 ] && command -v apt-get >/dev/null; then
     if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
-    log "installing Debian's python3-torch (CPU; about 150 MB to download)"
+    log "installing Debian's python3-torch and OpenBLAS (CPU; about 150 MB to download)"
     $SUDO apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-venv >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-venv libopenblas0-pthread >&2
   else
     log "$base has no torch: install torch for it (e.g. a CUDA wheel from PyPI on a GPU machine) and run again"
     exit 1

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
 import { startStudentFeed } from '../student-feed/feed.js';
+import { openOutputReader } from '../registry/topology-codecs.js';
 import { parseKinds } from '../student-feed/sequences.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
@@ -69,10 +70,16 @@ export const studentFeedCommand: Command = {
     const shardSequences = positiveInt(values['shard-records'], '--shard-records', 10_000)!;
     const shardSeconds = positiveInt(values['shard-seconds'], '--shard-seconds', 60)!;
     const untilIdleMs = positiveInt(values['until-idle'], '--until-idle');
-    const topic = values.topic ?? topologyOption(values.topology).output.topic;
+    const topology = topologyOption(values.topology);
+    const topic = values.topic ?? topology.output.topic;
 
     const log = (fields: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
     const { kafka, close } = await openCliKafka('teacherlm-student-feed');
+    // Confluent-format records need the registry (the topology's format, or SCHEMA_REGISTRY_URL), as for `tail`.
+    const { reader, close: closeReader } = await openOutputReader(topology, (line) => process.stderr.write(`teacherlm: ${line}\n`)).catch(async (err: unknown) => {
+      await close();
+      throw err;
+    });
     try {
       const feed = await startStudentFeed({
         kafka,
@@ -85,6 +92,7 @@ export const studentFeedCommand: Command = {
         untilIdleMs,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         log,
+        reader,
       });
       let signals = 0;
       const onSignal = () => {
@@ -103,6 +111,7 @@ export const studentFeedCommand: Command = {
         process.off('SIGTERM', onSignal);
       }
     } finally {
+      await closeReader();
       await close();
     }
   },

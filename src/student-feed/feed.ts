@@ -13,7 +13,7 @@ import type { Kafka } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
-import { recordCodecs } from '../records/codecs.js';
+import { OutputReader } from '../records/output-reader.js';
 import type { AnnotationKind } from '../teacher/types.js';
 import { loadManifest, removeUnrecorded, saveManifest, type Manifest } from './manifest.js';
 import { sequencesOf } from './sequences.js';
@@ -34,6 +34,8 @@ export interface StudentFeedOptions {
   /** Consumer session timeout: how soon the group forgets a killed feed. */
   sessionTimeoutMs: number;
   log: (event: Record<string, unknown>) => void;
+  /** Decodes the topic's records (single-object, or Confluent with a registry); default single-object only. */
+  reader?: OutputReader;
 }
 
 export interface StudentFeedSummary {
@@ -60,7 +62,9 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
   const removed = removeUnrecorded(dir, manifest);
   await reconcile(kafka, groupId, topic, manifest, removed, log);
 
-  const codecs = recordCodecs();
+  const reader = options.reader ?? new OutputReader();
+  // Records that wait, in order, for a Confluent writer schema to load from the registry.
+  const waiting: SourceRecord[] = [];
   const next = new Map<number, number>(Object.entries(manifest.next).map(([p, o]) => [Number(p), o]));
   const counts = { sequences: 0, records: 0, alreadyWritten: 0, skipped: 0, shards: 0 };
   let shard: ShardWriter | undefined;
@@ -110,7 +114,9 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
     }
     shard ??= new ShardWriter(dir, manifest.shards.length + 1, kinds, Date.now());
     try {
-      const sequences = sequencesOf(codecs.augmentedSample.decode(record.value ?? Buffer.alloc(0)), kinds);
+      const decoded = reader.decode(record.value);
+      if (decoded.kind !== 'augmented') throw new TeacherlmError('DECODE_FAILED', 'a dead letter, not an AugmentedSample');
+      const sequences = sequencesOf(decoded.record, kinds);
       shard.append(record.partition, offset, sequences);
       counts.sequences += sequences.length;
     } catch (err) {
@@ -137,6 +143,32 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
       disconnected = true;
       await source.stop();
     })();
+  };
+
+  /**
+   * Writes the record, or queues it while a writer schema loads: partitions are paused
+   * meanwhile, and a schema that fails to load makes its records skipped, with the reason.
+   */
+  const receive = (record: SourceRecord) => {
+    if (waiting.length > 0 || reader.prepare(record.value) !== undefined) {
+      waiting.push(record);
+      if (waiting.length === 1) void drainWaiting();
+      return;
+    }
+    write(record);
+  };
+  const drainWaiting = async () => {
+    for (const tp of source.assigned()) source.pause(tp.topic, tp.partition);
+    try {
+      while (waiting.length > 0) {
+        await reader.prepare(waiting[0]!.value)?.catch(() => {}); // decode() then says why
+        write(waiting.shift()!);
+      }
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!stopping) for (const tp of source.assigned()) source.resume(tp.topic, tp.partition);
   };
 
   const fail = (err: unknown) => {
@@ -181,7 +213,7 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
     source.records().subscribe({
       next: (record) => {
         try {
-          write(record);
+          receive(record);
         } catch (err) {
           fail(err);
         }

@@ -16,7 +16,7 @@ import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const STUDENT = join(ROOT, 'examples', 'student');
 const TOKENIZER = join(ROOT, 'models', 'smollm2-135m-instruct', 'tokenizer.json');
-const SAMPLES = 96;
+const SAMPLES = 64;
 const BATCH = 4;
 
 interface StepLine {
@@ -69,7 +69,7 @@ describe.skipIf(!existsSync(TOKENIZER))('student trainer on the real broker', ()
         child.on('close', (code, signal) => resolve({ code, signal, stderr })),
       );
     };
-    const first = await train((step, kill) => step >= 6 && kill());
+    const first = await train((step, kill) => step >= 5 && kill());
     expect(first.signal, first.stderr).toBe('SIGKILL');
     const second = await train(() => {});
     await streamed;
