@@ -14,6 +14,8 @@ import { tailCommand } from './tail-command.js';
 COMMANDS.tail = tailCommand;
 import { runCommand } from './run-command.js';
 COMMANDS.run = runCommand;
+import { studentFeedCommand } from './student-feed-command.js';
+COMMANDS['student-feed'] = studentFeedCommand;
 import { demoCommand } from './demo-command.js';
 COMMANDS.demo = demoCommand;
 import { registryCommand } from './registry-command.js';

@@ -1,0 +1,1 @@
+"""A TeacherLM student trainer that learns continuously from the augmented Kafka topic."""

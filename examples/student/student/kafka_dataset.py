@@ -1,0 +1,87 @@
+"""The augmented topic as a ``torch.utils.data.IterableDataset``.
+
+A confluent-kafka consumer reading ``read_committed`` (records of aborted or open
+transactions are never seen), with auto-commit off: offsets are committed by the trainer
+after the optimizer step that used them (:meth:`KafkaSamples.commit`). On assignment each
+partition starts at the trainer's checkpoint when it has one (the checkpoint is the truth;
+the group's commit may trail it), else at the group's commit, else at the beginning.
+Records below the next offset of their partition (a redelivery after a rebalance) are
+dropped, so no sample is yielded twice.
+"""
+import time
+
+import torch
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from .records import AugmentedDecoder
+
+
+class KafkaSamples(torch.utils.data.IterableDataset):
+    def __init__(self, brokers, topic, group, start_offsets=None, idle_ms=None, log=print):
+        super().__init__()
+        self.topic = topic
+        self.idle_ms = idle_ms
+        self.log = log
+        # Next offset to yield, by partition: the checkpoint's, then advanced as records are yielded.
+        self.next = dict(start_offsets or {})
+        self.decoder = AugmentedDecoder()
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": brokers,
+                "group.id": group,
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 10000,
+            }
+        )
+        self.consumer.subscribe([topic], on_assign=self._on_assign)
+        self.skipped = 0
+
+    def _on_assign(self, consumer, partitions):
+        for tp in partitions:
+            if tp.partition in self.next:
+                tp.offset = self.next[tp.partition]
+        consumer.assign(partitions)
+        self.log({"event": "assigned", "partitions": {tp.partition: tp.offset if tp.offset >= 0 else "committed" for tp in partitions}})
+
+    def __iter__(self):
+        """Yields one dict per record: the decoded sample plus ``partition`` and ``offset``."""
+        idle_since = time.monotonic()
+        while True:
+            message = self.consumer.poll(0.2)
+            if message is None:
+                if self.idle_ms is not None and (time.monotonic() - idle_since) * 1000 >= self.idle_ms:
+                    return
+                continue
+            if message.error():
+                if message.error().fatal():
+                    raise KafkaException(message.error())
+                continue
+            idle_since = time.monotonic()
+            partition, offset = message.partition(), message.offset()
+            if offset < self.next.get(partition, 0):
+                continue
+            self.next[partition] = offset + 1
+            try:
+                sample = self.decoder.decode(message.value())
+            except (ValueError, EOFError) as err:
+                # Counted and logged, never silently lost; its offset still completes.
+                self.skipped += 1
+                self.log({"event": "skipped", "partition": partition, "offset": offset, "error": str(err)})
+                sample = None
+            yield {"partition": partition, "offset": offset, "sample": sample}
+
+    def commit(self, offsets):
+        """Commits ``{partition: next offset}`` (synchronously); a failure is logged, the checkpoint still holds them."""
+        try:
+            self.consumer.commit(offsets=[TopicPartition(self.topic, p, o) for p, o in sorted(offsets.items())], asynchronous=False)
+        except KafkaException as err:
+            self.log({"event": "commit-failed", "error": str(err)})
+
+    def close(self):
+        self.consumer.close()
+
+
+__all__ = ["KafkaSamples", "OFFSET_BEGINNING"]
