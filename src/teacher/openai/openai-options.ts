@@ -4,7 +4,7 @@
  * Options a server cannot honour are refused when the teacher is configured, never
  * silently dropped on each request.
  */
-import { rejectOption } from '../generation-options.js';
+import { rejectOption } from '../../options.js';
 import type { GenerationOptions, PromptStyle } from '../types.js';
 
 /**

@@ -16,7 +16,8 @@
  * await teacher.generate([{ prompt: 'Q: ... Let\'s think step by step.', options: { maxNewTokens: 64, temperature: 0 } }]);
  */
 import { TeacherlmError } from '../../errors.js';
-import { rejectOption, validateRequests } from '../generation-options.js';
+import { rejectOption } from '../../options.js';
+import { validateRequests } from '../generation-options.js';
 import type { GenerationRequest, GenerationResult, PromptStyle, TextGenerator } from '../types.js';
 import { parseCompletionReply, type CompletionReply } from './completion-reply.js';
 import { createHttpTransport, type Transport } from './http-transport.js';
