@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { engineKeyOf } from '../../src/pipeline/teacher-bindings.js';
-import { parseTopology } from '../../src/pipeline/topology.js';
+import { loadTopology, parseTopology } from '../../src/pipeline/topology.js';
 
 const base = {
   input: { topic: 'in' },
@@ -48,6 +48,12 @@ describe('topology: kind openai', () => {
 
   it('accepts top_k where the dialect has it', () => {
     expect(load({ baseUrls: ['http://a/v1'], dialect: 'llama.cpp', generation: { topK: 20 } }).teachers[0]?.generation.topK).toBe(20);
+  });
+
+  it('loads the shipped vLLM topology: the three teachers share one server pool', () => {
+    const t = loadTopology('topologies/vllm.yaml');
+    expect(new Set(t.teachers.map(engineKeyOf))).toEqual(new Set(['openai:chat:HuggingFaceTB/SmolLM2-1.7B-Instruct@http://gpu-1:8000/v1,http://gpu-2:8000/v1']));
+    expect(t.teachers.every((teacher) => teacher.server?.apiKeyEnv === 'VLLM_API_KEY' && teacher.server.dialect === 'vllm')).toBe(true);
   });
 
   it('keeps the server fields to openai teachers', () => {
