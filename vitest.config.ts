@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 // Unit tests need nothing outside the process. Integration tests (*.int.test.ts) get
 // their own project with the real-broker global setup; model tests (*.model.test.ts), on
 // the imported default teacher and the tools' Python venv, one whose setup makes both.
+// The llama.cpp server tests (*.server.int.test.ts) build llama-cpp-python from source on
+// first use (about 10 minutes on two cores), so they run only in `npm run test:servers`.
+const serverTests = 'test/**/*.server.int.test.ts';
+const withServers = process.env.TEACHERLM_SERVER_TESTS === '1';
+
 export default defineConfig({
   test: {
     projects: [
@@ -27,6 +32,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.int.test.ts'],
+          exclude: [serverTests],
           // Resolves Kafka once per run (src/kafka/brokers.ts) and stops only what it started.
           globalSetup: ['test/setup/kafka-global-setup.ts', 'test/setup/registry-global-setup.ts'],
           // One file at a time: they share one broker on a 2-core machine.
@@ -35,6 +41,21 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      ...(withServers
+        ? [
+            {
+              test: {
+                name: 'servers',
+                include: [serverTests],
+                globalSetup: ['test/setup/kafka-global-setup.ts', 'test/setup/model-global-setup.ts'],
+                fileParallelism: false,
+                testTimeout: 600_000,
+                // The first run builds llama-cpp-python.
+                hookTimeout: 3_600_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   SHUT_DOWN: false,
   /** A file given by the user could not be read or written. */
   IO_FAILED: false,
+  /** An inference server is overloaded or unreachable (429, 503, timeout, connection reset): try again, maybe elsewhere. */
+  SERVER_UNAVAILABLE: true,
+  /** An inference server refused a request or answered something unusable (4xx, malformed reply). */
+  SERVER_REJECTED: false,
   /** An external tool (java, mvn, python) is missing or failed. */
   TOOL_FAILED: false,
   /** Something failed that no stage turned into a typed error: a bug, never retried. */

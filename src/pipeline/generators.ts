@@ -1,13 +1,16 @@
 /**
  * Starts the engines a topology needs, one per distinct (kind, model): the ONNX engine
- * (worker pool) for `onnx` teachers, the echo teacher for `echo`.
+ * (worker pool) for `onnx` teachers, the echo teacher for `echo`, a server pool for `openai`.
  */
 import { TeacherlmError } from '../errors.js';
 import { EchoTeacher } from '../teacher/echo-teacher.js';
 import { createEngine } from '../teacher/index.js';
+import { loadTokenizerFiles } from '../teacher/model-files.js';
+import { OpenAiTeacher } from '../teacher/openai/openai-teacher.js';
+import { ModelTokenizer } from '../teacher/tokenizer.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { enginesOf } from './teacher-bindings.js';
-import type { Topology } from './topology.js';
+import type { TeacherSpec, Topology } from './topology.js';
 
 export async function createGenerators(topology: Topology, log: (message: string) => void = () => {}): Promise<Map<string, TextGenerator>> {
   const generators = new Map<string, TextGenerator>();
@@ -15,6 +18,10 @@ export async function createGenerators(topology: Topology, log: (message: string
     for (const [key, teacher] of enginesOf(topology)) {
       if (teacher.kind === 'echo') {
         generators.set(key, new EchoTeacher({ concurrency: topology.engine.workers }));
+        continue;
+      }
+      if (teacher.kind === 'openai') {
+        generators.set(key, openAiTeacher(teacher, topology, log));
         continue;
       }
       const engine = await createEngine({
@@ -36,4 +43,18 @@ export async function createGenerators(topology: Topology, log: (message: string
     throw err;
   }
   return generators;
+}
+
+/** Enough batches in flight to fill every server's concurrency ceiling, and at least two. */
+function openAiTeacher(teacher: TeacherSpec, topology: Topology, log: (message: string) => void): OpenAiTeacher {
+  const server = teacher.server as NonNullable<TeacherSpec['server']>;
+  const tokenizer = teacher.tokenizer === undefined ? undefined : new ModelTokenizer(loadTokenizerFiles(teacher.tokenizer));
+  return new OpenAiTeacher({
+    model: teacher.model,
+    style: teacher.promptStyle,
+    server,
+    batchesInFlight: Math.max(2, Math.ceil((server.baseUrls.length * server.concurrency.max) / topology.batching.maxBatchSize)),
+    countTokens: tokenizer ? (prompt) => tokenizer.countTokens(prompt) : undefined,
+    onEvent: (event) => log(JSON.stringify(event)),
+  });
 }

@@ -10,9 +10,14 @@ import type { RawSample, TextGenerator } from '../teacher/types.js';
 import type { TeacherBinding } from './expand.js';
 import type { TeacherSpec, Topology } from './topology.js';
 
-/** The engine a teacher runs on: `echo`, or `onnx:<model folder>`. */
+/**
+ * The engine a teacher runs on: `echo`, `onnx:<model folder>`, or
+ * `openai:<style>:<model>@<base URLs>` (one server pool per model, prompt style and servers).
+ */
 export function engineKeyOf(teacher: TeacherSpec): string {
-  return teacher.kind === 'echo' ? 'echo' : `onnx:${teacher.model}`;
+  if (teacher.kind === 'echo') return 'echo';
+  if (teacher.kind === 'openai') return `openai:${teacher.promptStyle}:${teacher.model}@${teacher.server?.baseUrls.join(',')}`;
+  return `onnx:${teacher.model}`;
 }
 
 /** Distinct engines a topology needs, with one teacher spec each (for its model and kind). */
@@ -25,7 +30,9 @@ export function enginesOf(topology: Topology): Map<string, TeacherSpec> {
 const PROBE: RawSample = { id: 'probe', task: 'probe', question: 'Is this a probe? (A) Yes (B) No', answer: '(A)' };
 
 /**
- * One binding per teacher. Chat-style prompts use the model folder's chat template.
+ * One binding per teacher. Chat-style prompts use the model folder's chat template; an
+ * `openai` teacher's chat prompt is the user turn itself (the TeacherLM prompt, as raw),
+ * which the server wraps in the same template.
  * Every prompt builder is tried once on a probe sample, so a configuration that cannot
  * build prompts fails here, at start, not on each sample. Teachers of one model folder
  * share its chat template, read and compiled once.
@@ -40,8 +47,9 @@ export function bindTeachers(topology: Topology, generators: ReadonlyMap<string,
     const engineKey = engineKeyOf(teacher);
     const generator = generators.get(engineKey);
     if (!generator) throw new TeacherlmError('INVALID_OPTIONS', `teachers[${i}]: no engine was given for ${engineKey}`);
-    const template = teacher.promptStyle === 'chat' && teacher.kind !== 'echo' ? templateOf(teacher.model) : undefined;
-    const promptFor = (sample: RawSample) => buildPrompt(sample, teacher.annotation, teacher.promptStyle, template);
+    const template = teacher.promptStyle === 'chat' && teacher.kind === 'onnx' ? templateOf(teacher.model) : undefined;
+    const style = teacher.kind === 'openai' ? 'raw' : teacher.promptStyle;
+    const promptFor = (sample: RawSample) => buildPrompt(sample, teacher.annotation, style, template);
     try {
       promptFor(PROBE);
     } catch (err) {

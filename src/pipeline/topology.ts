@@ -12,8 +12,10 @@ import { TeacherlmError } from '../errors.js';
 import { expectedError } from '../options.js';
 import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
+import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
+import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 
-export const TEACHER_KINDS = ['onnx', 'echo'] as const;
+export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
 export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 /**
@@ -35,10 +37,20 @@ export interface TopicSpec {
 export interface TeacherSpec {
   /** Which TeacherLM annotation this teacher writes. */
   annotation: AnnotationKind;
-  /** `onnx`: a model run by the engine; `echo`: deterministic text, no model (Kafka-path measurements). */
+  /**
+   * `onnx`: a model run by the engine; `echo`: deterministic text, no model (Kafka-path
+   * measurements); `openai`: a model served over the OpenAI-compatible API (`server`).
+   */
   kind: TeacherKind;
-  /** Model folder (absolute after load; relative paths resolve against the working directory). Unused by echo. */
+  /**
+   * `onnx`: the model folder (absolute after load; relative paths resolve against the
+   * working directory). `openai`: the served model's name. Unused by echo.
+   */
   model: string;
+  /** `openai` only: the servers and how to drive them. */
+  server?: OpenAiServerSpec;
+  /** `openai` only: a local model folder whose tokenizer counts prompt tokens exactly (else estimated). */
+  tokenizer?: string;
   promptStyle: PromptStyle;
   generation: GenerationOptions;
 }
@@ -88,11 +100,11 @@ export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, tempera
 
 type Obj = Record<string, unknown>;
 
-function fail(field: string, expected: string, got: unknown): never {
+export function fail(field: string, expected: string, got: unknown): never {
   throw expectedError('INVALID_TOPOLOGY', field, expected, got);
 }
 
-function object(value: unknown, field: string, known: readonly string[]): Obj {
+export function object(value: unknown, field: string, known: readonly string[]): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field || 'topology', 'a mapping', value);
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
@@ -102,17 +114,17 @@ function object(value: unknown, field: string, known: readonly string[]): Obj {
   return value as Obj;
 }
 
-function optionalObject(value: unknown, field: string, known: readonly string[]): Obj {
+export function optionalObject(value: unknown, field: string, known: readonly string[]): Obj {
   return value === undefined || value === null ? {} : object(value, field, known);
 }
 
-function text(value: unknown, field: string, fallback?: string): string {
+export function text(value: unknown, field: string, fallback?: string): string {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || value.trim() === '') fail(field, 'a non-empty string', value);
   return value;
 }
 
-function number(value: unknown, field: string, fallback: number, opts: { integer?: boolean; min?: number; positive?: boolean }): number {
+export function number(value: unknown, field: string, fallback: number, opts: { integer?: boolean; min?: number; positive?: boolean }): number {
   if (value === undefined) return fallback;
   const expected = `a ${opts.positive ? 'positive' : opts.min === 0 ? 'non-negative' : ''}${opts.positive || opts.min === 0 ? ' ' : ''}${opts.integer ? 'integer' : 'number'}`;
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, expected, value);
@@ -122,7 +134,7 @@ function number(value: unknown, field: string, fallback: number, opts: { integer
   return value;
 }
 
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
+export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);
   return value as T;
@@ -165,16 +177,22 @@ function generation(value: unknown, field: string): GenerationOptions {
 }
 
 function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
-  const o = object(value, field, ['annotation', 'kind', 'model', 'promptStyle', 'generation']);
-  const kind = oneOf(o.kind, `${field}.kind`, TEACHER_KINDS, 'onnx');
+  const common = ['annotation', 'kind', 'model', 'promptStyle', 'generation'];
+  const kind = oneOf((value as Obj | null)?.kind, `${field}.kind`, TEACHER_KINDS, 'onnx');
+  const o = object(value, field, kind === 'openai' ? [...common, ...OPENAI_TEACHER_FIELDS] : common);
   const model = kind === 'echo' ? (o.model === undefined ? 'echo' : text(o.model, `${field}.model`)) : text(o.model, `${field}.model`);
-  return {
+  const spec: TeacherSpec = {
     annotation: oneOf(o.annotation, `${field}.annotation`, ANNOTATION_KINDS),
     kind,
-    model: kind === 'echo' || isAbsolute(model) ? model : resolve(baseDir, model),
+    model: kind !== 'onnx' || isAbsolute(model) ? model : resolve(baseDir, model),
     promptStyle: oneOf(o.promptStyle, `${field}.promptStyle`, ['raw', 'chat'] as const, 'raw'),
     generation: generation(o.generation, `${field}.generation`),
   };
+  if (kind === 'openai') {
+    spec.server = openAiServer(o, field, spec.generation);
+    if (o.tokenizer !== undefined) spec.tokenizer = resolve(baseDir, text(o.tokenizer, `${field}.tokenizer`));
+  }
+  return spec;
 }
 
 /**
@@ -261,7 +279,7 @@ export function loadTopology(path: string, baseDir?: string): Topology {
       const projectDir = dirname(dirname(resolve(path)));
       for (const teacher of topology.teachers) {
         const original = (doc as { teachers: { model?: unknown }[] }).teachers[topology.teachers.indexOf(teacher)]?.model;
-        if (teacher.kind === 'echo' || typeof original !== 'string' || isAbsolute(original)) continue;
+        if (teacher.kind !== 'onnx' || typeof original !== 'string' || isAbsolute(original)) continue;
         if (!existsSync(teacher.model) && existsSync(resolve(projectDir, original))) teacher.model = resolve(projectDir, original);
       }
     }

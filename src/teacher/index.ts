@@ -22,6 +22,8 @@ export type { ChatTemplate } from './chat-template.js';
 export { DEVICES, resolveEngineOptions, type Device, type EngineOptions } from './engine-options.js';
 export { MODEL_DTYPES, type ModelDtype, type ModelFileOptions } from './model-files.js';
 export { ModelTokenizer } from './tokenizer.js';
+export { OpenAiTeacher, type OpenAiTeacherOptions } from './openai/openai-teacher.js';
+export { OPENAI_DIALECTS, type OpenAiDialect, type OpenAiServerSpec } from './openai/openai-options.js';
 
 /** A model folder's configuration, tokenizer and chat template, without an ONNX session. */
 export interface LoadedModel {

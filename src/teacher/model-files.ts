@@ -83,3 +83,14 @@ export function loadModelFiles(modelDir: string, options: ModelFileOptions = {})
 export function loadTokenizerConfig(modelDir: string): Record<string, unknown> {
   return readJson(join(resolve(modelDir), 'tokenizer_config.json'), true)!;
 }
+
+/** Reads what a tokenizer needs (config, tokenizer and generation files; no ONNX file), e.g. to count a served model's prompt tokens. */
+export function loadTokenizerFiles(modelDir: string): Pick<ModelFiles, 'config' | 'generationConfig' | 'tokenizerConfig' | 'tokenizerJson'> {
+  const dir = resolve(modelDir);
+  return {
+    config: readJson(join(dir, 'config.json'), true)!,
+    tokenizerJson: readJson(join(dir, 'tokenizer.json'), true)!,
+    tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), true)!,
+    generationConfig: readJson(join(dir, 'generation_config.json'), false) ?? {},
+  };
+}
