@@ -12,8 +12,14 @@ import { choiceOption } from '../options.js';
 export const MODEL_DTYPES = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', int8: 'model_quantized.onnx' } as const;
 export type ModelDtype = keyof typeof MODEL_DTYPES;
 
+/**
+ * The same weights in the engine's fast layout (shared KV cache buffer, see model-io.ts),
+ * written by our importer beside the Optimum files; the engine loads them when present.
+ */
+export const FAST_LAYOUT_FILES: Partial<Record<ModelDtype, string>> = { fp32: 'model_buffered.onnx' };
+
 export interface ModelFileOptions {
-  /** Which weights to load; default fp32 (`onnx/model.onnx`). */
+  /** Which weights to load; default fp32 (`onnx/model_buffered.onnx` when present, else `onnx/model.onnx`). */
   dtype?: ModelDtype;
   /** An explicit file under `onnx/` (or an absolute path); overrides `dtype`. */
   onnxFile?: string;
@@ -47,10 +53,12 @@ function readJson(path: string, required: boolean): Record<string, unknown> | un
   }
 }
 
-/** The ONNX file a dtype / onnxFile choice points at, inside `dir`. */
+/** The ONNX file a dtype / onnxFile choice points at, inside `dir`: the fast-layout file when the folder has one. */
 export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string {
   if (options.onnxFile) return resolve(dir, 'onnx', options.onnxFile);
   const dtype = choiceOption('dtype', options.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
+  const fast = FAST_LAYOUT_FILES[dtype];
+  if (fast !== undefined && existsSync(join(dir, 'onnx', fast))) return join(dir, 'onnx', fast);
   return join(dir, 'onnx', MODEL_DTYPES[dtype]);
 }
 

@@ -1,21 +1,30 @@
 /**
- * What a decoder-only ONNX model expects and returns, read from the session's metadata
- * (Optimum layout): `input_ids`, `attention_mask`, optional `position_ids`,
- * `past_key_values.{i}.key|value` in; `logits`, `present.{i}.key|value` out.
+ * What a decoder-only ONNX model expects and returns, read from the session's metadata.
+ * Two cache layouts:
+ * - `optimum` (Hugging Face Optimum exports): `input_ids`, `attention_mask`, optional
+ *   `position_ids`, `past_key_values.{i}.key|value` in; `logits`, `present.{i}.key|value`
+ *   out, present = past plus the new positions (a new, longer tensor every step);
+ * - `buffered` (our importer's fast files): the same inputs, but `past_key_values.*` is a
+ *   buffer the engine keeps, longer than the mask's real columns, and the outputs are only
+ *   what is new: `logits` for the last position and `new_key_values.{i}.key|value` for the
+ *   new positions, which the engine writes into its buffer. No step copies the cache.
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { TeacherlmError } from '../errors.js';
 
 export type KvType = 'float32' | 'float16';
+export type CacheLayout = 'optimum' | 'buffered';
 
 export interface CacheLayer {
   pastKey: string;
   pastValue: string;
+  /** The output that holds this layer's keys / values after a run: `present.*`, or `new_key_values.*` (buffered). */
   presentKey: string;
   presentValue: string;
 }
 
 export interface ModelIO {
+  cacheLayout: CacheLayout;
   hasPositionIds: boolean;
   /** Older merged Optimum decoders switch their cache branch with this boolean input. */
   hasUseCacheBranch: boolean;
@@ -46,6 +55,9 @@ function configNumber(config: Record<string, unknown>, ...keys: string[]): numbe
 }
 
 export function describeModel(inputs: Metadata, outputs: Metadata, config: Record<string, unknown>): ModelIO {
+  // The fast layout is chosen by its output names.
+  const cacheLayout: CacheLayout = find(outputs, 'new_key_values.0.key') ? 'buffered' : 'optimum';
+  const present = cacheLayout === 'buffered' ? 'new_key_values' : 'present';
   const missing = ['input_ids', 'attention_mask'].filter((n) => !find(inputs, n));
   if (!find(outputs, 'logits')) missing.push('logits (output)');
   if (missing.length > 0) {
@@ -56,11 +68,11 @@ export function describeModel(inputs: Metadata, outputs: Metadata, config: Recor
     const layer = {
       pastKey: `past_key_values.${i}.key`,
       pastValue: `past_key_values.${i}.value`,
-      presentKey: `present.${i}.key`,
-      presentValue: `present.${i}.value`,
+      presentKey: `${present}.${i}.key`,
+      presentValue: `${present}.${i}.value`,
     };
     if (!find(inputs, layer.pastValue) || !find(outputs, layer.presentKey) || !find(outputs, layer.presentValue)) {
-      throw new TeacherlmError('MODEL_INVALID', `layer ${i} of the KV cache is incomplete (past_key_values.${i}.* / present.${i}.*)`);
+      throw new TeacherlmError('MODEL_INVALID', `layer ${i} of the KV cache is incomplete (past_key_values.${i}.* / ${present}.${i}.*)`);
     }
     layers.push(layer);
   }
@@ -87,6 +99,7 @@ export function describeModel(inputs: Metadata, outputs: Metadata, config: Recor
   }
   const logitsToKeepInput = ['logits_to_keep', 'num_logits_to_keep'].find((n) => find(inputs, n));
   return {
+    cacheLayout,
     hasPositionIds: find(inputs, 'position_ids') !== undefined,
     hasUseCacheBranch: find(inputs, 'use_cache_branch') !== undefined,
     logitsToKeepInput,

@@ -71,7 +71,8 @@ describe.each(TEST_MODELS)('BatchGenerator on %s', (model) => {
           if (key === 'run') {
             // Runs that yield logits yield one token per row (a cache-only prefill part does not).
             return (feeds: Record<string, { dims: readonly number[] }>, fetches?: unknown) => {
-              if (fetches === undefined) batchSizes.push(feeds.input_ids!.dims[0]!);
+              const logits = fetches === undefined || (typeof fetches === 'object' && fetches !== null && !Array.isArray(fetches) && 'logits' in fetches);
+              if (logits) batchSizes.push(feeds.input_ids!.dims[0]!);
               return target.run(feeds as never, fetches as never);
             };
           }
@@ -118,6 +119,30 @@ describe.each(TEST_MODELS)('BatchGenerator on %s', (model) => {
     expect(stopped!.finishReason).toBe('stop');
     expect(stopped!.text).toBe(text.slice(0, text.indexOf(stop)));
     expect(stopped!.tokens.length).toBeLessThan(free!.tokens.length);
+  });
+});
+
+describe('BatchGenerator on the two cache layouts', () => {
+  it('runs tiny-llama in the fast layout by default, and the Optimum file on request', async () => {
+    expect((await inProcess('tiny-llama')).io.cacheLayout).toBe('buffered');
+    expect((await inProcess('tiny-llama', undefined, true, 'fp32', 'model.onnx')).io.cacheLayout).toBe('optimum');
+    expect((await inProcess('tiny-bloom')).io.cacheLayout).toBe('optimum');
+  });
+
+  it('gives the same greedy and sampled tokens in both layouts, batched with mixed lengths, rows finishing early and the buffer growing', async () => {
+    const fast = await inProcess('tiny-llama');
+    const optimum = await inProcess('tiny-llama', undefined, true, 'fp32', 'model.onnx');
+    const rows = mixedPrompts().map((prompt, i) => ({
+      prompt,
+      ids: fast.tokenizer.encode(prompt),
+      options: i % 2 === 0 ? { maxNewTokens: 4 + 3 * i + (i % 4 === 0 ? 80 : 0), temperature: 0 } : { maxNewTokens: 30, temperature: 0.8, topK: 40, seed: i },
+    }));
+    const a = await fast.generator.generate(rows);
+    const b = await optimum.generator.generate(rows);
+    expect(new Set(a.map((r) => r.tokens.length)).size).toBeGreaterThan(4);
+    // Past the first 64 spare columns: the buffer grew at least once.
+    expect(Math.max(...a.map((r) => r.tokens.length))).toBeGreaterThan(65);
+    expect(a.map((r) => Array.from(r.tokens))).toEqual(b.map((r) => Array.from(r.tokens)));
   });
 });
 

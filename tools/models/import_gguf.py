@@ -3,7 +3,11 @@ Hugging Face Optimum ONNX layout the engine reads:
 
   config.json  generation_config.json  tokenizer.json  tokenizer_config.json
   onnx/model.onnx (fp32, KV cache)  onnx/model_quantized.onnx (int8: MatMulNBits, 8-bit
-  weights in blocks of 32, activations quantized at run time)
+  weights in blocks of 32, activations quantized at run time): the Optimum layout, which
+  transformers.js and other readers load;
+  onnx/model_buffered.onnx (fp32) and onnx/model_buffered_int8.onnx (int8 weights per
+  output channel, DynamicQuantizeMatMul): the same model in the engine's fast layout
+  (a cache buffer the engine keeps, outputs only the new positions; onnx_decoder.py)
   MODEL_CARD.md  manifest.json (sha256 of everything above + of the inputs)
 
 Only gguf, numpy, onnx, onnxruntime (no torch). Deterministic; a second run with the
@@ -36,6 +40,7 @@ TRANSFORMERS_VERSION = "4.46.0"
 OUTPUTS = [
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
     "MODEL_CARD.md", "onnx/model.onnx", "onnx/model_quantized.onnx",
+    "onnx/model_buffered.onnx", "onnx/model_buffered_int8.onnx",
 ]
 
 # llama.cpp `tokenizer.ggml.pre` -> HF pre-tokenizer. llama.cpp's regexes for these
@@ -350,11 +355,16 @@ def main() -> None:
 
     t_graph = time.monotonic()
     model = build_llama(spec, weights)
-    del weights
     onnx.checker.check_model(model)
     fp32_path = out / "onnx" / "model.onnx"
     onnx.save(model, str(fp32_path))
     del model
+    for file, int8 in (("model_buffered.onnx", False), ("model_buffered_int8.onnx", True)):
+        model = build_llama(spec, weights, buffered=True, int8=int8)
+        onnx.checker.check_model(model)
+        onnx.save(model, str(out / "onnx" / file))
+        del model
+    del weights
     t_quant = time.monotonic()
     quantize(fp32_path, out / "onnx" / "model_quantized.onnx")
 

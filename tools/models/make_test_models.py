@@ -2,7 +2,9 @@
 test/fixtures/models/{tiny-llama,tiny-bloom}: onnx/model.onnx (fp32), and for tiny-llama
 its fp16 and int8 variants, onnx/model_fp16.onnx and onnx/model_quantized.onnx
 (model_variants.py; the engine reads a model's precision the same way whatever its
-architecture, so one model's variants cover it and the fixtures stay small).
+architecture, so one model's variants cover it and the fixtures stay small), and
+onnx/model_buffered.onnx, the fp32 weights in the engine's fast layout
+(onnx_decoder.build_llama(buffered=True)).
 Deterministic: fixed seeds, a byte-level BPE tokenizer trained on the CREAK dev questions.
 
   .cache/py/venv/bin/python tools/models/make_test_models.py [--out test/fixtures/models]
@@ -149,10 +151,10 @@ def bloom_weights(spec: BloomSpec, seed: int) -> dict:
     return w
 
 
-def save_model(model: onnx.ModelProto, folder: Path) -> None:
+def save_model(model: onnx.ModelProto, folder: Path, file: str = "model.onnx") -> None:
     onnx.checker.check_model(model)
     (folder / "onnx").mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(folder / "onnx" / "model.onnx"))
+    onnx.save(model, str(folder / "onnx" / file))
 
 
 def make_llama(folder: Path) -> None:
@@ -212,8 +214,10 @@ def make_llama(folder: Path) -> None:
         "tokenizer_class": "PreTrainedTokenizerFast",
         "unk_token": "<unk>",
     })
-    save_model(build_llama(spec, llama_weights(spec, seed=1234)), folder)
+    weights = llama_weights(spec, seed=1234)
+    save_model(build_llama(spec, weights), folder)
     write_variants(folder / "onnx")
+    save_model(build_llama(spec, weights, buffered=True), folder, "model_buffered.onnx")
 
 
 def make_bloom(folder: Path) -> None:

@@ -13,6 +13,17 @@ I/O (Optimum names and dynamic axes):
 Head counts and head_dim are fixed numbers in the input shapes: transformers.js
 sizes the empty first-step cache from the session metadata (symbolic dims -> 0).
 
+`build_llama(..., buffered=True)` writes the engine's fast layout instead (picked by its
+output names): the same inputs, but `past_key_values.*` is a preallocated buffer the caller
+keeps (columns beyond the attention mask's ones are ignored) and the outputs are only what
+is new, so no step copies the cache (ONNX Runtime copies every output out to JavaScript):
+  logits           float32 [batch_size, 1, vocab]                 (last position only)
+  new_key_values.{i}.key/.value float32 [batch_size, kv_heads, sequence_length, head_dim]
+Attention scores against the buffer and against the new positions are computed apart
+(FusedMatMul with transB, no transposed copy of the cache) and softmaxed together.
+`int8=True` stores the linear layers as int8 per output channel for ONNX Runtime's
+DynamicQuantizeMatMul (integer GEMM, VNNI/AMX); the LM head stays fp32.
+
 Weights are passed with Hugging Face names and shapes (Linear weight = [out, in]).
 Masked attention uses a large negative *finite* bias so fully masked (pad) rows
 softmax to a uniform distribution instead of NaN.
@@ -27,9 +38,11 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
+MS_DOMAIN = "com.microsoft"
 MASK_VALUE = -1e9
 F32 = TensorProto.FLOAT
 I64 = TensorProto.INT64
+I32 = TensorProto.INT32
 
 
 @dataclass
@@ -241,7 +254,7 @@ def _io(spec_heads: int, head_dim: int, num_layers: int, with_position_ids: bool
     return inputs, outputs
 
 
-def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict) -> onnx.ModelProto:
+def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict, contrib: bool = False) -> onnx.ModelProto:
     # Name the producing nodes' outputs after the declared outputs (an Identity per
     # present.* tensor cost ~5% of a decode step: ORT copies through each one).
     rename = {tensor: out_name for out_name, tensor in final_outputs.items()}
@@ -252,21 +265,38 @@ def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict) -> onnx.
     graph = helper.make_graph(g.nodes, name, inputs, outputs, initializer=g.inits)
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET)] + ([helper.make_opsetid(MS_DOMAIN, 1)] if contrib else []),
         producer_name="teacherlm-stream tools/models/onnx_decoder.py",
     )
     model.ir_version = 8
     return model
 
 
-def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -> onnx.ModelProto:
+def _buffered_io(spec: LlamaSpec):
+    KV, D = spec.num_kv_heads, spec.head_dim
+    inputs, _ = _io(KV, D, spec.num_layers, True, spec.vocab_size)
+    outputs = [helper.make_tensor_value_info("logits", F32, ["batch_size", 1, spec.vocab_size])]
+    for i in range(spec.num_layers):
+        for kind in ("key", "value"):
+            outputs.append(helper.make_tensor_value_info(
+                f"new_key_values.{i}.{kind}", F32, ["batch_size", KV, "sequence_length", D]))
+    return inputs, outputs
+
+
+def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, buffered: bool = False,
+                int8: bool = False) -> onnx.ModelProto:
+    """Optimum layout by default; `buffered` and `int8`: see the module docstring."""
+    assert not (ggml is not None and (buffered or int8)), "the ggml experiment uses the Optimum layout"
     g = _Graph()
-    lin = lambda x, name: _linear(g, x, weights, name, ggml=ggml)  # noqa: E731
+    if int8:
+        lin = lambda x, name: _linear_int8(g, x, weights, name)  # noqa: E731
+    else:
+        lin = lambda x, name: _linear(g, x, weights, name, ggml=ggml)  # noqa: E731
     f16 = (lambda x: _round_f16(g, x)) if ggml is not None and ggml.f16_attention else (lambda x: x)  # noqa: E731
     H, KV, D = spec.num_heads, spec.num_kv_heads, spec.head_dim
     rep = H // KV
     assert H % KV == 0 and D % 2 == 0
-    inputs, outputs = _io(KV, D, spec.num_layers, True, spec.vocab_size)
+    inputs, outputs = _buffered_io(spec) if buffered else _io(KV, D, spec.num_layers, True, spec.vocab_size)
     b, s, t, s_scalar, t_scalar, past_scalar = _dims(g, "input_ids", "attention_mask")
 
     embed = g.init("model.embed_tokens.weight", np.asarray(weights["model.embed_tokens.weight"], np.float32))
@@ -290,6 +320,7 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -
         return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotated, sin])])
 
     scale = g.const(1.0 / math.sqrt(D), np.float32)
+    shape5 = g.op("Concat", [b, g.const([KV, rep]), s, t], axis=0) if buffered else None  # [B,KV,rep,S,T]
     finals = {}
     for i in range(spec.num_layers):
         p = f"model.layers.{i}"
@@ -297,18 +328,23 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -
         q = f16(rope(_split_heads(g, lin(x, f"{p}.self_attn.q_proj"), H, D)))  # [B,H,S,D]
         k = f16(rope(_split_heads(g, lin(x, f"{p}.self_attn.k_proj"), KV, D)))  # [B,KV,S,D]
         v = f16(_split_heads(g, lin(x, f"{p}.self_attn.v_proj"), KV, D))
-        k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)  # [B,KV,T,D]
-        v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
-        finals[f"present.{i}.key"] = k_all
-        finals[f"present.{i}.value"] = v_all
-        # Grouped-query attention without copying K/V: query head h uses kv head h // rep,
-        # so view Q as [B,KV,rep,S,D] and broadcast K/V over the rep axis.
-        q5 = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, rep, -1, D])])
-        k5t = g.op("Transpose", [g.op("Unsqueeze", [k_all, g.const([2])])], perm=[0, 1, 2, 4, 3])  # [B,KV,1,D,T]
-        scores = g.op("Add", [g.op("MatMul", [q5, k5t]), bias5])  # [B,KV,rep,S,T]
-        probs = f16(g.op("Softmax", [scores], axis=-1))
-        ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [v_all, g.const([2])])])  # [B,KV,rep,S,D]
-        ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
+        if buffered:
+            finals[f"new_key_values.{i}.key"] = k
+            finals[f"new_key_values.{i}.value"] = v
+            ctx = _buffered_attention(g, q, k, v, i, KV, rep, D, scale, bias5, shape5)
+        else:
+            k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)  # [B,KV,T,D]
+            v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
+            finals[f"present.{i}.key"] = k_all
+            finals[f"present.{i}.value"] = v_all
+            # Grouped-query attention without copying K/V: query head h uses kv head h // rep,
+            # so view Q as [B,KV,rep,S,D] and broadcast K/V over the rep axis.
+            q5 = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, rep, -1, D])])
+            k5t = g.op("Transpose", [g.op("Unsqueeze", [k_all, g.const([2])])], perm=[0, 1, 2, 4, 3])  # [B,KV,1,D,T]
+            scores = g.op("Add", [g.op("MatMul", [q5, k5t]), bias5])  # [B,KV,rep,S,T]
+            probs = f16(g.op("Softmax", [scores], axis=-1))
+            ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [v_all, g.const([2])])])  # [B,KV,rep,S,D]
+            ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
         attn = lin(_merge_heads(g, ctx, H * D), f"{p}.self_attn.o_proj")
         h = g.op("Add", [h, attn])
         x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
@@ -317,6 +353,9 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -
         act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
         h = g.op("Add", [h, lin(act, f"{p}.mlp.down_proj")])
 
+    if buffered:  # logits for the last position only (prompts are left-padded)
+        h = g.op("Slice", [h, g.const([-1]), g.const([2**62]), g.const([1])])
+        s = g.const([1])
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
     if ggml is not None:  # the LM head's activations too (q8_0 for a Q8_0 table: no min term)
         h = _q8_activations(g, h, spec.hidden_size)[0]
@@ -325,7 +364,27 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None) -
     else:
         head = g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
     finals = {"logits": _lm_head(g, h, head, spec.hidden_size, b, s, spec.vocab_size), **finals}
-    return _finish(g, "llama", inputs, outputs, finals)
+    return _finish(g, "llama_buffered" if buffered else "llama", inputs, outputs, finals, contrib=buffered or int8)
+
+
+def _buffered_attention(g: _Graph, q: str, k: str, v: str, i: int, KV: int, rep: int, D: int, scale: str, bias5: str,
+                        shape5: str) -> str:
+    """Grouped-query attention of q [B,H,S,D] over the cache buffer past_key_values.{i}.*
+    [B,KV,P,D] and the new k, v [B,KV,S,D], without concatenating them: query head h uses
+    kv head h // rep, so Q is viewed as [B,KV,rep*S,D] against each kv head."""
+    q4 = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, -1, D])])  # [B,KV,rep*S,D]
+    past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
+    scores_past = g.op("FusedMatMul", [q4, past_k], domain=MS_DOMAIN, transB=1, alpha=1.0)  # [B,KV,rep*S,P]
+    scores_new = g.op("FusedMatMul", [q4, k], domain=MS_DOMAIN, transB=1, alpha=1.0)  # [B,KV,rep*S,S]
+    scores = g.op("Concat", [scores_past, scores_new], axis=-1)  # [B,KV,rep*S,T]
+    scores5 = g.op("Reshape", [scores, shape5])  # [B,KV,rep,S,T]
+    probs = g.op("Softmax", [g.op("Add", [scores5, bias5])], axis=-1)
+    probs = g.op("Reshape", [probs, g.op("Shape", [scores])])  # [B,KV,rep*S,T]
+    past_len = g.op("Slice", [g.op("Shape", [past_k]), g.const([2]), g.const([3])])
+    probs_past = g.op("Slice", [probs, g.const([0]), past_len, g.const([-1])])
+    probs_new = g.op("Slice", [probs, past_len, g.const([2**62]), g.const([-1])])
+    ctx = g.op("Add", [g.op("MatMul", [probs_past, past_v]), g.op("MatMul", [probs_new, v])])  # [B,KV,rep*S,D]
+    return g.op("Reshape", [ctx, g.const([0, KV * rep, -1, D])])  # [B,H,S,D]
 
 
 def alibi_slopes(num_heads: int) -> np.ndarray:
@@ -390,3 +449,17 @@ def build_bloom(spec: BloomSpec, weights: dict) -> onnx.ModelProto:
     h = _layer_norm(g, h, weights, "transformer.ln_f", eps)
     finals = {"logits": _lm_head(g, h, embed, hidden, b, s, spec.vocab_size), **finals}
     return _finish(g, "bloom", inputs, outputs, finals)
+
+
+def _linear_int8(g: _Graph, x: str, weights: dict, name: str) -> str:
+    """x @ W^T through DynamicQuantizeMatMul: W as int8 with one scale per output channel
+    (symmetric), x quantized to uint8 at run time, so ONNX Runtime runs its integer GEMM
+    (AVX-512 VNNI / AMX where the CPU has them)."""
+    wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
+    amax = np.abs(wt).max(axis=0)
+    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    q = np.clip(np.rint(wt / scale), -127, 127).astype(np.int8)
+    w = g.init(name + ".weight_int8", q)
+    s = g.init(name + ".weight_scale", scale)
+    return g.op("DynamicQuantizeMatMul", [x, w, s], name=name.replace(".", "_"), domain=MS_DOMAIN)
+

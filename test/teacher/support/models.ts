@@ -15,13 +15,15 @@ export const root = join(import.meta.dirname, '..', '..', '..');
 export const TEST_MODELS = ['tiny-llama', 'tiny-bloom'] as const;
 export const modelDir = (name: string): string => join(root, 'test', 'fixtures', 'models', name);
 
+/** `onnxFile` picks a file under onnx/; by default the engine's choice for `dtype` (the fast layout when present). */
 export async function inProcess(
   name: string,
   wrap?: (s: ort.InferenceSession) => ort.InferenceSession,
   splitPrefill = true,
   dtype: ModelDtype = 'fp32',
+  onnxFile?: string,
 ) {
-  const files = loadModelFiles(modelDir(name), { dtype });
+  const files = loadModelFiles(modelDir(name), { dtype, onnxFile });
   const tokenizer = new ModelTokenizer(files);
   const { session } = await openSession(files.onnxPath, { intraOpThreads: 1, device: 'cpu' }, ort);
   const io = describeModel(session.inputMetadata, session.outputMetadata, files.config);
