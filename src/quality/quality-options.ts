@@ -15,7 +15,7 @@
  *   onFailure: keep                # keep (checks recorded) | drop (null) | dead-letter
  * ```
  */
-import { expectedError } from '../options.js';
+import { fail, number, object, oneOf } from '../pipeline/topology-fields.js';
 import { ANNOTATION_KINDS, type AnnotationKind } from '../teacher/types.js';
 import { DEFAULT_REPETITION_NGRAM, type QualityChecks } from './checks.js';
 
@@ -46,29 +46,6 @@ export const DEFAULT_QUALITY: QualitySpec = {
   onFailure: 'keep',
 };
 
-type Obj = Record<string, unknown>;
-
-function fail(field: string, expected: string, got: unknown): never {
-  throw expectedError('INVALID_TOPOLOGY', field, expected, got);
-}
-
-function object(value: unknown, field: string, known: readonly string[]): Obj {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) fail(field, 'a mapping', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) fail(`${field}.${key}`, `no such field (known: ${known.join(', ')})`, (value as Obj)[key]);
-  }
-  return value as Obj;
-}
-
-function int(value: unknown, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    fail(field, min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`, value);
-  }
-  return value;
-}
-
 function share(value: unknown, field: string, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(field, 'a number from 0 to 1', value);
@@ -81,39 +58,41 @@ function flag(value: unknown, field: string, fallback: boolean): boolean {
   return value;
 }
 
+const count = (value: unknown, field: string, fallback: number, positive = false): number =>
+  number(value, field, fallback, { integer: true, ...(positive ? { positive: true } : { min: 0 }) });
+
 function minWords(value: unknown, field: string): Partial<Record<AnnotationKind, number>> {
   const fallback = DEFAULT_QUALITY.checks.minWords!;
   if (value === undefined) return { ...fallback };
-  if (typeof value === 'number') return Object.fromEntries(ANNOTATION_KINDS.map((k) => [k, int(value, field, 0, 0)]));
+  if (typeof value === 'number') return Object.fromEntries(ANNOTATION_KINDS.map((k) => [k, count(value, field, 0)]));
   const perKind = object(value, field, ANNOTATION_KINDS);
-  return Object.fromEntries(ANNOTATION_KINDS.map((k) => [k, int(perKind[k], `${field}.${k}`, fallback[k]!, 0)]));
+  return Object.fromEntries(ANNOTATION_KINDS.map((k) => [k, count(perKind[k], `${field}.${k}`, fallback[k]!)]));
 }
 
-/** `quality:` of a topology, or undefined when the topology has none (no gate). */
+/**
+ * `quality:` of a topology, or undefined when the topology has none (no gate). An empty
+ * `quality:` (YAML null) turns the gate on with {@link DEFAULT_QUALITY}.
+ */
 export function parseQuality(value: unknown, field = 'quality'): QualitySpec | undefined {
-  if (value === undefined || value === null) return undefined;
-  const q = object(value, field, ['checks', 'attempts', 'regenerateTemperature', 'onFailure']);
-  const c = object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction']);
+  if (value === undefined) return undefined;
+  const q = value === null ? {} : object(value, field, ['checks', 'attempts', 'regenerateTemperature', 'onFailure']);
+  const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction']);
   const d = DEFAULT_QUALITY;
   const temperature = q.regenerateTemperature;
   if (temperature !== undefined && (typeof temperature !== 'number' || !(temperature > 0 && temperature <= 5))) {
     fail(`${field}.regenerateTemperature`, 'a number above 0 and at most 5', temperature);
   }
-  const onFailure = q.onFailure ?? d.onFailure;
-  if (typeof onFailure !== 'string' || !(QUALITY_FAILURE_ACTIONS as readonly string[]).includes(onFailure)) {
-    fail(`${field}.onFailure`, `one of ${QUALITY_FAILURE_ACTIONS.join(', ')}`, onFailure);
-  }
   return {
     checks: {
       minWords: minWords(c.minWords, `${field}.checks.minWords`),
       maxRepeatedNgramShare: share(c.maxRepeatedNgramShare, `${field}.checks.maxRepeatedNgramShare`, d.checks.maxRepeatedNgramShare),
-      repetitionNgram: int(c.repetitionNgram, `${field}.checks.repetitionNgram`, DEFAULT_REPETITION_NGRAM, 1),
+      repetitionNgram: count(c.repetitionNgram, `${field}.checks.repetitionNgram`, DEFAULT_REPETITION_NGRAM, true),
       truncated: flag(c.truncated, `${field}.checks.truncated`, true),
-      minNovelWords: int(c.minNovelWords, `${field}.checks.minNovelWords`, d.checks.minNovelWords!, 0),
+      minNovelWords: count(c.minNovelWords, `${field}.checks.minNovelWords`, d.checks.minNovelWords!),
       contradiction: flag(c.contradiction, `${field}.checks.contradiction`, true),
     },
-    attempts: int(q.attempts, `${field}.attempts`, d.attempts, 1),
+    attempts: count(q.attempts, `${field}.attempts`, d.attempts, true),
     regenerateTemperature: (temperature as number | undefined) ?? d.regenerateTemperature,
-    onFailure: onFailure as QualityFailureAction,
+    onFailure: oneOf(q.onFailure, `${field}.onFailure`, QUALITY_FAILURE_ACTIONS, d.onFailure),
   };
 }
