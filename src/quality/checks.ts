@@ -5,7 +5,7 @@
 import type { AnnotationKind } from '../teacher/types.js';
 import { findContradiction } from './contradiction.js';
 import { repeatedNgramShare } from './repetition.js';
-import { novelContentWords } from './restatement.js';
+import { novelContentWords, restatesQuestion } from './restatement.js';
 import { cutMidSentence } from './truncation.js';
 import { wordsOf } from './words.js';
 
@@ -59,7 +59,7 @@ export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks):
     results.push({ check: 'too-short', passed: words >= minWords, value: words, threshold: minWords });
   }
   if (checks.maxRepeatedNgramShare !== undefined) {
-    const share = repeatedNgramShare(a.text, checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM);
+    const share = repeatedNgramShare(a.text, checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM, a.question);
     results.push({ check: 'repetition', passed: share <= checks.maxRepeatedNgramShare, value: share, threshold: checks.maxRepeatedNgramShare });
   }
   if (checks.truncated === true) {
@@ -68,7 +68,8 @@ export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks):
   }
   if (checks.minNovelWords !== undefined) {
     const novel = novelContentWords(a.text, a.question, a.answer);
-    results.push({ check: 'restates-question', passed: novel >= checks.minNovelWords, value: novel, threshold: checks.minNovelWords });
+    const restates = restatesQuestion(a.text, a.question, a.answer, checks.minNovelWords);
+    results.push({ check: 'restates-question', passed: !restates, value: novel, threshold: checks.minNovelWords });
   }
   if (checks.contradiction === true) {
     const { contradicting } = findContradiction(a.text, a.question, a.answer);

@@ -6,6 +6,7 @@
  * - a label: "the answer is (B)", "answer: B", "(B) is correct", "option (B) is right";
  * - an option's text: "the answer is False", "the sentence is false/incorrect" (True/False
  *   style options, as in CREAK);
+ * - a bare verdict opening the text: "False. ..." (True/False options);
  * - negations: "(A) is incorrect", "the answer is not (A)", "the statement is not true".
  *
  * Reported speech does not assert: "a common mistake is to think the answer is (A)".
@@ -50,6 +51,8 @@ const ANSWER_LABEL = /\b(?:answer|option|choice)\s*(?:is|:|=)\s*(not\s+)?(?:opti
 const LABEL_VERDICT = /(?:option\s+)?\(([a-z])\)\s*(?:is|was)\s+(not\s+)?(?:the\s+)?(correct|right|true|answer|incorrect|wrong|false|untrue)\b/g;
 // "answer is false", "the answer is true"
 const ANSWER_TRUTH = /\banswer\s*(?:is|:)\s*(not\s+)?"?(true|false|correct|incorrect|yes|no)\b/g;
+// A bare verdict opening the text: "False.", "True. The sentence is indeed...", "\"False\"".
+const LEADING_VERDICT = /^[\s"'*]*(true|false|correct|incorrect)\b/g;
 // "the sentence is false", "this statement is not true", "the claim is incorrect"
 const CLAIM_TRUTH = /\b(?:sentence|statement|claim)\s+(?:is|was)\s+(not\s+)?(?:entirely\s+|completely\s+|actually\s+)?(true|false|correct|incorrect|wrong|right|accurate|inaccurate|untrue)\b/g;
 
@@ -82,6 +85,7 @@ export function findAssertions(text: string, question: string): Assertion[] {
     const label = byText ?? truthLabel(options, TRUE_WORDS.has(m[2]!));
     add(m.index, label, Boolean(m[1]), m[0]);
   }
+  for (const m of lower.matchAll(LEADING_VERDICT)) add(m.index, truthLabel(options, TRUE_WORDS.has(m[1]!)), false, m[0]);
   for (const m of lower.matchAll(CLAIM_TRUTH)) {
     const truthy = TRUE_WORDS.has(m[2]!);
     add(m.index, truthLabel(options, truthy), Boolean(m[1]), m[0]);

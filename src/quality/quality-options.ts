@@ -6,7 +6,7 @@
  * quality:
  *   checks:
  *     minWords: 8                  # or per kind: { fundamentals: 8, cot: 12, mistakes: 6 }
- *     maxRepeatedNgramShare: 0.2   # share of repeated 4-grams
+ *     maxRepeatedNgramShare: 0.12  # share of repeated 4-grams
  *     truncated: true              # cut at the token limit in mid-sentence
  *     minNovelWords: 3             # content words beyond the question's own
  *     contradiction: true          # asserts an option other than the gold answer
@@ -35,7 +35,7 @@ export interface QualitySpec {
 export const DEFAULT_QUALITY: QualitySpec = {
   checks: {
     minWords: { fundamentals: 8, cot: 8, mistakes: 8 },
-    maxRepeatedNgramShare: 0.2,
+    maxRepeatedNgramShare: 0.12,
     repetitionNgram: DEFAULT_REPETITION_NGRAM,
     truncated: true,
     minNovelWords: 3,

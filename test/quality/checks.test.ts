@@ -20,6 +20,12 @@ describe('the quality checks', () => {
     expect(repeatedNgramShare('too short', 4)).toBe(0);
   });
 
+  it("does not count a repeat of the question's own words as a loop", () => {
+    const quoted = 'It says that eating soup means eating only solids, and eating soup means eating only solids is wrong.';
+    expect(repeatedNgramShare(quoted, 4, Q)).toBe(0);
+    expect(repeatedNgramShare(quoted, 4)).toBeCloseTo(3 / 15, 12); // the three 4-grams of 'eating soup means eating only solids', again
+  });
+
   it('counts content words beyond the question', () => {
     expect(novelContentWords('"Eating soup means eating only solids" is false.', Q, '(B)')).toBe(0);
     expect(novelContentWords('Soup is mostly water or broth, a liquid.', Q, '(B)')).toBe(4); // mostly, water, broth, liquid ('soup' and 'is' are the question's, 'a' and 'or' function words)
@@ -35,7 +41,9 @@ describe('the quality checks', () => {
   it('runs the configured checks and names the failed ones', () => {
     const base = { kind: 'fundamentals' as const, question: Q, answer: '(B)' };
     const bad = checkAnnotation({ ...base, text: 'A', finishReason: 'eos' }, DEFAULT_QUALITY.checks);
-    expect(failedChecks(bad)).toEqual(['too-short', 'restates-question']);
+    expect(failedChecks(bad)).toEqual(['too-short']);
+    const restating = checkAnnotation({ ...base, text: 'True. Eating soup means eating only solids, which is not a factual statement.', finishReason: 'eos' }, DEFAULT_QUALITY.checks);
+    expect(failedChecks(restating)).toEqual(['restates-question', 'contradiction']);
     const good = checkAnnotation(
       { ...base, text: 'Soup is a dish that is mostly water or broth, so eating it means taking in a liquid.', finishReason: 'eos' },
       DEFAULT_QUALITY.checks,
