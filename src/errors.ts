@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   GENERATION_FAILED: true,
   /** An engine worker thread died; the batch it held may be retried. */
   WORKER_CRASHED: true,
+  /** An annotation failed the topology's quality gate after its regenerations (onFailure: dead-letter). */
+  QUALITY_FAILED: false,
   /** The engine or pipeline was shut down while work was pending. */
   SHUT_DOWN: false,
   /** A file given by the user could not be read or written. */

@@ -45,12 +45,14 @@ function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
   for (const outcome of job.outcomes) {
     if (!outcome.ok) continue;
     const { teacher, engineKey } = outcome.task;
+    if (outcome.dropped) continue; // the quality gate dropped it: the field stays null
     const annotation: Annotation = {
       text: extractAnnotation(teacher.annotation, outcome.result.text, teacher.promptStyle),
       modelId: options.modelIds.get(engineKey) ?? teacher.model,
       promptTokens: outcome.result.promptTokens,
       generatedTokens: outcome.result.generatedTokens,
       finishReason: outcome.result.finishReason,
+      quality: outcome.quality ?? null,
     };
     value[ANNOTATION_FIELDS[teacher.annotation]] = annotation;
   }

@@ -5,6 +5,7 @@
  */
 import type { AugmentedSample, DeadLetter, RawSample } from '../records/types.js';
 import type { TeacherlmError } from '../errors.js';
+import type { QualityOutcome } from '../quality/gate.js';
 import type { GenerationResult } from '../teacher/types.js';
 import type { OutRecord, SourceRecord } from './ports.js';
 import type { TeacherSpec } from './topology.js';
@@ -42,7 +43,16 @@ export interface GenerationTask {
 
 /** A task's result, or its final error after retries and bisection. */
 export type TaskOutcome =
-  | { task: GenerationTask; ok: true; result: GenerationResult; attempts: number }
+  | {
+      task: GenerationTask;
+      ok: true;
+      result: GenerationResult;
+      attempts: number;
+      /** What the quality gate found, when the topology has one. */
+      quality?: QualityOutcome;
+      /** The gate dropped the annotation (onFailure: drop): gather writes null. */
+      dropped?: boolean;
+    }
   | { task: GenerationTask; ok: false; error: TeacherlmError; attempts: number };
 
 /** A record ready to produce, with the input record it finishes. */

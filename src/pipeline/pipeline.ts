@@ -25,6 +25,7 @@ import {
   asyncScheduler,
   connect,
   filter,
+  identity,
   merge,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
@@ -37,6 +38,7 @@ import { encode } from './encode.js';
 import { expand } from './expand.js';
 import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
+import { emptyQualityCounts, qualityGate, type QualityCounts } from './quality-gate.js';
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -82,6 +84,8 @@ export interface PipelineStats {
   queuePauses: number;
   lag: number | undefined;
   commits: number;
+  /** What the quality gate counted; absent without a gate. */
+  quality?: QualityCounts;
 }
 
 export interface PipelineSummary extends PipelineStats {
@@ -125,6 +129,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
   const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
+  const qualityCounts = topology.quality ? emptyQualityCounts() : undefined;
   /** Partitions delivered so far, paused at shutdown; only kept for a source without `assigned`. */
   const seenPartitions = new Map<string, TopicPartition>();
   const subscriptions: Subscription[] = [];
@@ -175,7 +180,13 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),
-        decoded$.pipe(filter(isSample), expand(bindings), connect(generateAll), gather({ modelIds })),
+        decoded$.pipe(
+          filter(isSample),
+          expand(bindings),
+          connect(generateAll),
+          topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, counts: qualityCounts }) : identity,
+          gather({ modelIds }),
+        ),
       ),
     ),
     encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic }),
@@ -304,6 +315,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       pauses: sourceStats.pauses,
       queuePauses: flow.pauses,
       lag: sourceStats.lag,
+      ...(qualityCounts ? { quality: structuredClone(qualityCounts) } : {}),
     };
   };
 

@@ -9,11 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { TeacherlmError } from '../errors.js';
-import { expectedError } from '../options.js';
 import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
+import { parseQuality, type QualitySpec } from '../quality/quality-options.js';
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
+import { fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
@@ -91,54 +92,14 @@ export interface Topology {
   batching: BatchingSpec;
   engine: EngineSpec;
   retry: RetrySpec;
+  /** The quality gate between generation and gather; undefined: no gate. */
+  quality?: QualitySpec;
 }
 
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
 export const DEFAULT_ENGINE: EngineSpec = { workers: 1, threads: 2, device: 'auto' };
 export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5_000, multiplier: 2 };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
-
-type Obj = Record<string, unknown>;
-
-export function fail(field: string, expected: string, got: unknown): never {
-  throw expectedError('INVALID_TOPOLOGY', field, expected, got);
-}
-
-export function object(value: unknown, field: string, known: readonly string[]): Obj {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field || 'topology', 'a mapping', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new TeacherlmError('INVALID_TOPOLOGY', `${field ? `${field}.` : ''}${key}: unknown field (known: ${known.join(', ')})`);
-    }
-  }
-  return value as Obj;
-}
-
-export function optionalObject(value: unknown, field: string, known: readonly string[]): Obj {
-  return value === undefined || value === null ? {} : object(value, field, known);
-}
-
-export function text(value: unknown, field: string, fallback?: string): string {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '') fail(field, 'a non-empty string', value);
-  return value;
-}
-
-export function number(value: unknown, field: string, fallback: number, opts: { integer?: boolean; min?: number; positive?: boolean }): number {
-  if (value === undefined) return fallback;
-  const expected = `a ${opts.positive ? 'positive' : opts.min === 0 ? 'non-negative' : ''}${opts.positive || opts.min === 0 ? ' ' : ''}${opts.integer ? 'integer' : 'number'}`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, expected, value);
-  if (opts.integer && !Number.isInteger(value)) fail(field, expected, value);
-  if (opts.positive && value <= 0) fail(field, expected, value);
-  if (opts.min !== undefined && value < opts.min) fail(field, expected, value);
-  return value;
-}
-
-export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);
-  return value as T;
-}
 
 function topic(value: unknown, field: string, extra: readonly string[] = []): TopicSpec & Obj {
   const o = object(value, field, ['topic', 'partitions', 'replicationFactor', 'configs', ...extra]);
@@ -200,7 +161,7 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
  * against `baseDir` (default: the working directory).
  */
 export function parseTopology(doc: unknown, baseDir: string = process.cwd()): Topology {
-  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry']);
+  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry', 'quality']);
   const input = topic(root.input, 'input', ['format']);
   const output = topic(root.output, 'output', ['format']);
   const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning']);
@@ -248,6 +209,8 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       multiplier: number(r.multiplier, 'retry.multiplier', DEFAULT_RETRY.multiplier, { min: 1 }),
     },
   };
+  const quality = parseQuality(root.quality);
+  if (quality) topology.quality = quality;
   const topics = [topology.input.topic, topology.output.topic, topology.deadLetter.topic];
   if (new Set(topics).size !== 3) fail('output.topic', 'input, output and deadLetter topics to differ', topics.join(', '));
   return topology;

@@ -1,4 +1,5 @@
 /** TypeScript shapes of the records in `schemas/*.avsc`. */
+import type { QualityOutcome } from '../quality/gate.js';
 import type { FinishReason, RawSample } from '../teacher/types.js';
 
 export type { RawSample };
@@ -17,6 +18,8 @@ export interface Annotation {
   promptTokens: number;
   generatedTokens: number;
   finishReason: FinishReason | string;
+  /** What the quality gate found; null without a gate (absent in records written before it). */
+  quality?: QualityOutcome | null;
 }
 
 /** `schemas/augmented-sample.avsc`. */

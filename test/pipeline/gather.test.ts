@@ -34,9 +34,9 @@ describe('gather', () => {
           record: a.job.record,
           value: {
             id: 'a', task: 't', question: 'q', answer: 'a', context: null, metadata: { m: '1' },
-            fundamentals: { text: 'out:a-fundamentals', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos' },
-            chainOfThought: { text: 'out:a-cot', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos' },
-            commonMistakes: { text: 'out:a-mistakes', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos' },
+            fundamentals: { text: 'out:a-fundamentals', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
+            chainOfThought: { text: 'out:a-cot', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
+            commonMistakes: { text: 'out:a-mistakes', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
             source: { topic: 'in', partition: 0, offset: 0 }, sourceTimestamp: 1700000000000, augmentedAt: 9,
           },
         },

@@ -16,9 +16,12 @@ describe('record codecs', () => {
   it('round-trip an AugmentedSample with null and present annotations', () => {
     const record: AugmentedSample = {
       id: '1', task: 'CREAK', question: 'q', answer: 'a', context: 'ctx', metadata: {},
-      fundamentals: { text: 'f', modelId: 'm', promptTokens: 5, generatedTokens: 4, finishReason: 'length' },
+      fundamentals: { text: 'f', modelId: 'm', promptTokens: 5, generatedTokens: 4, finishReason: 'length', quality: null },
       chainOfThought: null,
-      commonMistakes: { text: 'm', modelId: 'm', promptTokens: 6, generatedTokens: 1, finishReason: 'eos' },
+      commonMistakes: {
+        text: 'm', modelId: 'm', promptTokens: 6, generatedTokens: 1, finishReason: 'eos',
+        quality: { passed: false, failedChecks: ['too-short', 'contradiction'], attempts: 3 },
+      },
       source: { topic: 'samples.raw', partition: 2, offset: 123456789012 },
       sourceTimestamp: 1700000000000, augmentedAt: 1700000000500,
     };

@@ -15,6 +15,8 @@ function augmentedV1(): Record<string, unknown> {
   const schema = read('augmented-sample');
   schema.fields = schema.fields.filter((f: { name: string }) => !['context', 'metadata', 'commonMistakes'].includes(f.name));
   // commonMistakes referenced the Annotation type by name only; fundamentals still defines it.
+  const annotation = schema.fields.find((f: { name: string }) => f.name === 'fundamentals').type[1];
+  annotation.fields = annotation.fields.filter((f: { name: string }) => f.name !== 'quality');
   return schema;
 }
 
@@ -61,6 +63,18 @@ describe('schemas', () => {
     // Without the history file the writer is unknown.
     expect(() => recordCodecs().augmentedSample.decode(bytes)).toThrow(/unknown writer schema/);
     expect(schemaFingerprint(old.type)).not.toEqual(codecs.augmentedSample.fingerprint);
+  });
+
+  it('decode records of the shipped history versions, new fields taking their defaults', () => {
+    const previous = loadSchema('augmented-sample').history.at(-1);
+    expect(previous, 'schemas/history/augmented-sample.1.avsc').toBeDefined();
+    const old = new AvroCodec<Record<string, unknown>>(previous as avro.Type);
+    const annotation = { text: 'f', modelId: 'm', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' };
+    const bytes = old.encode({
+      id: 's4', task: 't', question: 'q', answer: 'a', context: null, metadata: {}, fundamentals: annotation, chainOfThought: null, commonMistakes: null,
+      source: { topic: 'x', partition: 0, offset: 1 }, sourceTimestamp: 2, augmentedAt: 3,
+    });
+    expect(recordCodecs().augmentedSample.decode(bytes).fundamentals).toEqual({ ...annotation, quality: null });
   });
 
   it('stay readable by old readers (added fields are skipped)', () => {

@@ -1,0 +1,90 @@
+/**
+ * The quality gate's checks: each has a name, a measured value and a threshold, and
+ * passes or fails one annotation. `checkAnnotation` runs the configured ones.
+ */
+import type { AnnotationKind } from '../teacher/types.js';
+import { findContradiction } from './contradiction.js';
+import { repeatedNgramShare } from './repetition.js';
+import { novelContentWords, restatesQuestion } from './restatement.js';
+import { cutMidSentence } from './truncation.js';
+import { wordsOf } from './words.js';
+
+export const QUALITY_CHECKS = ['too-short', 'repetition', 'truncated', 'restates-question', 'contradiction'] as const;
+export type QualityCheckName = (typeof QUALITY_CHECKS)[number];
+
+/** What the gate is given of one annotation. */
+export interface AnnotationUnderCheck {
+  kind: AnnotationKind;
+  text: string;
+  finishReason: string;
+  question: string;
+  answer: string;
+}
+
+/** Thresholds; a check left undefined is off. Validated by `qualityOptions`. */
+export interface QualityChecks {
+  /** Fewer words than this fails `too-short`, per kind. */
+  minWords?: Partial<Record<AnnotationKind, number>>;
+  /** A larger share of repeated word n-grams fails `repetition`. */
+  maxRepeatedNgramShare?: number;
+  /** n of the n-grams (default 4). */
+  repetitionNgram?: number;
+  /** Fail `truncated` when cut at the token limit in mid-sentence. */
+  truncated?: boolean;
+  /** Fewer content words beyond the question's own fails `restates-question`. */
+  minNovelWords?: number;
+  /** Fail `contradiction` when the text asserts an option other than the gold answer. */
+  contradiction?: boolean;
+}
+
+export interface CheckResult {
+  check: QualityCheckName;
+  passed: boolean;
+  /** The measured value (words, share, novel words; 1/0 for yes/no checks). */
+  value: number;
+  /** What the value was held against. */
+  threshold: number;
+  /** Why, in words, when it failed (e.g. the contradicting phrase). */
+  detail?: string;
+}
+
+export const DEFAULT_REPETITION_NGRAM = 4;
+
+/** Runs every configured check on one annotation, in {@link QUALITY_CHECKS} order. */
+export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks): CheckResult[] {
+  const results: CheckResult[] = [];
+  const minWords = checks.minWords?.[a.kind];
+  if (minWords !== undefined) {
+    const words = wordsOf(a.text).length;
+    results.push({ check: 'too-short', passed: words >= minWords, value: words, threshold: minWords });
+  }
+  if (checks.maxRepeatedNgramShare !== undefined) {
+    const share = repeatedNgramShare(a.text, checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM, a.question);
+    results.push({ check: 'repetition', passed: share <= checks.maxRepeatedNgramShare, value: share, threshold: checks.maxRepeatedNgramShare });
+  }
+  if (checks.truncated === true) {
+    const cut = cutMidSentence(a.text, a.finishReason);
+    results.push({ check: 'truncated', passed: !cut, value: cut ? 1 : 0, threshold: 0 });
+  }
+  if (checks.minNovelWords !== undefined) {
+    const novel = novelContentWords(a.text, a.question, a.answer);
+    const restates = restatesQuestion(a.text, a.question, a.answer, checks.minNovelWords);
+    results.push({ check: 'restates-question', passed: !restates, value: novel, threshold: checks.minNovelWords });
+  }
+  if (checks.contradiction === true) {
+    const { contradicting } = findContradiction(a.text, a.question, a.answer);
+    results.push({
+      check: 'contradiction',
+      passed: contradicting === undefined,
+      value: contradicting === undefined ? 0 : 1,
+      threshold: 0,
+      ...(contradicting ? { detail: `asserts ${contradicting.negated ? 'not ' : ''}(${contradicting.label}): "${contradicting.evidence}"` } : {}),
+    });
+  }
+  return results;
+}
+
+/** The names of the checks that failed. */
+export function failedChecks(results: readonly CheckResult[]): QualityCheckName[] {
+  return results.filter((r) => !r.passed).map((r) => r.check);
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { checkAnnotation, failedChecks } from '../../src/quality/checks.js';
+import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
+import { repeatedNgramShare } from '../../src/quality/repetition.js';
+import { novelContentWords } from '../../src/quality/restatement.js';
+import { cutMidSentence } from '../../src/quality/truncation.js';
+import { wordsOf } from '../../src/quality/words.js';
+
+const Q = 'Determine the correctness of the following sentence. Eating soup means eating only solids. (A) True (B) False';
+
+describe('the quality checks', () => {
+  it('counts words without punctuation', () => {
+    expect(wordsOf(' "A"  (B). soup, is-liquid! ')).toEqual(['a', 'b', 'soup', 'is-liquid']);
+  });
+
+  it('measures repeated n-grams: loops score high, prose low', () => {
+    // 16 words, 13 4-grams, of which 9 repeat an earlier one.
+    expect(repeatedNgramShare('The answer is (A). The answer is (A). The answer is (A). The answer is (A).', 4)).toBeCloseTo(9 / 13, 12);
+    expect(repeatedNgramShare('Soup is a liquid dish, often with pieces of vegetables or meat in it.', 4)).toBe(0);
+    expect(repeatedNgramShare('too short', 4)).toBe(0);
+  });
+
+  it("does not count a repeat of the question's own words as a loop", () => {
+    const quoted = 'It says that eating soup means eating only solids, and eating soup means eating only solids is wrong.';
+    expect(repeatedNgramShare(quoted, 4, Q)).toBe(0);
+    expect(repeatedNgramShare(quoted, 4)).toBeCloseTo(3 / 15, 12); // the three 4-grams of 'eating soup means eating only solids', again
+  });
+
+  it('counts content words beyond the question', () => {
+    expect(novelContentWords('"Eating soup means eating only solids" is false.', Q, '(B)')).toBe(0);
+    expect(novelContentWords('Soup is mostly water or broth, a liquid.', Q, '(B)')).toBe(4); // mostly, water, broth, liquid ('soup' and 'is' are the question's, 'a' and 'or' function words)
+  });
+
+  it('calls a text cut only when it stopped at the limit mid-sentence', () => {
+    expect(cutMidSentence('Soup is a liquid and', 'length')).toBe(true);
+    expect(cutMidSentence('Soup is a liquid.', 'length')).toBe(false);
+    expect(cutMidSentence('Soup is a liquid."', 'length')).toBe(false);
+    expect(cutMidSentence('Soup is a liquid and', 'eos')).toBe(false);
+  });
+
+  it('runs the configured checks and names the failed ones', () => {
+    const base = { kind: 'fundamentals' as const, question: Q, answer: '(B)' };
+    const bad = checkAnnotation({ ...base, text: 'A', finishReason: 'eos' }, DEFAULT_QUALITY.checks);
+    expect(failedChecks(bad)).toEqual(['too-short']);
+    const restating = checkAnnotation({ ...base, text: 'True. Eating soup means eating only solids, which is not a factual statement.', finishReason: 'eos' }, DEFAULT_QUALITY.checks);
+    expect(failedChecks(restating)).toEqual(['restates-question', 'contradiction']);
+    const good = checkAnnotation(
+      { ...base, text: 'Soup is a dish that is mostly water or broth, so eating it means taking in a liquid.', finishReason: 'eos' },
+      DEFAULT_QUALITY.checks,
+    );
+    expect(failedChecks(good)).toEqual([]);
+    const wrong = checkAnnotation({ ...base, kind: 'cot', text: 'The answer is (A). Soup can be solid when frozen, as ice.', finishReason: 'eos' }, DEFAULT_QUALITY.checks);
+    expect(wrong.find((r) => r.check === 'contradiction')).toMatchObject({ passed: false, detail: 'asserts (A): "answer is (a)"' });
+    expect(checkAnnotation({ ...base, text: 'A', finishReason: 'eos' }, {})).toEqual([]);
+  });
+});
