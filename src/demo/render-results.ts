@@ -27,10 +27,18 @@ export function wrap(text: string, indent: string, width = 88): string {
   return lines.length > 0 ? lines.join('\n') : `${indent}(empty)`;
 }
 
+/** What the quality gate found, when the topology has one: ` [passed]`, ` [failed: contradiction; 3 attempts]`. */
+function gate(value: Annotation): string {
+  const q = value.quality;
+  if (!q) return '';
+  const attempts = q.attempts > 1 ? `; ${q.attempts} attempts` : '';
+  return q.passed ? ` [passed${attempts}]` : ` [failed: ${q.failedChecks.join(', ')}${attempts}]`;
+}
+
 function annotation(label: string, value: Annotation | null): string {
   if (!value) return `  ${label}: (not generated)`;
   const cut = value.finishReason === 'length' ? ' [cut at the token limit]' : '';
-  return `  ${label}${cut}:\n${wrap(value.text, '    ')}`;
+  return `  ${label}${cut}${gate(value)}:\n${wrap(value.text, '    ')}`;
 }
 
 function augmented(index: number, total: number, s: AugmentedSample): string {

@@ -69,3 +69,17 @@ describe('renderResults', () => {
     );
   });
 });
+
+describe('renderResults with a quality gate', () => {
+  it("shows each annotation's gate outcome beside its label", () => {
+    const gated: AugmentedSample = {
+      ...sample,
+      fundamentals: { ...sample.fundamentals!, quality: { passed: true, failedChecks: [], attempts: 1 } },
+      chainOfThought: { ...sample.chainOfThought!, quality: { passed: false, failedChecks: ['truncated', 'contradiction'], attempts: 3 } },
+    };
+    const text = renderResults(['dev_0'], new Map<string, DemoOutcome>([['dev_0', { kind: 'augmented', record: gated }]]));
+    expect(text).toContain('  Fundamentals [passed]:\n');
+    expect(text).toContain('  Chain of thought [cut at the token limit] [failed: truncated, contradiction; 3 attempts]:\n');
+    expect(text).toContain('  Common mistakes: (not generated)');
+  });
+});

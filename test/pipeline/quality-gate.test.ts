@@ -67,7 +67,8 @@ describe('qualityGate', () => {
   });
 
   it('after the last attempt keeps the attempt with the fewest failed checks, recording them (onFailure: keep)', async () => {
-    const { out, counts } = await run(DEFAULT_QUALITY, 'A', [WRONG, 'A']);
+    // 'The answer is (A).' fails too-short and contradiction, WRONG contradiction alone, 'A' too-short alone (a tie: the earlier stays).
+    const { out, counts } = await run(DEFAULT_QUALITY, 'The answer is (A).', [WRONG, 'A']);
     expect(out).toMatchObject({ ok: true, result: { text: WRONG }, quality: { passed: false, failedChecks: ['contradiction'], attempts: 3 }, dropped: false });
     expect(counts).toMatchObject({ checked: 1, passed: 0, failedByCheck: { contradiction: 1 } });
   });
