@@ -36,6 +36,9 @@ Output: one JSON line per sample with its annotations and generation stats.
   --temperature T        0 = greedy (default 0)
   --top-k N, --top-p P   sampling filters (temperature > 0)
   --seed N               sampling seed (default 0)
+  --repetition-penalty R > 1 discourages tokens already in the sequence (Hugging Face's; default 1 = off)
+  --no-repeat-ngram-size N  no n-gram of N tokens occurs twice (default 0 = off)
+  --min-new-tokens N     no end-of-sequence before N tokens (default 0)
   --workers N            engine worker threads (default 2 when there are 2+ cores, else 1:
                          2 workers x 1 thread beat 1 x 2 on a 2-core machine, see bench:engine)
   --threads N            intra-op threads per worker (default: cores / workers)
@@ -67,6 +70,9 @@ export const annotateCommand: Command = {
           'top-k': { type: 'string' },
           'top-p': { type: 'string' },
           seed: { type: 'string' },
+          'repetition-penalty': { type: 'string' },
+          'no-repeat-ngram-size': { type: 'string' },
+          'min-new-tokens': { type: 'string' },
           workers: { type: 'string' },
           threads: { type: 'string' },
           device: { type: 'string' },
@@ -102,8 +108,15 @@ export const annotateCommand: Command = {
         topK: intArg('--top-k', v['top-k'], { min: 0 }),
         topP: numberArg('--top-p', v['top-p'], 0, 1),
         seed: intArg('--seed', v.seed, { min: 0, max: 2 ** 32 - 1 }) ?? 0,
+        repetitionPenalty: numberArg('--repetition-penalty', v['repetition-penalty'], 0.01, 100),
+        noRepeatNgramSize: intArg('--no-repeat-ngram-size', v['no-repeat-ngram-size'], { min: 0, max: 1024 }),
+        minNewTokens: intArg('--min-new-tokens', v['min-new-tokens'], { min: 0, max: 32768 }),
       },
     };
+    const { generation } = options;
+    if (generation.minNewTokens !== undefined && generation.minNewTokens > generation.maxNewTokens) {
+      rejectOption('--min-new-tokens', `at most --max-new-tokens (${generation.maxNewTokens})`, v['min-new-tokens']);
+    }
     const device = choiceOption<Device>('--device', v.device, DEVICES, 'auto');
     const dtype = choiceOption<ModelDtype>('--dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
     const workers = intArg('--workers', v.workers, { max: 64 }) ?? Math.min(2, availableParallelism());

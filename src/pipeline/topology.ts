@@ -119,7 +119,7 @@ function topic(value: unknown, field: string, extra: readonly string[] = []): To
 }
 
 function generation(value: unknown, field: string): GenerationOptions {
-  const o = optionalObject(value, field, ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stop']);
+  const o = optionalObject(value, field, ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'repetitionPenalty', 'noRepeatNgramSize', 'minNewTokens']);
   const options: GenerationOptions = {
     maxNewTokens: number(o.maxNewTokens, `${field}.maxNewTokens`, DEFAULT_GENERATION.maxNewTokens, { integer: true, positive: true }),
     temperature: number(o.temperature, `${field}.temperature`, DEFAULT_GENERATION.temperature, { min: 0 }),
@@ -130,6 +130,12 @@ function generation(value: unknown, field: string): GenerationOptions {
     if (options.topP > 1) fail(`${field}.topP`, 'a number in (0, 1]', o.topP);
   }
   if (o.seed !== undefined) options.seed = number(o.seed, `${field}.seed`, 0, { integer: true, min: 0 });
+  if (o.repetitionPenalty !== undefined) options.repetitionPenalty = number(o.repetitionPenalty, `${field}.repetitionPenalty`, 1, { positive: true });
+  if (o.noRepeatNgramSize !== undefined) options.noRepeatNgramSize = number(o.noRepeatNgramSize, `${field}.noRepeatNgramSize`, 0, { integer: true, min: 0 });
+  if (o.minNewTokens !== undefined) {
+    options.minNewTokens = number(o.minNewTokens, `${field}.minNewTokens`, 0, { integer: true, min: 0 });
+    if (options.minNewTokens > options.maxNewTokens) fail(`${field}.minNewTokens`, `at most maxNewTokens (${options.maxNewTokens})`, o.minNewTokens);
+  }
   if (o.stop !== undefined) {
     if (!Array.isArray(o.stop)) fail(`${field}.stop`, 'a list of strings', o.stop);
     options.stop = o.stop.map((s, i) => text(s, `${field}.stop[${i}]`));

@@ -11,6 +11,7 @@ import { TeacherlmError } from '../errors.js';
 import type { ModelIO } from './model-io.js';
 import type { ModelTokenizer } from './tokenizer.js';
 import { argmax, sampleToken } from './sampling.js';
+import { applyLogitsProcessors, hasLogitsProcessors } from './logits-processors.js';
 import { createRng, requestRng, type Rng } from './prng.js';
 import { halfToFloat, type HalfData } from './tensor-rows.js';
 import type { CacheDecoder } from './cache-decoder.js';
@@ -141,6 +142,16 @@ export class BatchGenerator {
       data = logits.data as Float32Array;
     }
     const options = row.input.options;
+    if (hasLogitsProcessors(options)) {
+      if (data !== this.logitsRow) {
+        // The session's output stays untouched: the controls work on a copy of the row.
+        if (this.logitsRow.length < vocab) this.logitsRow = new Float32Array(vocab);
+        this.logitsRow.set(data.subarray(at, at + vocab));
+        data = this.logitsRow;
+        at = 0;
+      }
+      applyLogitsProcessors(data, at, vocab, options, { prompt: row.input.ids, generated: row.generated }, this.eos);
+    }
     if (!(options.temperature > 0)) return argmax(data, at, vocab);
     if (this.scratch.length < 2 * vocab) this.scratch = new Float32Array(2 * vocab);
     return sampleToken(data, at, vocab, options, row.rng, this.scratch);

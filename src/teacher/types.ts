@@ -30,6 +30,12 @@ export interface GenerationOptions {
   seed?: number;
   /** Generation stops when the decoded text ends with one of these; the text returned ends before it. */
   stop?: string[];
+  /** Hugging Face's repetition_penalty: > 1 discourages tokens already in the sequence (1 = off). */
+  repetitionPenalty?: number;
+  /** Hugging Face's no_repeat_ngram_size: no n-gram of this size occurs twice (0 = off). */
+  noRepeatNgramSize?: number;
+  /** Hugging Face's min_new_tokens: end-of-sequence is not picked before this many tokens (0 = off). */
+  minNewTokens?: number;
 }
 
 export interface GenerationRequest {

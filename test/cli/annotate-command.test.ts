@@ -70,6 +70,10 @@ describe('teacherlm annotate --dry-run', () => {
     const run = cli(['--dry-run', '--in', 'x.jsonl', '--max-new-tokens', 'lots']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('--max-new-tokens');
+    const minNew = cli(['--dry-run', '--in', 'x.jsonl', '--max-new-tokens', '16', '--min-new-tokens', '32']);
+    expect(minNew.stderr).toContain('--min-new-tokens: expected at most --max-new-tokens (16), got "32"');
+    const penalty = cli(['--dry-run', '--in', 'x.jsonl', '--repetition-penalty', '0']);
+    expect(penalty.stderr).toContain('--repetition-penalty: expected a number from 0.01 to 100, got "0"');
     const map = cli(['--dry-run', '--in', 'x.jsonl', '--map', 'ident=ex_id']);
     expect(map.stderr).toContain('--map: expected a sample field (id, task, question, answer, context, metadata), got "ident"');
     const missing = cli(['--dry-run', '--in', join(tmpdir(), 'does-not-exist.jsonl')]);

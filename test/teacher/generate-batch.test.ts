@@ -181,3 +181,31 @@ describe('BatchGenerator and the model context', () => {
     expect((err as Error).message).toBe(`prompt 0 has ${ids.length} tokens; the model covers ${ids.length} positions (max_position_embeddings), prompt and output included`);
   });
 });
+
+describe.each(TEST_MODELS)('BatchGenerator decoding controls on %s', (model) => {
+  const controlled: GenerationOptions = { maxNewTokens: 24, temperature: 0, repetitionPenalty: 1.3, noRepeatNgramSize: 2, minNewTokens: 12 };
+
+  it('keep the same output alone as in a batch, and do what they say', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const prompts = mixedPrompts().slice(0, 8);
+    const rows = prompts.map((prompt) => ({ prompt, ids: tokenizer.encode(prompt), options: controlled }));
+    const batched = await generator.generate(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const [alone] = await generator.generate([rows[i]!]);
+      expect(Array.from(batched[i]!.tokens), `prompt ${i}`).toEqual(Array.from(alone!.tokens));
+      // No generated token completes a bigram the sequence (prompt included) already had;
+      // repeats inside the prompt itself are the prompt's.
+      const sequence = [...rows[i]!.ids, ...batched[i]!.tokens];
+      const bigrams = new Set<string>();
+      for (let j = 0; j + 1 < sequence.length; j++) {
+        const bigram = `${sequence[j]} ${sequence[j + 1]}`;
+        if (j + 1 >= rows[i]!.ids.length) expect(bigrams.has(bigram), `prompt ${i}: bigram ${bigram} repeated`).toBe(false);
+        bigrams.add(bigram);
+      }
+      expect(batched[i]!.tokens.length, `prompt ${i}`).toBeGreaterThanOrEqual(12);
+    }
+    // The controls change what greedy decoding picks.
+    const plain = await generator.generate(rows.map((r) => ({ ...r, options: { maxNewTokens: 24, temperature: 0 } })));
+    expect(plain.some((p, i) => p.tokens.join() !== batched[i]!.tokens.join())).toBe(true);
+  });
+});

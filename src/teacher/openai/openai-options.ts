@@ -73,6 +73,15 @@ const OPENAI_MAX_STOP = 4;
  * field relative to the generation options, or undefined when all are honoured.
  */
 export function unsupportedGeneration(dialect: OpenAiDialect, options: GenerationOptions): { field: string; reason: string } | undefined {
+  if ((options.noRepeatNgramSize ?? 0) > 0) {
+    return { field: 'noRepeatNgramSize', reason: 'OpenAI-compatible servers have no no_repeat_ngram_size; use the in-process engine for it' };
+  }
+  if ((options.minNewTokens ?? 0) > 0 && dialect !== 'vllm') {
+    return { field: 'minNewTokens', reason: 'only vLLM takes min_tokens; remove minNewTokens or set dialect: vllm' };
+  }
+  if (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1 && dialect === 'openai') {
+    return { field: 'repetitionPenalty', reason: "the OpenAI API has no repetition_penalty (its frequency_penalty differs); set dialect: vllm or llama.cpp if the server accepts it" };
+  }
   if (dialect === 'openai') {
     if (options.topK !== undefined) {
       return { field: 'topK', reason: "the OpenAI API has no top_k; remove topK or set dialect: vllm or llama.cpp if the server accepts it" };
@@ -93,10 +102,13 @@ export function samplingFields(dialect: OpenAiDialect, options: GenerationOption
   if (options.seed !== undefined) fields.seed = options.seed;
   if (options.stop !== undefined && options.stop.length > 0) fields.stop = options.stop;
   if (dialect === 'vllm' && options.topK !== undefined) fields.top_k = options.topK;
+  if (dialect === 'vllm' && options.repetitionPenalty !== undefined) fields.repetition_penalty = options.repetitionPenalty;
+  if (dialect === 'vllm' && (options.minNewTokens ?? 0) > 0) fields.min_tokens = options.minNewTokens;
   if (dialect === 'llama.cpp') {
     fields.top_k = options.topK ?? 0; // 0: no top-k
     fields.min_p = 0;
-    fields.repeat_penalty = 1;
+    // llama.cpp's own default is 1.1, and it penalizes only the last repeat_last_n (64) tokens, not the prompt.
+    fields.repeat_penalty = options.repetitionPenalty ?? 1;
   }
   return fields;
 }
