@@ -61,7 +61,7 @@ export async function pythonConsume(args: string[]): Promise<{ records: Record<s
 
 /** An AugmentedSample as the pipeline writes one. */
 export function augmentedSample(id: string): AugmentedSample {
-  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' });
+  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos', quality: null });
   return {
     id,
     task: 'CREAK',
