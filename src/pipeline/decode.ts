@@ -2,7 +2,7 @@
  * `decode`: input records to RawSamples. A record that cannot be decoded or is not a
  * valid sample becomes a dead letter with its reason, and the stream goes on.
  */
-import { type OperatorFunction, concatMap, map } from 'rxjs';
+import { Observable, type OperatorFunction, map } from 'rxjs';
 import type { AvroCodec } from '../records/avro-codec.js';
 import type { ConfluentCodec } from '../records/confluent-codec.js';
 import { decodeRawSample, type InputFormat } from '../records/decode-raw-sample.js';
@@ -37,13 +37,61 @@ export function decode(options: DecodeOptions): OperatorFunction<SourceRecord, D
     }
   };
   if (!confluent) return map(decodeOne);
-  // A writer schema id seen for the first time is fetched from the registry (in order:
-  // concatMap keeps the records' order); every later record of that id decodes at once.
-  return concatMap((record) => {
-    if (record.value === null || !confluent.needsLoad(record.value)) return [decodeOne(record)];
-    return confluent.load(record.value).then(
-      () => decodeOne(record),
-      (error: unknown) => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: now() }),
-    );
-  });
+  return inOrder(confluent, decodeOne, (record, error) => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: now() }));
+}
+
+/**
+ * Decodes synchronously while every writer schema id is known (nearly always: no inner
+ * subscription per record, as concatMap would make); a record of a new id is held, with
+ * every record after it, until its schema is fetched from the registry, so the order is kept.
+ */
+function inOrder(
+  confluent: ConfluentCodec<RawSample>,
+  decodeOne: (record: SourceRecord) => DecodedSample | Finished,
+  failed: (record: SourceRecord, error: unknown) => Finished,
+): OperatorFunction<SourceRecord, DecodedSample | Finished> {
+  return (source) =>
+    new Observable<DecodedSample | Finished>((subscriber) => {
+      const held: SourceRecord[] = [];
+      let loading = false;
+      let ended = false;
+      const needsLoad = (record: SourceRecord) => record.value !== null && confluent.needsLoad(record.value);
+      const drain = (): void => {
+        while (held.length > 0 && !subscriber.closed) {
+          const record = held[0]!;
+          if (needsLoad(record)) {
+            loading = true;
+            confluent.load(record.value!).then(
+              () => {
+                loading = false;
+                drain();
+              },
+              (error: unknown) => {
+                loading = false;
+                held.shift();
+                subscriber.next(failed(record, error));
+                drain();
+              },
+            );
+            return;
+          }
+          held.shift();
+          subscriber.next(decodeOne(record));
+        }
+        if (ended && held.length === 0) subscriber.complete();
+      };
+      const subscription = source.subscribe({
+        next: (record) => {
+          if (held.length === 0 && !needsLoad(record)) return subscriber.next(decodeOne(record));
+          held.push(record);
+          if (!loading) drain();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          ended = true;
+          if (!loading && held.length === 0) subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
 }

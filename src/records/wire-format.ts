@@ -1,17 +1,18 @@
 /**
- * The wire format of Avro records on our topics: Avro **single-object encoding**
- * (Avro specification, "Single object encoding"):
+ * The default wire format of Avro records on our topics (`format: avro`): Avro
+ * **single-object encoding** (Avro specification, "Single object encoding"):
  *
  * ```
  * C3 01 | 8-byte CRC-64-AVRO fingerprint of the writer schema (little-endian) | Avro binary body
  * ```
  *
  * Why not plain Avro binary: a reader could not tell which schema version wrote a record,
- * so the schemas could never evolve safely. Why not Confluent framing (magic 0 + 4-byte
- * registry id): the id means nothing without a running Schema Registry, which this
- * product does not require. Single-object encoding identifies the writer schema by
- * content, needs no service, and a reader resolves any writer version it knows
- * (see {@link AvroCodec}). The header also lets `auto` input tell Avro from JSON.
+ * so the schemas could never evolve safely. Why the default rather than Confluent framing
+ * (magic 0 + 4-byte registry id, `format: confluent`, see confluent-codec.ts): that id
+ * means nothing without a running schema registry, which a topology need not have.
+ * Single-object encoding identifies the writer schema by content, needs no service, and a
+ * reader resolves any writer version it knows (see {@link AvroCodec}). The header also
+ * lets `auto` input tell Avro from JSON.
  */
 import { TeacherlmError } from '../errors.js';
 

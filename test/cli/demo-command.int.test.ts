@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { uniqueName } from '../support/brokers.js';
+import { registryPrerequisite, registryUrl } from '../support/registry.js';
 import { loggedSpans, runCli } from '../support/run-cli.js';
 
 describe('teacherlm demo', () => {
@@ -40,5 +41,29 @@ describe('teacherlm demo', () => {
       const child = processes.find((p) => p.parentSpanId === send.spanId);
       expect(child?.traceId).toBe(send.traceId);
     }
+  });
+});
+
+describe.skipIf(!registryPrerequisite('the demo with format confluent'))('teacherlm demo with format confluent', () => {
+  it('registers the schemas, writes Confluent records and reads them back through the registry', async () => {
+    const output = uniqueName('demo-augmented');
+    const topologyFile = join(mkdtempSync(join(tmpdir(), 'teacherlm-demo-')), 'confluent.yaml');
+    writeFileSync(
+      topologyFile,
+      stringify({
+        name: 'demo-confluent',
+        input: { topic: uniqueName('demo-raw'), partitions: 3, format: 'auto' },
+        output: { topic: output, partitions: 3, format: 'confluent' },
+        deadLetter: { topic: uniqueName('demo-dead') },
+        consumer: { group: uniqueName('demo'), fromBeginning: true },
+        teachers: ['fundamentals', 'cot', 'mistakes'].map((annotation) => ({ annotation, kind: 'echo' })),
+      }),
+    );
+    const result = await runCli(['demo', '--topology', topologyFile, '--timeout', '120'], { SCHEMA_REGISTRY_URL: registryUrl() });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`schemas registered in ${registryUrl()}`);
+    expect(result.stdout).toMatch(/24 samples: 24 augmented, 0 dead-lettered/);
+    const versions = (await (await fetch(`${registryUrl()}/subjects/${output}-value/versions`)).json()) as number[];
+    expect(versions).toHaveLength(1);
   });
 });

@@ -51,7 +51,14 @@ describe('docker-compose.yml', () => {
     expect(pipeline.build).toBe('.');
     expect(pipeline.command).toEqual(['run', '--topology', 'topologies/default.yaml']);
     expect(pipeline.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:9092', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' });
-    expect(Object.keys(pipeline.depends_on ?? {})).toEqual(['kafka', 'jaeger']);
+    expect(Object.keys(pipeline.depends_on ?? {})).toEqual(['kafka', 'registry', 'jaeger']);
+  });
+
+  it('runs the official Apicurio Registry image with durable kafkasql storage, and the pipeline points at it', () => {
+    const registry = doc.services.registry!;
+    expect(registry.image).toBe('apicurio/apicurio-registry:3.3.3');
+    expect(registry.environment).toMatchObject({ APICURIO_STORAGE_KIND: 'kafkasql', APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:9092' });
+    expect(doc.services.pipeline!.environment).toMatchObject({ SCHEMA_REGISTRY_URL: 'http://registry:8080/apis/ccompat/v7' });
   });
 });
 

@@ -10,12 +10,12 @@ import type { Kafka } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OutputFormat } from '../../src/pipeline/topology.js';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
-import { jvmConsume, pythonConsume, registryUrl, ROOT } from '../support/registry.js';
+import { jvmConsume, pythonConsume, registryPrerequisite, registryUrl, ROOT } from '../support/registry.js';
 import { runCli } from '../support/run-cli.js';
 import { topologyFile } from '../support/topology-file.js';
 import { produceInputs, testTopology } from '../pipeline/int-support.js';
 
-describe('outside readers: Python and the JVM', () => {
+describe.skipIf(!registryPrerequisite('the outside readers tests'))('outside readers: Python and the JVM', () => {
   let kafka: Kafka;
   beforeAll(() => {
     kafka = testKafka();

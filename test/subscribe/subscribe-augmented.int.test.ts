@@ -12,7 +12,7 @@ import { ConfluentCodec, valueSubject } from '../../src/records/confluent-codec.
 import type { AugmentedSample } from '../../src/records/types.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
-import { augmentedSample, registryUrl } from '../support/registry.js';
+import { augmentedSample, registryPrerequisite, registryUrl } from '../support/registry.js';
 
 async function committedTotal(kafka: Kafka, group: string, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -25,7 +25,7 @@ async function committedTotal(kafka: Kafka, group: string, topic: string): Promi
   }
 }
 
-describe('subscribeAugmented', () => {
+describe.skipIf(!registryPrerequisite('the subscribeAugmented tests'))('subscribeAugmented', () => {
   let kafka: Kafka;
   beforeAll(() => {
     kafka = testKafka();

@@ -7,9 +7,15 @@ import { brokerPaths, DEFAULT_KAFKA_VERSION, kafkaCacheDir } from '../../src/kaf
 import { ensureVenv } from '../../src/python/ensure-venv.js';
 import { findJava } from '../../src/registry/local/find-java.js';
 import { fetchSerdeJars } from '../../src/registry/local/serde-jars.js';
+import { prerequisite } from './prerequisite.js';
 import type { AugmentedSample } from '../../src/records/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** True when the run has a registry; else warns (fails under CI) with why, naming what skips. */
+export function registryPrerequisite(skips: string): boolean {
+  return prerequisite({ name: 'the schema registry', present: inject('schemaRegistryUrl') !== '', install: inject('schemaRegistryMissing'), skips });
+}
 
 /** The Confluent-compatible API of the run's registry, e.g. http://127.0.0.1:18080/apis/ccompat/v7. */
 export function registryUrl(): string {
@@ -55,7 +61,7 @@ export async function pythonConsume(args: string[]): Promise<{ records: Record<s
 
 /** An AugmentedSample as the pipeline writes one. */
 export function augmentedSample(id: string): AugmentedSample {
-  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' });
+  const annotation = (text: string) => ({ text, modelId: 'test', promptTokens: 3, generatedTokens: 2, finishReason: 'eos', quality: null });
   return {
     id,
     task: 'CREAK',

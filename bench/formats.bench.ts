@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:formats [-- --samples N --rounds N]`
+ *
+ * What the Confluent wire format costs against single-object Avro, in one run on the real
+ * broker and registry (KAFKA_BROKERS / SCHEMA_REGISTRY_URL, else the local ones, started
+ * on demand): the echo pipeline (`topologies/echo.yaml`) drains a backlog of `--samples`
+ * (default 20,000) CREAK samples written in the format under test, and writes its output
+ * in that format. Rounds alternate avro and confluent (`--rounds` each, default 3; each
+ * a new consumer group on the same backlog), the best of each counts, and the ratio
+ * confluent/avro is printed with every round, and likewise the process CPU per record
+ * (the steadier figure on a shared machine: a ratio avro/confluent >= 1 means confluent
+ * costs no more). Rates run from the first record consumed
+ * to the last acknowledged. Prints one JSON object.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Kafka } from 'kafkajs';
+import { tap } from 'rxjs';
+import { ensureTopics } from '../src/kafka/admin.js';
+import { resolveBrokers } from '../src/kafka/brokers.js';
+import { createKafka } from '../src/kafka/client.js';
+import { KafkaSink } from '../src/kafka/sink.js';
+import { KafkaSource } from '../src/kafka/source.js';
+import { createGenerators } from '../src/pipeline/generators.js';
+import { runPipeline } from '../src/pipeline/pipeline.js';
+import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
+import { SINK_MAX_BATCH_RECORDS } from '../src/pipeline/produce.js';
+import { loadTopology, type Topology } from '../src/pipeline/topology.js';
+import type { PipelineCodecs } from '../src/records/codecs.js';
+import type { RawSample } from '../src/records/types.js';
+import { createRegistryClient } from '../src/registry/client.js';
+import { resolveRegistry } from '../src/registry/resolve-registry.js';
+import { topologyCodecs } from '../src/registry/topology-codecs.js';
+import type { TextGenerator } from '../src/teacher/types.js';
+import { CREAK_DEV } from '../test/support/creak.js';
+
+const { values: v } = parseArgs({ options: { samples: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
+const samples = Number(v.samples);
+const rounds = Math.max(1, Number(v.rounds));
+const run = Date.now().toString(36);
+const FORMATS = ['avro', 'confluent'] as const;
+
+function creakSamples(n: number): RawSample[] {
+  const lines = readFileSync(CREAK_DEV, 'utf8').trimEnd().split('\n');
+  return Array.from({ length: n }, (_, i) => {
+    const row = JSON.parse(lines[i % lines.length] as string) as { question: string; answer: string; task_name: string };
+    return { id: `bench-${i}`, task: row.task_name, question: row.question, answer: row.answer, context: null, metadata: {} };
+  });
+}
+
+function topologyFor(format: (typeof FORMATS)[number]): Topology {
+  const base = loadTopology(join(import.meta.dirname, '..', 'topologies', 'echo.yaml'));
+  return {
+    ...base,
+    input: { ...base.input, topic: `bench.${format}.raw.${run}`, format },
+    output: { ...base.output, topic: `bench.${format}.augmented.${run}`, format },
+    deadLetter: { ...base.deadLetter, topic: `bench.${format}.dead-letter.${run}` },
+  };
+}
+
+async function produceBacklog(kafka: Kafka, topology: Topology, codecs: PipelineCodecs, rows: RawSample[]): Promise<void> {
+  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+  const encoder = topology.input.format === 'confluent' ? codecs.confluentRawSample! : codecs.rawSample;
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = rows.map((s) => ({ key: s.id, value: encoder.encode(s) }));
+  for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 2_000) });
+  await producer.disconnect();
+}
+
+async function timePipeline(kafka: Kafka, topology: Topology, group: string, codecs: PipelineCodecs, generators: Map<string, TextGenerator>) {
+  const source = new KafkaSource({ kafka, groupId: group, topics: [topology.input.topic], lagRefreshMs: 0 });
+  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+  await sink.connect();
+  let firstAt = 0;
+  let lastAckAt = 0;
+  const timedSource: RecordSource = {
+    records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
+    pause: (t, p) => source.pause(t, p),
+    resume: (t, p) => source.resume(t, p),
+    commit: (offsets) => source.commit(offsets),
+    stop: () => source.stop(),
+    stats: () => source.stats(),
+    assigned: () => source.assigned(),
+    rebalances: () => source.rebalances(),
+  };
+  const timedSink: RecordSink = {
+    send: async (records: OutRecord[]) => {
+      await sink.send(records);
+      lastAckAt = performance.now();
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  };
+  const cpuBefore = process.cpuUsage();
+  const summary = await runPipeline({ topology, source: timedSource, sink: timedSink, generators, codecs, maxRecords: samples }).done;
+  if (summary.augmented !== samples) throw new Error(`${topology.output.format}: ${summary.augmented} of ${samples} augmented (${summary.deadLettered} dead letters)`);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate: samples / ((lastAckAt - firstAt) / 1000), cpuMicrosPerRecord: (cpu.user + cpu.system) / samples };
+}
+
+async function main() {
+  const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
+  const registry = await resolveRegistry({ log: (line) => process.stderr.write(`[registry] ${line}\n`) });
+  const kafka = createKafka({ brokers: brokers.brokers, clientId: 'teacherlm-bench', logLevel: 'error' });
+  try {
+    const client = createRegistryClient(registry.url);
+    const rows = creakSamples(samples);
+    const setups = new Map<string, { topology: Topology; codecs: PipelineCodecs }>();
+    for (const format of FORMATS) {
+      const topology = topologyFor(format);
+      const codecs = await topologyCodecs(topology, client);
+      await produceBacklog(kafka, topology, codecs, rows);
+      setups.set(format, { topology, codecs });
+    }
+    const generators = await createGenerators(topologyFor('avro'));
+    const rates: Record<string, number[]> = { avro: [], confluent: [] };
+    const cpus: Record<string, number[]> = { avro: [], confluent: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const format of FORMATS) {
+        const { topology, codecs } = setups.get(format)!;
+        const { rate, cpuMicrosPerRecord } = await timePipeline(kafka, topology, `bench-${format}-${run}-${r}`, codecs, generators);
+        rates[format]!.push(Math.round(rate));
+        cpus[format]!.push(Math.round(cpuMicrosPerRecord));
+        process.stderr.write(`[bench] round ${r + 1} ${format}: ${Math.round(rate)} records/s, ${Math.round(cpuMicrosPerRecord)} µs CPU/record\n`);
+      }
+    }
+    await Promise.all([...generators.values()].map((g) => g.close()));
+    const best = (xs: number[]) => Math.max(...xs);
+    const least = (xs: number[]) => Math.min(...xs);
+    console.log(
+      JSON.stringify(
+        {
+          records: samples,
+          registry: registry.url,
+          avroRecordsPerSec: best(rates.avro!),
+          confluentRecordsPerSec: best(rates.confluent!),
+          ratioConfluentToAvro: Math.round((best(rates.confluent!) / best(rates.avro!)) * 1000) / 1000,
+          roundsRecordsPerSec: rates,
+          // Process CPU (all threads) per record: far less sensitive than the rate to a busy shared machine.
+          avroCpuMicrosPerRecord: least(cpus.avro!),
+          confluentCpuMicrosPerRecord: least(cpus.confluent!),
+          cpuRatioAvroToConfluent: Math.round((least(cpus.avro!) / least(cpus.confluent!)) * 1000) / 1000,
+          roundsCpuMicrosPerRecord: cpus,
+          loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await registry.stop();
+    await brokers.stop();
+  }
+}
+
+await main();
