@@ -49,7 +49,7 @@ export function bindTeachers(topology: Topology, generators: ReadonlyMap<string,
     if (!generator) throw new TeacherlmError('INVALID_OPTIONS', `teachers[${i}]: no engine was given for ${engineKey}`);
     const template = teacher.promptStyle === 'chat' && teacher.kind === 'onnx' ? templateOf(teacher.model) : undefined;
     const style = teacher.kind === 'openai' ? 'raw' : teacher.promptStyle;
-    const promptFor = (sample: RawSample) => buildPrompt(sample, teacher.annotation, style, template);
+    const promptFor = (sample: RawSample) => buildPrompt(sample, teacher.annotation, style, template, teacher.instructions);
     try {
       promptFor(PROBE);
     } catch (err) {

@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { TeacherlmError } from '../errors.js';
 import { INPUT_FORMATS, type InputFormat } from '../records/decode-raw-sample.js';
 import { parseQuality, type QualitySpec } from '../quality/quality-options.js';
+import { PROMPT_PLACEHOLDER, type PromptInstructions } from '../teacher/prompts.js';
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
@@ -50,6 +51,8 @@ export interface TeacherSpec {
   model: string;
   /** `openai` only: the servers and how to drive them. */
   server?: OpenAiServerSpec;
+  /** Chat style only: task instructions around the reference prompt (README, "Quality gate"). */
+  instructions?: PromptInstructions;
   /** `openai` only: a local model folder whose tokenizer counts prompt tokens exactly (else estimated). */
   tokenizer?: string;
   promptStyle: PromptStyle;
@@ -144,7 +147,7 @@ function generation(value: unknown, field: string): GenerationOptions {
 }
 
 function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
-  const common = ['annotation', 'kind', 'model', 'promptStyle', 'generation'];
+  const common = ['annotation', 'kind', 'model', 'promptStyle', 'generation', 'instructions'];
   const kind = oneOf((value as Obj | null)?.kind, `${field}.kind`, TEACHER_KINDS, 'onnx');
   const o = object(value, field, kind === 'openai' ? [...common, ...OPENAI_TEACHER_FIELDS] : common);
   const model = kind === 'echo' ? (o.model === undefined ? 'echo' : text(o.model, `${field}.model`)) : text(o.model, `${field}.model`);
@@ -155,6 +158,17 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
     promptStyle: oneOf(o.promptStyle, `${field}.promptStyle`, ['raw', 'chat'] as const, 'raw'),
     generation: generation(o.generation, `${field}.generation`),
   };
+  if (o.instructions !== undefined) {
+    if (spec.promptStyle !== 'chat' || kind !== 'onnx') fail(`${field}.instructions`, "a teacher of kind onnx with promptStyle chat (raw prompts are the reference's, byte for byte)", o.instructions);
+    const ins = object(o.instructions, `${field}.instructions`, ['system', 'user']);
+    spec.instructions = {};
+    if (ins.system !== undefined) spec.instructions.system = text(ins.system, `${field}.instructions.system`);
+    if (ins.user !== undefined) {
+      const user = text(ins.user, `${field}.instructions.user`);
+      if (!user.includes(PROMPT_PLACEHOLDER)) fail(`${field}.instructions.user`, `a text containing ${PROMPT_PLACEHOLDER}`, user);
+      spec.instructions.user = user;
+    }
+  }
   if (kind === 'openai') {
     spec.server = openAiServer(o, field, spec.generation);
     if (o.tokenizer !== undefined) spec.tokenizer = resolve(baseDir, text(o.tokenizer, `${field}.tokenizer`));

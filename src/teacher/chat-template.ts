@@ -6,8 +6,11 @@ import { Template } from '@huggingface/jinja';
 import { TeacherlmError } from '../errors.js';
 
 export interface ChatTemplate {
-  /** Renders `content` as the single user turn, followed by the assistant generation prompt. */
-  render(content: string): string;
+  /**
+   * Renders `content` as the single user turn (after a system turn when `system` is
+   * given), followed by the assistant generation prompt.
+   */
+  render(content: string, system?: string): string;
 }
 
 /** Special-token variables templates refer to (`bos_token`, `eos_token`...). */
@@ -51,10 +54,10 @@ export function createChatTemplate(tokenizerConfig: Record<string, unknown>): Ch
     if (value !== undefined) specials[key] = value;
   }
   return {
-    render(content: string): string {
+    render(content: string, system?: string): string {
       try {
         return compiled.render({
-          messages: [{ role: 'user', content }],
+          messages: [...(system === undefined ? [] : [{ role: 'system', content: system }]), { role: 'user', content }],
           add_generation_prompt: true,
           ...specials,
         });

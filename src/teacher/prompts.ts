@@ -46,6 +46,19 @@ export function buildRawPrompt(sample: Pick<RawSample, 'question' | 'answer' | '
 }
 
 /**
+ * Task instructions for a chat teacher (a general instruct model, not trained on
+ * TeacherLM's prompts): a system turn, and a user turn wrapping the reference prompt at
+ * `{prompt}`. The raw style never takes them, so it stays byte-identical to the reference.
+ */
+export interface PromptInstructions {
+  system?: string;
+  /** Must contain `{prompt}`, replaced by the reference prompt. */
+  user?: string;
+}
+
+export const PROMPT_PLACEHOLDER = '{prompt}';
+
+/**
  * The text the teacher model sees for one sample and kind.
  * - `raw`: the TeacherLM prompt itself, for TeacherLM-native (completion) models.
  * - `chat`: the TeacherLM prompt as the single user turn of the model's own chat
@@ -60,16 +73,21 @@ export function buildPrompt(
   kind: AnnotationKind,
   style: PromptStyle = 'raw',
   template?: ChatTemplate,
+  instructions?: PromptInstructions,
 ): string {
   const raw = buildRawPrompt(sample, kind);
-  if (style === 'raw') return raw;
+  if (style === 'raw') {
+    if (instructions) rejectOption('instructions', "the 'chat' prompt style (the raw style is the reference prompt, byte for byte)", 'raw');
+    return raw;
+  }
   if (style !== 'chat') rejectOption('promptStyle', 'one of raw, chat', style);
   if (!template) {
     throw new TeacherlmError('INVALID_OPTIONS', "promptStyle: 'chat' needs the model's chat template", {
       hint: "the model's tokenizer_config.json has no chat_template; use --prompt-style raw",
     });
   }
-  return template.render(raw);
+  const user = instructions?.user === undefined ? raw : instructions.user.replaceAll(PROMPT_PLACEHOLDER, raw);
+  return template.render(user, instructions?.system);
 }
 
 /**

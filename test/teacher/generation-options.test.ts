@@ -39,4 +39,16 @@ describe('decoding controls at the boundaries', () => {
     expect(samplingFields('vllm', { ...o, repetitionPenalty: 1.2, minNewTokens: 3 })).toMatchObject({ repetition_penalty: 1.2, min_tokens: 3 });
     expect(samplingFields('llama.cpp', { ...o, repetitionPenalty: 1.2 })).toMatchObject({ repeat_penalty: 1.2 });
   });
+
+  it('a chat teacher of the topology takes task instructions; a raw one, or a user text without {prompt}, is refused', () => {
+    const topology = (teacher: Record<string, unknown>) => ({
+      input: { topic: 'in' }, output: { topic: 'out' }, deadLetter: { topic: 'dlq' }, consumer: { group: 'g' },
+      teachers: [{ annotation: 'cot', model: 'm', ...teacher }],
+    });
+    const t = parseTopology(topology({ promptStyle: 'chat', instructions: { system: 'Explain.', user: 'Task: {prompt}' } }));
+    expect(t.teachers[0]!.instructions).toEqual({ system: 'Explain.', user: 'Task: {prompt}' });
+    expect(() => parseTopology(topology({ instructions: { system: 'Explain.' } }))).toThrow(/^teachers\[0\]\.instructions: expected a teacher of kind onnx with promptStyle chat/);
+    expect(() => parseTopology(topology({ promptStyle: 'chat', instructions: { user: 'Task' } }))).toThrow('teachers[0].instructions.user: expected a text containing {prompt}, got "Task"');
+    expect(() => parseTopology(topology({ promptStyle: 'chat', instructions: { role: 'x' } }))).toThrow('teachers[0].instructions.role: unknown field');
+  });
 });

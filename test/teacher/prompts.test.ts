@@ -41,6 +41,19 @@ describe('buildPrompt', () => {
     });
     expect(buildPrompt(sample, 'mistakes', 'chat', template)).toBe(`<s><|user|>${buildRawPrompt(sample, 'mistakes')}</s><|assistant|>`);
   });
+  it('wraps the reference prompt in task instructions for a chat teacher, and refuses them for the raw style', () => {
+    const template = createChatTemplate({
+      bos_token: '<s>',
+      chat_template:
+        "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}",
+    });
+    const raw = buildRawPrompt(sample, 'cot');
+    expect(buildPrompt(sample, 'cot', 'chat', template, { system: 'Explain.', user: 'Task:\n{prompt}\nGo.' })).toBe(
+      `<s><|system|>Explain.</s><|user|>Task:\n${raw}\nGo.</s><|assistant|>`,
+    );
+    expect(buildPrompt(sample, 'cot', 'chat', template, { system: 'Explain.' })).toBe(`<s><|system|>Explain.</s><|user|>${raw}</s><|assistant|>`);
+    expect(() => buildPrompt(sample, 'cot', 'raw', undefined, { system: 'Explain.' })).toThrow(/^instructions: expected the 'chat' prompt style/);
+  });
   it('refuses the chat style without a template, naming the option', () => {
     try {
       buildPrompt(sample, 'cot', 'chat');
