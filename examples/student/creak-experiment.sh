@@ -4,6 +4,8 @@
 # (chain of thought by the default teacher, SmolLM2-135M-Instruct), on the same samples,
 # steps and seed. Reads data/creak-train.jsonl, evaluates on data/creak-heldout.jsonl.
 #   SAMPLES=128 STEPS=16 BATCH=8 LR=3e-3 bash examples/student/creak-experiment.sh
+# STUDENT=NAME trains a from_pretrained student instead of the tiny one; EVAL_SAMPLES=N
+# evaluates on the first N held-out samples only.
 # Needs KAFKA_BROKERS (or `teacherlm kafka start`) and the imported teacher.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -24,9 +26,9 @@ node bin/teacherlm.js run --topology "$topology" --until-idle 15000 2> "$work/te
 for kinds in qa cot; do
   (cd examples/student && "$python" -m student.train --topic "student.creak.$tag.augmented" --group "student-$kinds-$tag" \
     --run-dir "$root/$work/run-$kinds-$tag" --kinds "$kinds" --lr "$lr" --batch-size "$batch" --max-steps "$steps" --seed "$seed" \
-    --eval-every "$steps" --until-idle 10000 2> "$root/$work/train-$kinds-$tag.log")
+    --eval-every "$steps" --until-idle 10000 ${STUDENT:+--student "$STUDENT"} ${EVAL_SAMPLES:+--eval-samples "$EVAL_SAMPLES"} 2> "$root/$work/train-$kinds-$tag.log")
 done
-echo "held-out CREAK accuracy ($(wc -l < data/creak-heldout.jsonl) samples, zero-shot option-letter log-likelihood):"
+echo "held-out CREAK accuracy (${EVAL_SAMPLES:-$(wc -l < data/creak-heldout.jsonl)} samples, zero-shot option-letter log-likelihood):"
 for kinds in qa cot; do
   "$python" - "$work/run-$kinds-$tag/evals.jsonl" "$kinds" <<'PY'
 import json, sys

@@ -47,10 +47,10 @@ sed -e "s/topic: samples\./topic: student-demo-$tag./" -e "s/group: teacherlm-\(
 augmented="student-demo-$tag.augmented"
 
 echo "demo:student: teacher '$teacher', topics student-demo-$tag.*, run folder $work" >&2
-node bin/teacherlm.js run --topology "$work/topology.yaml" --until-idle 20000 2> "$work/teacher.log" &
+node bin/teacherlm.js run --topology "$work/topology.yaml" --until-idle 60000 2> "$work/teacher.log" &
 pids+=($!)
 (cd examples/student && exec "$python" -m student.train --topic "$augmented" --group "student-demo-$tag-trainer" --run-dir "$work/run" \
-  --kinds cot,fundamentals,mistakes --batch-size 2 --lr 3e-3 --until-idle 25000 2> "$work/trainer.log") &
+  --kinds cot,fundamentals,mistakes --batch-size 2 --lr 3e-3 --until-idle 30000 2> "$work/trainer.log") &
 trainer=$!
 pids+=($trainer)
 # The samples arrive over time, as in production: 4 chunks of 6, a few seconds apart.

@@ -47,7 +47,7 @@ describe.skipIf(!existsSync(TOKENIZER))('student trainer on the real broker', ()
     const streamed = (async () => {
       for (let start = 0; start < SAMPLES; start += 8) {
         await producer.send({ topic, messages: Array.from({ length: 8 }, (_, j) => ({ key: `s-${start + j}`, value: augmentedRecord(`s-${start + j}`, start + j) })) });
-        await new Promise((r) => setTimeout(r, 1_500));
+        await new Promise((r) => setTimeout(r, 2_500));
       }
       producerDoneAt = Date.now() / 1000;
     })();

@@ -52,9 +52,10 @@ describe('teacherlm student-feed under fire', () => {
     const out = mkdtempSync(join(tmpdir(), 'student-feed-chaos-'));
     await ensureTopics(kafka, [{ topic, partitions: 3 }]);
 
-    // The stream: transactions of 50 samples, about one per 0.6 s, and one aborted transaction.
+    // The stream: transactions of 50 samples, about one a second, and one aborted transaction.
     const producer = kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
+    let streamDone = false;
     const streamed = (async () => {
       for (let start = 0; start < SAMPLES; start += PER_TXN) {
         const txn = await producer.transaction();
@@ -66,8 +67,9 @@ describe('teacherlm student-feed under fire', () => {
           await aborted.send({ topic, messages: [0, 1, 2].map((p) => ({ key: `aborted-${p}`, value: augmentedRecord(`aborted-${p}`, p), partition: p })) });
           await aborted.abort();
         }
-        await new Promise((r) => setTimeout(r, 600));
+        await new Promise((r) => setTimeout(r, 1_000));
       }
+      streamDone = true;
     })();
 
     const args = ['--out', out, '--topic', topic, '--group', group, '--shard-records', '150', '--shard-seconds', '1', '--until-idle', '5000'];
@@ -80,7 +82,7 @@ describe('teacherlm student-feed under fire', () => {
       await feed.kill();
       logs.push(feed.stderr());
     }
-    const producing = await Promise.race([streamed.then(() => false), Promise.resolve(true)]);
+    const producing = !streamDone;
     await streamed;
     await producer.disconnect();
     const last = startFeed(args);

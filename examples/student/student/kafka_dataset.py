@@ -72,6 +72,8 @@ class KafkaSamples(torch.utils.data.IterableDataset):
                 self.log({"event": "skipped", "partition": partition, "offset": offset, "error": str(err)})
                 sample = None
             yield {"partition": partition, "offset": offset, "sample": sample}
+            # Idle means waiting on the topic: the time the trainer spent on this item does not count.
+            idle_since = time.monotonic()
 
     def commit(self, offsets):
         """Commits ``{partition: next offset}`` (synchronously); a failure is logged, the checkpoint still holds them."""
