@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/teacher/index.js';
+import { createEngine } from '../../src/teacher/create-engine.js';
 import { WorkerPool } from '../../src/teacher/worker-pool.js';
 import { loadModelFiles } from '../../src/teacher/model-files.js';
 import { ModelTokenizer } from '../../src/teacher/tokenizer.js';
