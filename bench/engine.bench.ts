@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createEngine } from '../src/teacher/index.js';
+import { createEngine } from '../src/teacher/create-engine.js';
 import type { TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
 import { creakPrompts } from '../test/teacher/support/models.js';

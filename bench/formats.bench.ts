@@ -26,7 +26,7 @@ import { KafkaSource } from '../src/kafka/source.js';
 import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
-import { SINK_MAX_BATCH_RECORDS } from '../src/pipeline/produce.js';
+import { PIPELINE_SINK_MAX_BATCH_RECORDS as SINK_MAX_BATCH_RECORDS } from '../src/service/pipeline-service.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import type { PipelineCodecs } from '../src/records/codecs.js';
 import type { RawSample } from '../src/records/types.js';

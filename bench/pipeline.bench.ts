@@ -26,12 +26,11 @@ import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
 import { KafkaSink } from '../src/kafka/sink.js';
 import { KafkaSource } from '../src/kafka/source.js';
-import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
-import { SINK_MAX_BATCH_RECORDS } from '../src/pipeline/produce.js';
 import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../src/pipeline/ports.js';
 import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
+import { openPipelineService, PIPELINE_SINK_MAX_BATCH_RECORDS, type PipelineService } from '../src/service/pipeline-service.js';
 import type { RawSample, TextGenerator } from '../src/teacher/types.js';
 import { CREAK_DEV } from '../test/support/creak.js';
 
@@ -82,34 +81,35 @@ async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSamp
   await producer.disconnect();
 }
 
-/** Runs the pipeline over a produced backlog; times first record consumed -> last ack. */
-async function timePipeline(kafka: Kafka, topology: Topology, generators: Map<string, TextGenerator>, n: number, onTick?: () => void) {
-  const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
-  await sink.connect();
+/**
+ * Runs the service's pipeline (as `teacherlm run` assembles it) over a produced backlog
+ * in consumer group `group`; times first record consumed -> last ack.
+ */
+async function timePipeline(service: PipelineService, group: string, n: number, onTick?: () => void) {
   let firstAt = 0;
   let lastAckAt = 0;
-  const timedSource: RecordSource = {
+  const timedSource = (source: RecordSource): RecordSource => ({
     records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
     pause: (topic, partition) => source.pause(topic, partition),
     resume: (topic, partition) => source.resume(topic, partition),
     commit: (offsets) => source.commit(offsets),
     stop: () => source.stop(),
     stats: () => source.stats(),
-    assigned: () => source.assigned(),
-    rebalances: () => source.rebalances(),
-  };
-  const timedSink: RecordSink = {
+    ...(source.assigned ? { assigned: () => source.assigned!() } : {}),
+    ...(source.rebalances ? { rebalances: () => source.rebalances!() } : {}),
+  });
+  const timedSink = (sink: RecordSink): RecordSink => ({
     send: async (records: OutRecord[]) => {
       await sink.send(records);
       lastAckAt = performance.now();
     },
     flush: () => sink.flush(),
     close: () => sink.close(),
-  };
+  });
   const ticker = onTick ? setInterval(onTick, 20) : undefined;
   const cpuBefore = process.cpuUsage();
-  const summary = await runPipeline({ topology, source: timedSource, sink: timedSink, generators, maxRecords: n }).done;
+  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: { source: timedSource, sink: timedSink } });
+  const summary = await handle.done;
   const cpu = process.cpuUsage(cpuBefore);
   if (ticker) clearInterval(ticker);
   const seconds = (lastAckAt - firstAt) / 1000;
@@ -123,7 +123,7 @@ async function timePipeline(kafka: Kafka, topology: Topology, generators: Map<st
  */
 async function timePassThrough(kafka: Kafka, topology: Topology, n: number) {
   const source = new KafkaSource({ kafka, groupId: `${topology.consumer.group}-raw`, topics: [topology.input.topic], lagRefreshMs: 0 });
-  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+  const sink = new KafkaSink({ kafka, maxBatchRecords: PIPELINE_SINK_MAX_BATCH_RECORDS });
   await sink.connect();
   let firstAt = 0;
   let lastAckAt = 0;
@@ -161,7 +161,7 @@ async function timePassThrough(kafka: Kafka, topology: Topology, n: number) {
  * sink that acknowledges at once: what decode -> teachers -> encode cost per record
  * without the Kafka client. Best of three rounds (the first warms the JIT).
  */
-async function timeCoreOnly(topology: Topology, generators: Map<string, TextGenerator>, samples: RawSample[]) {
+async function timeCoreOnly(topology: Topology, generators: ReadonlyMap<string, TextGenerator>, samples: RawSample[]) {
   const values = samples.map((s) => Buffer.from(JSON.stringify(s)));
   let best = { rate: 0, cpuMicrosPerRecord: Infinity };
   for (let r = 0; r < 3; r++) {
@@ -201,16 +201,16 @@ async function main() {
     // 1. The Kafka path with the echo teacher, and peak RSS over the backlog.
     const echoTopology = freshTopics(loadTopology(join(root, 'topologies', 'echo.yaml')), 'echo');
     await produceBacklog(kafka, echoTopology, creakSamples(echoSamples));
-    const echoGenerators = await createGenerators(echoTopology);
+    const echoService = await openPipelineService({ kafka, topology: echoTopology });
+    const echoGenerators = echoService.generators;
     const rssBefore = process.memoryUsage().rss;
     let peakRss = rssBefore;
     // Each round a new consumer group over the same backlog; the best round counts, as
     // for the peers below (the first round also pays the JIT warm-up of every code path).
     const echoRuns: Awaited<ReturnType<typeof timePipeline>>[] = [];
     for (let r = 0; r < echoRounds; r++) {
-      const round_ = { ...echoTopology, consumer: { ...echoTopology.consumer, group: `${echoTopology.consumer.group}-${r}` } };
       echoRuns.push(
-        await timePipeline(kafka, round_, echoGenerators, echoSamples, () => {
+        await timePipeline(echoService, `${echoTopology.consumer.group}-${r}`, echoSamples, () => {
           peakRss = Math.max(peakRss, process.memoryUsage().rss);
         }),
       );
@@ -218,6 +218,7 @@ async function main() {
     const echo = echoRuns.reduce((best, run_) => (run_.rate > best.rate ? run_ : best));
     const raw = await timePassThrough(kafka, echoTopology, echoSamples);
     const core = await timeCoreOnly(echoTopology, echoGenerators, creakSamples(echoSamples));
+    await echoService.close();
     result.echo = {
       records: echoSamples,
       seconds: round(echo.seconds, 2),
@@ -252,7 +253,8 @@ async function main() {
         { ...base, teachers: base.teachers.map((t) => ({ ...t, model, generation: { ...t.generation, maxNewTokens } })) },
         'model',
       );
-      const generators = await createGenerators(topology);
+      const service = await openPipelineService({ kafka, topology });
+      const generators = service.generators;
       try {
         const samples = creakSamples(modelSamples);
         const bindings = bindTeachers(topology, generators);
@@ -297,8 +299,7 @@ async function main() {
         const piped: number[] = [];
         for (let r = 0; r < rounds; r++) {
           bare.push(await bareRun());
-          const round_ = { ...topology, consumer: { ...topology.consumer, group: `${topology.consumer.group}-${r}` } };
-          piped.push((await timePipeline(kafka, round_, generators, modelSamples)).seconds);
+          piped.push((await timePipeline(service, `${topology.consumer.group}-${r}`, modelSamples)).seconds);
           process.stderr.write(`[bench] model round ${r + 1}: bare ${bare[r]!.toFixed(2)} s, pipeline ${piped[r]!.toFixed(2)} s\n`);
         }
         const bestBare = Math.min(...bare);
@@ -318,7 +319,7 @@ async function main() {
           loadAverage1m: round(loadavg()[0] ?? 0, 2),
         };
       } finally {
-        await Promise.allSettled([...generators.values()].map((g) => g.close()));
+        await service.close();
       }
     }
   } finally {

@@ -66,12 +66,18 @@ export interface TeacherlmErrorOptions {
   retriable?: boolean;
   /** A one-line hint telling the user what to do. */
   hint?: string;
+  /** A machine-readable reason within the code, for callers that act on it (never parse the message). */
+  detail?: ErrorDetail;
 }
+
+/** Reasons within a code that callers act on. */
+export type ErrorDetail = 'unknown-writer-schema';
 
 export class TeacherlmError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly hint: string | undefined;
+  readonly detail: ErrorDetail | undefined;
 
   constructor(code: ErrorCode, message: string, options: TeacherlmErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -79,6 +85,7 @@ export class TeacherlmError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? ERROR_CODES[code];
     this.hint = options.hint;
+    this.detail = options.detail;
   }
 
   toJSON(): Record<string, unknown> {

@@ -9,3 +9,8 @@ export { recordCodecs } from './records/codecs.js';
 export { ConfluentCodec, valueSubject } from './records/confluent-codec.js';
 export { createRegistryClient, type RegistryClient } from './registry/client.js';
 export { TeacherlmError, isTeacherlmError, type ErrorCode } from './errors.js';
+// The teacher engine, for annotating outside the pipeline.
+export { createEngine } from './teacher/create-engine.js';
+export { buildPrompt, extractAnnotation } from './teacher/prompts.js';
+export type { EngineOptions } from './teacher/engine-options.js';
+export type { AnnotationKind, GenerationOptions, GenerationRequest, GenerationResult, PromptStyle, TextGenerator } from './teacher/types.js';

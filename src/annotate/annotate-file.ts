@@ -3,18 +3,12 @@
  * order. A malformed line goes to the errors file with its line number; nothing else is
  * lost. `dryRunFile` prints the exact prompts instead and loads no model.
  */
-import { asTeacherlmError, isTeacherlmError, TeacherlmError, type ErrorCode } from '../errors.js';
+import { type SchedulerLike, lastValueFrom, toArray } from 'rxjs';
+import { asTeacherlmError, TeacherlmError, type ErrorCode } from '../errors.js';
 import { buildPrompt, extractAnnotation } from '../teacher/prompts.js';
+import { DEFAULT_RETRY_POLICY, retryBisect, type RetryPolicy } from '../teacher/retry-bisect.js';
 import type { ChatTemplate } from '../teacher/chat-template.js';
-import type {
-  AnnotationKind,
-  GenerationOptions,
-  GenerationRequest,
-  GenerationResult,
-  PromptStyle,
-  RawSample,
-  TextGenerator,
-} from '../teacher/types.js';
+import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, RawSample, TextGenerator } from '../teacher/types.js';
 import type { FieldMap } from '../records/field-map.js';
 import { parseSampleLine } from './parse-sample.js';
 import { readLines } from './read-lines.js';
@@ -30,8 +24,10 @@ export interface AnnotateFileOptions {
   /** Requests per engine call. */
   maxBatchSize: number;
   generation: GenerationOptions;
-  /** How many times a batch failing with a retriable error is tried again. Default 2. */
-  retries?: number;
+  /** Retries with backoff, then bisection: the pipeline's policy. Default {@link DEFAULT_RETRY_POLICY} (3 attempts). */
+  retry?: RetryPolicy;
+  /** Clock of the retry backoff. Default asyncScheduler. */
+  scheduler?: SchedulerLike;
   /** Called after each sample written (and each malformed line). */
   onProgress?: (done: number) => void;
 }
@@ -114,17 +110,6 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-async function generateWithRetry(generator: TextGenerator, requests: GenerationRequest[], retries: number): Promise<GenerationResult[]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await generator.generate(requests);
-    } catch (err) {
-      const e = asTeacherlmError(err, 'GENERATION_FAILED');
-      if (!e.retriable || attempt >= retries) throw e;
-    }
-  }
-}
-
 /** Annotates every valid sample with `generator`; output lines keep the input order. */
 export async function annotateFile(
   options: AnnotateFileOptions,
@@ -134,7 +119,8 @@ export async function annotateFile(
 ): Promise<AnnotateSummary> {
   const started = Date.now();
   const summary: AnnotateSummary = { samples: 0, malformed: 0, failed: 0, generatedTokens: 0, elapsedMs: 0 };
-  const retries = options.retries ?? 2;
+  const policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  const isRunWide = (error: TeacherlmError) => RUN_WIDE_ERRORS.has(error.code);
   // A window of several batches per worker lets length-sorting group similar prompts.
   const windowSamples = Math.max(1, Math.ceil((options.maxBatchSize * Math.max(1, generator.concurrency) * 4) / options.kinds.length));
   let window: Pending[] = [];
@@ -158,24 +144,12 @@ export async function annotateFile(
     const results = new Array<GenerationResult | undefined>(tasks.length);
     const failures = new Map<number, TeacherlmError>();
     // A batch that fails for good is bisected so only the requests that fail alone are lost.
+    const call = (batch: readonly number[]) => generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })));
     const run = async (batch: number[]): Promise<void> => {
-      try {
-        const res = await generateWithRetry(
-          generator,
-          batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })),
-          retries,
-        );
-        batch.forEach((t, j) => (results[t] = res[j]));
-      } catch (err) {
-        // Not about these requests: every other batch would fail the same way.
-        if (isTeacherlmError(err) && RUN_WIDE_ERRORS.has(err.code)) throw err;
-        if (batch.length > 1) {
-          const half = Math.ceil(batch.length / 2);
-          await run(batch.slice(0, half));
-          await run(batch.slice(half));
-          return;
-        }
-        failures.set(tasks[batch[0]!]!.sample, asTeacherlmError(err, 'GENERATION_FAILED'));
+      const outcomes = await lastValueFrom(retryBisect(batch, call, { policy, scheduler: options.scheduler, isRunWide }).pipe(toArray()));
+      for (const outcome of outcomes) {
+        if (outcome.ok) results[outcome.task] = outcome.result;
+        else failures.set(tasks[outcome.task]!.sample, outcome.error);
       }
     };
     await mapLimit(batches, generator.concurrency, run);

@@ -140,7 +140,7 @@ export const annotateCommand: Command = {
       if (dryRun) {
         summary = await dryRunFile(options, out, errors);
       } else {
-        const { createEngine } = await import('../teacher/index.js');
+        const { createEngine } = await import('../teacher/create-engine.js');
         const engine = await createEngine({
           modelDir: v.model!,
           dtype,

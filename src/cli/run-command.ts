@@ -9,16 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import { intArg, nonEmptyString } from '../options.js';
-import type { TextGenerator } from '../teacher/types.js';
-import { ensureTopics } from '../kafka/admin.js';
-import { KafkaSink } from '../kafka/sink.js';
-import { KafkaSource } from '../kafka/source.js';
-import { createGenerators } from '../pipeline/generators.js';
-import { runPipeline } from '../pipeline/pipeline.js';
-import { openTopologyCodecs, type OpenedCodecs } from '../registry/topology-codecs.js';
-import { SINK_MAX_BATCH_RECORDS } from '../pipeline/produce.js';
+import type { PipelineSummary } from '../pipeline/pipeline.js';
+import { openPipelineService, type PipelineService } from '../service/pipeline-service.js';
 import { signalHandler } from './signal-handler.js';
-import { recordTracing } from '../pipeline/traced-ports.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
 import { startStatus } from './run-status.js';
@@ -71,35 +64,17 @@ export const runCommand: Command = {
       out.write(out.isTTY ? `teacherlm: ${String(fields.event)} ${JSON.stringify(fields)}\n` : `${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
     // Telemetry starts before anything traced and `close` shuts it down after it all, so every span is exported.
     const { kafka, brokers, close } = await openCliKafka('teacherlm-run');
-    const generators = new Map<string, TextGenerator>();
-    let opened: OpenedCodecs | undefined;
+    let service: PipelineService | undefined;
     try {
-      await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
-      logLine({ event: 'topics-ready', brokers: brokers.brokers, topics: [topology.input.topic, topology.output.topic, topology.deadLetter.topic] });
-      opened = await openTopologyCodecs(topology, (message) => logLine({ event: 'registry', message }));
-      if (opened.registryUrl) logLine({ event: 'schemas-registered', registry: opened.registryUrl });
-      for (const [key, g] of await createGenerators(topology, (message) => logLine({ event: 'engine', message }))) generators.set(key, g);
-      logLine({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
-
-      // A process span per record, child of its producer's, ended at the ack of its output.
-      const tracing = recordTracing();
-      const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
-      const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
-      await sink.connect();
+      service = await openPipelineService({
+        kafka,
+        topology,
+        log: (event) => logLine(event.event === 'topics-ready' ? { ...event, brokers: brokers.brokers } : event),
+      });
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
       const log = (fields: Record<string, unknown>) => reporter.event(fields);
-      const handle = runPipeline({
-        topology,
-        source: tracing.source(source),
-        sink: tracing.sink(sink),
-        generators,
-        codecs: opened.codecs,
-        untilIdleMs,
-        maxRecords,
-        drainTimeoutMs,
-        log,
-      });
+      const handle = await service.run({ untilIdleMs, maxRecords, drainTimeoutMs, log });
       const onSignal = signalHandler({
         shutdown: (signal) => {
           log({ event: 'shutting-down', signal });
@@ -111,19 +86,19 @@ export const runCommand: Command = {
         },
       });
       process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+      let summary: PipelineSummary;
       try {
-        const summary = await handle.done;
-        reporter.stop();
-        const { shutdown, ...rest } = summary;
-        logLine({ event: 'summary', ...rest, drained: shutdown.drained, committed: shutdown.committed });
-        return shutdown.committed ? 0 : 1;
+        summary = await handle.done;
       } finally {
+        // Once, before the summary line, so no live line is drawn after it.
         reporter.stop();
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
+      const { shutdown, ...rest } = summary;
+      logLine({ event: 'summary', ...rest, drained: shutdown.drained, committed: shutdown.committed });
+      return shutdown.committed ? 0 : 1;
     } finally {
-      await Promise.allSettled([...generators.values()].map((g) => g.close()));
-      await opened?.close();
+      await service?.close();
       await close();
     }
   },

@@ -66,7 +66,6 @@ export function startStatus(options: {
     },
     stop() {
       clearInterval(timer);
-      // Idempotent: run stops it before its summary and again on the way out.
       if (tty && lineShown) out.write('\n');
       lineShown = false;
     },

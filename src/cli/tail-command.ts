@@ -15,7 +15,7 @@ import { intArg, nonEmptyString } from '../options.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
 import { openOutputReader } from '../registry/topology-codecs.js';
-import { toJsonLine } from '../tail/decode-output.js';
+import { toJsonLine } from '../tail/json-line.js';
 import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';

@@ -4,7 +4,8 @@
  * 1. brokers: KAFKA_BROKERS, else Docker, else the local broker (started on demand,
  *    stopped at the end if this run started it);
  * 2. the teacher model: imported if missing;
- * 3. the topology's topics, created if missing;
+ * 3. the service as `teacherlm run` assembles it: the topology's topics, created if
+ *    missing, and its engines;
  * 4. the demo samples produced to the input topic (tagged with this run's id);
  * 5. the pipeline, run until every sample is augmented or dead-lettered (watched on the
  *    output topics, as a student trainer would), then stopped gracefully.
@@ -13,20 +14,15 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { IDENTITY_FIELD_MAP, type FieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
-import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
-import { KafkaSource } from '../kafka/source.js';
-import { createGenerators } from '../pipeline/generators.js';
-import { runPipeline, type PipelineSummary } from '../pipeline/pipeline.js';
+import type { PipelineSummary } from '../pipeline/pipeline.js';
 import type { Topology } from '../pipeline/topology.js';
 import { type InputRow, readInputRows } from '../produce/input-rows.js';
 import { mapToSample } from '../records/map-sample.js';
 import { produceSamples } from '../produce/produce-samples.js';
-import { openTopologyCodecs } from '../registry/topology-codecs.js';
-import { recordTracing } from '../pipeline/traced-ports.js';
-import type { TextGenerator } from '../teacher/types.js';
+import { openPipelineService, type PipelineService } from '../service/pipeline-service.js';
 import { ensureModels } from './ensure-model.js';
-import { type DemoOutcome, RUN_ID_KEY, watchResults } from './watch-results.js';
+import { type DemoOutcome, RUN_ID_KEY, type Watch, watchResults } from './watch-results.js';
 
 export interface DemoOptions {
   kafka: Kafka;
@@ -82,28 +78,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   await ensureModels(topology, { root: options.root, log });
   checkpoint();
-  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
-  checkpoint();
-  log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
-  // A topology with `format: confluent` gets the registry (SCHEMA_REGISTRY_URL, else the local one, started on demand).
-  const opened = await openTopologyCodecs(topology, log);
-  if (opened.registryUrl) log(`schemas registered in ${opened.registryUrl}`);
 
-  const generators = new Map<string, TextGenerator>();
+  let service: PipelineService | undefined;
+  let watch: Watch | undefined;
   const sink = new KafkaSink({ kafka });
-  const watch = watchResults({
-    kafka,
-    topics: [topology.output.topic, topology.deadLetter.topic],
-    reader: opened.reader,
-    runId,
-    ids,
-    onOutcome: (id, outcome, seen) => options.onOutcome?.(id, outcome, seen, ids.length),
-  });
   let timer: NodeJS.Timeout | undefined;
   try {
-    for (const [key, g] of await createGenerators(topology, log)) generators.set(key, g);
-    log(`teachers ready: ${[...new Set([...generators.values()].map((g) => g.modelId))].join(', ')}`);
+    service = await openPipelineService({
+      kafka,
+      topology,
+      log: (event) => {
+        if (event.event === 'topics-ready') log(`topics ready: ${topology.input.topic} -> ${topology.output.topic} (dead letters: ${topology.deadLetter.topic})`);
+        else if (event.event === 'registry' || event.event === 'engine') log(String(event.message));
+        else if (event.event === 'schemas-registered') log(`schemas registered in ${String(event.registry)}`);
+        else if (event.event === 'engines-ready') log(`teachers ready: ${[...new Set(event.engines as string[])].join(', ')}`);
+      },
+    });
     checkpoint();
+    // Watched from the output topics, which exist now.
+    watch = watchResults({
+      kafka,
+      topics: [topology.output.topic, topology.deadLetter.topic],
+      reader: service.codecs.reader,
+      runId,
+      ids,
+      onOutcome: (id, outcome, seen) => options.onOutcome?.(id, outcome, seen, ids.length),
+    });
 
     await sink.connect();
     const totals = await produceSamples({
@@ -119,19 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     log(`produced ${totals.sent} samples to ${topology.input.topic}`);
 
     // One trace per sample: produce -> pipeline (process span, consume to ack) -> consumers.
-    const tracing = recordTracing();
-    const source = new KafkaSource({
-      kafka,
-      groupId: topology.consumer.group,
-      topics: [topology.input.topic],
-      fromBeginning: topology.consumer.fromBeginning,
-    });
-    const handle = runPipeline({
-      topology,
-      source: tracing.source(source),
-      sink: tracing.sink(new KafkaSink({ kafka })),
-      generators,
-      codecs: opened.codecs,
+    const handle = await service.run({
       log: (event) => {
         if (event.event === 'fatal' || String(event.event).endsWith('failed')) log(`pipeline: ${JSON.stringify(event)}`);
       },
@@ -155,9 +143,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     clearTimeout(timer);
-    await watch.stop();
+    await watch?.stop();
     await sink.close();
-    await Promise.allSettled([...generators.values()].map((g) => g.close()));
-    await opened.close();
+    await service?.close();
   }
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { TeacherlmError } from '../errors.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample, DeadLetter } from '../records/types.js';
@@ -81,7 +82,7 @@ export function watchResults(options: WatchOptions): Watch {
       },
       error: reject,
       complete: () => {
-        if (outcomes.size < ids.size) reject(new Error(`stopped with ${outcomes.size} of ${ids.size} samples`));
+        if (outcomes.size < ids.size) reject(new TeacherlmError('SHUT_DOWN', `the watch stopped with ${outcomes.size} of ${ids.size} samples`));
       },
     });
   });

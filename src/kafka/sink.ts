@@ -68,7 +68,8 @@ interface Pending {
 
 export class KafkaSink implements RecordSink {
   private readonly producer: Producer;
-  private readonly maxBatchRecords: number;
+  /** Most records gathered into one sendBatch. */
+  readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
   private readonly ackTimeoutMs: number;
   private readonly queue: Pending[] = [];

@@ -2,7 +2,7 @@
  * `decode`: input records to RawSamples. A record that cannot be decoded or is not a
  * valid sample becomes a dead letter with its reason, and the stream goes on.
  */
-import { Observable, type OperatorFunction, map } from 'rxjs';
+import { Observable, type OperatorFunction, type SchedulerLike, asyncScheduler, map } from 'rxjs';
 import type { AvroCodec } from '../records/avro-codec.js';
 import type { ConfluentCodec } from '../records/confluent-codec.js';
 import { decodeRawSample, type InputFormat } from '../records/decode-raw-sample.js';
@@ -16,8 +16,8 @@ export interface DecodeOptions {
   codec: AvroCodec<RawSample>;
   /** Reads Confluent wire-format input (`confluent`, or `auto` with a registry). */
   confluent?: ConfluentCodec<RawSample>;
-  /** Clock for `failedAt`; default Date.now. */
-  now?: () => number;
+  /** Clock for `failedAt` (the pipeline's scheduler). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
 }
 
 /**
@@ -27,17 +27,17 @@ export interface DecodeOptions {
  * // "not json"            -> { kind: 'dead-letter', record, value: { errorCode: 'DECODE_FAILED', stage: 'decode', ... } }
  */
 export function decode(options: DecodeOptions): OperatorFunction<SourceRecord, DecodedSample | Finished> {
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
   const { format, codec, confluent } = options;
   const decodeOne = (record: SourceRecord): DecodedSample | Finished => {
     try {
       return { kind: 'sample', record, sample: decodeRawSample(record.value, format, codec, confluent) };
     } catch (error) {
-      return deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: now() });
+      return deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: scheduler.now() });
     }
   };
   if (!confluent) return map(decodeOne);
-  return inOrder(confluent, decodeOne, (record, error) => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: now() }));
+  return inOrder(confluent, decodeOne, (record, error) => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: scheduler.now() }));
 }
 
 /**

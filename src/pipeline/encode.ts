@@ -6,7 +6,7 @@
  * sample from its producer to the student trainer. A record that cannot be encoded is
  * dead-lettered instead (stage `encode`).
  */
-import { type OperatorFunction, map } from 'rxjs';
+import { type OperatorFunction, type SchedulerLike, asyncScheduler, map } from 'rxjs';
 import type { OutputCodecs } from '../records/codecs.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { deadLetterFor } from './dead-letter.js';
@@ -20,19 +20,14 @@ import type { SourceRecord } from './ports.js';
  */
 export const SOURCE_HEADER = 'teacherlm.source';
 
-/** Parses a {@link SOURCE_HEADER} value. */
-export function parseSourceHeader(value: string | Buffer): { topic: string; partition: number; offset: string } | undefined {
-  const match = /^(.+)\/(\d+)\/(\d+)$/.exec(value.toString());
-  return match ? { topic: match[1] as string, partition: Number(match[2]), offset: match[3] as string } : undefined;
-}
-
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
 
 export interface EncodeOptions {
   codecs: OutputCodecs;
   outputTopic: string;
   deadLetterTopic: string;
-  now?: () => number;
+  /** Clock for `failedAt` (the pipeline's scheduler). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
 }
 
 /** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through as they are. */
@@ -52,7 +47,7 @@ export function outputHeaders(record: SourceRecord): Record<string, string | Buf
  * // { kind: 'augmented', value } -> { out: { topic: 'samples.augmented', key: value.id, value: <Avro>, headers } }
  */
 export function encode(options: EncodeOptions): OperatorFunction<Finished, Encoded> {
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
   const encodeOne = (item: Finished): Encoded => {
     const headers = outputHeaders(item.record);
     if (item.kind === 'augmented') {
@@ -69,7 +64,7 @@ export function encode(options: EncodeOptions): OperatorFunction<Finished, Encod
     } catch (error) {
       if (item.kind === 'dead-letter') throw error;
       const sampleId = item.value.id;
-      return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: now() }));
+      return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: scheduler.now() }));
     }
   });
 }

@@ -4,7 +4,7 @@
  * succeeded, otherwise a dead letter naming the first failure (stage `generate`). Tasks
  * of one sample may finish in any order and in different batches.
  */
-import { type OperatorFunction, filter, map } from 'rxjs';
+import { type OperatorFunction, type SchedulerLike, asyncScheduler, filter, map } from 'rxjs';
 import type { Annotation, AugmentedSample } from '../records/types.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, TextGenerator } from '../teacher/types.js';
@@ -20,7 +20,8 @@ export const ANNOTATION_FIELDS: Readonly<Record<AnnotationKind, 'fundamentals' |
 export interface GatherOptions {
   /** Model id per engine key, written into each annotation. */
   modelIds: ReadonlyMap<string, TextGenerator['modelId']>;
-  now?: () => number;
+  /** Clock for `augmentedAt` and `failedAt` (the pipeline's scheduler). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
 }
 
 function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
@@ -66,7 +67,7 @@ function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
  * // fundamentals ok, cot failed, mistakes ok   -> { kind: 'dead-letter', value: { stage: 'generate', ... } }
  */
 export function gather(options: GatherOptions): OperatorFunction<TaskOutcome, Finished> {
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
   return (source) =>
     source.pipe(
       filter((outcome) => {
@@ -74,6 +75,6 @@ export function gather(options: GatherOptions): OperatorFunction<TaskOutcome, Fi
         job.outcomes.push(outcome);
         return job.outcomes.length === job.expected;
       }),
-      map((outcome) => finish(outcome.task.job, options, now())),
+      map((outcome) => finish(outcome.task.job, options, scheduler.now())),
     );
 }

@@ -4,7 +4,7 @@
  */
 import { TeacherlmError } from '../errors.js';
 import { EchoTeacher } from '../teacher/echo-teacher.js';
-import { createEngine } from '../teacher/index.js';
+import { createEngine } from '../teacher/create-engine.js';
 import { loadTokenizerFiles } from '../teacher/model-files.js';
 import { OpenAiTeacher } from '../teacher/openai/openai-teacher.js';
 import { ModelTokenizer } from '../teacher/tokenizer.js';

@@ -4,9 +4,8 @@
  * back into one {@link Finished} record (augmented or dead-lettered).
  */
 import type { AugmentedSample, DeadLetter, RawSample } from '../records/types.js';
-import type { TeacherlmError } from '../errors.js';
 import type { QualityOutcome } from '../quality/gate.js';
-import type { GenerationResult } from '../teacher/types.js';
+import type { CallOutcome } from '../teacher/retry-bisect.js';
 import type { OutRecord, SourceRecord } from './ports.js';
 import type { TeacherSpec } from './topology.js';
 
@@ -43,17 +42,13 @@ export interface GenerationTask {
 
 /** A task's result, or its final error after retries and bisection. */
 export type TaskOutcome =
-  | {
-      task: GenerationTask;
-      ok: true;
-      result: GenerationResult;
-      attempts: number;
+  | (Extract<CallOutcome<GenerationTask>, { ok: true }> & {
       /** What the quality gate found, when the topology has one. */
       quality?: QualityOutcome;
       /** The gate dropped the annotation (onFailure: drop): gather writes null. */
       dropped?: boolean;
-    }
-  | { task: GenerationTask; ok: false; error: TeacherlmError; attempts: number };
+    })
+  | Extract<CallOutcome<GenerationTask>, { ok: false }>;
 
 /** A record ready to produce, with the input record it finishes. */
 export interface Encoded {

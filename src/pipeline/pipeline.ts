@@ -68,6 +68,7 @@ export interface PipelineOptions {
   drainTimeoutMs?: number;
   /** Structured events (errors, commits, shutdown). Default: none. */
   log?: (event: Record<string, unknown>) => void;
+  /** The one clock of every stage (batch waits, backoff, linger, commit interval, idle and drain timeouts, record timestamps). Default asyncScheduler. */
   scheduler?: SchedulerLike;
 }
 
@@ -76,6 +77,8 @@ export interface PipelineStats {
   augmented: number;
   deadLettered: number;
   inFlight: number;
+  /** The most records in flight at once so far, counted as each arrived (so no peak goes unseen). */
+  peakInFlight: number;
   /** Partitions paused by the bounded queue right now. */
   pausedPartitions: number;
   /** Pauses the source counted so far (including those of shutdown). */
@@ -135,6 +138,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const subscriptions: Subscription[] = [];
   let fetching = true;
   let lastActivity = scheduler.now();
+  let peakInFlight = 0;
   let fatal: TeacherlmError | undefined;
 
   const modelIds = new Map([...generators].map(([key, g]) => [key, g.modelId]));
@@ -155,6 +159,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       if (!seenPartitions.has(key)) seenPartitions.set(key, { topic: record.topic, partition: record.partition });
     }
     tracker.track(record);
+    if (tracker.inFlight > peakInFlight) peakInFlight = tracker.inFlight;
     flow.added(record.topic, record.partition, tracker.inFlight);
     input$.next(record);
   };
@@ -176,7 +181,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     );
 
   const written$ = input$.pipe(
-    decode({ format: topology.input.format, codec: codecs.rawSample, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
+    decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),
@@ -185,11 +190,11 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           expand(bindings),
           connect(generateAll),
           topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, counts: qualityCounts }) : identity,
-          gather({ modelIds }),
+          gather({ modelIds, scheduler }),
         ),
       ),
     ),
-    encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic }),
+    encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic, scheduler }),
     produce({ ...options.produce, sink, scheduler }),
   );
 
@@ -283,13 +288,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       },
       drain: async (timeoutMs) => {
         if (processingAbandoned) return false;
-        let timer: NodeJS.Timeout | undefined;
+        let timer: Subscription | undefined;
         const timedOut = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), timeoutMs);
-          timer.unref();
+          timer = scheduler.schedule(() => resolve(false), timeoutMs);
         });
         const finished = await Promise.race([drainedPromise.then(() => !fatal), timedOut]);
-        clearTimeout(timer);
+        timer?.unsubscribe();
         if (!finished) abandon();
         return finished;
       },
@@ -311,6 +315,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     return {
       ...counters,
       inFlight: tracker.inFlight,
+      peakInFlight,
       pausedPartitions: flow.pausedCount,
       pauses: sourceStats.pauses,
       queuePauses: flow.pauses,

@@ -16,6 +16,7 @@ import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type Pro
 import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 import { fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
@@ -76,13 +77,8 @@ export interface EngineSpec {
   device: (typeof ENGINE_DEVICES)[number];
 }
 
-export interface RetrySpec {
-  /** Attempts of one batch before it is bisected (1 = no retry). */
-  maxAttempts: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  multiplier: number;
-}
+/** The engine calls' failure policy (`retryBisect`), as the topology sets it. */
+export type RetrySpec = RetryPolicy;
 
 export interface Topology {
   name: string;
@@ -101,7 +97,7 @@ export interface Topology {
 
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
 export const DEFAULT_ENGINE: EngineSpec = { workers: 1, threads: 2, device: 'auto' };
-export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5_000, multiplier: 2 };
+export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
 
 function topic(value: unknown, field: string, extra: readonly string[] = []): TopicSpec & Obj {

@@ -5,6 +5,7 @@
  * queueing (and batches keep growing) while every worker is busy.
  */
 import { Observable, Subject } from 'rxjs';
+import { TeacherlmError } from '../errors.js';
 
 export class WorkerSlots {
   private free: number;
@@ -27,7 +28,7 @@ export class WorkerSlots {
 
   /** Gives a slot back and tells the batcher. */
   release(): void {
-    if (this.free >= this.size) throw new Error('WorkerSlots: released more slots than acquired');
+    if (this.free >= this.size) throw new TeacherlmError('INTERNAL', 'WorkerSlots: released more slots than acquired');
     this.free++;
     this.releases.next();
   }

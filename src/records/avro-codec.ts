@@ -74,6 +74,7 @@ export class AvroCodec<T> {
       throw new TeacherlmError(
         'DECODE_FAILED',
         `unknown writer schema (fingerprint ${fingerprint.toString('hex')}) for ${this.type.name ?? 'record'}`,
+        { detail: 'unknown-writer-schema' },
       );
     }
     try {

@@ -106,7 +106,7 @@ export class ConfluentCodec<T> {
   decode(bytes: Buffer): T {
     const id = confluentSchemaId(bytes);
     const resolver = this.resolvers.get(id);
-    if (resolver === undefined) throw new TeacherlmError('DECODE_FAILED', `unknown writer schema (schema id ${id}) for ${this.type.name ?? 'record'}`);
+    if (resolver === undefined) throw new TeacherlmError('DECODE_FAILED', `unknown writer schema (schema id ${id}) for ${this.type.name ?? 'record'}`, { detail: 'unknown-writer-schema' });
     try {
       return this.type.fromBuffer(bytes.subarray(CONFLUENT_HEADER_LENGTH), resolver ?? undefined) as T;
     } catch (err) {

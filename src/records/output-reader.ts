@@ -11,7 +11,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { recordCodecs, type RecordCodecs } from './codecs.js';
 import { CONFLUENT_HEADER_LENGTH, confluentSchemaId, isConfluent } from './confluent-codec.js';
 import type { AugmentedSample, DeadLetter } from './types.js';
-import { decodeOutputRecord, type OutputRecord } from '../tail/decode-output.js';
+import { decodeOutputRecord, type OutputRecord } from './output-record.js';
 
 interface ConfluentWriter {
   kind: OutputRecord['kind'];
@@ -70,7 +70,7 @@ export class OutputReader {
     if (value === null || !isConfluent(value)) return decodeOutputRecord(value, this.codecs);
     const id = confluentSchemaId(value);
     const writer = this.loaded.get(id);
-    if (!writer) throw new TeacherlmError('DECODE_FAILED', `unknown writer schema (schema id ${id}): call prepare() first`);
+    if (!writer) throw new TeacherlmError('DECODE_FAILED', `unknown writer schema (schema id ${id}): call prepare() first`, { detail: 'unknown-writer-schema' });
     const body = value.subarray(CONFLUENT_HEADER_LENGTH);
     try {
       if (writer.kind === 'augmented') return { kind: 'augmented', record: this.codecs.augmentedSample.type.fromBuffer(body, writer.resolver) as AugmentedSample };

@@ -72,7 +72,7 @@ async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage
         }
       : () => stopping;
     const rows = await generator.generate(
-      message.prompts.map((prompt, r) => ({ prompt, ids: tokenizer.encode(prompt), options: message.options[r]! })),
+      message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
     );
     reply({
       type: 'result',

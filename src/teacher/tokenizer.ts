@@ -1,6 +1,6 @@
 /**
  * The model's own tokenizer.json through @huggingface/tokenizers, with the special-token
- * rules of its config files, batch encoding with left padding, and decoding.
+ * rules of its config files, left padding of encoded rows, and decoding.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TeacherlmError } from '../errors.js';
@@ -52,11 +52,6 @@ export class ModelTokenizer {
   /** Decodes generated ids; special tokens (EOS, chat markers) are left out. */
   decode(ids: ArrayLike<number>, skipSpecialTokens = true): string {
     return this.tokenizer.decode(Array.from(ids), { skip_special_tokens: skipSpecialTokens });
-  }
-
-  /** Encodes prompts and left-pads them with the pad id (mask 0) to one width. */
-  encodeBatch(texts: readonly string[]): PaddedBatch {
-    return leftPad(texts.map((t) => this.encode(t)), this.special.padId);
   }
 }
 

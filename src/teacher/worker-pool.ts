@@ -1,7 +1,9 @@
 /**
  * The engine: a pool of worker threads, each holding one ONNX Runtime session and one
- * batch at a time. Batches queue in order; workers tokenize the prompts themselves and
- * send back each row's text and token counts (the generated ids stay in the worker). A
+ * batch at a time. Batches queue in order. A prompt is encoded once: `countTokens` (on
+ * the main thread, for token-budgeted batching) keeps its ids until the prompt is sent,
+ * and the worker encodes only prompts that arrive without them. Workers send back each
+ * row's text and token counts (the generated ids stay in the worker). A
  * worker that dies fails only the batch it held, with a retriable WORKER_CRASHED error,
  * and is replaced.
  */
@@ -12,6 +14,9 @@ import type { ModelTokenizer } from './tokenizer.js';
 import { validateRequests } from './generation-options.js';
 import { workerScript } from './worker-script.js';
 import { deserializeError, type WorkerInit, type WorkerReply, type GenerateMessage, type WorkerMessage } from './worker-protocol.js';
+
+/** Prompts counted and not yet sent whose ids are kept; beyond it the oldest are dropped (the worker then encodes them). */
+export const MAX_COUNTED_PROMPTS = 4096;
 
 /** How long a worker may take to finish its current step before it is terminated anyway. */
 export const WORKER_STOP_TIMEOUT_MS = 60_000;
@@ -65,6 +70,8 @@ export class WorkerPool implements TextGenerator {
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextId = 1;
+  /** Ids of counted prompts, oldest first, until a batch sends them. */
+  private readonly counted = new Map<string, Int32Array>();
   private closed = false;
   private fatal: TeacherlmError | undefined;
 
@@ -85,7 +92,11 @@ export class WorkerPool implements TextGenerator {
   }
 
   countTokens(prompt: string): number {
-    return this.options.tokenizer.countTokens(prompt);
+    const ids = Int32Array.from(this.options.tokenizer.encode(prompt));
+    this.counted.delete(prompt);
+    this.counted.set(prompt, ids);
+    if (this.counted.size > MAX_COUNTED_PROMPTS) this.counted.delete(this.counted.keys().next().value as string);
+    return ids.length;
   }
 
   generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
@@ -181,14 +192,24 @@ export class WorkerPool implements TextGenerator {
       const job = this.queue.shift()!;
       slot.job = job;
       job.startedAt = performance.now();
+      const ids = job.requests.map((r) => this.takeCounted(r.prompt));
       const message: GenerateMessage = {
         type: 'generate',
         id: job.id,
         prompts: job.requests.map((r) => r.prompt),
+        ids,
         options: job.requests.map((r) => r.options),
       };
-      slot.worker.postMessage(message);
+      slot.worker.postMessage(message, ids.filter((row) => row !== null).map((row) => row.buffer as ArrayBuffer));
     }
+  }
+
+  /** The ids `countTokens` kept for `prompt`, handed over once (a prompt counted twice in a batch is sent once with ids). */
+  private takeCounted(prompt: string): Int32Array | null {
+    const ids = this.counted.get(prompt);
+    if (ids === undefined) return null;
+    this.counted.delete(prompt);
+    return ids;
   }
 
   private finishJob(slot: Slot, message: Exclude<WorkerReply, { type: 'ready' } | { type: 'init-error' }>): void {

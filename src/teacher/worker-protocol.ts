@@ -19,11 +19,17 @@ export interface WorkerInit {
   holdOnPrompt?: { prompt: string; handshake: SharedArrayBuffer };
 }
 
-/** Prompts travel as text: the worker tokenizes them, keeping that work off the main thread. */
+/**
+ * Prompts travel as text with their token ids where the main thread already encoded them
+ * (`countTokens`, which token-budgeted batching needs before the batch exists): the
+ * worker encodes only a prompt sent without ids, so no prompt is encoded twice.
+ */
 export interface GenerateMessage {
   type: 'generate';
   id: number;
   prompts: string[];
+  /** Per prompt, its ids (buffer transferred), or null for the worker to encode. */
+  ids: (Int32Array | null)[];
   options: GenerationOptions[];
 }
 

@@ -1,3 +1,4 @@
+import { type SchedulerLike, asyncScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,13 +77,22 @@ describe('annotateFile', () => {
     expect(errors.lines).toEqual([]);
   });
 
-  it('retries a retriable failure, then succeeds', async () => {
+  it('retries a retriable failure after the backoff of the retry policy, then succeeds', async () => {
     const path = input([sample('a'), sample('b')]);
-    const gen = fakeGenerator((_, call) => (call === 1 ? new TeacherlmError('WORKER_CRASHED', 'worker died') : undefined));
+    const gen = fakeGenerator((_, call) => (call <= 2 ? new TeacherlmError('WORKER_CRASHED', 'worker died') : undefined));
     const out = memoryWriter();
-    const summary = await annotateFile(options(path), gen, out, memoryWriter());
+    // Records the delays asked for and runs the work at once: no real waiting.
+    const delays: number[] = [];
+    const scheduler = {
+      now: () => asyncScheduler.now(),
+      schedule: (work: () => void, delay = 0, state?: unknown) => (delays.push(delay), asyncScheduler.schedule(work, 0, state)),
+    } as SchedulerLike;
+    const retry = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5_000, multiplier: 2 };
+    const summary = await annotateFile({ ...options(path), maxBatchSize: 8, retry, scheduler }, gen, out, memoryWriter());
     expect(summary.samples).toBe(2);
     expect(out.lines).toHaveLength(2);
+    // The one batch failed twice: backed off 100 ms, then 200 ms, as the pipeline does.
+    expect(delays).toEqual([100, 200]);
   });
 
   it('isolates a sample whose generation keeps failing into the errors file, and keeps the rest', async () => {

@@ -3,7 +3,7 @@ import { formatStatusLine, ratePerSecond, startStatus } from '../../src/cli/run-
 import type { PipelineStats } from '../../src/pipeline/pipeline.js';
 
 const stats = (augmented: number, deadLettered: number, extra: Partial<PipelineStats> = {}): PipelineStats => ({
-  consumed: augmented + deadLettered, augmented, deadLettered, inFlight: 12, pausedPartitions: 0, pauses: 0, queuePauses: 0, lag: 880, commits: 0, ...extra,
+  consumed: augmented + deadLettered, augmented, deadLettered, inFlight: 12, peakInFlight: 12, pausedPartitions: 0, pauses: 0, queuePauses: 0, lag: 880, commits: 0, ...extra,
 });
 
 describe('run status', () => {

@@ -20,11 +20,11 @@ describe('decode', () => {
     };
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ cold, expectObservable }) => {
-      const out = cold('ajxvn|', records).pipe(decode({ format: 'auto', codec, now: () => 42 }));
+      const out = cold('ajxvn|', records).pipe(decode({ format: 'auto', codec, scheduler }));
       expectObservable(out).toBe('abcde|', {
         a: { kind: 'sample', record: records.a, sample: expect.objectContaining(good) },
         b: { kind: 'sample', record: records.j, sample: { ...good, id: 's2', task: 't' } },
-        c: { kind: 'dead-letter', record: records.x, value: expect.objectContaining({ errorCode: 'DECODE_FAILED', stage: 'decode', value: records.x.value, key: records.x.key, attempts: 1, failedAt: 42, source: { topic: 'in', partition: 0, offset: 2 } }) },
+        c: { kind: 'dead-letter', record: records.x, value: expect.objectContaining({ errorCode: 'DECODE_FAILED', stage: 'decode', value: records.x.value, key: records.x.key, attempts: 1, failedAt: 2, source: { topic: 'in', partition: 0, offset: 2 } }) },
         d: { kind: 'dead-letter', record: records.v, value: expect.objectContaining({ errorCode: 'INVALID_SAMPLE', errorMessage: 'question: expected a non-empty string, got 7' }) },
         e: { kind: 'dead-letter', record: records.n, value: expect.objectContaining({ errorCode: 'DECODE_FAILED', errorMessage: 'empty record value' }) },
       });

@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { encode, parseSourceHeader, SOURCE_HEADER } from '../../src/pipeline/encode.js';
+import { encode, SOURCE_HEADER } from '../../src/pipeline/encode.js';
 import type { Finished } from '../../src/pipeline/items.js';
 import { deadLetterFor } from '../../src/pipeline/dead-letter.js';
 import { recordCodecs } from '../../src/records/codecs.js';
@@ -29,7 +29,7 @@ describe('encode', () => {
     const results: unknown[] = [];
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ cold, expectObservable }) => {
-      const out = cold('adx|', items).pipe(encode({ codecs, outputTopic: 'out', deadLetterTopic: 'dlq', now: () => 4 }));
+      const out = cold('adx|', items).pipe(encode({ codecs, outputTopic: 'out', deadLetterTopic: 'dlq', scheduler }));
       out.subscribe((e) => results.push(e));
       expectObservable(out).toBe('abc|', {
         a: expect.objectContaining({ kind: 'augmented', out: expect.objectContaining({ topic: 'out', key: 's1' }) }),
@@ -39,11 +39,9 @@ describe('encode', () => {
     });
     const [a, d, x] = results as { out: { value: Buffer; headers: Record<string, string | Buffer> } }[];
     expect(a?.out.headers[SOURCE_HEADER]).toBe('in/2/5');
-    expect(parseSourceHeader(Buffer.from('samples.raw/2/1041'))).toEqual({ topic: 'samples.raw', partition: 2, offset: '1041' });
-    expect(parseSourceHeader('nonsense')).toBeUndefined();
     expect(String(a?.out.headers.traceparent)).toBe(traceparent);
     expect(codecs.augmentedSample.decode(a?.out.value as Buffer).id).toBe('s1');
     expect(codecs.deadLetter.decode(d?.out.value as Buffer)).toMatchObject({ errorCode: 'DECODE_FAILED', errorMessage: 'bad', value: Buffer.from('junk') });
-    expect(codecs.deadLetter.decode(x?.out.value as Buffer)).toMatchObject({ errorCode: 'ENCODE_FAILED', stage: 'encode', sampleId: 's3' });
+    expect(codecs.deadLetter.decode(x?.out.value as Buffer)).toMatchObject({ errorCode: 'ENCODE_FAILED', stage: 'encode', sampleId: 's3', failedAt: 2 });
   });
 });

@@ -27,7 +27,7 @@ describe('gather', () => {
     };
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ cold, expectObservable }) => {
-      const out = cold('123456|', outcomes).pipe(gather({ modelIds: new Map([['e', 'tiny-model']]), now: () => 9 }));
+      const out = cold('123456|', outcomes).pipe(gather({ modelIds: new Map([['e', 'tiny-model']]), scheduler }));
       expectObservable(out).toBe('----AB|', {
         A: {
           kind: 'augmented',
@@ -37,13 +37,13 @@ describe('gather', () => {
             fundamentals: { text: 'out:a-fundamentals', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
             chainOfThought: { text: 'out:a-cot', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
             commonMistakes: { text: 'out:a-mistakes', modelId: 'tiny-model', promptTokens: 1, generatedTokens: 1, finishReason: 'eos', quality: null },
-            source: { topic: 'in', partition: 0, offset: 0 }, sourceTimestamp: 1700000000000, augmentedAt: 9,
+            source: { topic: 'in', partition: 0, offset: 0 }, sourceTimestamp: 1700000000000, augmentedAt: 4,
           },
         },
         B: {
           kind: 'dead-letter',
           record: b.job.record,
-          value: expect.objectContaining({ errorCode: 'GENERATION_FAILED', errorMessage: 'boom', stage: 'generate', attempts: 4, sampleId: 'b', value: null }),
+          value: expect.objectContaining({ errorCode: 'GENERATION_FAILED', errorMessage: 'boom', stage: 'generate', attempts: 4, sampleId: 'b', value: null, failedAt: 5 }),
         },
       });
     });

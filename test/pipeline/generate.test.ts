@@ -1,7 +1,8 @@
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
-import { backoffMs, generate } from '../../src/pipeline/generate.js';
+import { generate } from '../../src/pipeline/generate.js';
+import { backoffMs } from '../../src/teacher/retry-bisect.js';
 import type { GenerationTask, TaskOutcome } from '../../src/pipeline/items.js';
 import { WorkerSlots } from '../../src/pipeline/worker-slots.js';
 import { ScriptedGenerator, poison, tasks } from './fakes.js';

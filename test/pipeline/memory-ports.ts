@@ -1,11 +1,13 @@
 /** In-memory RecordSource and RecordSink for pipeline unit tests. */
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, Subject, type Subscriber } from 'rxjs';
 import { TeacherlmError } from '../../src/errors.js';
-import type { OutRecord, RecordSink, RecordSource, SourceRecord, SourceStats, TopicPartitionOffset } from '../../src/pipeline/ports.js';
+import type { OutRecord, RecordSink, RecordSource, SourceRecord, SourceStats, TopicPartition, TopicPartitionOffset } from '../../src/pipeline/ports.js';
 
 /**
  * Delivers the given records one per macrotask, honouring pause/resume per partition
- * (a paused partition's records wait; others go on).
+ * (a paused partition's records wait; others go on). {@link revoke} plays a group
+ * rebalance as kafkajs reports it: the partitions are announced revoked, and their
+ * records after the last commit are delivered again.
  */
 export class MemorySource implements RecordSource {
   readonly commits: TopicPartitionOffset[][] = [];
@@ -14,6 +16,8 @@ export class MemorySource implements RecordSource {
   private subscriber: Subscriber<SourceRecord> | undefined;
   private counters = { pauses: 0, resumes: 0, consumed: 0 };
   private stopped = false;
+  private readonly delivered: SourceRecord[] = [];
+  private readonly rebalanceEvents = new Subject<{ revoked: TopicPartition[] }>();
   maxPausedAtOnce = 0;
 
   constructor(records: SourceRecord[]) {
@@ -34,6 +38,7 @@ export class MemorySource implements RecordSource {
       if (index >= 0) {
         const [record] = this.pending.splice(index, 1);
         this.counters.consumed++;
+        this.delivered.push(record as SourceRecord);
         this.subscriber?.next(record as SourceRecord);
       }
       this.pump();
@@ -43,6 +48,21 @@ export class MemorySource implements RecordSource {
   /** Keeps partition order: a record waits while an earlier one of its partition is pending. */
   private blockedBehind(record: SourceRecord): boolean {
     return this.pending.some((r) => r !== record && r.topic === record.topic && r.partition === record.partition && BigInt(r.offset) < BigInt(record.offset));
+  }
+
+  rebalances(): Observable<{ revoked: TopicPartition[] }> {
+    return this.rebalanceEvents.asObservable();
+  }
+
+  /** Revokes `partitions` and queues their delivered records past the last commit for delivery again. */
+  revoke(partitions: TopicPartition[]): void {
+    this.rebalanceEvents.next({ revoked: partitions });
+    const committed = this.committed();
+    for (const { topic, partition } of partitions) {
+      const from = BigInt(committed[`${topic}/${partition}`] ?? '0');
+      const again = this.delivered.filter((r) => r.topic === topic && r.partition === partition && BigInt(r.offset) >= from);
+      this.pending.unshift(...again);
+    }
   }
 
   get remaining(): number {
@@ -74,6 +94,7 @@ export class MemorySource implements RecordSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.rebalanceEvents.complete();
     this.subscriber?.complete();
   }
 

@@ -4,11 +4,9 @@
  */
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaSink } from '../../src/kafka/sink.js';
-import { KafkaSource } from '../../src/kafka/source.js';
 import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
-import { SINK_MAX_BATCH_RECORDS } from '../../src/pipeline/produce.js';
+import { pipelineEdges } from '../../src/service/pipeline-service.js';
 import { bindTeachers, engineKeyOf } from '../../src/pipeline/teacher-bindings.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { recordCodecs } from '../../src/records/codecs.js';
@@ -62,8 +60,7 @@ describe('pipeline with OpenAI teachers on llama.cpp servers', () => {
 
   async function run(topology: Topology, maxRecords: number, whileRunning: (generators: Map<string, TextGenerator>) => Promise<void> = async () => {}) {
     const generators = await createGenerators(topology);
-    const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-    const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+    const { source, sink } = pipelineEdges(kafka, topology, { source: { lagRefreshMs: 0 } });
     await sink.connect();
     try {
       const handle = runPipeline({ topology, source, sink, generators, commitIntervalMs: 500, maxRecords });

@@ -1,3 +1,4 @@
+import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TeacherlmError } from '../../src/errors.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
@@ -82,15 +83,13 @@ describe('runPipeline', () => {
     const source = new MemorySource(inputRecords(90));
     const sink = new MemorySink({ delayMs: 2 });
     const handle = runPipeline({ topology: topology({ batching: { maxBatchSize: 4, maxWaitMs: 1, queueLimit: 8 } }), source, sink, generators: echoEngines(), maxRecords: 90, commitIntervalMs: 5 });
-    let maxInFlight = 0;
-    const sampler = setInterval(() => (maxInFlight = Math.max(maxInFlight, handle.stats().inFlight)), 1);
     const summary = await settle(handle.done);
-    clearInterval(sampler);
     expect(summary.augmented + summary.deadLettered).toBe(90);
     expect(source.stats().pauses).toBeGreaterThan(0);
     expect(source.stats().resumes).toBeGreaterThan(0);
-    // One record per partition may still arrive after the queue filled.
-    expect(maxInFlight).toBeLessThanOrEqual(8 + 3);
+    // The queue filled; one record per partition may still arrive after that.
+    expect(summary.peakInFlight).toBeGreaterThanOrEqual(8);
+    expect(summary.peakInFlight).toBeLessThanOrEqual(8 + 3);
     expect(source.committed()).toEqual({ 'in/0': '30', 'in/1': '30', 'in/2': '30' });
   });
 
@@ -185,5 +184,95 @@ describe('runPipeline', () => {
     expect(err).toMatchObject({ code: 'INTERNAL', retriable: false });
     expect((err as Error).message).toContain("reading 'key'");
     expect((err as Error).cause).toBeInstanceOf(TypeError);
+  });
+});
+
+/** An engine whose batches never finish until `release()`: keeps records in flight. */
+function stuckEngine() {
+  const echo = new EchoTeacher({ concurrency: 2 });
+  const waiting: (() => void)[] = [];
+  const engine: TextGenerator = {
+    modelId: 'stuck',
+    concurrency: 2,
+    countTokens: (p) => echo.countTokens(p),
+    close: async () => {},
+    generate: (requests) => new Promise((resolve) => waiting.push(() => void echo.generate(requests).then(resolve))),
+  };
+  return { engine, release: () => waiting.splice(0).forEach((go) => go()) };
+}
+
+/**
+ * The pipeline on a VirtualTimeScheduler with real timers for the memory ports: every
+ * pipeline clock (batch waits, backoff, linger, commit interval, drain timeout, record
+ * timestamps) moves only when `advance` moves it, so a timer the pipeline took from
+ * elsewhere would never fire here.
+ */
+function virtualClock() {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  let now = 0;
+  const advance = async (ms: number) => {
+    for (const end = now + ms; now < end; now++) {
+      scheduler.maxFrames = now;
+      scheduler.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { scheduler, advance, at: () => now };
+}
+
+describe('runPipeline on an injected clock', () => {
+  it('abandons in-flight work at the drain timeout, commits none of it, and still closes the ports', async () => {
+    const { scheduler, advance } = virtualClock();
+    const { engine } = stuckEngine();
+    const source = new MemorySource(inputRecords(6).filter((_, i) => i % 10 !== 9));
+    const sink = new MemorySink();
+    const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(engine), commitIntervalMs: 5, drainTimeoutMs: 60_000, scheduler });
+    for (let i = 0; handle.stats().inFlight < 6; i++) {
+      if (i > 1_000) throw new Error('the records never arrived');
+      await advance(1);
+    }
+    let settled = false;
+    const stopped = handle.stop().finally(() => (settled = true));
+    await advance(59_990);
+    expect(settled).toBe(false);
+    await advance(20);
+    expect(settled).toBe(true);
+    const summary = await stopped;
+    expect(summary.shutdown).toMatchObject({ drained: false, committed: true });
+    expect(summary.inFlight).toBe(6);
+    expect(sink.records).toEqual([]);
+    expect(source.commits).toEqual([]);
+    expect(sink.closed).toBe(true);
+  });
+
+  it('drops the tracking of revoked partitions and commits them only from their second delivery', async () => {
+    const { scheduler, advance } = virtualClock();
+    const { engine, release } = stuckEngine();
+    // Two partitions, three valid records each.
+    const records = [0, 1, 2].flatMap((offset) => [0, 1].map((partition) => sourceRecord(offset, JSON.stringify({ id: `p${partition}-${offset}`, task: 't', question: 'Q? (A) yes (B) no', answer: '(A)' }), partition)));
+    const source = new MemorySource(records);
+    const sink = new MemorySink();
+    const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(engine), commitIntervalMs: 5, maxRecords: 6, scheduler });
+    for (let i = 0; handle.stats().inFlight < 6; i++) {
+      if (i > 1_000) throw new Error('the records never arrived');
+      await advance(1);
+    }
+    source.revoke([{ topic: 'in', partition: 0 }]);
+    // Partition 0's three records are no longer this pipeline's to commit.
+    expect(handle.stats().inFlight).toBe(3);
+    for (let i = 0; handle.stats().consumed < 9; i++) {
+      if (i > 1_000) throw new Error('partition 0 was never delivered again');
+      await advance(1);
+    }
+    expect(handle.stats().inFlight).toBe(6);
+    let summary: Awaited<typeof handle.done> | undefined;
+    void handle.done.then((s) => (summary = s));
+    for (let i = 0; summary === undefined; i++) {
+      if (i > 10_000) throw new Error('the pipeline did not finish');
+      release();
+      await advance(1);
+    }
+    expect(summary).toMatchObject({ consumed: 9, augmented: 6, deadLettered: 0, inFlight: 0 });
+    expect(source.committed()).toEqual({ 'in/0': '3', 'in/1': '3' });
   });
 });

@@ -2,7 +2,7 @@
 // model: fp16 logits arrive as float16 and go through halfToFloat, int8 runs MatMulNBits.
 import type { InferenceSession } from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/teacher/index.js';
+import { createEngine } from '../../src/teacher/create-engine.js';
 import type { ModelDtype } from '../../src/teacher/model-files.js';
 import { halfToFloat } from '../../src/teacher/tensor-rows.js';
 import type { TextGenerator } from '../../src/teacher/types.js';

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/teacher/index.js';
+import { createEngine } from '../../src/teacher/create-engine.js';
 import { modelDir } from './support/models.js';
 import { onnxModel, type Interface } from './support/onnx-writer.js';
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine, loadModel } from '../../src/teacher/index.js';
+import { createEngine } from '../../src/teacher/create-engine.js';
+import { loadModel } from './support/load-model.js';
 import { root } from './support/models.js';
 import { SMOLLM2_DIR, smollm2Prerequisite } from '../support/smollm2.js';
 

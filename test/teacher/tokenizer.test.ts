@@ -41,7 +41,7 @@ describe('ModelTokenizer', () => {
     expect(Array.from(batch.attentionMask, Number)).toEqual([1, 1, 1, 0, 0, 1]);
     expect(batch.lengths).toEqual([3, 1]);
     const t = new ModelTokenizer(bloom);
-    const enc = t.encodeBatch(['a b c d e f', 'a']);
+    const enc = leftPad([t.encode('a b c d e f'), t.encode('a')], t.special.padId);
     expect(enc.inputIds[enc.width]).toBe(3n);
   });
 });

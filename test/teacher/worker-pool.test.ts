@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/teacher/index.js';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEngine } from '../../src/teacher/create-engine.js';
 import { WorkerPool } from '../../src/teacher/worker-pool.js';
 import { loadModelFiles } from '../../src/teacher/model-files.js';
 import { ModelTokenizer } from '../../src/teacher/tokenizer.js';
@@ -31,6 +32,26 @@ describe('createEngine (worker pool)', () => {
       expect(r.promptTokens).toBe(engine.countTokens(prompts[i]!));
       expect(r.timings.totalMs).toBeGreaterThanOrEqual(r.timings.prefillMs);
     });
+  });
+
+  it('encodes each prompt once: the ids countTokens made go to the worker, which encodes only prompts sent without them', async () => {
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), workers: 1, intraOpThreads: 1, device: 'cpu' });
+    open.push(engine);
+    const [counted, uncounted] = creakPrompts(2) as [string, string];
+    const tokens = engine.countTokens(counted);
+    const sent = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const results = await engine.generate([greedy(counted, 4), greedy(uncounted, 4)]);
+      const message = sent.mock.calls.map(([m]) => m as { type: string; ids?: (Int32Array | null)[] }).find((m) => m.type === 'generate');
+      const files = loadModelFiles(modelDir('tiny-llama'));
+      expect(message?.ids?.[0]).toBeInstanceOf(Int32Array);
+      expect(message?.ids?.[0]?.length).toBe(0); // transferred to the worker: the main thread's copy is detached
+      expect(message?.ids?.[1]).toBeNull();
+      // The worker generated from those ids: the same prompt lengths as the tokenizer gives.
+      expect(results.map((r) => r.promptTokens)).toEqual([tokens, new ModelTokenizer(files).encode(uncounted).length]);
+    } finally {
+      sent.mockRestore();
+    }
   });
 
   it('keeps the main event loop free while generating: the main thread answers a worker held mid-generation', async () => {

@@ -16,7 +16,10 @@ import { checkAnnotation, failedChecks } from '../../src/quality/checks.js';
 import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
 import { parseFieldMap } from '../../src/records/field-map.js';
 import { mapToSample } from '../../src/records/map-sample.js';
-import { buildPrompt, createEngine, extractAnnotation, loadModel, ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type RawSample } from '../../src/teacher/index.js';
+import { buildPrompt, createEngine, extractAnnotation, type AnnotationKind, type GenerationOptions, type RawSample } from '../../src/index.js';
+import { createChatTemplate } from '../../src/teacher/chat-template.js';
+import { loadTokenizerConfig } from '../../src/teacher/model-files.js';
+import { ANNOTATION_KINDS } from '../../src/teacher/types.js';
 import type { PromptInstructions } from '../../src/teacher/prompts.js';
 import { CANDIDATES } from './prompt-candidates.js';
 
@@ -40,7 +43,7 @@ const lines = readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'creak', 'crea
 const samples: RawSample[] = lines
   .slice(Number(values.from), Number(values.from) + Number(values.count))
   .map((line) => mapToSample(JSON.parse(line) as Record<string, unknown>, parseFieldMap('id=ex_id,task=task_name'), false));
-const model = loadModel(values.model);
+const chatTemplate = createChatTemplate(loadTokenizerConfig(values.model));
 const engine = await createEngine({ modelDir: values.model, workers: 2, intraOpThreads: 1 });
 const only = values.only?.split(',');
 const report: Record<string, unknown>[] = [];
@@ -48,7 +51,7 @@ try {
   for (const candidate of CANDIDATES.filter((c) => !only || only.includes(c.name))) {
     const options: GenerationOptions = { maxNewTokens: Number(values['max-new-tokens']), temperature: 0, ...candidate.generation };
     const tasks = samples.flatMap((sample) =>
-      ANNOTATION_KINDS.map((kind) => ({ sample, kind, prompt: buildPrompt(sample, kind, 'chat', model.chatTemplate, candidate.instructions?.[kind]) })),
+      ANNOTATION_KINDS.map((kind) => ({ sample, kind, prompt: buildPrompt(sample, kind, 'chat', chatTemplate, candidate.instructions?.[kind]) })),
     );
     const began = performance.now();
     const texts: string[] = [];

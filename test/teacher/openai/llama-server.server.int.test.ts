@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindTeachers, engineKeyOf } from '../../../src/pipeline/teacher-bindings.js';
 import { parseTopology } from '../../../src/pipeline/topology.js';
-import { createEngine } from '../../../src/teacher/index.js';
+import { createEngine } from '../../../src/teacher/create-engine.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_EJECTION, DEFAULT_REQUEST_RETRY, DEFAULT_TIMEOUTS, type OpenAiServerSpec } from '../../../src/teacher/openai/openai-options.js';
 import { OpenAiTeacher } from '../../../src/teacher/openai/openai-teacher.js';
 import { extractAnnotation } from '../../../src/teacher/prompts.js';

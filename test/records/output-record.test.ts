@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { recordCodecs } from '../../src/records/codecs.js';
 import type { AugmentedSample, DeadLetter } from '../../src/records/types.js';
-import { decodeOutputRecord, toJsonLine } from '../../src/tail/decode-output.js';
+import { decodeOutputRecord } from '../../src/records/output-record.js';
+import { TeacherlmError } from '../../src/errors.js';
+import type { RecordCodecs } from '../../src/records/codecs.js';
 
 const codecs = recordCodecs();
 const source = { topic: 'samples.raw', partition: 1, offset: 42 };
@@ -50,11 +52,15 @@ describe('decodeOutputRecord', () => {
     expect(() => decodeOutputRecord(Buffer.from('{"id":1}'), codecs)).toThrow(/not an Avro single-object/);
     expect(() => decodeOutputRecord(null, codecs)).toThrow(/empty record value/);
   });
-});
 
-describe('toJsonLine', () => {
-  it('prints bytes as text when UTF-8, else base64', () => {
-    expect(JSON.parse(toJsonLine(deadLetter))).toMatchObject({ key: 'k', value: { base64: '/wA=' }, source });
-    expect(JSON.parse(toJsonLine(augmented))).toEqual(augmented);
+  it("tells an unknown writer schema by the error's detail, not its message", () => {
+    const unknown = () => {
+      throw new TeacherlmError('DECODE_FAILED', 'no such fingerprint', { detail: 'unknown-writer-schema' });
+    };
+    const fake = { ...codecs, augmentedSample: { ...codecs.augmentedSample, decode: unknown } } as unknown as RecordCodecs;
+    expect(decodeOutputRecord(codecs.deadLetter.encode(deadLetter), fake)).toMatchObject({ kind: 'dead-letter' });
+    // A decode failure of another kind is the record's own: it is not passed over.
+    const broken = { ...codecs, augmentedSample: { decode: () => { throw new TeacherlmError('DECODE_FAILED', 'unknown writer schema, says the text'); } } } as unknown as RecordCodecs;
+    expect(() => decodeOutputRecord(codecs.deadLetter.encode(deadLetter), broken)).toThrow('unknown writer schema, says the text');
   });
 });
