@@ -4,16 +4,20 @@
  * One run, one model, the same CREAK TeacherLM prompts for everyone: our engine's
  * tokens/s at batch 1, 4 and 16 for each workers x intra-op-threads layout, against
  * transformers.js (greedy, same total thread count, batch 1 and 16), and the largest
- * event-loop delay on the main thread while each generates. Prints one JSON object.
+ * event-loop delay on the main thread while each generates. Prints one JSON object with
+ * the CPU's flags (integer matrix units: avx512_vnni, amx_int8, ...), the layout `auto`
+ * picks against the best measured, and every issue-13 target as a ratio with `goal.met`.
+ * `--dtypes fp32,int8` measures both weight formats in the same run (int8 against fp32).
  */
 import { parseArgs } from 'node:util';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngine } from '../src/teacher/create-engine.js';
 import type { TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
+import { machineFacts, resolveLayout } from '../src/teacher/engine-layout.js';
 import { creakPrompts } from '../test/teacher/support/models.js';
 
 const root = join(import.meta.dirname, '..');
@@ -21,6 +25,7 @@ const { values: v } = parseArgs({
   options: {
     model: { type: 'string' },
     dtype: { type: 'string', default: 'fp32' },
+    dtypes: { type: 'string' },
     'onnx-file': { type: 'string' },
     prompts: { type: 'string', default: '32' },
     'max-new-tokens': { type: 'string', default: '32' },
@@ -36,8 +41,10 @@ const defaultModel = existsSync(join(root, 'models', 'smollm2-135m-instruct', 'o
   ? join(root, 'models', 'smollm2-135m-instruct')
   : join(root, 'test', 'fixtures', 'models', 'tiny-llama');
 const modelDir = resolve(v.model ?? defaultModel);
-if (!Object.hasOwn(MODEL_DTYPES, v.dtype!)) throw new Error(`--dtype: expected one of ${Object.keys(MODEL_DTYPES).join(', ')}`);
-const dtype = v.dtype as ModelDtype;
+const dtypes = (v.dtypes ?? v.dtype!).split(',') as ModelDtype[];
+for (const d of dtypes) if (!Object.hasOwn(MODEL_DTYPES, d)) throw new Error(`--dtypes: expected some of ${Object.keys(MODEL_DTYPES).join(', ')}, got '${d}'`);
+/** transformers.js and the headline figures use the first. */
+const dtype = dtypes[0]!;
 const onnxFile = v['onnx-file'];
 // Checked up front: transformers.js runs last, after minutes of our own runs.
 if (onnxFile && !v['skip-transformers']) throw new Error('--onnx-file: transformers.js picks its file by dtype; use --dtype or --skip-transformers');
@@ -103,7 +110,18 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-async function benchOurs() {
+/** The CPU flags that decide which matrix kernels ONNX Runtime can use. */
+function cpuFlags(): string[] {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    const have = new Set(line?.split(':')[1]?.trim().split(/\s+/) ?? []);
+    return ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8'].filter((f) => have.has(f));
+  } catch {
+    return [];
+  }
+}
+
+async function benchOurs(dtype: ModelDtype) {
   const perLayout: Record<string, Record<string, Run>> = {};
   let maxDelayMs = 0;
   let p99DelayMs = 0;
@@ -124,7 +142,7 @@ async function benchOurs() {
         );
         run.maxEventLoopDelayMs = round(runMax);
         perLayout[layout.name]![String(b)] = run;
-        log(`ours ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s`);
+        log(`ours ${dtype} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s`);
       }
     } finally {
       await engine.close();
@@ -192,7 +210,9 @@ async function benchTransformers() {
   return { version: '4.3.1', threads, dtype: tjsDtype, runs, maxEventLoopDelayMs: round(maxDelayMs) };
 }
 
-const ours = await benchOurs();
+const oursBy: Partial<Record<ModelDtype, Awaited<ReturnType<typeof benchOurs>>>> = {};
+for (const d of dtypes) oursBy[d] = await benchOurs(d);
+const ours = oursBy[dtype]!;
 const tjs = v['skip-transformers'] ? undefined : await benchTransformers();
 const ratio: Record<string, number> = {};
 const sameLayout = `1x${threads}`;
@@ -203,24 +223,65 @@ if (tjs) {
     if (same) ratio[`batch${b}_sameLayout_${sameLayout}`] = round(same.tokensPerSec / tjs.runs[b]!.tokensPerSec);
   }
 }
+const largest = String(Math.max(...batchSizes));
+const autoLayout = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
+const autoName = `${autoLayout.workers}x${autoLayout.intraOpThreads}`;
+
+interface Goal {
+  target: string;
+  value: number | null;
+  goal: number;
+  met: boolean | null;
+}
+const goal = (target: string, value: number | undefined, min: number): Goal => ({
+  target,
+  value: value ?? null,
+  goal: min,
+  met: value === undefined ? null : value >= min,
+});
+const tjsAt = (b: string) => tjs?.runs[b]?.tokensPerSec;
+const sameAt = (b: string) => ours.layouts[sameLayout]?.[b]?.tokensPerSec;
+const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : round(a / b));
+const goals: Goal[] = [
+  goal(`same layout as transformers.js (${sameLayout}), batch 16: ours / transformers.js`, ratioOf(sameAt('16'), tjsAt('16')), 1.5),
+  goal(`same layout as transformers.js (${sameLayout}), batch 1: ours / transformers.js`, ratioOf(sameAt('1'), tjsAt('1')), 1.3),
+  goal('best layout, batch 16: ours / transformers.js', ratioOf(ours.best['16']?.tokensPerSec, tjsAt('16')), 2),
+  goal(`${dtype} at the largest batch (${largest}, ${ours.best[largest]?.layout}): tokens/s`, ours.best[largest]?.tokensPerSec, 350),
+];
+const int8 = oursBy.int8;
+const fp32 = oursBy.fp32;
+if (int8 && fp32) {
+  goals.push(goal('int8 / fp32, batch 16, best layouts', ratioOf(int8.best['16']?.tokensPerSec, fp32.best['16']?.tokensPerSec), 2.5));
+  goals.push(goal('int8 / fp32, batch 1, best layouts (above 1 = faster)', ratioOf(int8.best['1']?.tokensPerSec, fp32.best['1']?.tokensPerSec), 1));
+}
 const report = {
   model: basename(modelDir),
-  onnx: basename(onnxPathFor(modelDir, { dtype, onnxFile })),
-  dtype,
-  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
+  onnx: Object.fromEntries(dtypes.map((d) => [d, basename(onnxPathFor(modelDir, { dtype: d, onnxFile }))])),
+  dtypes,
+  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, cpuFlags: cpuFlags(), node: process.version },
   prompts: promptCount,
   maxNewTokens,
   threads,
-  ours: {
-    tokensPerSec: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.tokensPerSec])),
-    bestLayout: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
-    layouts: ours.layouts,
-    maxEventLoopDelayMs: ours.maxEventLoopDelayMs,
-    p99EventLoopDelayMs: ours.p99EventLoopDelayMs,
+  ours: Object.fromEntries(
+    Object.entries(oursBy).map(([d, o]) => [
+      d,
+      {
+        tokensPerSec: Object.fromEntries(Object.entries(o.best).map(([b, x]) => [`batch${b}`, x.tokensPerSec])),
+        bestLayout: Object.fromEntries(Object.entries(o.best).map(([b, x]) => [`batch${b}`, x.layout])),
+        layouts: o.layouts,
+        maxEventLoopDelayMs: o.maxEventLoopDelayMs,
+        p99EventLoopDelayMs: o.p99EventLoopDelayMs,
+      },
+    ]),
+  ),
+  autoLayout: {
+    picks: autoName,
+    measuredBest: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
+    matchesBestAt: batchSizes.filter((b) => ours.best[String(b)]?.layout === autoName),
   },
   transformersJs: tjs,
   ratioOursOverTransformersJs: ratio,
-  goal: { batch16: 1.5, met: ratio.batch16 === undefined ? null : ratio.batch16 >= 1.5 },
+  goals,
 };
 const json = JSON.stringify(report, null, 2);
 console.log(json);

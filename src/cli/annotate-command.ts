@@ -3,7 +3,6 @@
  * for users without Kafka. `--dry-run` prints the exact prompts and loads no model.
  */
 import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
 import { TeacherlmError } from '../errors.js';
 import type { Command } from './command.js';
 import { parseFieldMap } from '../records/field-map.js';
@@ -39,9 +38,9 @@ Output: one JSON line per sample with its annotations and generation stats.
   --repetition-penalty R > 1 discourages tokens already in the sequence (Hugging Face's; default 1 = off)
   --no-repeat-ngram-size N  no n-gram of N tokens occurs twice (default 0 = off)
   --min-new-tokens N     no end-of-sequence before N tokens (default 0)
-  --workers N            engine worker threads (default 2 when there are 2+ cores, else 1:
-                         2 workers x 1 thread beat 1 x 2 on a 2-core machine, see bench:engine)
-  --threads N            intra-op threads per worker (default: cores / workers)
+  --workers N|auto       engine worker threads (default auto: one single-threaded session
+                         per core as memory allows; measured best, see bench:engine)
+  --threads N|auto       intra-op threads per worker (default: cores / workers)
   --device D             auto | cpu | cuda (default auto)
   --dtype D              fp32 | fp16 | int8 weights (default fp32)
   --onnx-file F          explicit file under <model>/onnx/ (overrides --dtype)`;
@@ -119,8 +118,8 @@ export const annotateCommand: Command = {
     }
     const device = choiceOption<Device>('--device', v.device, DEVICES, 'auto');
     const dtype = choiceOption<ModelDtype>('--dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
-    const workers = intArg('--workers', v.workers, { max: 64 }) ?? Math.min(2, availableParallelism());
-    const threads = intArg('--threads', v.threads, { max: 256 });
+    const workers = v.workers === 'auto' ? 'auto' : (intArg('--workers', v.workers, { max: 64 }) ?? 'auto');
+    const threads = v.threads === 'auto' ? 'auto' : intArg('--threads', v.threads, { max: 256 });
     if (promptStyle === 'chat') {
       options.chatTemplate = createChatTemplate(loadTokenizerConfig(v.model!));
       if (!options.chatTemplate) {

@@ -8,6 +8,7 @@ import { createEngine } from '../teacher/create-engine.js';
 import { loadTokenizerFiles } from '../teacher/model-files.js';
 import { OpenAiTeacher } from '../teacher/openai/openai-teacher.js';
 import { ModelTokenizer } from '../teacher/tokenizer.js';
+import { machineFacts, resolveLayout } from '../teacher/engine-layout.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { enginesOf } from './teacher-bindings.js';
 import type { TeacherSpec, Topology } from './topology.js';
@@ -17,7 +18,9 @@ export async function createGenerators(topology: Topology, log: (message: string
   try {
     for (const [key, teacher] of enginesOf(topology)) {
       if (teacher.kind === 'echo') {
-        generators.set(key, new EchoTeacher({ concurrency: topology.engine.workers }));
+        // As many batches at once as an engine would run workers (no model: memory is no limit).
+        const { workers } = resolveLayout(topology.engine.workers, topology.engine.threads, machineFacts('', false));
+        generators.set(key, new EchoTeacher({ concurrency: workers }));
         continue;
       }
       if (teacher.kind === 'openai') {

@@ -42,6 +42,14 @@ export function number(value: unknown, field: string, fallback: number, opts: { 
   return value;
 }
 
+/** A positive integer, or the word `auto` (left for the engine to choose). */
+export function countOrAuto(value: unknown, field: string, fallback: number | 'auto'): number | 'auto' {
+  if (value === undefined) return fallback;
+  if (value === 'auto') return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(field, "a positive integer or 'auto'", value);
+  return value;
+}
+
 export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);

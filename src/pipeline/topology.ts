@@ -15,7 +15,7 @@ import { PROMPT_PLACEHOLDER, type PromptInstructions } from '../teacher/prompts.
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
-import { fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
+import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
@@ -72,8 +72,9 @@ export interface BatchingSpec {
 }
 
 export interface EngineSpec {
-  workers: number;
-  threads: number;
+  /** A number, or `auto`: chosen for the machine at hand (src/teacher/engine-layout.ts). */
+  workers: number | 'auto';
+  threads: number | 'auto';
   device: (typeof ENGINE_DEVICES)[number];
 }
 
@@ -96,7 +97,7 @@ export interface Topology {
 }
 
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
-export const DEFAULT_ENGINE: EngineSpec = { workers: 1, threads: 2, device: 'auto' };
+export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto' };
 export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
 
@@ -214,8 +215,8 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       queueLimit: number(b.queueLimit, 'batching.queueLimit', DEFAULT_BATCHING.queueLimit, { integer: true, positive: true }),
     },
     engine: {
-      workers: number(e.workers, 'engine.workers', DEFAULT_ENGINE.workers, { integer: true, positive: true }),
-      threads: number(e.threads, 'engine.threads', DEFAULT_ENGINE.threads, { integer: true, positive: true }),
+      workers: countOrAuto(e.workers, 'engine.workers', DEFAULT_ENGINE.workers),
+      threads: countOrAuto(e.threads, 'engine.threads', DEFAULT_ENGINE.threads),
       device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
     },
     retry: {

@@ -2,9 +2,9 @@
  * Engine options, validated at the public boundary with messages naming the bad field;
  * the engine core trusts what comes out of {@link resolveEngineOptions}.
  */
-import { availableParallelism } from 'node:os';
-import { MODEL_DTYPES, type ModelDtype } from './model-files.js';
+import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from './model-files.js';
 import { choiceOption, intOption, rejectOption } from '../options.js';
+import { AUTO, machineFacts, resolveLayout, type Auto } from './engine-layout.js';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -16,10 +16,13 @@ export interface EngineOptions {
   dtype?: ModelDtype;
   /** Explicit file under `<modelDir>/onnx/`; overrides `dtype`. */
   onnxFile?: string;
-  /** Worker threads, each with its own ONNX Runtime session. Default 1. */
-  workers?: number;
-  /** Intra-op threads per session. Default: available cores / workers, at least 1. */
-  intraOpThreads?: number;
+  /**
+   * Worker threads, each with its own ONNX Runtime session. Default 1; `auto`: one
+   * single-threaded session per core, as memory allows (engine-layout.ts).
+   */
+  workers?: number | Auto;
+  /** Intra-op threads per session. Default (and `auto`): available cores / workers, at least 1. */
+  intraOpThreads?: number | Auto;
   /** `auto` tries CUDA and falls back to CPU (logging why); `cuda` fails when unavailable. Default auto. */
   device?: Device;
   /** Receives operational messages (device fallback, worker replacement). Default: none. */
@@ -46,15 +49,16 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   }
   const device = choiceOption('device', options.device, DEVICES, 'auto');
   if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
-  const workers = intOption('workers', options.workers, 1, { max: 64 });
-  const cores = availableParallelism();
-  const intraOpThreads = intOption('intraOpThreads', options.intraOpThreads, Math.max(1, Math.floor(cores / workers)), { max: 256 });
+  const workers = options.workers === AUTO ? AUTO : intOption('workers', options.workers, 1, { max: 64 });
+  const threads = options.intraOpThreads === AUTO ? AUTO : options.intraOpThreads === undefined ? undefined : intOption('intraOpThreads', options.intraOpThreads, 1, { max: 256 });
+  const facts = machineFacts(onnxPathFor(options.modelDir, { dtype, onnxFile: options.onnxFile }), device === 'cuda');
+  const layout = resolveLayout(workers, threads, facts);
   return {
     modelDir: options.modelDir,
     dtype,
     onnxFile: options.onnxFile,
-    workers,
-    intraOpThreads,
+    workers: layout.workers,
+    intraOpThreads: layout.intraOpThreads,
     device,
     log: options.log ?? (() => {}),
   };

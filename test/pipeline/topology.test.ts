@@ -25,6 +25,8 @@ describe('topology', () => {
     const echo = loadTopology('topologies/echo.yaml');
     expect(echo.teachers.every((t) => t.kind === 'echo')).toBe(true);
     expect(echo.input.format).toBe('auto');
+    expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto' });
+    expect(echo.engine.workers).toBe(4);
   });
 
   it('fills defaults', () => {
@@ -49,6 +51,8 @@ describe('topology', () => {
     [{ teachers: [{ annotation: 'cot', model: 'm', generation: { maxNewTokens: 1.5 } }] }, 'teachers[0].generation.maxNewTokens: expected a positive integer, got 1.5'],
     [{ teachers: [{ annotation: 'cot', model: 'm' }, { annotation: 'cot', model: 'm' }] }, 'teachers[1].annotation: expected each annotation once'],
     [{ engine: { device: 'tpu' } }, 'engine.device: expected one of auto, cpu, cuda, got "tpu"'],
+    [{ engine: { workers: 'many' } }, `engine.workers: expected a positive integer or 'auto', got "many"`],
+    [{ engine: { threads: 0 } }, `engine.threads: expected a positive integer or 'auto', got 0`],
     [{ output: { topic: 'in' } }, 'output.topic: expected input, output and deadLetter topics to differ'],
   ])('rejects %j naming the field', (patch, message) => {
     try {

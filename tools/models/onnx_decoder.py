@@ -284,14 +284,17 @@ def _buffered_io(spec: LlamaSpec):
 
 
 def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, buffered: bool = False,
-                int8: bool = False) -> onnx.ModelProto:
-    """Optimum layout by default; `buffered` and `int8`: see the module docstring."""
+                int8: bool = False, fp32_linears: tuple[str, ...] = ()) -> onnx.ModelProto:
+    """Optimum layout by default; `buffered` and `int8`: see the module docstring.
+    `fp32_linears`: with int8, the linears (by name suffix, e.g. "mlp.down_proj") kept fp32."""
     assert not (ggml is not None and (buffered or int8)), "the ggml experiment uses the Optimum layout"
     g = _Graph()
-    if int8:
-        lin = lambda x, name: _linear_int8(g, x, weights, name)  # noqa: E731
-    else:
-        lin = lambda x, name: _linear(g, x, weights, name, ggml=ggml)  # noqa: E731
+
+    def lin(x: str, name: str) -> str:
+        if int8 and not name.endswith(fp32_linears):
+            return _linear_int8(g, x, weights, name)
+        return _linear(g, x, weights, name, ggml=ggml)
+
     f16 = (lambda x: _round_f16(g, x)) if ggml is not None and ggml.f16_attention else (lambda x: x)  # noqa: E731
     H, KV, D = spec.num_heads, spec.num_kv_heads, spec.head_dim
     rep = H // KV

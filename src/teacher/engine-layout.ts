@@ -1,0 +1,54 @@
+/**
+ * `workers` / `intraOpThreads: 'auto'`: how many sessions, of how many intra-op threads
+ * each, the engine runs on this machine. The rule comes from bench:engine on the machines
+ * we measure (2 cores, AVX-512): one single-threaded session per core beats fewer sessions
+ * with more threads at every batch size (2x1 against 1x2: 1.35x at batch 16 in fp32), and
+ * ONNX Runtime's integer GEMM is faster on one thread than on two at decode shapes, so
+ * sessions scale with cores until their weights would fill half the memory. On CUDA one
+ * session owns the device. `npm run bench:engine` prints which layout `auto` picks next to
+ * the best one it measured, so the rule is checked on every machine the bench runs on.
+ */
+import { availableParallelism, totalmem } from 'node:os';
+import { statSync } from 'node:fs';
+
+export const AUTO = 'auto';
+export type Auto = typeof AUTO;
+
+export interface Layout {
+  workers: number;
+  intraOpThreads: number;
+}
+
+/** The most sessions auto starts: beyond this, batches rarely fill them all. */
+const MAX_AUTO_WORKERS = 8;
+
+export interface MachineFacts {
+  cores: number;
+  memoryBytes: number;
+  /** Bytes one session holds: about its ONNX file's size. */
+  sessionBytes: number;
+  cuda: boolean;
+}
+
+export function machineFacts(onnxPath: string, cuda: boolean): MachineFacts {
+  let sessionBytes = 0;
+  try {
+    sessionBytes = statSync(onnxPath).size;
+  } catch {
+    // A missing file fails later, with the model folder's own message.
+  }
+  return { cores: availableParallelism(), memoryBytes: totalmem(), sessionBytes, cuda };
+}
+
+/** Fills `auto` (or absent, when `fallback` is auto) fields by the rule above; explicit numbers stay. */
+export function resolveLayout(workers: number | Auto, threads: number | Auto | undefined, facts: MachineFacts): Layout {
+  let w: number;
+  if (workers !== AUTO) w = workers;
+  else if (facts.cuda) w = 1;
+  else {
+    const byMemory = facts.sessionBytes > 0 ? Math.floor((0.5 * facts.memoryBytes) / facts.sessionBytes) : MAX_AUTO_WORKERS;
+    w = Math.max(1, Math.min(facts.cores, MAX_AUTO_WORKERS, byMemory));
+  }
+  const t = threads === undefined || threads === AUTO ? Math.max(1, Math.floor(facts.cores / w)) : threads;
+  return { workers: w, intraOpThreads: t };
+}
