@@ -17,8 +17,14 @@ import { ensureTopics } from '../../src/kafka/admin.js';
 import { testTopology } from '../pipeline/int-support.js';
 import { kafkaBrokers, testKafka } from '../support/brokers.js';
 import { type OtlpMetric, attributeOf, numberOf, startOtlpReceiver } from '../support/otlp-receiver.js';
-import { parsePrometheusText, promSum } from '../support/prometheus-text.js';
+import { parsePrometheusText, promSum } from '../../src/telemetry/prometheus-text.js';
+import { runCli } from '../support/run-cli.js';
 import { topologyFile } from '../support/topology-file.js';
+
+interface StatusJson {
+  group: { state: string; deadLetters: number; partitions: { lag: number }[]; members: { partitions: number[] }[] };
+  worker?: Record<string, number | string>;
+}
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
 
@@ -76,8 +82,11 @@ describe('teacherlm run, metrics', () => {
     const total = valid + malformed.length;
 
     const receiver = await startOtlpReceiver();
+    let run: ReturnType<typeof startRun> | undefined;
     try {
-      const run = startRun(['--topology', topologyFile(topology), '--until-idle', '3000', '--metrics-port', '0'], {
+      const file = topologyFile(topology);
+      // Stopped by SIGTERM once checked, so the final OTLP export follows a graceful shutdown.
+      run = startRun(['--topology', file, '--metrics-port', '0'], {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_TRACES_EXPORTER: 'otlp',
         OTEL_METRIC_EXPORT_INTERVAL: '500',
@@ -114,6 +123,17 @@ describe('teacherlm run, metrics', () => {
       expect(busy).toBeGreaterThan(0);
       expect(busy).toBeLessThanOrEqual(1);
 
+      // teacherlm status, while the worker idles: Kafka's view of the group and the worker's.
+      const status = await runCli(['status', '--topology', file, '--metrics', `http://127.0.0.1:${port}`, '--json', '--interval', '200']);
+      expect(status.code, status.stderr).toBe(0);
+      const reading = JSON.parse(status.stdout) as StatusJson;
+      expect(reading.group.partitions.map((p) => p.lag)).toEqual([0, 0, 0]);
+      expect(reading.group.deadLetters).toBe(malformed.length);
+      expect(reading.group.state).toBe('Stable');
+      expect(reading.group.members.flatMap((m) => m.partitions).sort()).toEqual([0, 1, 2]);
+      expect(reading.worker).toMatchObject({ written: total, deadLettered: malformed.length, inFlight: 0, queueDepth: 0 });
+
+      run.child.kill('SIGTERM');
       expect(await run.exited, run.stderr()).toBe(0);
       // The batches, counted by the engine's spans: one per call, no retries on echo.
       const generateSpans = receiver.spans.filter((s) => s.name === 'teacherlm generate');
@@ -137,6 +157,7 @@ describe('teacherlm run, metrics', () => {
       expect(deadLetters.every((p) => attributeOf(p, 'error.type') !== undefined)).toBe(true);
       expect(pointsOf(last, 'gen_ai.client.token.usage').length).toBe(2);
     } finally {
+      if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
       await receiver.close();
     }
   });

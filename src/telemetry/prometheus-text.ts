@@ -1,4 +1,4 @@
-/** A reader of the Prometheus text exposition format, enough for tests to check scraped values. */
+/** A reader of the Prometheus text exposition format: enough for `teacherlm status` and the tests to read a worker's /metrics. */
 export interface PromSample {
   name: string;
   labels: Record<string, string>;
