@@ -221,7 +221,7 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
     const metrics = startMetrics({
       serviceName: 'teacherlm-bench',
       prometheus: telemetryParts !== 'tracing',
-      readers: telemetryParts === 'tracing' ? [] : [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000 })],
+      readers: (metricProducers) => (telemetryParts === 'tracing' ? [] : [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })]),
       env: {},
     });
     try {

@@ -11,17 +11,18 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { envDetector, processDetector, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
-import { ConsoleMetricExporter, MeterProvider, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { ConsoleMetricExporter, MeterProvider, type MetricProducer, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { DEFAULT_SERVICE_NAME, type MetricsConfig, metricsConfigFromEnv } from './config.js';
+import { LocalAggregates } from './local-aggregates.js';
 import { NOOP_PIPELINE_METRICS, type PipelineMetrics, createPipelineMetrics } from './pipeline-metrics.js';
 
 export interface MetricsOptions {
   serviceName?: string;
   /** Keep a Prometheus pull reader (for `--metrics-port`). */
   prometheus?: boolean;
-  /** Replaces the env-chosen push readers; tests pass one over an InMemoryMetricExporter. */
-  readers?: MetricReader[];
+  /** Replaces the env-chosen push readers (tests, the bench); each must take `producers` as its metricProducers. */
+  readers?: (producers: MetricProducer[]) => MetricReader[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,8 +42,11 @@ export interface Metrics {
 export function startMetrics(options: MetricsOptions = {}): Metrics {
   const env = options.env ?? process.env;
   const config = metricsConfigFromEnv(env);
-  const prometheus = options.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
-  const readers: MetricReader[] = [...(options.readers ?? pushReaders(config)), ...(prometheus ? [prometheus] : [])];
+  // The pipeline's hot-path aggregates join every collection of every reader.
+  const local = new LocalAggregates(SCOPE);
+  const producers = [local];
+  const prometheus = options.prometheus ? new PrometheusExporter({ preventServerStart: true, metricProducers: producers }) : undefined;
+  const readers: MetricReader[] = [...(options.readers ? options.readers(producers) : pushReaders(config, producers)), ...(prometheus ? [prometheus] : [])];
   if (readers.length === 0) {
     return { config, enabled: false, pipeline: NOOP_PIPELINE_METRICS, prometheus: undefined, forceFlush: async () => {}, shutdown: async () => {} };
   }
@@ -53,15 +57,17 @@ export function startMetrics(options: MetricsOptions = {}): Metrics {
   return {
     config,
     enabled: true,
-    pipeline: createPipelineMetrics(provider.getMeter('teacherlm-stream')),
+    pipeline: createPipelineMetrics(provider.getMeter(SCOPE), local),
     prometheus,
     forceFlush: () => provider.forceFlush(),
     shutdown: () => (stopping ??= provider.shutdown()),
   };
 }
 
-function pushReaders(config: MetricsConfig): MetricReader[] {
-  const every = { exportIntervalMillis: config.exportIntervalMs, exportTimeoutMillis: Math.min(30_000, config.exportIntervalMs) };
+const SCOPE = 'teacherlm-stream';
+
+function pushReaders(config: MetricsConfig, metricProducers: MetricProducer[]): MetricReader[] {
+  const every = { exportIntervalMillis: config.exportIntervalMs, exportTimeoutMillis: Math.min(30_000, config.exportIntervalMs), metricProducers };
   switch (config.exporter) {
     case 'otlp':
       // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout) the exporter reads itself.

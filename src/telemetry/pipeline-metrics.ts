@@ -9,10 +9,14 @@
  * `gen_ai.client.token.usage`, `gen_ai.server.request.duration`,
  * `gen_ai.server.time_per_output_token`); the rest are `teacherlm.*`. Durations are in
  * seconds, as the conventions ask. Prometheus sees them through the exporter's
- * translation (dots to underscores, `_seconds`, `_total`).
+ * translation (dots to underscores, `_total`).
+ *
+ * What is recorded per record or per task goes through {@link LocalAggregates} (no
+ * attribute hashing per call); the rest through the SDK's instruments.
  */
 import type { Attributes, BatchObservableResult, Meter, Observable as ObservableInstrument } from '@opentelemetry/api';
 import type { TopicPartition } from '../pipeline/ports.js';
+import type { CounterSeries, HistogramSeries, LocalAggregates } from './local-aggregates.js';
 
 /** What a pipeline exposes for the observable gauges, read at each collection. */
 export interface PipelineGauges {
@@ -91,46 +95,50 @@ const KAFKA = { 'messaging.system': 'kafka' } as const;
 
 interface EngineState {
   attributes: Attributes;
+  queueTime: HistogramSeries;
+  batchSize: HistogramSeries;
+  inputTokens: HistogramSeries;
+  outputTokens: HistogramSeries;
   queueDepth: number;
   /** Slot-milliseconds spent in engine calls. */
   busyMs: number;
 }
 
-export function createPipelineMetrics(meter: Meter, options: { now?: () => number } = {}): PipelineMetrics {
+/** One series per key, its attributes built once. */
+function cached<T>(make: (key: string, attributes: Attributes) => T): (key: string, attributes: () => Attributes) => T {
+  const series = new Map<string, T>();
+  return (key, attributes) => {
+    let s = series.get(key);
+    if (s === undefined) series.set(key, (s = make(key, attributes())));
+    return s;
+  };
+}
+
+export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
   const now = options.now ?? (() => performance.now());
-  const consumedMessages = meter.createCounter('messaging.client.consumed.messages', { unit: '{message}', description: 'Records delivered by the consumer.' });
-  const processDuration = meter.createHistogram('messaging.process.duration', {
-    unit: 's',
-    description: 'From a record consumed to its output acknowledged by the broker.',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
-  const endToEnd = meter.createHistogram('teacherlm.record.end_to_end.duration', {
-    unit: 's',
-    description: "From the input record's producer timestamp to its output acknowledged by the broker.",
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
-  const written = meter.createCounter('teacherlm.records.written', { unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' });
+  const consumedMessages = cached<CounterSeries>(local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' }));
+  const processDuration = cached<HistogramSeries>(
+    local.histogram({ name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' }, DURATION_BUCKETS),
+  );
+  const endToEnd = cached<HistogramSeries>(
+    local.histogram(
+      { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
+      DURATION_BUCKETS,
+    ),
+  );
+  const written = cached<CounterSeries>(local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' }));
   const deadLetters = meter.createCounter('teacherlm.dead_letters', { unit: '{record}', description: 'Records dead-lettered, by error code (error.type).' });
-  const queueTime = meter.createHistogram('teacherlm.engine.queue.duration', {
-    unit: 's',
-    description: "Time a task waits for its engine: from joining the engine's queue to its batch starting.",
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
-  const batchSize = meter.createHistogram('teacherlm.engine.batch.size', {
-    unit: '{task}',
-    description: 'Tasks per batch the batcher hands an engine.',
-    advice: { explicitBucketBoundaries: BATCH_BUCKETS },
-  });
+  const queueTime = local.histogram(
+    { name: 'teacherlm.engine.queue.duration', unit: 's', description: "Time a task waits for its engine: from joining the engine's queue to its batch starting." },
+    DURATION_BUCKETS,
+  );
+  const batchSize = local.histogram({ name: 'teacherlm.engine.batch.size', unit: '{task}', description: 'Tasks per batch the batcher hands an engine.' }, BATCH_BUCKETS);
   const requestDuration = meter.createHistogram('gen_ai.server.request.duration', {
     unit: 's',
     description: 'Duration of one engine call (one batch).',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  const tokenUsage = meter.createHistogram('gen_ai.client.token.usage', {
-    unit: '{token}',
-    description: 'Tokens per generation, by gen_ai.token.type (input, output).',
-    advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
-  });
+  const tokenUsage = local.histogram({ name: 'gen_ai.client.token.usage', unit: '{token}', description: 'Tokens per generation, by gen_ai.token.type (input, output).' }, TOKEN_BUCKETS);
   const tokens = meter.createCounter('teacherlm.engine.tokens', { unit: '{token}', description: 'Tokens through the engines by gen_ai.token.type; rate() gives tokens/s.' });
   const perOutputToken = meter.createHistogram('gen_ai.server.time_per_output_token', {
     unit: 's',
@@ -155,7 +163,17 @@ export function createPipelineMetrics(meter: Meter, options: { now?: () => numbe
   const stateOf = (engine: EngineRef): EngineState => {
     let state = engines.get(engine.key);
     if (!state) {
-      state = { attributes: { 'gen_ai.request.model': engine.modelId, 'teacherlm.engine': engine.key }, queueDepth: 0, busyMs: 0 };
+      const attributes = { 'gen_ai.request.model': engine.modelId, 'teacherlm.engine': engine.key };
+      const usage = { ...attributes, 'gen_ai.operation.name': 'text_completion' };
+      state = {
+        attributes,
+        queueTime: queueTime(engine.key, attributes),
+        batchSize: batchSize(engine.key, attributes),
+        inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
+        outputTokens: tokenUsage(`${engine.key}\u0000output`, { ...usage, 'gen_ai.token.type': 'output' }),
+        queueDepth: 0,
+        busyMs: 0,
+      };
       engines.set(engine.key, state);
     }
     return state;
@@ -174,13 +192,16 @@ export function createPipelineMetrics(meter: Meter, options: { now?: () => numbe
 
   return {
     enabled: true,
-    consumed: (record) => consumedMessages.add(1, { ...KAFKA, 'messaging.destination.name': record.topic }),
+    consumed: (record) => consumedMessages(record.topic, () => ({ ...KAFKA, 'messaging.destination.name': record.topic })).add(1),
     written: (record, startedAt, outcome) => {
-      const attributes = { ...KAFKA, 'messaging.destination.name': record.topic, 'teacherlm.outcome': outcome };
-      written.add(1, attributes);
-      if (startedAt !== undefined) processDuration.record((now() - startedAt) / 1000, { ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': record.topic });
+      const key = `${record.topic}\u0000${outcome}`;
+      const attributes = () => ({ ...KAFKA, 'messaging.destination.name': record.topic, 'teacherlm.outcome': outcome });
+      written(key, attributes).add(1);
+      if (startedAt !== undefined) {
+        processDuration(record.topic, () => ({ ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': record.topic })).record((now() - startedAt) / 1000);
+      }
       const producedAt = Number(record.timestamp);
-      if (Number.isFinite(producedAt) && producedAt > 0) endToEnd.record(Math.max(0, Date.now() - producedAt) / 1000, attributes);
+      if (Number.isFinite(producedAt) && producedAt > 0) endToEnd(key, attributes).record(Math.max(0, Date.now() - producedAt) / 1000);
     },
     deadLettered: (errorCode) => deadLetters.add(1, { 'error.type': errorCode }),
     queued: (engine, task) => {
@@ -195,9 +216,9 @@ export function createPipelineMetrics(meter: Meter, options: { now?: () => numbe
         if (since === undefined) continue;
         queuedAt.delete(task);
         state.queueDepth--;
-        queueTime.record((at - since) / 1000, state.attributes);
+        state.queueTime.record((at - since) / 1000);
       }
-      batchSize.record(tasks.length, state.attributes);
+      state.batchSize.record(tasks.length);
     },
     engineCall: (engine, durationMs, results) => {
       busy(engine, durationMs);
@@ -213,8 +234,8 @@ export function createPipelineMetrics(meter: Meter, options: { now?: () => numbe
         prompt += r.promptTokens;
         generated += r.generatedTokens;
         if (r.generatedTokens > steps) steps = r.generatedTokens;
-        tokenUsage.record(r.promptTokens, input);
-        tokenUsage.record(r.generatedTokens, output);
+        state.inputTokens.record(r.promptTokens);
+        state.outputTokens.record(r.generatedTokens);
       }
       tokens.add(prompt, input);
       tokens.add(generated, output);

@@ -46,8 +46,8 @@ describe('pipeline metrics', () => {
   afterEach(() => vi.useRealTimers());
 
   it('counts batches, tasks, dead letters and writes of a known workload', async () => {
-    const reader = new TestReader();
-    const metrics = startMetrics({ readers: [reader], env: {} });
+    let reader!: TestReader;
+    const metrics = startMetrics({ readers: (metricProducers) => [(reader = new TestReader({ metricProducers }))], env: {} });
     const records = Array.from({ length: 30 }, (_, i) =>
       sourceRecord(Math.floor(i / 3), i % 10 === 9 ? 'not json' : JSON.stringify({ id: `s${i}`, task: 'CREAK', question: `Q${i}?`, answer: '(A)' }), i % 3),
     );
