@@ -12,6 +12,10 @@
  *    of the bare engine fed the pipeline's own prompts in batches of the same policy,
  *    then samples/s of the whole pipeline on the same samples, alternated over `--rounds`
  *    (best of each), and their ratio.
+ * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off, then both on
+ *    (spans through a batch processor, metrics through a periodic reader and the
+ *    Prometheus reader, exporters that drop what they get), alternated over
+ *    `--telemetry-rounds` (default 3); best of each and their ratio, CPU per record too.
  * Rates run from the first record consumed to the last record acknowledged, so the
  * consumer group join (a one-off start cost) is left out. Prints one JSON object.
  */
@@ -32,6 +36,12 @@ import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import { openPipelineService, PIPELINE_SINK_MAX_BATCH_RECORDS, type PipelineService } from '../src/service/pipeline-service.js';
 import type { RawSample, TextGenerator } from '../src/teacher/types.js';
+import { ExportResultCode } from '@opentelemetry/core';
+import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { startMetrics } from '../src/telemetry/metrics-setup.js';
+import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
+import { startTelemetry } from '../src/telemetry/setup.js';
 import { CREAK_DEV } from '../test/support/creak.js';
 
 const root = join(import.meta.dirname, '..');
@@ -44,6 +54,9 @@ const { values: v } = parseArgs({
     'skip-model': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
     'echo-rounds': { type: 'string', default: '2' },
+    'telemetry-rounds': { type: 'string', default: '3' },
+    /** What "on" turns on: both, metrics or tracing. */
+    'telemetry-parts': { type: 'string', default: 'both' },
   },
 });
 const modelSamples = Number(v.samples);
@@ -51,6 +64,9 @@ const maxNewTokens = Number(v['max-new-tokens']);
 const echoSamples = Number(v['echo-samples']);
 const rounds = Number(v.rounds);
 const echoRounds = Math.max(1, Number(v['echo-rounds']));
+const telemetryRounds = Math.max(0, Number(v['telemetry-rounds']));
+const telemetryParts = v['telemetry-parts'] ?? 'both';
+if (!['both', 'metrics', 'tracing'].includes(telemetryParts)) throw new Error(`--telemetry-parts: expected both, metrics or tracing, got ${telemetryParts}`);
 const run = Date.now().toString(36);
 
 function creakSamples(n: number): RawSample[] {
@@ -85,7 +101,7 @@ async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSamp
  * Runs the service's pipeline (as `teacherlm run` assembles it) over a produced backlog
  * in consumer group `group`; times first record consumed -> last ack.
  */
-async function timePipeline(service: PipelineService, group: string, n: number, onTick?: () => void) {
+async function timePipeline(service: PipelineService, group: string, n: number, onTick?: () => void, metrics?: PipelineMetrics) {
   let firstAt = 0;
   let lastAckAt = 0;
   const timedSource = (source: RecordSource): RecordSource => ({
@@ -108,7 +124,7 @@ async function timePipeline(service: PipelineService, group: string, n: number, 
   });
   const ticker = onTick ? setInterval(onTick, 20) : undefined;
   const cpuBefore = process.cpuUsage();
-  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: { source: timedSource, sink: timedSink } });
+  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: { source: timedSource, sink: timedSink }, ...(metrics ? { metrics } : {}) });
   const summary = await handle.done;
   const cpu = process.cpuUsage(cpuBefore);
   if (ticker) clearInterval(ticker);
@@ -190,6 +206,50 @@ async function timeCoreOnly(topology: Topology, generators: ReadonlyMap<string, 
   return best;
 }
 
+/** An exporter that takes everything and keeps nothing: the SDK's work without a collector's. */
+const dropSpans: SpanExporter = { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
+
+/** Echo rounds with telemetry off and on, alternated; best of each. */
+async function timeTelemetryCost(service: PipelineService, groupPrefix: string, n: number) {
+  const off: Awaited<ReturnType<typeof timePipeline>>[] = [];
+  const on: Awaited<ReturnType<typeof timePipeline>>[] = [];
+  for (let r = 0; r < telemetryRounds; r++) {
+    const group = (tag: string) => `${groupPrefix}-t${tag}${r}`;
+    off.push(await timePipeline(service, group('off'), n));
+    const tracing = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: telemetryParts === 'metrics' ? [] : [new BatchSpanProcessor(dropSpans)] });
+    const metrics = startMetrics({
+      serviceName: 'teacherlm-bench',
+      prometheus: telemetryParts !== 'tracing',
+      readers: (metricProducers) => (telemetryParts === 'tracing' ? [] : [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })]),
+      env: {},
+    });
+    try {
+      // The service wraps every run's source and sink in recordTracing(): with an SDK registered its spans record.
+      on.push(await timePipeline(service, group('on'), n, undefined, metrics.pipeline));
+    } finally {
+      await metrics.shutdown();
+      await tracing.shutdown();
+    }
+    process.stderr.write(`[bench] telemetry round ${r + 1}: off ${Math.round(off[r]!.rate)}/s, on ${Math.round(on[r]!.rate)}/s\n`);
+  }
+  const best = (runs: typeof off) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const bestOff = best(off);
+  const bestOn = best(on);
+  return {
+    records: n,
+    rounds: telemetryRounds,
+    parts: telemetryParts,
+    offRecordsPerSec: off.map((x) => Math.round(x.rate)),
+    onRecordsPerSec: on.map((x) => Math.round(x.rate)),
+    ratio: round(bestOn.rate / bestOff.rate, 3),
+    costPercent: round((1 - bestOn.rate / bestOff.rate) * 100, 1),
+    offCpuMicrosPerRecord: off.map((x) => Math.round(x.cpuMicrosPerRecord)),
+    onCpuMicrosPerRecord: on.map((x) => Math.round(x.cpuMicrosPerRecord)),
+    goalCostPercent: 3,
+  };
+}
+
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const mib = (bytes: number) => round(bytes / 2 ** 20);
 
@@ -243,6 +303,10 @@ async function main() {
       backlog: echoSamples,
     };
     process.stderr.write(`[bench] echo: ${JSON.stringify(result.echo)}\n`);
+    if (telemetryRounds > 0) {
+      result.telemetry = await timeTelemetryCost(echoService, echoTopology.consumer.group, echoSamples);
+      process.stderr.write(`[bench] telemetry: ${JSON.stringify(result.telemetry)}\n`);
+    }
 
     // 2. The model: bare engine against the whole pipeline.
     if (!v['skip-model']) {

@@ -20,3 +20,5 @@ import { demoCommand } from './demo-command.js';
 COMMANDS.demo = demoCommand;
 import { registryCommand } from './registry-command.js';
 COMMANDS.registry = registryCommand;
+import { statusCommand } from './status-command.js';
+COMMANDS.status = statusCommand;

@@ -14,6 +14,7 @@ import { openPipelineService, type PipelineService } from '../service/pipeline-s
 import { signalHandler } from './signal-handler.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';
+import { startWorkerMetrics } from '../telemetry/worker-metrics.js';
 import { startStatus } from './run-status.js';
 
 const HELP = `Usage: teacherlm run [--topology FILE] [options]
@@ -26,11 +27,14 @@ Options:
   --until-idle MS     stop after MS with nothing consumed and nothing in flight
   --max-records N     stop after N input records were written (augmented or dead-lettered)
   --drain-timeout MS  on shutdown, wait this long for in-flight work (default 30000)
+  --metrics-port N    serve /metrics (Prometheus text), /healthz and /readyz on port N
+  --metrics-host H    address for --metrics-port (default 127.0.0.1; 0.0.0.0 in a container)
   -h, --help          this help
 
 Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
 Registry (format: confluent): SCHEMA_REGISTRY_URL, else the local Apicurio Registry, started on demand.
-Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.`;
+Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.
+Metrics: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRICS_EXPORTER=otlp|console|none, OTEL_METRIC_EXPORT_INTERVAL (ms).`;
 
 export const runCommand: Command = {
   summary: 'run the streaming pipeline (Kafka in, teachers, Avro out)',
@@ -43,6 +47,8 @@ export const runCommand: Command = {
         'until-idle': { type: 'string' },
         'max-records': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -54,6 +60,8 @@ export const runCommand: Command = {
     const untilIdleMs = intArg('--until-idle', values['until-idle'], { min: 0 });
     const maxRecords = intArg('--max-records', values['max-records']);
     const drainTimeoutMs = intArg('--drain-timeout', values['drain-timeout'], { min: 0 });
+    const metricsPort = intArg('--metrics-port', values['metrics-port'], { min: 0, max: 65_535 });
+    const metricsHost = values['metrics-host'] === undefined ? undefined : nonEmptyString('--metrics-host', values['metrics-host'], 'a host name or address');
     const topology = topologyOption(values.topology);
     if (values.group !== undefined) {
       topology.consumer.group = nonEmptyString('--group', values.group, 'a non-empty name');
@@ -63,7 +71,13 @@ export const runCommand: Command = {
     const logLine = (fields: Record<string, unknown>) =>
       out.write(out.isTTY ? `teacherlm: ${String(fields.event)} ${JSON.stringify(fields)}\n` : `${JSON.stringify({ ts: new Date().toISOString(), ...fields })}\n`);
     // Telemetry starts before anything traced and `close` shuts it down after it all, so every span is exported.
-    const { kafka, brokers, close } = await openCliKafka('teacherlm-run');
+    // First, so /readyz answers (503) while brokers, topics and engines come up.
+    const worker = await startWorkerMetrics({ serviceName: 'teacherlm-run', ...(metricsPort !== undefined ? { port: metricsPort } : {}), ...(metricsHost ? { host: metricsHost } : {}) });
+    if (worker.port !== undefined) logLine({ event: 'metrics-listening', port: worker.port });
+    const { kafka, brokers, close } = await openCliKafka('teacherlm-run').catch(async (err: unknown) => {
+      await worker.close();
+      throw err;
+    });
     let service: PipelineService | undefined;
     try {
       service = await openPipelineService({
@@ -74,7 +88,20 @@ export const runCommand: Command = {
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
       const log = (fields: Record<string, unknown>) => reporter.event(fields);
-      const handle = await service.run({ untilIdleMs, maxRecords, drainTimeoutMs, log });
+      worker.enginesLoaded();
+      const handle = await service.run({
+        untilIdleMs,
+        maxRecords,
+        drainTimeoutMs,
+        log,
+        metrics: worker.pipeline,
+        wrap: {
+          source: (source) => {
+            worker.watch({ source: { assigned: () => source.assigned?.() ?? [] }, kafka });
+            return source;
+          },
+        },
+      });
       const onSignal = signalHandler({
         shutdown: (signal) => {
           log({ event: 'shutting-down', signal });
@@ -99,6 +126,7 @@ export const runCommand: Command = {
       return shutdown.committed ? 0 : 1;
     } finally {
       await service?.close();
+      await worker.close();
       await close();
     }
   },

@@ -9,7 +9,8 @@
 import { type OperatorFunction, type SchedulerLike, finalize, mergeMap } from 'rxjs';
 import { traceBatch } from '../telemetry/batch-span.js';
 import { retryBisect } from '../teacher/retry-bisect.js';
-import type { TextGenerator } from '../teacher/types.js';
+import type { GenerationResult, TextGenerator } from '../teacher/types.js';
+import { NOOP_PIPELINE_METRICS, type EngineRef, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { GenerationTask, TaskOutcome } from './items.js';
 import type { RetrySpec } from './topology.js';
 import type { WorkerSlots } from './worker-slots.js';
@@ -20,6 +21,8 @@ export interface GenerateOptions {
   /** The slots `batch` acquires from; one is released per finished batch. */
   slots: WorkerSlots;
   scheduler?: SchedulerLike;
+  /** Batch sizes, engine calls, tokens, retries; default: none. */
+  metrics?: { sink: PipelineMetrics; engine: EngineRef };
 }
 
 /**
@@ -29,10 +32,36 @@ export interface GenerateOptions {
  */
 export function generate(options: GenerateOptions): OperatorFunction<GenerationTask[], TaskOutcome> {
   const { generator, retry: policy, slots, scheduler } = options;
+  const metrics = options.metrics?.sink ?? NOOP_PIPELINE_METRICS;
+  const engine = options.metrics?.engine ?? { key: generator.modelId, modelId: generator.modelId, concurrency: generator.concurrency };
+  /** Batches whose last call failed, with the code: calling one again is a retry (bisected halves are new arrays). */
+  const failedWith = new WeakMap<readonly GenerationTask[], string>();
+  /** The engine call, timed for the metrics when they are on. */
+  const measured = async (tasks: readonly GenerationTask[], run: () => Promise<GenerationResult[]>): Promise<GenerationResult[]> => {
+    const previous = failedWith.get(tasks);
+    if (previous !== undefined) metrics.retried(engine, previous);
+    const startedAt = performance.now();
+    try {
+      const results = await run();
+      metrics.engineCall(engine, performance.now() - startedAt, results);
+      return results;
+    } catch (err) {
+      metrics.engineFailed(engine, performance.now() - startedAt);
+      failedWith.set(tasks, (err as { code?: string }).code ?? 'GENERATION_FAILED');
+      throw err;
+    }
+  };
+  const engineCall = (tasks: readonly GenerationTask[]) => () => generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })));
   // One span per engine call, linked to each sample's trace (a no-op without telemetry).
   const call = (tasks: readonly GenerationTask[]) =>
-    traceBatch('teacherlm generate', () => tasks.map((t) => t.job.record.headers), { 'teacherlm.model': generator.modelId, 'teacherlm.batch.size': tasks.length }, () =>
-      generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation }))),
+    traceBatch(
+      'teacherlm generate',
+      () => tasks.map((t) => t.job.record.headers),
+      { 'teacherlm.model': generator.modelId, 'teacherlm.batch.size': tasks.length },
+      metrics.enabled ? () => measured(tasks, engineCall(tasks)) : engineCall(tasks),
     );
-  return mergeMap((tasks) => retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release())));
+  return mergeMap((tasks) => {
+    metrics.batchStarted(engine, tasks);
+    return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));
+  });
 }

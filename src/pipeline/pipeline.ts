@@ -27,10 +27,12 @@ import {
   filter,
   identity,
   merge,
+  tap,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { intOption } from '../options.js';
 import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
+import { NOOP_PIPELINE_METRICS, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
 import { decode } from './decode.js';
@@ -68,6 +70,8 @@ export interface PipelineOptions {
   drainTimeoutMs?: number;
   /** Structured events (errors, commits, shutdown). Default: none. */
   log?: (event: Record<string, unknown>) => void;
+  /** OpenTelemetry instruments (`startMetrics().pipeline`). Default: none, at no cost. */
+  metrics?: PipelineMetrics;
   /** The one clock of every stage (batch waits, backoff, linger, commit interval, idle and drain timeouts, record timestamps). Default asyncScheduler. */
   scheduler?: SchedulerLike;
 }
@@ -128,6 +132,9 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const scheduler = options.scheduler ?? asyncScheduler;
   const log = options.log ?? (() => {});
   const codecs: PipelineCodecs = options.codecs ?? recordCodecs();
+  const metrics = options.metrics ?? NOOP_PIPELINE_METRICS;
+  /** Consume times for `messaging.process.duration`, kept only while metrics are on. */
+  const consumedAt = new WeakMap<SourceRecord, number>();
   const bindings = bindTeachers(topology, generators);
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
@@ -145,8 +152,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   // Same keys, same order (first teacher of each engine) as the bindings' engine keys; bindTeachers checked each has a generator.
   const engines = [...enginesOf(topology).keys()].map((key) => {
     const generator = generators.get(key) as TextGenerator;
-    return { key, generator, slots: new WorkerSlots(generator.concurrency) };
+    return { key, generator, slots: new WorkerSlots(generator.concurrency), ref: { key, modelId: generator.modelId, concurrency: generator.concurrency } };
   });
+  const markStopped = metrics.observe(
+    { inFlight: () => tracker.inFlight, lagByPartition: () => source.lagByPartition?.() ?? [] },
+    engines.map((e) => e.ref),
+  );
 
   // Input: tracked and counted before anything else sees it.
   const input$ = new Subject<SourceRecord>();
@@ -160,6 +171,10 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     }
     tracker.track(record);
     if (tracker.inFlight > peakInFlight) peakInFlight = tracker.inFlight;
+    if (metrics.enabled) {
+      metrics.consumed(record);
+      consumedAt.set(record, performance.now());
+    }
     flow.added(record.topic, record.partition, tracker.inFlight);
     input$.next(record);
   };
@@ -171,11 +186,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
 
   const generateAll = (tasks$: Observable<GenerationTask>) =>
     merge(
-      ...engines.map(({ key, generator, slots }) =>
+      ...engines.map(({ key, generator, slots, ref }) =>
         tasks$.pipe(
           filter((task) => task.engineKey === key),
+          metrics.enabled ? tap((task) => metrics.queued(ref, task)) : (same) => same,
           batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, scheduler }),
-          generate({ generator, retry: topology.retry, slots, scheduler }),
+          generate({ generator, retry: topology.retry, slots, scheduler, metrics: { sink: metrics, engine: ref } }),
         ),
       ),
     );
@@ -194,6 +210,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
         ),
       ),
     ),
+    metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : (same) => same,
     encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic, scheduler }),
     produce({ ...options.produce, sink, scheduler }),
   );
@@ -205,6 +222,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       next: (acked) => {
         for (const item of acked) {
           if (!tracker.complete(item.record)) continue;
+          if (metrics.enabled) metrics.written(item.record, consumedAt.get(item.record), item.kind);
           if (item.kind === 'augmented') counters.augmented++;
           else counters.deadLettered++;
         }
@@ -233,6 +251,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       await source.commit(offsets);
       tracker.markCommitted(offsets);
       counters.commits++;
+      metrics.offsetsCommitted();
     });
     return committing;
   };
@@ -341,6 +360,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     stats,
     stop(reason = 'stop') {
       stopping ??= shutdown().then((report) => {
+        markStopped();
         for (const { step, error } of report.errors) log({ event: 'shutdown-step-failed', step, error: (error as Error).message });
         const summary: PipelineSummary = { ...stats(), reason, shutdown: report, ...(fatal ? { error: fatal } : {}) };
         log({ event: 'stopped', reason, drained: report.drained, committed: report.committed });
@@ -352,6 +372,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     },
     async abort() {
       fetching = false;
+      markStopped();
       abandon();
       sourceSubscription.unsubscribe();
       await Promise.allSettled([source.stop(), sink.close()]);

@@ -84,6 +84,8 @@ export interface RecordSource {
    * again, so the pipeline drops their tracking and never commits them.
    */
   rebalances?(): Observable<{ revoked: TopicPartition[] }>;
+  /** Optional: lag of each assigned partition whose position and log end are known (for metrics). */
+  lagByPartition?(): (TopicPartition & { lag: number })[];
 }
 
 /** One record to produce. */

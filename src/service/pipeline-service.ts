@@ -39,7 +39,7 @@ export interface PipelineServiceOptions {
   log?: (event: Record<string, unknown>) => void;
 }
 
-export interface PipelineRunOptions extends Pick<PipelineOptions, 'untilIdleMs' | 'maxRecords' | 'drainTimeoutMs' | 'log' | 'scheduler'> {
+export interface PipelineRunOptions extends Pick<PipelineOptions, 'untilIdleMs' | 'maxRecords' | 'drainTimeoutMs' | 'log' | 'scheduler' | 'metrics'> {
   /** Consumer group of this run; default the topology's. */
   group?: string;
   /** Source options beyond the topology's (e.g. `lagRefreshMs`). */

@@ -8,6 +8,13 @@
  *   appended) or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is): where OTLP/HTTP spans go.
  *   With `otlp` and neither set, the exporter's default (`http://localhost:4318/v1/traces`).
  * - `OTEL_SERVICE_NAME`: overrides the service name each command chooses.
+ *
+ * Metrics ({@link metricsConfigFromEnv}) follow the same rules with their own variables:
+ * - `OTEL_METRICS_EXPORTER`: `otlp`, `console` or `none`; unset: `otlp` if an OTLP endpoint
+ *   is set, otherwise `none`. (`--metrics-port` serves Prometheus text whatever this says.)
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/metrics` appended) or
+ *   `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (used as is).
+ * - `OTEL_METRIC_EXPORT_INTERVAL`: milliseconds between pushes (default 60000).
  */
 import { TeacherlmError } from '../errors.js';
 
@@ -46,6 +53,39 @@ export function telemetryConfigFromEnv(
   }
   const exporter = requested as TraceExporterKind;
   return exporter === 'otlp' && tracesUrl ? { exporter, serviceName, tracesUrl } : { exporter, serviceName };
+}
+
+export const METRICS_EXPORTERS = TRACE_EXPORTERS;
+export type MetricsExporterKind = TraceExporterKind;
+
+export interface MetricsConfig {
+  exporter: MetricsExporterKind;
+  /** Where OTLP/HTTP metrics are posted, when `exporter` is `otlp` and an endpoint is set. */
+  metricsUrl?: string;
+  /** Milliseconds between pushes to the exporter. */
+  exportIntervalMs: number;
+}
+
+export const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
+
+export function metricsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MetricsConfig {
+  const intervalText = nonEmpty(env.OTEL_METRIC_EXPORT_INTERVAL);
+  const exportIntervalMs = intervalText === undefined ? DEFAULT_METRIC_EXPORT_INTERVAL_MS : Number(intervalText);
+  if (!Number.isInteger(exportIntervalMs) || exportIntervalMs < 1) {
+    throw new TeacherlmError('INVALID_OPTIONS', `OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds >= 1, got '${intervalText}'`);
+  }
+  if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return { exporter: 'none', exportIntervalMs };
+  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const metricsUrl = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) ?? (base ? `${base.replace(/\/+$/, '')}/v1/metrics` : undefined);
+  const requested = nonEmpty(env.OTEL_METRICS_EXPORTER)?.toLowerCase();
+  if (requested === undefined) {
+    return metricsUrl ? { exporter: 'otlp', metricsUrl, exportIntervalMs } : { exporter: 'none', exportIntervalMs };
+  }
+  if (!(METRICS_EXPORTERS as readonly string[]).includes(requested)) {
+    throw new TeacherlmError('INVALID_OPTIONS', `OTEL_METRICS_EXPORTER: expected one of ${METRICS_EXPORTERS.join(', ')}, got '${env.OTEL_METRICS_EXPORTER}'`);
+  }
+  const exporter = requested as MetricsExporterKind;
+  return exporter === 'otlp' && metricsUrl ? { exporter, metricsUrl, exportIntervalMs } : { exporter, exportIntervalMs };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

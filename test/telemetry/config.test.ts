@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { telemetryConfigFromEnv } from '../../src/telemetry/config.js';
+import { metricsConfigFromEnv, telemetryConfigFromEnv } from '../../src/telemetry/config.js';
 import { isTeacherlmError } from '../../src/errors.js';
 
 describe('telemetryConfigFromEnv', () => {
@@ -36,5 +36,24 @@ describe('telemetryConfigFromEnv', () => {
     }
     expect(isTeacherlmError(error, 'INVALID_OPTIONS')).toBe(true);
     expect((error as Error).message).toContain('OTEL_TRACES_EXPORTER');
+  });
+});
+
+describe('metricsConfigFromEnv', () => {
+  it('pushes nothing unless an endpoint or an exporter is set, and appends /v1/metrics to the base endpoint only', () => {
+    expect(metricsConfigFromEnv({})).toEqual({ exporter: 'none', exportIntervalMs: 60_000 });
+    expect(metricsConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/', OTEL_METRIC_EXPORT_INTERVAL: '500' })).toEqual({
+      exporter: 'otlp',
+      metricsUrl: 'http://c:4318/v1/metrics',
+      exportIntervalMs: 500,
+    });
+    expect(metricsConfigFromEnv({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m/x' }).metricsUrl).toBe('http://m/x');
+    expect(metricsConfigFromEnv({ OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).exporter).toBe('none');
+    expect(metricsConfigFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_METRICS_EXPORTER: 'otlp' }).exporter).toBe('none');
+  });
+
+  it('names the variable when its value is unsupported', () => {
+    expect(() => metricsConfigFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' })).toThrow(/OTEL_METRICS_EXPORTER/);
+    expect(() => metricsConfigFromEnv({ OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).toThrow(/OTEL_METRIC_EXPORT_INTERVAL/);
   });
 });

@@ -1,0 +1,270 @@
+/**
+ * The pipeline's metrics, as OpenTelemetry instruments on one meter. The pipeline (and
+ * the parts around it: transactional sinks, the quality gate) call these methods; with
+ * metrics off they get {@link NOOP_PIPELINE_METRICS}, whose methods do nothing and which
+ * reads no clock.
+ *
+ * Names follow the semantic conventions where they name the metric
+ * (`messaging.process.duration`, `messaging.client.consumed.messages`,
+ * `gen_ai.client.token.usage`, `gen_ai.server.request.duration`,
+ * `gen_ai.server.time_per_output_token`); the rest are `teacherlm.*`. Durations are in
+ * seconds, as the conventions ask. Prometheus sees them through the exporter's
+ * translation (dots to underscores, `_total`).
+ *
+ * What is recorded per record or per task goes through {@link LocalAggregates} (no
+ * attribute hashing per call); the rest through the SDK's instruments.
+ */
+import type { Attributes, BatchObservableResult, Meter, Observable as ObservableInstrument } from '@opentelemetry/api';
+import type { TopicPartition } from '../pipeline/ports.js';
+import type { CounterSeries, HistogramSeries, LocalAggregates } from './local-aggregates.js';
+
+/** What a pipeline exposes for the observable gauges, read at each collection. */
+export interface PipelineGauges {
+  /** Records consumed and not yet written (augmented or dead-lettered) and acknowledged. */
+  inFlight(): number;
+  /** Lag of each assigned partition whose position and log end are known. */
+  lagByPartition(): readonly (TopicPartition & { lag: number })[];
+}
+
+/** One engine as the pipeline runs it. */
+export interface EngineRef {
+  key: string;
+  modelId: string;
+  /** Batches it may run at once; the busy share is over this many slots. */
+  concurrency: number;
+}
+
+export interface EngineCallResult {
+  promptTokens: number;
+  generatedTokens: number;
+}
+
+export interface PipelineMetrics {
+  /** False for the no-op: callers may skip work done only to feed metrics. */
+  readonly enabled: boolean;
+  consumed(record: TopicPartition): void;
+  /** A record's output (augmented or dead letter) was acknowledged: `startedAt` is its consume time (performance.now()). */
+  written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter'): void;
+  deadLettered(errorCode: string): void;
+  /** A task joins an engine's queue (before batching). */
+  queued(engine: EngineRef, task: object): void;
+  /** `batch` emitted these tasks for the engine: they leave its queue. */
+  batchStarted(engine: EngineRef, tasks: readonly object[]): void;
+  /** One successful call of the engine (a whole batch, a retry or a bisected half). */
+  engineCall(engine: EngineRef, durationMs: number, results: readonly EngineCallResult[]): void;
+  /** Busy time of a failed call still counts. */
+  engineFailed(engine: EngineRef, durationMs: number): void;
+  retried(engine: EngineRef, errorCode: string): void;
+  /** For transactional sinks: one transaction ended. */
+  transaction(outcome: 'commit' | 'abort'): void;
+  /** For the quality gate: one sample's outcome on one check. */
+  qualityCheck(check: string, passed: boolean): void;
+  offsetsCommitted(): void;
+  /**
+   * Registers the gauges of one pipeline. The returned function marks it stopped: the
+   * gauges then keep its final values (the busy share's clock stops) for the last export.
+   */
+  observe(gauges: PipelineGauges, engines: readonly EngineRef[]): () => void;
+}
+
+const noop = (): void => {};
+
+export const NOOP_PIPELINE_METRICS: PipelineMetrics = {
+  enabled: false,
+  consumed: noop,
+  written: noop,
+  deadLettered: noop,
+  queued: noop,
+  batchStarted: noop,
+  engineCall: noop,
+  engineFailed: noop,
+  retried: noop,
+  transaction: noop,
+  qualityCheck: noop,
+  offsetsCommitted: noop,
+  observe: () => noop,
+};
+
+/** Bucket bounds in seconds for stages from microseconds (echo) to minutes (a large model). */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const PER_TOKEN_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+const KAFKA = { 'messaging.system': 'kafka' } as const;
+
+interface EngineState {
+  attributes: Attributes;
+  queueTime: HistogramSeries;
+  batchSize: HistogramSeries;
+  inputTokens: HistogramSeries;
+  outputTokens: HistogramSeries;
+  queueDepth: number;
+  /** Slot-milliseconds spent in engine calls. */
+  busyMs: number;
+}
+
+/** One series per key, its attributes built once. */
+function cached<T>(make: (key: string, attributes: Attributes) => T): (key: string, attributes: () => Attributes) => T {
+  const series = new Map<string, T>();
+  return (key, attributes) => {
+    let s = series.get(key);
+    if (s === undefined) series.set(key, (s = make(key, attributes())));
+    return s;
+  };
+}
+
+export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
+  const now = options.now ?? (() => performance.now());
+  const consumedMessages = cached<CounterSeries>(local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' }));
+  const processDuration = cached<HistogramSeries>(
+    local.histogram({ name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' }, DURATION_BUCKETS),
+  );
+  const endToEnd = cached<HistogramSeries>(
+    local.histogram(
+      { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
+      DURATION_BUCKETS,
+    ),
+  );
+  const written = cached<CounterSeries>(local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' }));
+  const deadLetters = meter.createCounter('teacherlm.dead_letters', { unit: '{record}', description: 'Records dead-lettered, by error code (error.type).' });
+  const queueTime = local.histogram(
+    { name: 'teacherlm.engine.queue.duration', unit: 's', description: "Time a task waits for its engine: from joining the engine's queue to its batch starting." },
+    DURATION_BUCKETS,
+  );
+  const batchSize = local.histogram({ name: 'teacherlm.engine.batch.size', unit: '{task}', description: 'Tasks per batch the batcher hands an engine.' }, BATCH_BUCKETS);
+  const requestDuration = meter.createHistogram('gen_ai.server.request.duration', {
+    unit: 's',
+    description: 'Duration of one engine call (one batch).',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+  });
+  const tokenUsage = local.histogram({ name: 'gen_ai.client.token.usage', unit: '{token}', description: 'Tokens per generation, by gen_ai.token.type (input, output).' }, TOKEN_BUCKETS);
+  const tokens = meter.createCounter('teacherlm.engine.tokens', { unit: '{token}', description: 'Tokens through the engines by gen_ai.token.type; rate() gives tokens/s.' });
+  const perOutputToken = meter.createHistogram('gen_ai.server.time_per_output_token', {
+    unit: 's',
+    description: "An engine call's duration over its decode steps (the most tokens any of its rows generated).",
+    advice: { explicitBucketBoundaries: PER_TOKEN_BUCKETS },
+  });
+  const busyTime = meter.createCounter('teacherlm.engine.busy.time', { unit: 's', description: 'Slot-seconds spent in engine calls; rate() over slots gives the busy share.' });
+  const retries = meter.createCounter('teacherlm.engine.retries', { unit: '{call}', description: 'Engine calls retried after a retriable error.' });
+  const transactions = meter.createCounter('teacherlm.transactions', { unit: '{transaction}', description: 'Transactions ended, by teacherlm.transaction.outcome (commit, abort).' });
+  const gate = meter.createCounter('teacherlm.quality_gate.outcomes', { unit: '{sample}', description: 'Quality-gate outcomes by teacherlm.quality_gate.check and outcome (pass, fail).' });
+  const commits = meter.createCounter('teacherlm.offsets.commits', { unit: '{commit}', description: 'Consumer offset commits.' });
+
+  const lag = meter.createObservableGauge('messaging.kafka.consumer.lag', { unit: '{message}', description: 'Log end minus the next offset to read, per assigned partition.' });
+  const inFlight = meter.createObservableGauge('teacherlm.records.in_flight', { unit: '{record}', description: 'Records consumed and not yet written.' });
+  const queueDepth = meter.createObservableGauge('teacherlm.engine.queue.depth', { unit: '{task}', description: 'Tasks waiting for an engine (not yet in a batch it runs).' });
+  const utilization = meter.createObservableGauge('teacherlm.engine.utilization', {
+    unit: '1',
+    description: "Share of the engine's slot time spent in calls since the pipeline started, in [0, 1].",
+  });
+
+  const engines = new Map<string, EngineState>();
+  const stateOf = (engine: EngineRef): EngineState => {
+    let state = engines.get(engine.key);
+    if (!state) {
+      const attributes = { 'gen_ai.request.model': engine.modelId, 'teacherlm.engine': engine.key };
+      const usage = { ...attributes, 'gen_ai.operation.name': 'text_completion' };
+      state = {
+        attributes,
+        queueTime: queueTime(engine.key, attributes),
+        batchSize: batchSize(engine.key, attributes),
+        inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
+        outputTokens: tokenUsage(`${engine.key}\u0000output`, { ...usage, 'gen_ai.token.type': 'output' }),
+        queueDepth: 0,
+        busyMs: 0,
+      };
+      engines.set(engine.key, state);
+    }
+    return state;
+  };
+  const queuedAt = new WeakMap<object, number>();
+  const partitionAttributes = (tp: TopicPartition): Attributes => ({
+    ...KAFKA,
+    'messaging.destination.name': tp.topic,
+    'messaging.destination.partition.id': String(tp.partition),
+  });
+  const busy = (engine: EngineRef, durationMs: number): void => {
+    const state = stateOf(engine);
+    state.busyMs += durationMs;
+    busyTime.add(durationMs / 1000, state.attributes);
+  };
+
+  return {
+    enabled: true,
+    consumed: (record) => consumedMessages(record.topic, () => ({ ...KAFKA, 'messaging.destination.name': record.topic })).add(1),
+    written: (record, startedAt, outcome) => {
+      const key = `${record.topic}\u0000${outcome}`;
+      const attributes = () => ({ ...KAFKA, 'messaging.destination.name': record.topic, 'teacherlm.outcome': outcome });
+      written(key, attributes).add(1);
+      if (startedAt !== undefined) {
+        processDuration(record.topic, () => ({ ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': record.topic })).record((now() - startedAt) / 1000);
+      }
+      const producedAt = Number(record.timestamp);
+      if (Number.isFinite(producedAt) && producedAt > 0) endToEnd(key, attributes).record(Math.max(0, Date.now() - producedAt) / 1000);
+    },
+    deadLettered: (errorCode) => deadLetters.add(1, { 'error.type': errorCode }),
+    queued: (engine, task) => {
+      stateOf(engine).queueDepth++;
+      queuedAt.set(task, now());
+    },
+    batchStarted: (engine, tasks) => {
+      const state = stateOf(engine);
+      const at = now();
+      for (const task of tasks) {
+        const since = queuedAt.get(task);
+        if (since === undefined) continue;
+        queuedAt.delete(task);
+        state.queueDepth--;
+        state.queueTime.record((at - since) / 1000);
+      }
+      state.batchSize.record(tasks.length);
+    },
+    engineCall: (engine, durationMs, results) => {
+      busy(engine, durationMs);
+      const state = stateOf(engine);
+      const attributes = { ...state.attributes, 'gen_ai.operation.name': 'text_completion' };
+      requestDuration.record(durationMs / 1000, attributes);
+      let prompt = 0;
+      let generated = 0;
+      let steps = 0;
+      const input = { ...attributes, 'gen_ai.token.type': 'input' };
+      const output = { ...attributes, 'gen_ai.token.type': 'output' };
+      for (const r of results) {
+        prompt += r.promptTokens;
+        generated += r.generatedTokens;
+        if (r.generatedTokens > steps) steps = r.generatedTokens;
+        state.inputTokens.record(r.promptTokens);
+        state.outputTokens.record(r.generatedTokens);
+      }
+      tokens.add(prompt, input);
+      tokens.add(generated, output);
+      if (steps > 0) perOutputToken.record(durationMs / 1000 / steps, attributes);
+    },
+    engineFailed: (engine, durationMs) => busy(engine, durationMs),
+    retried: (engine, errorCode) => retries.add(1, { ...stateOf(engine).attributes, 'error.type': errorCode }),
+    transaction: (outcome) => transactions.add(1, { 'teacherlm.transaction.outcome': outcome }),
+    qualityCheck: (check, passed) => gate.add(1, { 'teacherlm.quality_gate.check': check, 'teacherlm.quality_gate.outcome': passed ? 'pass' : 'fail' }),
+    offsetsCommitted: () => commits.add(1),
+    observe: (gauges, refs) => {
+      const startedAt = now();
+      let stoppedAt: number | undefined;
+      for (const engine of refs) stateOf(engine);
+      const observables: ObservableInstrument[] = [lag, inFlight, queueDepth, utilization];
+      const callback = (result: BatchObservableResult): void => {
+        for (const p of gauges.lagByPartition()) result.observe(lag, p.lag, partitionAttributes(p));
+        result.observe(inFlight, gauges.inFlight());
+        const elapsedMs = (stoppedAt ?? now()) - startedAt;
+        for (const engine of refs) {
+          const state = stateOf(engine);
+          result.observe(queueDepth, state.queueDepth, state.attributes);
+          if (elapsedMs > 0) result.observe(utilization, Math.min(1, state.busyMs / (elapsedMs * engine.concurrency)), state.attributes);
+        }
+      };
+      meter.addBatchObservableCallback(callback, observables);
+      return () => {
+        stoppedAt ??= now();
+      };
+    },
+  };
+}
