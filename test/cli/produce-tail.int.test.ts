@@ -77,7 +77,7 @@ describe('teacherlm produce and tail on the real broker', () => {
       answer: '(A)',
       context: null,
       metadata: { n: String(i) },
-      fundamentals: { text: `fundamentals ${i}`, modelId: 'echo', promptTokens: 5, generatedTokens: 2, finishReason: 'eos' },
+      fundamentals: { text: `fundamentals ${i}`, modelId: 'echo', promptTokens: 5, generatedTokens: 2, finishReason: 'eos', quality: null },
       chainOfThought: null,
       commonMistakes: null,
       source: { topic: 'samples.raw', partition: 0, offset: i },
