@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   BROKER_UNREACHABLE: true,
   /** The broker refused an admin request (topic creation, configs). */
   ADMIN_REFUSED: false,
+  /** A record is larger than the output topic accepts (its max.message.bytes): it is dead-lettered, truncated. */
+  RECORD_TOO_LARGE: false,
   /** Producing to Kafka failed. */
   PRODUCE_FAILED: true,
   /** Consuming from Kafka failed for good (the consumer crashed and will not restart). */

@@ -84,7 +84,7 @@ export const runCommand: Command = {
       // A process span per record, child of its producer's, ended at the ack of its output.
       const tracing = recordTracing();
       const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
-      const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+      const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
       await sink.connect();
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });

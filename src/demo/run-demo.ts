@@ -129,7 +129,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const handle = runPipeline({
       topology,
       source: tracing.source(source),
-      sink: tracing.sink(new KafkaSink({ kafka })),
+      sink: tracing.sink(new KafkaSink({ kafka, topics: [topology.output.topic, topology.deadLetter.topic] })),
       generators,
       codecs: opened.codecs,
       log: (event) => {

@@ -189,7 +189,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
         ),
       ),
     ),
-    encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic }),
+    encode({
+      codecs,
+      outputTopic: topology.output.topic,
+      deadLetterTopic: topology.deadLetter.topic,
+      ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
+    }),
     produce({ ...options.produce, sink, scheduler }),
   );
 

@@ -105,4 +105,9 @@ export interface RecordSink {
   flush(): Promise<void>;
   /** Flushes, then disconnects. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional: the largest single record (as `recordBytes` counts it) the topic accepts,
+   * once known. The pipeline dead-letters larger records instead of sending them.
+   */
+  maxRecordBytes?(topic: string): number | undefined;
 }

@@ -97,6 +97,7 @@ export function recordTracing(options: { maxOpenSpans?: number } = {}): RecordTr
       },
       flush: () => sink.flush(),
       close: () => sink.close(),
+      ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
     }),
   };
 }
