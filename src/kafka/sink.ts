@@ -23,7 +23,7 @@
  * await sink.send([{ topic: 'samples.augmented', key: id, value, headers }]);
  * await sink.close();
  */
-import { ConfigResourceTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
 import { BATCH_OVERHEAD_BYTES, recordBytes, recordLimit } from '../pipeline/record-size.js';
@@ -147,7 +147,7 @@ export class KafkaSink implements RecordSink {
       await admin.connect();
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: this.topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+        resources: this.topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
       });
       for (const resource of resources) {
         const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');

@@ -139,6 +139,19 @@ export class KafkaSource implements RecordSource {
     return { ...this.counters, lag: this.lag.total() };
   }
 
+  /**
+   * Assigned, and every assigned partition read to its high watermark. Positions count
+   * the offsets transaction markers take (a batch's last offset, and batches holding
+   * only control records), so a log that ends in a marker is caught up too. While a
+   * position is unknown this asks the broker (`refreshLag`) and answers false.
+   */
+  caughtUp(): boolean {
+    if (!this.runStarted || this.stopping || this.assignment.length === 0) return false;
+    const lag = this.lag.total();
+    if (lag === undefined) void this.refreshLag().catch(() => {});
+    return lag === 0;
+  }
+
   /** Lag of each assigned partition whose position and log end are known. */
   lagByPartition(): PartitionLag[] {
     return this.lag.byPartition();
@@ -184,6 +197,11 @@ export class KafkaSource implements RecordSource {
     const consumer = kafka.consumer({ groupId, ...consumerConfig });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberAssignment));
+    // A fetch of only control records (transaction markers) or aborted records never
+    // reaches eachBatch; kafkajs resolves past it, and so does our position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) this.lag.observeDelivered(payload.topic, payload.partition, payload.lastOffset);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // restart=true: kafkajs rejoins by itself. Otherwise the consumer is gone for good.
       if (!payload.restart) this.fail(asTeacherlmError(payload.error, 'CONSUME_FAILED', `the consumer crashed: ${payload.error.message}`));
@@ -224,6 +242,8 @@ export class KafkaSource implements RecordSource {
       this.deliver(topic, partition, message);
       resolveOffset(message.offset);
     }
+    // The whole batch went: its last offset may be a marker after the last record (kafkajs resolves it too).
+    if (live()) this.lag.observeDelivered(topic, partition, batch.lastOffset());
     await heartbeat();
   }
 

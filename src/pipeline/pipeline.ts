@@ -62,7 +62,7 @@ export interface PipelineOptions {
   produce?: Omit<ProduceOptions, 'sink' | 'scheduler'>;
   /** Stop gracefully once this many records were written (augmented or dead-lettered). */
   maxRecords?: number;
-  /** Stop gracefully after this long with nothing consumed and nothing in flight. */
+  /** Stop gracefully after this long with nothing consumed, nothing in flight, and the source caught up (`caughtUp`). */
   untilIdleMs?: number;
   /** How long shutdown waits for in-flight work before abandoning it. Default 30 s. */
   drainTimeoutMs?: number;
@@ -248,7 +248,9 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   if (options.untilIdleMs !== undefined) {
     const idleMs = options.untilIdleMs;
     subscriptions.push(scheduler.schedule(function (this: SchedulerAction<undefined>) {
-      if (tracker.inFlight === 0 && scheduler.now() - lastActivity >= idleMs) void handle.stop('idle');
+      // Idle: nothing in flight, nothing for a while, and the source assigned and at its log ends.
+      const quiet = tracker.inFlight === 0 && scheduler.now() - lastActivity >= idleMs;
+      if (quiet && (source.caughtUp?.() ?? true)) void handle.stop('idle');
       else this.schedule(undefined, Math.max(10, Math.floor(idleMs / 4)));
     }, idleMs));
   }

@@ -80,6 +80,13 @@ export interface RecordSource {
    */
   assigned?(): TopicPartition[];
   /**
+   * Optional: whether the source holds partitions and has read each of them to its log
+   * end. `untilIdleMs` stops a pipeline only when this is true (no assignment yet, e.g.
+   * while a dead member's session runs out, is not idle). Without it, a quiet source is
+   * taken as caught up.
+   */
+  caughtUp?(): boolean;
+  /**
    * Optional: group joins. Records in flight on `revoked` partitions will be delivered
    * again, so the pipeline drops their tracking and never commits them.
    */

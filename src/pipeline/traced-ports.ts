@@ -77,6 +77,7 @@ export function recordTracing(options: { maxOpenSpans?: number } = {}): RecordTr
       };
       if (source.assigned) traced.assigned = () => source.assigned!();
       if (source.rebalances) traced.rebalances = () => source.rebalances!();
+      if (source.caughtUp) traced.caughtUp = () => source.caughtUp!();
       return traced;
     },
     sink: (sink) => ({
