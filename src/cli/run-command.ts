@@ -12,7 +12,7 @@ import { intArg, nonEmptyString } from '../options.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
-import { KafkaSource } from '../kafka/source.js';
+import { KafkaSource, consumerTimeouts } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline } from '../pipeline/pipeline.js';
 import { openTopologyCodecs, type OpenedCodecs } from '../registry/topology-codecs.js';
@@ -83,7 +83,13 @@ export const runCommand: Command = {
 
       // A process span per record, child of its producer's, ended at the ack of its output.
       const tracing = recordTracing();
-      const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], fromBeginning: topology.consumer.fromBeginning });
+      const source = new KafkaSource({
+        kafka,
+        groupId: topology.consumer.group,
+        topics: [topology.input.topic],
+        fromBeginning: topology.consumer.fromBeginning,
+        consumer: consumerTimeouts(topology),
+      });
       const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
       await sink.connect();
       // The reporter's first tick comes after an interval, when `handle` exists.

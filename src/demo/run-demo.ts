@@ -15,7 +15,7 @@ import { IDENTITY_FIELD_MAP, type FieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
-import { KafkaSource } from '../kafka/source.js';
+import { KafkaSource, consumerTimeouts } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline, type PipelineSummary } from '../pipeline/pipeline.js';
 import type { Topology } from '../pipeline/topology.js';
@@ -125,6 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       groupId: topology.consumer.group,
       topics: [topology.input.topic],
       fromBeginning: topology.consumer.fromBeginning,
+      consumer: consumerTimeouts(topology),
     });
     const handle = runPipeline({
       topology,

@@ -32,6 +32,11 @@ import { PartitionGate } from './partition-gate.js';
 import { type KafkaSourceOptions, type ResolvedSourceOptions, resolveSourceOptions } from './source-options.js';
 
 export type { KafkaSourceOptions } from './source-options.js';
+
+/** The topology's group timeouts as kafkajs consumer options. */
+export function consumerTimeouts(topology: { consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number } }): { sessionTimeout: number; heartbeatInterval: number } {
+  return { sessionTimeout: topology.consumer.sessionTimeoutMs, heartbeatInterval: topology.consumer.heartbeatIntervalMs };
+}
 export type { PartitionLag, TopicPartition } from './lag-tracker.js';
 
 /**

@@ -57,7 +57,7 @@ export interface PipelineOptions {
   generators: ReadonlyMap<string, TextGenerator>;
   /** Default: single-object Avro ({@link recordCodecs}); `topologyCodecs` builds the Confluent ones. */
   codecs?: PipelineCodecs;
-  /** Default 1000 ms. */
+  /** Default: the topology's `consumer.commitIntervalMs`. */
   commitIntervalMs?: number;
   produce?: Omit<ProduceOptions, 'sink' | 'scheduler'>;
   /** Stop gracefully once this many records were written (augmented or dead-lettered). */
@@ -236,7 +236,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     });
     return committing;
   };
-  const commitInterval = options.commitIntervalMs ?? 1_000;
+  const commitInterval = options.commitIntervalMs ?? topology.consumer.commitIntervalMs;
   const periodicCommit = (): void => {
     commitNow().catch((err: unknown) => log({ event: 'commit-failed', error: asTeacherlmError(err, 'COMMIT_FAILED').message }));
   };

@@ -81,13 +81,30 @@ export interface RetrySpec {
   multiplier: number;
 }
 
+export interface ConsumerSpec {
+  group: string;
+  /** Where a group without a committed offset starts. */
+  fromBeginning: boolean;
+  /** How often completed offsets are committed (at-least-once) or transacted (exactly-once). */
+  commitIntervalMs: number;
+  /**
+   * How long the group coordinator waits for a silent member before giving its partitions
+   * away: after a crash, the time to the next worker's first output. kafkajs 2.2.4 has no
+   * static membership (`group.instance.id`), so this is the lever. The broker bounds it
+   * (`group.min.session.timeout.ms`, 6 s by default).
+   */
+  sessionTimeoutMs: number;
+  /** How often the member heartbeats; at most a third of the session timeout. */
+  heartbeatIntervalMs: number;
+}
+
 export interface Topology {
   name: string;
   input: TopicSpec & { format: InputFormat };
   /** `format` also applies to the dead-letter topic. */
   output: TopicSpec & { format: OutputFormat };
   deadLetter: TopicSpec;
-  consumer: { group: string; fromBeginning: boolean };
+  consumer: ConsumerSpec;
   teachers: TeacherSpec[];
   batching: BatchingSpec;
   engine: EngineSpec;
@@ -96,6 +113,7 @@ export interface Topology {
   quality?: QualitySpec;
 }
 
+export const DEFAULT_CONSUMER: Omit<ConsumerSpec, 'group'> = { fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 };
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
 export const DEFAULT_ENGINE: EngineSpec = { workers: 1, threads: 2, device: 'auto' };
 export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5_000, multiplier: 2 };
@@ -162,6 +180,21 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
   return spec;
 }
 
+function consumerSpec(c: Obj): ConsumerSpec {
+  const sessionTimeoutMs = number(c.sessionTimeoutMs, 'consumer.sessionTimeoutMs', DEFAULT_CONSUMER.sessionTimeoutMs, { integer: true, positive: true });
+  const heartbeatIntervalMs = number(c.heartbeatIntervalMs, 'consumer.heartbeatIntervalMs', DEFAULT_CONSUMER.heartbeatIntervalMs, { integer: true, positive: true });
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    fail('consumer.heartbeatIntervalMs', `at most a third of consumer.sessionTimeoutMs (${sessionTimeoutMs})`, heartbeatIntervalMs);
+  }
+  return {
+    group: text(c.group, 'consumer.group'),
+    fromBeginning: (c.fromBeginning as boolean | undefined) ?? DEFAULT_CONSUMER.fromBeginning,
+    commitIntervalMs: number(c.commitIntervalMs, 'consumer.commitIntervalMs', DEFAULT_CONSUMER.commitIntervalMs, { integer: true, positive: true }),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+  };
+}
+
 /**
  * Validates a parsed topology document and fills defaults. Relative model paths resolve
  * against `baseDir` (default: the working directory).
@@ -170,7 +203,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
   const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry', 'quality']);
   const input = topic(root.input, 'input', ['format']);
   const output = topic(root.output, 'output', ['format']);
-  const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning']);
+  const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning', 'commitIntervalMs', 'sessionTimeoutMs', 'heartbeatIntervalMs']);
   if (consumer.fromBeginning !== undefined && typeof consumer.fromBeginning !== 'boolean') {
     fail('consumer.fromBeginning', 'true or false', consumer.fromBeginning);
   }
@@ -195,7 +228,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     },
     output: { ...strip(output), format: oneOf(output.format, 'output.format', OUTPUT_FORMATS, 'avro') },
     deadLetter: strip(topic(root.deadLetter, 'deadLetter')),
-    consumer: { group: text(consumer.group, 'consumer.group'), fromBeginning: (consumer.fromBeginning as boolean | undefined) ?? true },
+    consumer: consumerSpec(consumer),
     teachers,
     batching: {
       maxBatchSize: number(b.maxBatchSize, 'batching.maxBatchSize', DEFAULT_BATCHING.maxBatchSize, { integer: true, positive: true }),
