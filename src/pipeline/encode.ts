@@ -16,7 +16,7 @@ import { type OperatorFunction, map } from 'rxjs';
 import { TeacherlmError } from '../errors.js';
 import type { OutputCodecs } from '../records/codecs.js';
 import type { DeadLetter } from '../records/types.js';
-import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import { extractTraceContext, injectTraceHeaders, isValidTraceHeader } from '../telemetry/kafka-headers.js';
 import { deadLetterFor } from './dead-letter.js';
 import type { Encoded, Finished } from './items.js';
 import type { OutRecord, SourceRecord } from './ports.js';
@@ -52,13 +52,13 @@ const KEPT_MESSAGE_CHARS = 2000;
 /** Room for the Avro length varints of the truncated fields to grow. */
 const VARINT_SLACK_BYTES = 16;
 
-/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through as they are. */
+/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through when valid W3C trace context, and are dropped otherwise. */
 export function outputHeaders(record: SourceRecord): Record<string, string | Buffer> {
   const headers: Record<string, string | Buffer> = { [SOURCE_HEADER]: `${record.topic}/${record.partition}/${record.offset}` };
   injectTraceHeaders(headers, extractTraceContext(record.headers));
   for (const name of TRACE_HEADERS) {
     const value = headers[name] ?? record.headers[name];
-    if (value !== undefined) headers[name] = value;
+    if (value !== undefined && isValidTraceHeader(name, value)) headers[name] = value;
   }
   return headers;
 }

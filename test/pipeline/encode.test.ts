@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { encode, parseSourceHeader, SOURCE_HEADER } from '../../src/pipeline/encode.js';
+import { encode, outputHeaders, parseSourceHeader, SOURCE_HEADER } from '../../src/pipeline/encode.js';
 import type { Finished } from '../../src/pipeline/items.js';
 import { deadLetterFor } from '../../src/pipeline/dead-letter.js';
 import { recordBytes } from '../../src/pipeline/record-size.js';
@@ -93,5 +93,18 @@ describe('encode under a record size limit', () => {
   it('leaves records under the limit as they are (no size fields)', () => {
     const [dead] = run([deadLetterFor(sourceRecord(3, 'junk'), { stage: 'decode', error: new Error('bad'), attempts: 1, now: 3 })], 20_000);
     expect(codecs.deadLetter.decode(dead!.out.value)).toMatchObject({ value: Buffer.from('junk'), originalValueSize: null, originalValueSha256: null });
+  });
+});
+
+describe('outputHeaders', () => {
+  it('copies a valid W3C trace context and drops an invalid one, however large', () => {
+    const withHeaders = (headers: Record<string, string | Buffer>) => outputHeaders({ ...sourceRecord(1, 'x'), headers });
+    expect(withHeaders({ traceparent: Buffer.from(traceparent), tracestate: 'a=1' })).toMatchObject({ traceparent: Buffer.from(traceparent), tracestate: 'a=1' });
+    const garbage = withHeaders({ traceparent: Buffer.alloc(50_000, 'z'), tracestate: Buffer.alloc(50_000, 'y') });
+    expect(garbage).toEqual({ [SOURCE_HEADER]: 'in/0/1' });
+    for (const bad of ['junk', `ff${traceparent.slice(2)}`, '00-00000000000000000000000000000000-00f067aa0ba902b7-01', `${traceparent}-extra`]) {
+      expect(withHeaders({ traceparent: bad }).traceparent).toBeUndefined();
+    }
+    expect(withHeaders({ tracestate: 'a=\u0001' }).tracestate).toBeUndefined();
   });
 });
