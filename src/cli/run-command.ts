@@ -89,6 +89,7 @@ export const runCommand: Command = {
         topics: [topology.input.topic],
         fromBeginning: topology.consumer.fromBeginning,
         consumer: consumerTimeouts(topology),
+        onEvent: (event) => log(event),
       });
       const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
       await sink.connect();

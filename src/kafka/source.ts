@@ -75,6 +75,8 @@ export class KafkaSource implements RecordSource {
   private assignment: TopicPartition[] = [];
   private failure: TeacherlmError | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  /** When the consumer crashed into a kafkajs restart (a broker outage), until it rejoins. */
+  private lostAt: number | undefined;
   private readonly counters = { pauses: 0, resumes: 0, consumed: 0, rebalances: 0, staleCommitsDropped: 0 };
 
   constructor(options: KafkaSourceOptions) {
@@ -210,6 +212,10 @@ export class KafkaSource implements RecordSource {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // restart=true: kafkajs rejoins by itself. Otherwise the consumer is gone for good.
       if (!payload.restart) this.fail(asTeacherlmError(payload.error, 'CONSUME_FAILED', `the consumer crashed: ${payload.error.message}`));
+      else if (this.lostAt === undefined && !this.stopping) {
+        this.lostAt = Date.now();
+        this.options.onEvent({ event: 'consumer-lost', error: payload.error.message, restarting: true });
+      }
     });
     await consumer.connect();
     if (this.stopping) return;
@@ -271,6 +277,10 @@ export class KafkaSource implements RecordSource {
   }
 
   private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+    if (this.lostAt !== undefined) {
+      this.options.onEvent({ event: 'consumer-recovered', downMs: Date.now() - this.lostAt });
+      this.lostAt = undefined;
+    }
     const revoked = this.assignment;
     const assigned = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
       partitions.map((partition) => ({ topic, partition })),
@@ -307,7 +317,9 @@ export class KafkaSource implements RecordSource {
     await this.starting;
     try {
       await this.consumer?.disconnect();
-      if (this.adminConnected) await this.adminConnected.then(() => this.admin?.disconnect(), () => {});
+      // Even after a failed connect: kafkajs may hold a seed-broker socket from it.
+      if (this.adminConnected) await this.adminConnected.catch(() => {});
+      await this.admin?.disconnect().catch(() => {});
     } finally {
       this.runStarted = false;
       this.rebalanceEvents.complete();
