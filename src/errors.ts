@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   PRODUCE_FAILED: true,
   /** Consuming from Kafka failed for good (the consumer crashed and will not restart). */
   CONSUME_FAILED: false,
+  /** An exactly-once transaction (outputs plus input offsets) failed for good, or its producer was fenced by a newer owner. */
+  TRANSACTION_FAILED: false,
   /** The broker did not accept an offset commit (e.g. the group rebalanced). */
   COMMIT_FAILED: true,
   /** A model folder is missing files or has an unsupported layout. */

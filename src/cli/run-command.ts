@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { intArg, nonEmptyString } from '../options.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { ensureTopics } from '../kafka/admin.js';
+import { PartitionTransactions } from '../kafka/partition-transactions.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource, consumerTimeouts } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
@@ -96,10 +97,15 @@ export const runCommand: Command = {
       // The reporter's first tick comes after an interval, when `handle` exists.
       const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
       const log = (fields: Record<string, unknown>) => reporter.event(fields);
+      const transactions =
+        topology.delivery === 'exactly-once'
+          ? new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (topic) => sink.maxRecordBytes(topic), onEvent: (event) => log(event) })
+          : undefined;
       const handle = runPipeline({
         topology,
         source: tracing.source(source),
         sink: tracing.sink(sink),
+        ...(transactions ? { transactions: tracing.committer(transactions) } : {}),
         generators,
         codecs: opened.codecs,
         untilIdleMs,

@@ -78,6 +78,7 @@ export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourc
     lagRefreshMs: intOption('lagRefreshMs', options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, { min: 0 }),
     scheduler: options.scheduler ?? asyncScheduler,
     onEvent: typeof options.onEvent === 'function' ? options.onEvent : () => {},
-    consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
+    // read_committed: aborted transactions of an exactly-once producer upstream are never seen.
+    consumerConfig: { readUncommitted: false, maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
   };
 }

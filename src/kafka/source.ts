@@ -137,6 +137,37 @@ export class KafkaSource implements RecordSource {
     for (const o of current) this.lag.observePosition(o.topic, o.partition, o.offset);
   }
 
+  /**
+   * The group's committed offset of each partition, read from the broker now (after a
+   * transactional producer fenced the previous owner, so what it committed is in), or the
+   * log start (fromBeginning) or end for a partition without one.
+   */
+  async committedOffsets(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const admin = await this.connectedAdmin();
+    const { groupId } = this.options;
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    const committed = new Map<string, string>();
+    for (const { topic, partitions: ps } of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of ps) committed.set(partitionKey(topic, p.partition), p.offset);
+    }
+    const out: TopicPartitionOffset[] = [];
+    for (const { topic, partition } of partitions) {
+      let offset = committed.get(partitionKey(topic, partition));
+      if (offset === undefined || offset === '-1') {
+        const ends = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
+        offset = (this.options.fromBeginning ? ends?.low : ends?.high) ?? '0';
+      }
+      out.push({ topic, partition, offset });
+    }
+    return out;
+  }
+
+  /** Fetches `topic/partition` from `offset` next; a batch of it being delivered stops (kafkajs marks it stale). */
+  seek(topic: string, partition: number, offset: string): void {
+    if (!this.consumer || this.stopping) return;
+    this.consumer.seek({ topic, partition, offset });
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;

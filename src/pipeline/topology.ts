@@ -17,6 +17,14 @@ import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 import { fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
+/**
+ * `at-least-once`: outputs produced at once (idempotent producer), input offsets committed
+ * by watermark afterwards; a crash between the two writes those outputs again.
+ * `exactly-once`: per input partition, outputs and offsets in one transaction.
+ */
+export const DELIVERY_MODES = ['exactly-once', 'at-least-once'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+export const DEFAULT_DELIVERY: DeliveryMode = 'at-least-once';
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
 export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 /**
@@ -105,6 +113,7 @@ export interface Topology {
   output: TopicSpec & { format: OutputFormat };
   deadLetter: TopicSpec;
   consumer: ConsumerSpec;
+  delivery: DeliveryMode;
   teachers: TeacherSpec[];
   batching: BatchingSpec;
   engine: EngineSpec;
@@ -200,7 +209,7 @@ function consumerSpec(c: Obj): ConsumerSpec {
  * against `baseDir` (default: the working directory).
  */
 export function parseTopology(doc: unknown, baseDir: string = process.cwd()): Topology {
-  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry', 'quality']);
+  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'delivery', 'teachers', 'batching', 'engine', 'retry', 'quality']);
   const input = topic(root.input, 'input', ['format']);
   const output = topic(root.output, 'output', ['format']);
   const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning', 'commitIntervalMs', 'sessionTimeoutMs', 'heartbeatIntervalMs']);
@@ -229,6 +238,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     output: { ...strip(output), format: oneOf(output.format, 'output.format', OUTPUT_FORMATS, 'avro') },
     deadLetter: strip(topic(root.deadLetter, 'deadLetter')),
     consumer: consumerSpec(consumer),
+    delivery: oneOf(root.delivery, 'delivery', DELIVERY_MODES, DEFAULT_DELIVERY),
     teachers,
     batching: {
       maxBatchSize: number(b.maxBatchSize, 'batching.maxBatchSize', DEFAULT_BATCHING.maxBatchSize, { integer: true, positive: true }),
