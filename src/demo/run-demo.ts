@@ -14,6 +14,7 @@ import type { Kafka } from 'kafkajs';
 import { IDENTITY_FIELD_MAP, type FieldMap } from '../records/field-map.js';
 import { TeacherlmError } from '../errors.js';
 import { ensureTopics } from '../kafka/admin.js';
+import { PartitionTransactions } from '../kafka/partition-transactions.js';
 import { KafkaSink } from '../kafka/sink.js';
 import { KafkaSource, consumerTimeouts } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
@@ -127,10 +128,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       fromBeginning: topology.consumer.fromBeginning,
       consumer: consumerTimeouts(topology),
     });
+    const pipelineSink = new KafkaSink({ kafka, topics: [topology.output.topic, topology.deadLetter.topic] });
+    await pipelineSink.connect();
+    const transactions =
+      topology.delivery === 'exactly-once'
+        ? tracing.committer(new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (topic) => pipelineSink.maxRecordBytes(topic) }))
+        : undefined;
     const handle = runPipeline({
       topology,
       source: tracing.source(source),
-      sink: tracing.sink(new KafkaSink({ kafka, topics: [topology.output.topic, topology.deadLetter.topic] })),
+      sink: tracing.sink(pipelineSink),
+      ...(transactions ? { transactions } : {}),
       generators,
       codecs: opened.codecs,
       log: (event) => {

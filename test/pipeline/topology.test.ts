@@ -25,6 +25,7 @@ describe('topology', () => {
     const echo = loadTopology('topologies/echo.yaml');
     expect(echo.teachers.every((t) => t.kind === 'echo')).toBe(true);
     expect(echo.input.format).toBe('auto');
+    expect([def.delivery, echo.delivery]).toEqual(['exactly-once', 'at-least-once']);
   });
 
   it('fills defaults', () => {
