@@ -28,10 +28,14 @@ export const ERROR_CODES = {
   BROKER_UNREACHABLE: true,
   /** The broker refused an admin request (topic creation, configs). */
   ADMIN_REFUSED: false,
+  /** A record is larger than the output topic accepts (its max.message.bytes): it is dead-lettered, truncated. */
+  RECORD_TOO_LARGE: false,
   /** Producing to Kafka failed. */
   PRODUCE_FAILED: true,
   /** Consuming from Kafka failed for good (the consumer crashed and will not restart). */
   CONSUME_FAILED: false,
+  /** An exactly-once transaction (outputs plus input offsets) failed for good, or its producer was fenced by a newer owner. */
+  TRANSACTION_FAILED: false,
   /** The broker did not accept an offset commit (e.g. the group rebalanced). */
   COMMIT_FAILED: true,
   /** A model folder is missing files or has an unsupported layout. */

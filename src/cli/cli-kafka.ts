@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { resolveBrokers, type ResolvedBrokers } from '../kafka/brokers.js';
 import { createKafka } from '../kafka/client.js';
+import { waitForBrokers } from '../kafka/wait-for-brokers.js';
 import { loadTopology, type Topology } from '../pipeline/topology.js';
 import { PROJECT_ROOT } from '../project-root.js';
 import { startTelemetry, type Telemetry } from '../telemetry/setup.js';
@@ -18,8 +19,15 @@ export interface CliKafka {
   brokers: ResolvedBrokers;
 }
 
+/** One line, at once, when no broker answers (kafkajs alone would log a minute of retries first). */
 export async function connectKafka(clientId: string): Promise<CliKafka> {
   const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`teacherlm: ${line}\n`) });
+  try {
+    await waitForBrokers(brokers.brokers);
+  } catch (err) {
+    await brokers.stop();
+    throw err;
+  }
   return { kafka: createKafka({ brokers: brokers.brokers, clientId }), brokers };
 }
 

@@ -4,6 +4,7 @@
  */
 import { TeacherlmError } from '../errors.js';
 import { COMMANDS } from './commands.js';
+import { exitAfter } from './exit-guard.js';
 
 function usage(): string {
   const lines = ['Usage: teacherlm <command> [options]', '', 'Commands:'];
@@ -26,9 +27,13 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+/** Everything a command opened is closed when it returns; a process still alive after this is forced out. */
+const EXIT_GRACE_MS = 5_000;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitAfter(code, EXIT_GRACE_MS, (line) => console.error(line));
   },
   (err: unknown) => {
     if (err instanceof TeacherlmError) {
@@ -39,5 +44,6 @@ main(process.argv.slice(2)).then(
       if (process.env.TEACHERLM_DEBUG) console.error(err);
     }
     process.exitCode = 1;
+    exitAfter(1, EXIT_GRACE_MS, (line) => console.error(line));
   },
 );

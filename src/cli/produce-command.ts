@@ -63,16 +63,22 @@ export const produceCommand: Command = {
     const [file, ...extra] = positionals;
     if (!file) throw new TeacherlmError('INVALID_OPTIONS', 'produce needs a FILE', { hint: 'teacherlm produce samples.jsonl' });
     if (extra.length > 0) throw new TeacherlmError('INVALID_OPTIONS', `unexpected argument '${extra[0]}'`);
+    // Read the file's kind first: a directory or a missing file is named as such, not as an unknown format.
+    let size: number;
+    try {
+      const stat = statSync(file);
+      if (stat.isDirectory()) {
+        throw new TeacherlmError('IO_FAILED', `'${file}' is a directory, not a file of samples`, { hint: 'give one .jsonl or .csv file' });
+      }
+      size = stat.size;
+    } catch (err) {
+      if (err instanceof TeacherlmError) throw err;
+      throw new TeacherlmError('IO_FAILED', `cannot read '${file}': ${(err as Error).message}`, { cause: err });
+    }
     const format = detectFormat(file, values.format);
     const fieldMap = parseFieldMap(values.map, '--map');
     const valueFormat = choiceOption('--value-format', values['value-format'], VALUE_FORMATS);
     if (values.topic !== undefined) nonEmptyString('--topic', values.topic, 'a topic name');
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch (err) {
-      throw new TeacherlmError('IO_FAILED', `cannot read '${file}': ${(err as Error).message}`, { cause: err });
-    }
     const input = topologyOption(values.topology).input;
     const topic = values.topic ?? input.topic;
 

@@ -8,6 +8,12 @@
  * and an idle sink adds no latency (no linger timer). Gathering stops at
  * `maxBatchRecords` / `maxBatchBytes`, below what the broker accepts in one batch.
  *
+ * Size. The broker refuses a partition's record batch above the topic's
+ * `max.message.bytes`, so on connect the sink reads that config for its `topics` (with the
+ * admin client) and caps every request at the smallest: a send larger than the cap is
+ * split into several requests, whatever its records' sizes. `maxRecordBytes(topic)` tells
+ * the pipeline which single records can never fit (it dead-letters them instead).
+ *
  * Each `send` resolves only after the broker acknowledged all of its records; kafkajs
  * retries retriable errors (`retries` times, exponential backoff) and what still fails
  * rejects the callers of that batch with PRODUCE_FAILED, retriable when the cause was.
@@ -17,9 +23,10 @@
  * await sink.send([{ topic: 'samples.augmented', key: id, value, headers }]);
  * await sink.close();
  */
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
+import { BATCH_OVERHEAD_BYTES, recordBytes, recordLimit } from '../pipeline/record-size.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, rejectOption } from '../options.js';
 
@@ -39,14 +46,18 @@ export interface KafkaSinkOptions {
   maxBatchBytes?: number;
   /** Broker-side ack timeout per request, ms. Default 30 000. */
   ackTimeoutMs?: number;
+  /** Topics whose `max.message.bytes` is read on connect to cap requests and records. Default none. */
+  topics?: string[];
+  /** A cap of our own on a partition's record batch, below the topics' limits. Default none. */
+  maxMessageBytes?: number;
 }
 
 export const DEFAULT_PRODUCE_RETRIES = 8;
 export const DEFAULT_MAX_BATCH_RECORDS = 5_000;
 /** Below the broker's default max.message.bytes (1,048,588), leaving room for batch overhead. */
 export const DEFAULT_MAX_BATCH_BYTES = 900_000;
-/** Per-record overhead in a record batch (varints, attributes, timestamps), roughly. */
-const RECORD_OVERHEAD_BYTES = 24;
+/** Kafka's default `message.max.bytes` / `max.message.bytes`, assumed for a topic whose config cannot be read. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export interface SinkStats {
   /** Calls of send() with at least one record. */
@@ -68,9 +79,14 @@ interface Pending {
 
 export class KafkaSink implements RecordSink {
   private readonly producer: Producer;
+  private readonly kafka: Kafka;
   /** Most records gathered into one sendBatch. */
   readonly maxBatchRecords: number;
-  private readonly maxBatchBytes: number;
+  private maxBatchBytes: number;
+  private readonly topics: string[];
+  private readonly maxMessageBytes: number | undefined;
+  /** max.message.bytes per topic, read on connect. */
+  private readonly topicLimits = new Map<string, number>();
   private readonly ackTimeoutMs: number;
   private readonly queue: Pending[] = [];
   private readonly outstanding = new Set<Promise<void>>();
@@ -86,6 +102,14 @@ export class KafkaSink implements RecordSink {
     this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS);
     this.maxBatchBytes = intOption('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     this.ackTimeoutMs = intOption('ackTimeoutMs', options.ackTimeoutMs, 30_000);
+    this.maxMessageBytes =
+      options.maxMessageBytes === undefined ? undefined : intOption('maxMessageBytes', options.maxMessageBytes, 0, { min: BATCH_OVERHEAD_BYTES * 2 + 1 });
+    if (options.topics !== undefined && (!Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string'))) {
+      rejectOption('topics', 'an array of topic names', options.topics);
+    }
+    this.topics = [...(options.topics ?? [])];
+    this.kafka = kafka;
+    if (this.maxMessageBytes !== undefined) this.maxBatchBytes = Math.min(this.maxBatchBytes, this.maxMessageBytes - BATCH_OVERHEAD_BYTES);
     this.producer = kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
@@ -97,11 +121,46 @@ export class KafkaSink implements RecordSink {
 
   /** Connects now (otherwise the first send does), so a bad address fails early. */
   connect(): Promise<void> {
-    this.connecting ??= this.producer.connect().catch((err: unknown) => {
-      this.connecting = undefined;
-      throw produceFailed(err, 'could not connect the producer');
-    });
+    this.connecting ??= this.producer.connect().then(
+      () => this.readTopicLimits(),
+      (err: unknown) => {
+        this.connecting = undefined;
+        throw produceFailed(err, 'could not connect the producer');
+      },
+    );
     return this.connecting;
+  }
+
+  /**
+   * The largest single record `topic` accepts, as `recordBytes` counts it: its
+   * max.message.bytes (read on connect; Kafka's default when unread) under our own cap.
+   */
+  maxRecordBytes(topic: string): number {
+    const topicLimit = this.topicLimits.get(topic) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    return recordLimit(Math.min(topicLimit, this.maxMessageBytes ?? Number.MAX_SAFE_INTEGER));
+  }
+
+  /** Reads max.message.bytes of the sink's topics; a broker that will not say leaves Kafka's default assumed. */
+  private async readTopicLimits(): Promise<void> {
+    if (this.topics.length === 0) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: this.topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+      });
+      for (const resource of resources) {
+        const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+        const value = Number(entry?.configValue);
+        if (Number.isInteger(value) && value > 0) this.topicLimits.set(resource.resourceName, value);
+      }
+    } catch {
+      // Kafka's default stays assumed: a topic with a lower limit then fails its sends loudly.
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    for (const topic of this.topics) this.maxBatchBytes = Math.min(this.maxBatchBytes, this.maxRecordBytes(topic));
   }
 
   send(records: OutRecord[]): Promise<void> {
@@ -110,10 +169,13 @@ export class KafkaSink implements RecordSink {
     }
     if (records.length === 0) return Promise.resolve();
     this.counters.sends++;
-    const done = new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, bytes: sizeOf(records), resolve, reject });
-      this.pump();
-    });
+    const chunks = splitByBytes(records, this.maxBatchBytes);
+    const enqueue = (chunk: { records: OutRecord[]; bytes: number }) =>
+      new Promise<void>((resolve, reject) => {
+        this.queue.push({ ...chunk, resolve, reject });
+        this.pump();
+      });
+    const done = chunks.length === 1 ? enqueue(chunks[0]!) : Promise.all(chunks.map(enqueue)).then(() => {});
     const tracked = done.then(
       () => {},
       () => {},
@@ -174,13 +236,23 @@ export class KafkaSink implements RecordSink {
   }
 }
 
-function sizeOf(records: OutRecord[]): number {
+/** Consecutive runs of `records` of at most `maxBytes` each (a single larger record alone). */
+export function splitByBytes(records: OutRecord[], maxBytes: number): { records: OutRecord[]; bytes: number }[] {
+  const chunks: { records: OutRecord[]; bytes: number }[] = [];
+  let current: OutRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    bytes += RECORD_OVERHEAD_BYTES + r.value.length + (r.key === null ? 0 : Buffer.byteLength(r.key));
-    for (const name in r.headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(r.headers[name]!);
+    const size = recordBytes(r);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push({ records: current, bytes });
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
   }
-  return bytes;
+  chunks.push({ records: current, bytes });
+  return chunks;
 }
 
 function byTopic(batch: Pending[]): TopicMessages[] {

@@ -20,6 +20,12 @@ export interface KafkaSourceOptions {
   consumer?: Partial<Omit<ConsumerConfig, 'groupId'>>;
   /** Clock of the paused-partition waits (the pipeline's scheduler). Default asyncScheduler. */
   scheduler?: SchedulerLike;
+  /**
+   * Events of the source's own, as JSON-able objects: `consumer-lost` when the consumer
+   * crashed and kafkajs restarts it (a broker outage), `consumer-recovered` with the
+   * outage's length once it has rejoined. Default: none.
+   */
+  onEvent?: (event: Record<string, unknown>) => void;
 }
 
 export const DEFAULT_PAUSED_HEARTBEAT_MS = 1_000;
@@ -52,6 +58,7 @@ export interface ResolvedSourceOptions {
   lagRefreshMs: number;
   consumerConfig: Partial<Omit<ConsumerConfig, 'groupId'>>;
   scheduler: SchedulerLike;
+  onEvent: (event: Record<string, unknown>) => void;
 }
 
 export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourceOptions {
@@ -70,6 +77,8 @@ export function resolveSourceOptions(options: KafkaSourceOptions): ResolvedSourc
     pausedHeartbeatMs: intOption('pausedHeartbeatMs', options.pausedHeartbeatMs, DEFAULT_PAUSED_HEARTBEAT_MS),
     lagRefreshMs: intOption('lagRefreshMs', options.lagRefreshMs, DEFAULT_LAG_REFRESH_MS, { min: 0 }),
     scheduler: options.scheduler ?? asyncScheduler,
-    consumerConfig: { maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
+    onEvent: typeof options.onEvent === 'function' ? options.onEvent : () => {},
+    // read_committed: aborted transactions of an exactly-once producer upstream are never seen.
+    consumerConfig: { readUncommitted: false, maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION, ...consumerRest },
   };
 }

@@ -32,6 +32,11 @@ import { PartitionGate } from './partition-gate.js';
 import { type KafkaSourceOptions, type ResolvedSourceOptions, resolveSourceOptions } from './source-options.js';
 
 export type { KafkaSourceOptions } from './source-options.js';
+
+/** The topology's group timeouts as kafkajs consumer options. */
+export function consumerTimeouts(topology: { consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number } }): { sessionTimeout: number; heartbeatInterval: number } {
+  return { sessionTimeout: topology.consumer.sessionTimeoutMs, heartbeatInterval: topology.consumer.heartbeatIntervalMs };
+}
 export type { PartitionLag, TopicPartition } from './lag-tracker.js';
 
 /**
@@ -70,6 +75,8 @@ export class KafkaSource implements RecordSource {
   private assignment: TopicPartition[] = [];
   private failure: TeacherlmError | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  /** When the consumer crashed into a kafkajs restart (a broker outage), until it rejoins. */
+  private lostAt: number | undefined;
   private readonly counters = { pauses: 0, resumes: 0, consumed: 0, rebalances: 0, staleCommitsDropped: 0 };
 
   constructor(options: KafkaSourceOptions) {
@@ -130,6 +137,37 @@ export class KafkaSource implements RecordSource {
     for (const o of current) this.lag.observePosition(o.topic, o.partition, o.offset);
   }
 
+  /**
+   * The group's committed offset of each partition, read from the broker now (after a
+   * transactional producer fenced the previous owner, so what it committed is in), or the
+   * log start (fromBeginning) or end for a partition without one.
+   */
+  async committedOffsets(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const admin = await this.connectedAdmin();
+    const { groupId } = this.options;
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    const committed = new Map<string, string>();
+    for (const { topic, partitions: ps } of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of ps) committed.set(partitionKey(topic, p.partition), p.offset);
+    }
+    const out: TopicPartitionOffset[] = [];
+    for (const { topic, partition } of partitions) {
+      let offset = committed.get(partitionKey(topic, partition));
+      if (offset === undefined || offset === '-1') {
+        const ends = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
+        offset = (this.options.fromBeginning ? ends?.low : ends?.high) ?? '0';
+      }
+      out.push({ topic, partition, offset });
+    }
+    return out;
+  }
+
+  /** Fetches `topic/partition` from `offset` next; a batch of it being delivered stops (kafkajs marks it stale). */
+  seek(topic: string, partition: number, offset: string): void {
+    if (!this.consumer || this.stopping) return;
+    this.consumer.seek({ topic, partition, offset });
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
@@ -137,6 +175,19 @@ export class KafkaSource implements RecordSource {
 
   stats(): KafkaSourceStats {
     return { ...this.counters, lag: this.lag.total() };
+  }
+
+  /**
+   * Assigned, and every assigned partition read to its high watermark. Positions count
+   * the offsets transaction markers take (a batch's last offset, and batches holding
+   * only control records), so a log that ends in a marker is caught up too. While a
+   * position is unknown this asks the broker (`refreshLag`) and answers false.
+   */
+  caughtUp(): boolean {
+    if (!this.runStarted || this.stopping || this.assignment.length === 0) return false;
+    const lag = this.lag.total();
+    if (lag === undefined) void this.refreshLag().catch(() => {});
+    return lag === 0;
   }
 
   /** Lag of each assigned partition whose position and log end are known. */
@@ -184,9 +235,18 @@ export class KafkaSource implements RecordSource {
     const consumer = kafka.consumer({ groupId, ...consumerConfig });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberAssignment));
+    // A fetch of only control records (transaction markers) or aborted records never
+    // reaches eachBatch; kafkajs resolves past it, and so does our position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) this.lag.observeDelivered(payload.topic, payload.partition, payload.lastOffset);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // restart=true: kafkajs rejoins by itself. Otherwise the consumer is gone for good.
       if (!payload.restart) this.fail(asTeacherlmError(payload.error, 'CONSUME_FAILED', `the consumer crashed: ${payload.error.message}`));
+      else if (this.lostAt === undefined && !this.stopping) {
+        this.lostAt = Date.now();
+        this.options.onEvent({ event: 'consumer-lost', error: payload.error.message, restarting: true });
+      }
     });
     await consumer.connect();
     if (this.stopping) return;
@@ -224,6 +284,8 @@ export class KafkaSource implements RecordSource {
       this.deliver(topic, partition, message);
       resolveOffset(message.offset);
     }
+    // The whole batch went: its last offset may be a marker after the last record (kafkajs resolves it too).
+    if (live()) this.lag.observeDelivered(topic, partition, batch.lastOffset());
     await heartbeat();
   }
 
@@ -246,6 +308,10 @@ export class KafkaSource implements RecordSource {
   }
 
   private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+    if (this.lostAt !== undefined) {
+      this.options.onEvent({ event: 'consumer-recovered', downMs: Date.now() - this.lostAt });
+      this.lostAt = undefined;
+    }
     const revoked = this.assignment;
     const assigned = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
       partitions.map((partition) => ({ topic, partition })),
@@ -282,7 +348,9 @@ export class KafkaSource implements RecordSource {
     await this.starting;
     try {
       await this.consumer?.disconnect();
-      if (this.adminConnected) await this.adminConnected.then(() => this.admin?.disconnect(), () => {});
+      // Even after a failed connect: kafkajs may hold a seed-broker socket from it.
+      if (this.adminConnected) await this.adminConnected.catch(() => {});
+      await this.admin?.disconnect().catch(() => {});
     } finally {
       this.runStarted = false;
       this.rebalanceEvents.complete();

@@ -5,13 +5,22 @@
  * context of the input record (W3C `traceparent`/`tracestate`), so a trace follows a
  * sample from its producer to the student trainer. A record that cannot be encoded is
  * dead-lettered instead (stage `encode`).
+ *
+ * Size. An augmented record larger than its topic accepts (`maxRecordBytes`, from the
+ * topic's `max.message.bytes`) is dead-lettered with RECORD_TOO_LARGE; a dead letter that
+ * is too large keeps a truncated key and value, with the original value's size and
+ * SHA-256, so no input, however large, can stop the stream at the broker.
  */
+import { createHash } from 'node:crypto';
 import { type OperatorFunction, type SchedulerLike, asyncScheduler, map } from 'rxjs';
+import { TeacherlmError } from '../errors.js';
 import type { OutputCodecs } from '../records/codecs.js';
-import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import type { DeadLetter } from '../records/types.js';
+import { extractTraceContext, injectTraceHeaders, isValidTraceHeader } from '../telemetry/kafka-headers.js';
 import { deadLetterFor } from './dead-letter.js';
 import type { Encoded, Finished } from './items.js';
-import type { SourceRecord } from './ports.js';
+import type { OutRecord, SourceRecord } from './ports.js';
+import { recordBytes } from './record-size.js';
 
 /**
  * One header for the source coordinates, `<topic>/<partition>/<offset>` (topic names
@@ -28,15 +37,23 @@ export interface EncodeOptions {
   deadLetterTopic: string;
   /** Clock for `failedAt` (the pipeline's scheduler). Default asyncScheduler. */
   scheduler?: SchedulerLike;
+  /** The largest record (as {@link recordBytes} counts it) a topic accepts; undefined: no limit known. */
+  maxRecordBytes?: (topic: string) => number | undefined;
 }
 
-/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through as they are. */
+/** A truncated dead letter keeps at most this much of the original key and of the sample id. */
+const KEPT_KEY_BYTES = 1024;
+const KEPT_MESSAGE_CHARS = 2000;
+/** Room for the Avro length varints of the truncated fields to grow. */
+const VARINT_SLACK_BYTES = 16;
+
+/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through when valid W3C trace context, and are dropped otherwise. */
 export function outputHeaders(record: SourceRecord): Record<string, string | Buffer> {
   const headers: Record<string, string | Buffer> = { [SOURCE_HEADER]: `${record.topic}/${record.partition}/${record.offset}` };
   injectTraceHeaders(headers, extractTraceContext(record.headers));
   for (const name of TRACE_HEADERS) {
     const value = headers[name] ?? record.headers[name];
-    if (value !== undefined) headers[name] = value;
+    if (value !== undefined && isValidTraceHeader(name, value)) headers[name] = value;
   }
   return headers;
 }
@@ -48,15 +65,31 @@ export function outputHeaders(record: SourceRecord): Record<string, string | Buf
  */
 export function encode(options: EncodeOptions): OperatorFunction<Finished, Encoded> {
   const scheduler = options.scheduler ?? asyncScheduler;
+  const limitOf = options.maxRecordBytes ?? (() => undefined);
+  const deadLetterOut = (value: DeadLetter, record: SourceRecord, headers: Record<string, string | Buffer>): OutRecord => ({
+    topic: options.deadLetterTopic,
+    key: value.sampleId ?? value.key ?? record.key,
+    value: options.codecs.deadLetter.encode(value),
+    headers,
+  });
+  const encodeDeadLetter = (item: Finished & { kind: 'dead-letter' }, headers: Record<string, string | Buffer>): Encoded => {
+    const out = deadLetterOut(item.value, item.record, headers);
+    const limit = limitOf(options.deadLetterTopic);
+    if (limit === undefined || recordBytes(out) <= limit) return { record: item.record, kind: item.kind, out };
+    return { record: item.record, kind: item.kind, out: truncatedDeadLetter(item.value, item.record, headers, limit, deadLetterOut) };
+  };
   const encodeOne = (item: Finished): Encoded => {
     const headers = outputHeaders(item.record);
-    if (item.kind === 'augmented') {
-      const value = options.codecs.augmentedSample.encode(item.value);
-      return { record: item.record, kind: item.kind, out: { topic: options.outputTopic, key: item.value.id, value, headers } };
-    }
-    const value = options.codecs.deadLetter.encode(item.value);
-    const key = item.value.sampleId ?? item.record.key;
-    return { record: item.record, kind: item.kind, out: { topic: options.deadLetterTopic, key, value, headers } };
+    if (item.kind === 'dead-letter') return encodeDeadLetter(item, headers);
+    const value = options.codecs.augmentedSample.encode(item.value);
+    const out = { topic: options.outputTopic, key: item.value.id, value, headers };
+    const limit = limitOf(options.outputTopic);
+    if (limit === undefined || recordBytes(out) <= limit) return { record: item.record, kind: item.kind, out };
+    const error = new TeacherlmError(
+      'RECORD_TOO_LARGE',
+      `the augmented record is ${recordBytes(out)} bytes, above the ${limit} bytes ${options.outputTopic} accepts (max.message.bytes)`,
+    );
+    return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId: item.value.id, now: scheduler.now() }));
   };
   return map((item) => {
     try {
@@ -67,4 +100,45 @@ export function encode(options: EncodeOptions): OperatorFunction<Finished, Encod
       return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: scheduler.now() }));
     }
   });
+}
+
+const clipBytes = (value: Buffer | null, max: number): Buffer | null => (value === null || value.length <= max ? value : value.subarray(0, max));
+/** Clips to at most `max` UTF-8 bytes without splitting a character. */
+function clipText(value: string, maxBytes: number): string {
+  if (Buffer.byteLength(value) <= maxBytes) return value;
+  return Buffer.from(value).subarray(0, maxBytes).toString().replace(/\uFFFD+$/, '');
+}
+
+/**
+ * A dead letter cut down to `limit`: key, sample id and message clipped, the value cut to
+ * the room left, and the original value's size and SHA-256 recorded. Trace headers are
+ * dropped only if even that does not fit.
+ */
+function truncatedDeadLetter(
+  dl: DeadLetter,
+  record: SourceRecord,
+  headers: Record<string, string | Buffer>,
+  limit: number,
+  toOut: (value: DeadLetter, record: SourceRecord, headers: Record<string, string | Buffer>) => OutRecord,
+): OutRecord {
+  const original = dl.value ?? Buffer.alloc(0);
+  const base: DeadLetter = {
+    ...dl,
+    key: clipBytes(dl.key, KEPT_KEY_BYTES),
+    sampleId: dl.sampleId === null ? null : clipText(dl.sampleId, KEPT_KEY_BYTES),
+    errorMessage: dl.errorMessage.length > KEPT_MESSAGE_CHARS ? `${dl.errorMessage.slice(0, KEPT_MESSAGE_CHARS)}...` : dl.errorMessage,
+    value: Buffer.alloc(0),
+    originalValueSize: original.length,
+    originalValueSha256: createHash('sha256').update(original).digest('hex'),
+  };
+  const recordKey = clipBytes(record.key, KEPT_KEY_BYTES);
+  const keyed = { ...record, key: recordKey };
+  let kept = headers;
+  let empty = toOut(base, keyed, kept);
+  if (recordBytes(empty) + VARINT_SLACK_BYTES > limit) {
+    kept = { [SOURCE_HEADER]: headers[SOURCE_HEADER] as string };
+    empty = toOut(base, keyed, kept);
+  }
+  const room = Math.max(0, limit - recordBytes(empty) - VARINT_SLACK_BYTES);
+  return toOut({ ...base, value: original.subarray(0, room) }, keyed, kept);
 }

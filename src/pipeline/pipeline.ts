@@ -26,6 +26,7 @@ import {
   connect,
   filter,
   identity,
+  map,
   merge,
   tap,
 } from 'rxjs';
@@ -44,7 +45,8 @@ import { emptyQualityCounts, qualityGate, type QualityCounts } from './quality-g
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
-import { partitionKey, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition } from './ports.js';
+import { PendingOutputs } from './pending-outputs.js';
+import { partitionKey, type PartitionCommitter, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 import { bindTeachers, enginesOf } from './teacher-bindings.js';
@@ -59,12 +61,19 @@ export interface PipelineOptions {
   generators: ReadonlyMap<string, TextGenerator>;
   /** Default: single-object Avro ({@link recordCodecs}); `topologyCodecs` builds the Confluent ones. */
   codecs?: PipelineCodecs;
-  /** Default 1000 ms. */
+  /**
+   * Exactly-once: outputs are held per input partition and written with their input
+   * offsets in one transaction per partition at each commit, instead of through `sink`
+   * (which then only tells record limits). Needs a source with `committedOffsets`, `seek`
+   * and `rebalances`.
+   */
+  transactions?: PartitionCommitter;
+  /** Default: the topology's `consumer.commitIntervalMs`. */
   commitIntervalMs?: number;
   produce?: Omit<ProduceOptions, 'sink' | 'scheduler'>;
   /** Stop gracefully once this many records were written (augmented or dead-lettered). */
   maxRecords?: number;
-  /** Stop gracefully after this long with nothing consumed and nothing in flight. */
+  /** Stop gracefully after this long with nothing consumed, nothing in flight, and the source caught up (`caughtUp`). */
   untilIdleMs?: number;
   /** How long shutdown waits for in-flight work before abandoning it. Default 30 s. */
   drainTimeoutMs?: number;
@@ -140,6 +149,14 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
   const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
   const qualityCounts = topology.quality ? emptyQualityCounts() : undefined;
+  const eos = options.transactions;
+  if (eos && (!source.committedOffsets || !source.seek || !source.rebalances)) {
+    throw new TeacherlmError('INVALID_OPTIONS', 'transactions need a source with committedOffsets, seek and rebalances');
+  }
+  /** Exactly-once: outputs written but not yet committed, and partitions being re-read from their committed offset. */
+  const pending = new PendingOutputs();
+  const recovering = new Set<string>();
+  const queued = (): number => tracker.inFlight + pending.size;
   /** Partitions delivered so far, paused at shutdown; only kept for a source without `assigned`. */
   const seenPartitions = new Map<string, TopicPartition>();
   const subscriptions: Subscription[] = [];
@@ -163,6 +180,8 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const input$ = new Subject<SourceRecord>();
   const onRecord = (record: SourceRecord): void => {
     if (!fetching) return; // arrived after stop: not tracked, so never committed; read again on restart
+    // Until the partition's producer fenced its previous owner and it was sought back to its committed offset.
+    if (eos && recovering.has(partitionKey(record.topic, record.partition))) return;
     counters.consumed++;
     lastActivity = scheduler.now();
     if (!source.assigned) {
@@ -170,18 +189,18 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       if (!seenPartitions.has(key)) seenPartitions.set(key, { topic: record.topic, partition: record.partition });
     }
     tracker.track(record);
-    if (tracker.inFlight > peakInFlight) peakInFlight = tracker.inFlight;
+    if (queued() > peakInFlight) peakInFlight = queued();
     if (metrics.enabled) {
       metrics.consumed(record);
       consumedAt.set(record, performance.now());
     }
-    flow.added(record.topic, record.partition, tracker.inFlight);
+    flow.added(record.topic, record.partition, queued());
     input$.next(record);
   };
 
   // Once stopping, the partitions stay paused: whatever they delivered would be dropped.
   const queueShrank = (): void => {
-    if (fetching) flow.removed(tracker.inFlight);
+    if (fetching) flow.removed(queued());
   };
 
   const generateAll = (tasks$: Observable<GenerationTask>) =>
@@ -211,8 +230,14 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       ),
     ),
     metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : (same) => same,
-    encode({ codecs, outputTopic: topology.output.topic, deadLetterTopic: topology.deadLetter.topic, scheduler }),
-    produce({ ...options.produce, sink, scheduler }),
+    encode({
+      codecs,
+      outputTopic: topology.output.topic,
+      deadLetterTopic: topology.deadLetter.topic,
+      scheduler,
+      ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
+    }),
+    eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler }),
   );
 
   let drained!: () => void;
@@ -220,6 +245,13 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   subscriptions.push(
     written$.subscribe({
       next: (acked) => {
+        if (eos) {
+          for (const item of acked) if (tracker.complete(item.record)) pending.add(item);
+          lastActivity = scheduler.now();
+          // Held outputs count against the queue: commit before they fill it.
+          if (pending.size * 2 >= topology.batching.queueLimit && !commitRunning) void commitNow().catch(() => {});
+          return;
+        }
         for (const item of acked) {
           if (!tracker.complete(item.record)) continue;
           if (metrics.enabled) metrics.written(item.record, consumedAt.get(item.record), item.kind);
@@ -244,18 +276,81 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   // Commits are serialised: a commit never overtakes an earlier one. A failed commit must
   // not poison the chain, or every later commit (the shutdown one too) would fail with it.
   let committing: Promise<void> = Promise.resolve();
-  const commitNow = (): Promise<void> => {
-    committing = committing.catch(() => {}).then(async () => {
+  let commitRunning = false;
+  const serialised = (work: () => Promise<void>): Promise<void> => {
+    committing = committing.catch(() => {}).then(work);
+    return committing;
+  };
+  const commitNow = (): Promise<void> =>
+    serialised(async () => {
       const offsets = tracker.committable();
       if (offsets.length === 0) return;
+      if (eos) {
+        commitRunning = true;
+        try {
+          await Promise.all(offsets.map((o) => commitPartition(eos, o)));
+        } finally {
+          commitRunning = false;
+        }
+        counters.commits++;
+        queueShrank();
+        if (options.maxRecords !== undefined && counters.augmented + counters.deadLettered >= options.maxRecords) void handle.stop('max-records');
+        return;
+      }
       await source.commit(offsets);
       tracker.markCommitted(offsets);
       counters.commits++;
       metrics.offsetsCommitted();
     });
-    return committing;
+
+  /** One transaction: the held outputs below the watermark, and the watermark as the group's offset. */
+  const commitPartition = async (committer: PartitionCommitter, o: TopicPartitionOffset): Promise<void> => {
+    const items = pending.below(o.topic, o.partition, o.offset);
+    try {
+      await committer.commit(o.topic, o.partition, items.map((i) => i.out), o.offset);
+    } catch (err) {
+      const error = asTeacherlmError(err, 'TRANSACTION_FAILED');
+      log({ event: 'transaction-failed', partition: `${o.topic}/${o.partition}`, error: error.message, dropped: items.length });
+      await reassign([o]);
+      return;
+    }
+    tracker.markCommitted([o]);
+    pending.release(o.topic, o.partition, o.offset);
+    for (const item of items) {
+      if (item.kind === 'augmented') counters.augmented++;
+      else counters.deadLettered++;
+    }
   };
-  const commitInterval = options.commitIntervalMs ?? 1_000;
+
+  /**
+   * Exactly-once (re)start of partitions: their uncommitted work dropped, their
+   * transactional producers started (fencing any previous owner), and only then their
+   * committed offsets read and sought to, so nothing a fenced owner committed is redone.
+   * Records that arrive meanwhile are ignored (`recovering`) and read again after the seek.
+   */
+  const reassign = async (partitions: { topic: string; partition: number }[]): Promise<void> => {
+    if (!eos || partitions.length === 0) return;
+    for (const { topic, partition } of partitions) recovering.add(partitionKey(topic, partition));
+    tracker.forget(partitions);
+    pending.drop(partitions);
+    for (let backoff = 200; fetching; backoff = Math.min(5_000, backoff * 2)) {
+      try {
+        await Promise.all(partitions.map(({ topic, partition }) => eos.assign(topic, partition)));
+        const offsets = await source.committedOffsets!(partitions);
+        // Synchronously: seek, forget what arrived before it, and let the partitions' records in again.
+        for (const o of offsets) source.seek!(o.topic, o.partition, o.offset);
+        tracker.forget(partitions);
+        pending.drop(partitions);
+        for (const { topic, partition } of partitions) recovering.delete(partitionKey(topic, partition));
+        queueShrank();
+        return;
+      } catch (err) {
+        log({ event: 'assign-failed', partitions: partitions.map((p) => `${p.topic}/${p.partition}`), error: (err as Error).message, retryInMs: backoff });
+        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      }
+    }
+  };
+  const commitInterval = options.commitIntervalMs ?? topology.consumer.commitIntervalMs;
   const periodicCommit = (): void => {
     commitNow().catch((err: unknown) => log({ event: 'commit-failed', error: asTeacherlmError(err, 'COMMIT_FAILED').message }));
   };
@@ -267,7 +362,9 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   if (options.untilIdleMs !== undefined) {
     const idleMs = options.untilIdleMs;
     subscriptions.push(scheduler.schedule(function (this: SchedulerAction<undefined>) {
-      if (tracker.inFlight === 0 && scheduler.now() - lastActivity >= idleMs) void handle.stop('idle');
+      // Idle: nothing in flight, nothing for a while, and the source assigned and at its log ends.
+      const quiet = queued() === 0 && recovering.size === 0 && scheduler.now() - lastActivity >= idleMs;
+      if (quiet && (source.caughtUp?.() ?? true)) void handle.stop('idle');
       else this.schedule(undefined, Math.max(10, Math.floor(idleMs / 4)));
     }, idleMs));
   }
@@ -275,9 +372,19 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const rebalances = source.rebalances?.();
   if (rebalances) {
     subscriptions.push(
-      rebalances.subscribe(({ revoked }) => {
+      rebalances.subscribe(({ revoked, assigned = [] }) => {
         tracker.forget(revoked);
+        pending.drop(revoked);
         queueShrank();
+        if (!eos) return;
+        // Ignore the new assignment's records until each partition is fenced and sought (kafkajs fetched its offsets before we could fence).
+        for (const { topic, partition } of assigned) recovering.add(partitionKey(topic, partition));
+        const kept = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+        const gone = revoked.filter((tp) => !kept.has(partitionKey(tp.topic, tp.partition)));
+        void serialised(async () => {
+          await Promise.all(gone.map(({ topic, partition }) => eos.revoke(topic, partition)));
+          await reassign(assigned);
+        });
       }),
     );
   }
@@ -321,7 +428,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       disconnect: async () => {
         for (const s of subscriptions) s.unsubscribe();
         sourceSubscription.unsubscribe();
-        const results = await Promise.allSettled([source.stop(), sink.close()]);
+        const results = await Promise.allSettled([source.stop(), sink.close(), ...(eos ? [eos.close()] : [])]);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       },
@@ -333,7 +440,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     const sourceStats = source.stats();
     return {
       ...counters,
-      inFlight: tracker.inFlight,
+      inFlight: queued(),
       peakInFlight,
       pausedPartitions: flow.pausedCount,
       pauses: sourceStats.pauses,
@@ -375,7 +482,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       markStopped();
       abandon();
       sourceSubscription.unsubscribe();
-      await Promise.allSettled([source.stop(), sink.close()]);
+      await Promise.allSettled([source.stop(), sink.close(), ...(eos ? [eos.close()] : [])]);
       const error = new TeacherlmError('SHUT_DOWN', 'the pipeline was aborted');
       settle.reject(error);
       stopping ??= Promise.reject(error);

@@ -80,10 +80,27 @@ export interface RecordSource {
    */
   assigned?(): TopicPartition[];
   /**
+   * Optional: whether the source holds partitions and has read each of them to its log
+   * end. `untilIdleMs` stops a pipeline only when this is true (no assignment yet, e.g.
+   * while a dead member's session runs out, is not idle). Without it, a quiet source is
+   * taken as caught up.
+   */
+  caughtUp?(): boolean;
+  /**
+   * Optional (needed for exactly-once): the group's committed offset of each partition,
+   * or where a partition without one starts (its log start or end, as configured).
+   */
+  committedOffsets?(partitions: { topic: string; partition: number }[]): Promise<TopicPartitionOffset[]>;
+  /**
+   * Optional (needed for exactly-once): fetch `topic/partition` from `offset` next.
+   * Synchronous: no record of the partition from before the seek is delivered after it.
+   */
+  seek?(topic: string, partition: number, offset: string): void;
+  /**
    * Optional: group joins. Records in flight on `revoked` partitions will be delivered
    * again, so the pipeline drops their tracking and never commits them.
    */
-  rebalances?(): Observable<{ revoked: TopicPartition[] }>;
+  rebalances?(): Observable<{ revoked: TopicPartition[]; assigned?: TopicPartition[] }>;
   /** Optional: lag of each assigned partition whose position and log end are known (for metrics). */
   lagByPartition?(): (TopicPartition & { lag: number })[];
 }
@@ -106,5 +123,25 @@ export interface RecordSink {
   /** Resolves when every send issued so far has settled. */
   flush(): Promise<void>;
   /** Flushes, then disconnects. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Optional: the largest single record (as `recordBytes` counts it) the topic accepts,
+   * once known. The pipeline dead-letters larger records instead of sending them.
+   */
+  maxRecordBytes?(topic: string): number | undefined;
+}
+
+/**
+ * Exactly-once output: per input partition, the outputs of a contiguous range of input
+ * offsets and the offset after it, committed in one transaction
+ * (`src/kafka/partition-transactions.ts`).
+ */
+export interface PartitionCommitter {
+  /** Readies the partition's transactional producer, fencing any previous owner. */
+  assign(topic: string, partition: number): Promise<void>;
+  /** Drops the partition's producer. */
+  revoke(topic: string, partition: number): Promise<void>;
+  /** Writes `records` and commits `nextOffset` atomically; rejects (TRANSACTION_FAILED) when it could not. */
+  commit(topic: string, partition: number, records: OutRecord[], nextOffset: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -19,6 +19,14 @@ import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Ob
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
+/**
+ * `at-least-once`: outputs produced at once (idempotent producer), input offsets committed
+ * by watermark afterwards; a crash between the two writes those outputs again.
+ * `exactly-once`: per input partition, outputs and offsets in one transaction.
+ */
+export const DELIVERY_MODES = ['exactly-once', 'at-least-once'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+export const DEFAULT_DELIVERY: DeliveryMode = 'at-least-once';
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
 export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 /**
@@ -81,13 +89,31 @@ export interface EngineSpec {
 /** The engine calls' failure policy (`retryBisect`), as the topology sets it. */
 export type RetrySpec = RetryPolicy;
 
+export interface ConsumerSpec {
+  group: string;
+  /** Where a group without a committed offset starts. */
+  fromBeginning: boolean;
+  /** How often completed offsets are committed (at-least-once) or transacted (exactly-once). */
+  commitIntervalMs: number;
+  /**
+   * How long the group coordinator waits for a silent member before giving its partitions
+   * away: after a crash, the time to the next worker's first output. kafkajs 2.2.4 has no
+   * static membership (`group.instance.id`), so this is the lever. The broker bounds it
+   * (`group.min.session.timeout.ms`, 6 s by default).
+   */
+  sessionTimeoutMs: number;
+  /** How often the member heartbeats; at most a third of the session timeout. */
+  heartbeatIntervalMs: number;
+}
+
 export interface Topology {
   name: string;
   input: TopicSpec & { format: InputFormat };
   /** `format` also applies to the dead-letter topic. */
   output: TopicSpec & { format: OutputFormat };
   deadLetter: TopicSpec;
-  consumer: { group: string; fromBeginning: boolean };
+  consumer: ConsumerSpec;
+  delivery: DeliveryMode;
   teachers: TeacherSpec[];
   batching: BatchingSpec;
   engine: EngineSpec;
@@ -96,6 +122,7 @@ export interface Topology {
   quality?: QualitySpec;
 }
 
+export const DEFAULT_CONSUMER: Omit<ConsumerSpec, 'group'> = { fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 };
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
 export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto' };
 export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
@@ -173,15 +200,30 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
   return spec;
 }
 
+function consumerSpec(c: Obj): ConsumerSpec {
+  const sessionTimeoutMs = number(c.sessionTimeoutMs, 'consumer.sessionTimeoutMs', DEFAULT_CONSUMER.sessionTimeoutMs, { integer: true, positive: true });
+  const heartbeatIntervalMs = number(c.heartbeatIntervalMs, 'consumer.heartbeatIntervalMs', DEFAULT_CONSUMER.heartbeatIntervalMs, { integer: true, positive: true });
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    fail('consumer.heartbeatIntervalMs', `at most a third of consumer.sessionTimeoutMs (${sessionTimeoutMs})`, heartbeatIntervalMs);
+  }
+  return {
+    group: text(c.group, 'consumer.group'),
+    fromBeginning: (c.fromBeginning as boolean | undefined) ?? DEFAULT_CONSUMER.fromBeginning,
+    commitIntervalMs: number(c.commitIntervalMs, 'consumer.commitIntervalMs', DEFAULT_CONSUMER.commitIntervalMs, { integer: true, positive: true }),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+  };
+}
+
 /**
  * Validates a parsed topology document and fills defaults. Relative model paths resolve
  * against `baseDir` (default: the working directory).
  */
 export function parseTopology(doc: unknown, baseDir: string = process.cwd()): Topology {
-  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'teachers', 'batching', 'engine', 'retry', 'quality']);
+  const root = object(doc, '', ['name', 'input', 'output', 'deadLetter', 'consumer', 'delivery', 'teachers', 'batching', 'engine', 'retry', 'quality']);
   const input = topic(root.input, 'input', ['format']);
   const output = topic(root.output, 'output', ['format']);
-  const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning']);
+  const consumer = object(root.consumer, 'consumer', ['group', 'fromBeginning', 'commitIntervalMs', 'sessionTimeoutMs', 'heartbeatIntervalMs']);
   if (consumer.fromBeginning !== undefined && typeof consumer.fromBeginning !== 'boolean') {
     fail('consumer.fromBeginning', 'true or false', consumer.fromBeginning);
   }
@@ -206,7 +248,8 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     },
     output: { ...strip(output), format: oneOf(output.format, 'output.format', OUTPUT_FORMATS, 'avro') },
     deadLetter: strip(topic(root.deadLetter, 'deadLetter')),
-    consumer: { group: text(consumer.group, 'consumer.group'), fromBeginning: (consumer.fromBeginning as boolean | undefined) ?? true },
+    consumer: consumerSpec(consumer),
+    delivery: oneOf(root.delivery, 'delivery', DELIVERY_MODES, DEFAULT_DELIVERY),
     teachers,
     batching: {
       maxBatchSize: number(b.maxBatchSize, 'batching.maxBatchSize', DEFAULT_BATCHING.maxBatchSize, { integer: true, positive: true }),

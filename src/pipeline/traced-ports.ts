@@ -19,7 +19,7 @@
  */
 import { type Span, trace } from '@opentelemetry/api';
 import { map } from 'rxjs';
-import type { OutRecord, RecordSink, RecordSource, SourceRecord } from './ports.js';
+import type { OutRecord, PartitionCommitter, RecordSink, RecordSource, SourceRecord } from './ports.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { contextWithSpan, endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 
@@ -28,6 +28,8 @@ export const DEFAULT_MAX_OPEN_SPANS = 100_000;
 export interface RecordTracing {
   source(source: RecordSource): RecordSource;
   sink(sink: RecordSink): RecordSink;
+  /** Exactly-once: the process spans end when their record's transaction commits. */
+  committer(committer: PartitionCommitter): PartitionCommitter;
   /** Spans started and not yet ended. */
   openSpans(): number;
 }
@@ -64,8 +66,31 @@ export function recordTracing(options: { maxOpenSpans?: number } = {}): RecordTr
     return span;
   };
 
+  /** Sends through `send`, ending the records' open spans with its outcome. */
+  const traced = async (records: OutRecord[], send: () => Promise<void>): Promise<void> => {
+    // No span open (tracing off, or all ended): no record can carry one, skip the header parsing.
+    if (open.size === 0) return send();
+    const spans = records.map((r) => [r, spanOf(r)] as const).filter((pair): pair is readonly [OutRecord, Span] => pair[1] !== undefined);
+    try {
+      await send();
+    } catch (err) {
+      for (const [, span] of spans) endSpan(span, err);
+      throw err;
+    }
+    for (const [record, span] of spans) {
+      span.setAttribute('teacherlm.output.topic', record.topic);
+      endSpan(span);
+    }
+  };
+
   return {
     openSpans: () => open.size,
+    committer: (committer) => ({
+      assign: (topic, partition) => committer.assign(topic, partition),
+      revoke: (topic, partition) => committer.revoke(topic, partition),
+      commit: (topic, partition, records, nextOffset) => traced(records, () => committer.commit(topic, partition, records, nextOffset)),
+      close: () => committer.close(),
+    }),
     source: (source) => {
       const traced: RecordSource = {
         records: () => source.records().pipe(map(startProcessSpan)),
@@ -78,26 +103,16 @@ export function recordTracing(options: { maxOpenSpans?: number } = {}): RecordTr
       if (source.assigned) traced.assigned = () => source.assigned!();
       if (source.rebalances) traced.rebalances = () => source.rebalances!();
       if (source.lagByPartition) traced.lagByPartition = () => source.lagByPartition!();
+      if (source.caughtUp) traced.caughtUp = () => source.caughtUp!();
+      if (source.committedOffsets) traced.committedOffsets = (partitions) => source.committedOffsets!(partitions);
+      if (source.seek) traced.seek = (topic, partition, offset) => source.seek!(topic, partition, offset);
       return traced;
     },
     sink: (sink) => ({
-      send: async (records) => {
-        // No span open (tracing off, or all ended): no record can carry one, skip the header parsing.
-        if (open.size === 0) return sink.send(records);
-        const spans = records.map((r) => [r, spanOf(r)] as const).filter((pair): pair is readonly [OutRecord, Span] => pair[1] !== undefined);
-        try {
-          await sink.send(records);
-        } catch (err) {
-          for (const [, span] of spans) endSpan(span, err);
-          throw err;
-        }
-        for (const [record, span] of spans) {
-          span.setAttribute('teacherlm.output.topic', record.topic);
-          endSpan(span);
-        }
-      },
+      send: (records) => traced(records, () => sink.send(records)),
       flush: () => sink.flush(),
       close: () => sink.close(),
+      ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
     }),
   };
 }

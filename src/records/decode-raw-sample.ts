@@ -16,11 +16,15 @@ import { isSingleObject } from './wire-format.js';
 export const INPUT_FORMATS = ['avro', 'confluent', 'json', 'auto'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
-/** Parses JSON bytes into a RawSample; DECODE_FAILED for bad JSON, INVALID_SAMPLE for a bad shape. */
+/** UTF-8's byte order mark, which some editors and Windows tools write first. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const withoutBom = (bytes: Buffer): Buffer => (bytes.subarray(0, 3).equals(BOM) ? bytes.subarray(3) : bytes);
+
+/** Parses JSON bytes (a leading BOM is skipped) into a RawSample; DECODE_FAILED for bad JSON, INVALID_SAMPLE for a bad shape. */
 export function decodeJsonSample(bytes: Buffer): RawSample {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(withoutBom(bytes).toString('utf8'));
   } catch (err) {
     throw new TeacherlmError('DECODE_FAILED', `invalid JSON: ${(err as Error).message}`, { cause: err });
   }
@@ -28,7 +32,7 @@ export function decodeJsonSample(bytes: Buffer): RawSample {
 }
 
 function looksLikeJson(bytes: Buffer): boolean {
-  for (const byte of bytes) {
+  for (const byte of withoutBom(bytes)) {
     if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
     return byte === 0x7b; // '{'
   }

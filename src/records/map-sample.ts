@@ -1,8 +1,8 @@
 /**
  * One input row -> a RawSample, through `--map` (RawSample field -> input field) and the
  * pipeline's own validation (`validateRawSample`), so what `produce` accepts is exactly
- * what the pipeline accepts. Numbers are accepted for the text fields (ids are often
- * numeric) and sent as strings; an empty CSV cell for `context` means no context.
+ * what the pipeline accepts (numbers in the text fields become strings there); an empty
+ * CSV cell for `context` means no context.
  */
 import type { FieldMap } from './field-map.js';
 import { TeacherlmError, isTeacherlmError } from '../errors.js';
@@ -14,8 +14,7 @@ const TEXT_FIELDS = ['id', 'task', 'question', 'answer'] as const;
 export function mapToSample(record: Record<string, unknown>, map: FieldMap, fromCsv: boolean): RawSample {
   const mapped: Record<string, unknown> = {};
   for (const field of TEXT_FIELDS) {
-    const value = record[map[field]];
-    mapped[field] = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+    mapped[field] = record[map[field]];
   }
   const context = record[map.context];
   mapped.context = fromCsv && context === '' ? null : context;

@@ -53,4 +53,8 @@ export interface DeadLetter {
   sourceTimestamp: number;
   attempts: number;
   failedAt: number;
+  /** Set when key and value were truncated to fit the topic's record limit: the original value's size in bytes. */
+  originalValueSize?: number | null;
+  /** Set with originalValueSize: SHA-256 of the original value, hex. */
+  originalValueSha256?: string | null;
 }

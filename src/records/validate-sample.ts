@@ -1,6 +1,7 @@
 /**
  * Checks that a decoded value is a RawSample, with messages naming the bad field
- * (`question: expected a non-empty string, got 42`). Unknown fields are ignored.
+ * (`question: expected a non-empty string, got true`). Unknown fields are ignored; a finite
+ * number in a text field (id, task, question, answer) becomes its decimal text.
  */
 import type { TeacherlmError } from '../errors.js';
 import { expectedError } from '../options.js';
@@ -10,8 +11,10 @@ function invalid(field: string, expected: string, got: unknown): TeacherlmError 
   return expectedError('INVALID_SAMPLE', field, expected, got);
 }
 
+/** Numbers are taken as their text (ids are often numeric), wherever the sample came from: produce, kcat, a file. */
 function requireText(record: Record<string, unknown>, field: string): string {
   const value = record[field];
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string' || value.trim() === '') throw invalid(field, 'a non-empty string', value);
   return value;
 }

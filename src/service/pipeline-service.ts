@@ -14,7 +14,8 @@
 import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../kafka/admin.js';
 import { KafkaSink } from '../kafka/sink.js';
-import { KafkaSource, type KafkaSourceOptions } from '../kafka/source.js';
+import { PartitionTransactions } from '../kafka/partition-transactions.js';
+import { KafkaSource, consumerTimeouts, type KafkaSourceOptions } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline, type PipelineHandle, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { RecordSink, RecordSource } from '../pipeline/ports.js';
@@ -60,16 +61,24 @@ export interface PipelineService {
 }
 
 /** The source and sink of one run, as the service builds them. */
-export function pipelineEdges(kafka: Kafka, topology: Topology, options: Pick<PipelineRunOptions, 'group' | 'source' | 'scheduler'> = {}): { source: KafkaSource; sink: KafkaSink } {
+export function pipelineEdges(
+  kafka: Kafka,
+  topology: Topology,
+  options: Pick<PipelineRunOptions, 'group' | 'source' | 'scheduler' | 'log'> = {},
+): { source: KafkaSource; sink: KafkaSink } {
+  const log = options.log;
   const source = new KafkaSource({
     kafka,
     groupId: options.group ?? topology.consumer.group,
     topics: [topology.input.topic],
     fromBeginning: topology.consumer.fromBeginning,
+    consumer: consumerTimeouts(topology),
+    ...(log ? { onEvent: (event: Record<string, unknown>) => log(event) } : {}),
     ...options.source,
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
-  const sink = new KafkaSink({ kafka, maxBatchRecords: PIPELINE_SINK_MAX_BATCH_RECORDS });
+  // The sink reads the output topics' max.message.bytes on connect, to split sends to fit.
+  const sink = new KafkaSink({ kafka, maxBatchRecords: PIPELINE_SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
   return { source, sink };
 }
 
@@ -91,16 +100,27 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
     codecs,
     async run(runOptions = {}) {
       const { group, source: sourceOptions, wrap, ...pipelineOptions } = runOptions;
-      const edges = pipelineEdges(kafka, topology, { group, source: sourceOptions, scheduler: runOptions.scheduler });
+      const edges = pipelineEdges(kafka, topology, { group, source: sourceOptions, scheduler: runOptions.scheduler, log: runOptions.log });
       await edges.sink.connect();
       // A process span per record, child of its producer's, ended at the ack of its output.
       const tracing = recordTracing();
       const source = tracing.source(edges.source);
       const sink = tracing.sink(edges.sink);
+      // Exactly-once: one transaction per input partition at each commit (src/kafka/partition-transactions.ts).
+      const transactions =
+        topology.delivery === 'exactly-once'
+          ? new PartitionTransactions({
+              kafka,
+              groupId: group ?? topology.consumer.group,
+              maxRecordBytes: (topic) => edges.sink.maxRecordBytes(topic),
+              ...(runOptions.log ? { onEvent: runOptions.log } : {}),
+            })
+          : undefined;
       return runPipeline({
         topology,
         source: wrap?.source ? wrap.source(source) : source,
         sink: wrap?.sink ? wrap.sink(sink) : sink,
+        ...(transactions ? { transactions: tracing.committer(transactions) } : {}),
         generators,
         codecs: codecs.codecs,
         ...pipelineOptions,

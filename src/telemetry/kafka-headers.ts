@@ -53,3 +53,25 @@ export function extractTraceContext(headers: KafkaHeaders | undefined, base: Con
   if (!headers) return base;
   return propagation.extract(base, headers, kafkaHeaderGetter);
 }
+
+/** W3C `traceparent`, version 00 layout (later versions keep its first four fields): version-traceid-parentid-flags. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+/** W3C caps `tracestate` at 32 list members; 512 characters is the size propagators must keep. */
+const MAX_TRACESTATE_CHARS = 512;
+
+/**
+ * Whether a header value is a W3C trace context a reader could use: a `traceparent` of
+ * the right shape (not version ff, ids not all zero, length bounded) or a short printable
+ * `tracestate`. Anything else is dropped, never copied on: a producer's 50 kB of garbage
+ * must not travel to every output record.
+ */
+export function isValidTraceHeader(name: 'traceparent' | 'tracestate', value: string | Buffer): boolean {
+  if (value.length > (name === 'traceparent' ? 256 : MAX_TRACESTATE_CHARS)) return false;
+  const text = decode(value);
+  if (name === 'tracestate') return /^[\x20-\x7e]*$/.test(text);
+  const match = TRACEPARENT.exec(text);
+  if (!match) return false;
+  const [, version, traceId, parentId] = match;
+  if (version === 'ff' || (version === '00' && match[5] !== undefined)) return false;
+  return !/^0+$/.test(traceId!) && !/^0+$/.test(parentId!);
+}

@@ -85,6 +85,36 @@ describe('KafkaSink on the real broker', () => {
     await sink.close();
   });
 
+  it("splits one send larger than the topic's max.message.bytes into requests that fit, and reports the record limit", async () => {
+    const [topic, other] = [uniqueName('sink-cap'), uniqueName('sink-cap-default')];
+    await ensureTopics(kafka, [
+      { topic, partitions: 1, configs: { 'max.message.bytes': '20000' } },
+      { topic: other, partitions: 1 },
+    ]);
+    const sink = new KafkaSink({ kafka, topics: [topic, other] });
+    await sink.connect();
+    expect(sink.maxRecordBytes(topic)).toBeLessThan(20_000);
+    expect(sink.maxRecordBytes(topic)).toBeGreaterThan(19_000);
+    expect(sink.maxRecordBytes(other)).toBeGreaterThan(1_000_000);
+    // One send of 256 records of 1 kB, all for one partition: 13x the topic's limit.
+    const value = Buffer.alloc(1_000, 'q');
+    await sink.send(Array.from({ length: 256 }, (_, i): OutRecord => ({ topic, key: `k${i}`, value, headers: { traceparent: 'x' } })));
+    expect(await endOffsets(topic)).toBe(256);
+    expect(sink.stats().batches).toBeGreaterThanOrEqual(13);
+    await sink.close();
+  });
+
+  it('caps requests at a configured maxMessageBytes below the topic limit', async () => {
+    const topic = uniqueName('sink-own-cap');
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    const sink = new KafkaSink({ kafka, topics: [topic], maxMessageBytes: 10_000 });
+    expect(sink.maxRecordBytes(topic)).toBeLessThan(10_000);
+    await sink.send(Array.from({ length: 100 }, (_, i): OutRecord => ({ topic, key: `k${i}`, value: Buffer.alloc(1_000), headers: {} })));
+    expect(sink.stats().batches).toBeGreaterThanOrEqual(10);
+    expect(await endOffsets(topic)).toBe(100);
+    await sink.close();
+  });
+
   it('rejects with PRODUCE_FAILED, not retriable, for a topic that does not exist', async () => {
     const sink = new KafkaSink({ kafka, retries: 1 });
     const error = await sink.send([{ topic: uniqueName('missing'), key: null, value: Buffer.from('x'), headers: {} }]).catch((e: unknown) => e);

@@ -7,7 +7,7 @@ const kafka = new Kafka({ brokers: ['127.0.0.1:1'] });
 describe('resolveSourceOptions', () => {
   it('fetches small per-partition batches by default, so a pause mid-batch refetches little', () => {
     const { consumerConfig } = resolveSourceOptions({ kafka, groupId: 'g', topics: ['t'] });
-    expect(consumerConfig).toEqual({ maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION });
+    expect(consumerConfig).toEqual({ readUncommitted: false, maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION });
     expect(DEFAULT_MAX_BYTES_PER_PARTITION).toBeLessThan(1024 * 1024);
   });
 
@@ -19,7 +19,7 @@ describe('resolveSourceOptions', () => {
       consumer: { maxBytesPerPartition: 1 << 20, sessionTimeout: 9_000, groupId: 'other' } as never,
     });
     expect(groupId).toBe('g');
-    expect(consumerConfig).toEqual({ maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: 1 << 20, sessionTimeout: 9_000 });
+    expect(consumerConfig).toEqual({ readUncommitted: false, maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS, maxBytesPerPartition: 1 << 20, sessionTimeout: 9_000 });
   });
 
   it('names the bad field', () => {

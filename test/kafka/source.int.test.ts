@@ -46,6 +46,31 @@ describe('KafkaSource on the real broker', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
   }
 
+  it('is caught up only once assigned and read to the log end, transaction markers included', async () => {
+    const topic = uniqueName('source-markers');
+    const groupId = uniqueName('group');
+    await ensureTopics(kafka, [{ topic, partitions: 2 }]);
+    // Partition 0 ends in a commit marker (its log end is one past the last record); partition 1 is empty.
+    const tx = kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    const transaction = await tx.transaction();
+    await transaction.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: `k${i}`, value: `v${i}` })) });
+    await transaction.commit();
+    await tx.disconnect();
+    // The markers are written after EndTxn answers; the admin's (read_committed) end moves then.
+    await vi.waitFor(async () => expect((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0)?.high).toBe('11'), WAIT);
+
+    const source = new KafkaSource({ kafka, groupId, topics: [topic], lagRefreshMs: 0 });
+    expect(source.caughtUp()).toBe(false);
+    const records: SourceRecord[] = [];
+    const subscription = source.records().subscribe((r) => records.push(r));
+    await vi.waitFor(() => expect(records).toHaveLength(10), WAIT);
+    await vi.waitFor(() => expect(source.caughtUp()).toBe(true), WAIT);
+    expect(records.at(-1)?.offset).toBe('9');
+    subscription.unsubscribe();
+    await source.stop();
+  });
+
   it('pauses and resumes per partition, reports lag, and commits only what it is given', async () => {
     const topic = uniqueName('source');
     const groupId = uniqueName('group');

@@ -15,7 +15,7 @@ describe('decode', () => {
       a: sourceRecord(0, codec.encode(good)),
       j: sourceRecord(1, JSON.stringify({ id: 's2', task: 't', question: 'q', answer: 'a' })),
       x: sourceRecord(2, 'not json'),
-      v: sourceRecord(3, JSON.stringify({ id: 's4', task: 't', question: 7, answer: 'a' })),
+      v: sourceRecord(3, JSON.stringify({ id: 's4', task: 't', question: true, answer: 'a' })),
       n: sourceRecord(4, null),
     };
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -25,7 +25,7 @@ describe('decode', () => {
         a: { kind: 'sample', record: records.a, sample: expect.objectContaining(good) },
         b: { kind: 'sample', record: records.j, sample: { ...good, id: 's2', task: 't' } },
         c: { kind: 'dead-letter', record: records.x, value: expect.objectContaining({ errorCode: 'DECODE_FAILED', stage: 'decode', value: records.x.value, key: records.x.key, attempts: 1, failedAt: 2, source: { topic: 'in', partition: 0, offset: 2 } }) },
-        d: { kind: 'dead-letter', record: records.v, value: expect.objectContaining({ errorCode: 'INVALID_SAMPLE', errorMessage: 'question: expected a non-empty string, got 7' }) },
+        d: { kind: 'dead-letter', record: records.v, value: expect.objectContaining({ errorCode: 'INVALID_SAMPLE', errorMessage: 'question: expected a non-empty string, got true' }) },
         e: { kind: 'dead-letter', record: records.n, value: expect.objectContaining({ errorCode: 'DECODE_FAILED', errorMessage: 'empty record value' }) },
       });
     });

@@ -121,6 +121,16 @@ describe('runPipeline', () => {
     expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
   });
 
+  it('is not idle before the source is assigned and caught up, however long nothing arrives', async () => {
+    // A source still waiting for its assignment (e.g. a dead member's session running out).
+    const source = Object.assign(new MemorySource([]), { ready: false, caughtUp(this: { ready: boolean }) { return this.ready; } });
+    const started = Date.now();
+    setTimeout(() => (source.ready = true), 5_000);
+    const summary = await settle(runPipeline({ topology: topology(), source, sink: new MemorySink(), generators: echoEngines(), untilIdleMs: 30, commitIntervalMs: 5 }).done);
+    expect(summary).toMatchObject({ reason: 'idle', consumed: 0 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+  });
+
   it('keeps the source paused while it drains after a stop, so nothing more is fetched only to be dropped', async () => {
     const source = new MemorySource(inputRecords(90));
     // Slow acks keep the queue full across timer ticks.

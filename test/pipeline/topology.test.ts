@@ -27,6 +27,7 @@ describe('topology', () => {
     expect(echo.input.format).toBe('auto');
     expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto' });
     expect(echo.engine.workers).toBe(4);
+    expect([def.delivery, echo.delivery]).toEqual(['exactly-once', 'at-least-once']);
   });
 
   it('fills defaults', () => {
@@ -34,7 +35,9 @@ describe('topology', () => {
     expect(t.batching).toEqual({ maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
     expect(t.input).toMatchObject({ partitions: 1, replicationFactor: 1, configs: {}, format: 'auto' });
     expect(t.teachers[0]).toMatchObject({ kind: 'onnx', promptStyle: 'raw', model: resolve('/x', 'models/m'), generation: { maxNewTokens: 64, temperature: 0 } });
-    expect(t.consumer.fromBeginning).toBe(true);
+    expect(t.delivery).toBe('at-least-once');
+    expect(parseTopology({ ...minimal(), delivery: 'exactly-once' }).delivery).toBe('exactly-once');
+    expect(t.consumer).toEqual({ group: 'g', fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 });
   });
 
   it.each([
@@ -45,6 +48,10 @@ describe('topology', () => {
     [{ output: {} }, 'output.topic: expected a non-empty string, got nothing'],
     [{ output: { topic: 'out', format: 'protobuf' } }, 'output.format: expected one of avro, confluent, got "protobuf"'],
     [{ consumer: { group: '' } }, 'consumer.group: expected a non-empty string, got ""'],
+    [{ delivery: 'at-most-once' }, 'delivery: expected one of exactly-once, at-least-once, got "at-most-once"'],
+    [{ consumer: { group: 'g', commitIntervalMs: 0 } }, 'consumer.commitIntervalMs: expected a positive integer, got 0'],
+    [{ consumer: { group: 'g', sessionTimeoutMs: 'x' } }, 'consumer.sessionTimeoutMs: expected a positive integer, got "x"'],
+    [{ consumer: { group: 'g', sessionTimeoutMs: 6000, heartbeatIntervalMs: 3000 } }, 'consumer.heartbeatIntervalMs: expected at most a third of consumer.sessionTimeoutMs (6000), got 3000'],
     [{ teachers: [] }, 'teachers: expected a non-empty list, got an array'],
     [{ teachers: [{ annotation: 'poetry', model: 'm' }] }, 'teachers[0].annotation: expected one of fundamentals, cot, mistakes, got "poetry"'],
     [{ teachers: [{ annotation: 'cot' }] }, 'teachers[0].model: expected a non-empty string, got nothing'],

@@ -32,6 +32,7 @@ describe('record codecs', () => {
     const record: DeadLetter = {
       key: Buffer.from('k'), value: Buffer.from([0, 1, 2, 255]), errorCode: 'DECODE_FAILED', errorMessage: 'invalid JSON',
       stage: 'decode', sampleId: null, source: { topic: 't', partition: 0, offset: 1 }, sourceTimestamp: 1, attempts: 1, failedAt: 2,
+      originalValueSize: 1_000_000, originalValueSha256: 'ab',
     };
     const decoded = codecs.deadLetter.decode(codecs.deadLetter.encode(record));
     expect({ ...decoded, source: { ...decoded.source } }).toEqual(record);

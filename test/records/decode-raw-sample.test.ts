@@ -23,6 +23,12 @@ describe('decodeRawSample', () => {
     expect(decodeRawSample(jsonBytes, 'auto', codec)).toEqual(sample);
   });
 
+  it('reads JSON as kcat sends it: a leading UTF-8 BOM, a numeric id', () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ id: 777, task: 'CREAK', question: 'q', answer: 'a' }))]);
+    expect(decodeRawSample(bom, 'auto', codec)).toEqual({ ...sample, id: '777' });
+    expect(decodeRawSample(bom, 'json', codec).id).toBe('777');
+  });
+
   it('honours a fixed format', () => {
     expect(codeOf(() => decodeRawSample(jsonBytes, 'avro', codec))).toBe('DECODE_FAILED');
     expect(codeOf(() => decodeRawSample(avroBytes, 'json', codec))).toBe('DECODE_FAILED');
