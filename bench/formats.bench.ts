@@ -21,12 +21,10 @@ import { tap } from 'rxjs';
 import { ensureTopics } from '../src/kafka/admin.js';
 import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
-import { KafkaSink } from '../src/kafka/sink.js';
-import { KafkaSource } from '../src/kafka/source.js';
 import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
+import { pipelineEdges } from '../src/service/pipeline-service.js';
 import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
-import { PIPELINE_SINK_MAX_BATCH_RECORDS as SINK_MAX_BATCH_RECORDS } from '../src/service/pipeline-service.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import type { PipelineCodecs } from '../src/records/codecs.js';
 import type { RawSample } from '../src/records/types.js';
@@ -71,8 +69,8 @@ async function produceBacklog(kafka: Kafka, topology: Topology, codecs: Pipeline
 }
 
 async function timePipeline(kafka: Kafka, topology: Topology, group: string, codecs: PipelineCodecs, generators: Map<string, TextGenerator>) {
-  const source = new KafkaSource({ kafka, groupId: group, topics: [topology.input.topic], lagRefreshMs: 0 });
-  const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS });
+  // The source and sink `teacherlm run` uses.
+  const { source, sink } = pipelineEdges(kafka, topology, { group, source: { lagRefreshMs: 0 } });
   await sink.connect();
   let firstAt = 0;
   let lastAckAt = 0;

@@ -34,17 +34,17 @@ export const DEFAULT_LAG_REFRESH_MS = 5_000;
  * kafkajs sleeps this long when every partition is paused before looking again, and a
  * broker holds a fetch this long when the partitions it asks for have no new data. A
  * partition resumed meanwhile is only asked for in the next fetch, so this delays each
- * resume: kafkajs's 5 s default stalled the pipeline, and 250 ms still left the echo
- * bench idle ~180 ms when its other partitions were drained. An idle consumer then polls
- * the broker 20 times a second, which costs next to nothing.
+ * resume, and a longer wait leaves the pipeline idle while it lasts (figures: README,
+ * "Running the pipeline"). An idle consumer then polls the broker 20 times a second,
+ * which costs next to nothing.
  */
 export const DEFAULT_MAX_WAIT_TIME_MS = 50;
 /**
  * Bytes fetched per partition per request (kafkajs default 1 MiB). kafkajs decodes a
  * whole fetch response before `eachBatch`; when the bounded queue pauses a partition
  * mid-batch, the rest of the batch is dropped and fetched (and decoded) again after the
- * resume. With 1 MiB the echo bench decoded 2.2 records per record delivered; with
- * 256 KiB, 1.2. A larger record still arrives (the broker always returns one batch).
+ * resume, so a smaller fetch decodes fewer records twice (figures: README, "Running the
+ * pipeline"). A larger record still arrives (the broker always returns one batch).
  */
 export const DEFAULT_MAX_BYTES_PER_PARTITION = 256 * 1024;
 

@@ -29,7 +29,7 @@ import type { TextGenerator } from '../teacher/types.js';
  * four 256-record sends in flight, gathered into one request. The broker refuses a
  * partition's record batch above `max.message.bytes` (1 MiB by default); the sink's
  * `maxBatchBytes` (900 kB) caps each request below that whatever the record count.
- * `npm run bench:pipeline` compares it with other sizes.
+ * Why 1,024 (measured against 256): README, "Development".
  */
 export const PIPELINE_SINK_MAX_BATCH_RECORDS = 1024;
 
