@@ -29,6 +29,7 @@ import { recordLimit } from '../pipeline/record-size.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, splitByBytes } from './sink.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, nonEmptyString, rejectOption } from '../options.js';
+import { SETTLE_MS, settledOffsets } from '../pipeline/settled-offsets.js';
 
 export interface PartitionTransactionsOptions {
   kafka: Kafka;
@@ -40,6 +41,8 @@ export interface PartitionTransactionsOptions {
   maxAttempts?: number;
   /** First backoff between attempts, ms (doubles up to 5 s). Default 100. */
   initialBackoffMs?: number;
+  /** Pause before the second read of a committed offset after a failed commit (settled-offsets.ts); default 400 ms. */
+  settleMs?: number;
   /** Broker-side transaction timeout, ms. Default 60 000 (kafkajs's). */
   transactionTimeoutMs?: number;
   /** Topics whose max.message.bytes caps each request; see KafkaSink. */
@@ -83,6 +86,7 @@ export class PartitionTransactions {
   private readonly prefix: string;
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
+  private readonly settleMs: number;
   private readonly transactionTimeoutMs: number;
   private readonly limitOf: (topic: string) => number | undefined;
   private readonly onEvent: (event: Record<string, unknown>) => void;
@@ -99,6 +103,7 @@ export class PartitionTransactions {
     this.prefix = options.transactionalIdPrefix ?? options.groupId;
     this.maxAttempts = intOption('maxAttempts', options.maxAttempts, 8);
     this.initialBackoffMs = intOption('initialBackoffMs', options.initialBackoffMs, 100);
+    this.settleMs = intOption('settleMs', options.settleMs, SETTLE_MS, { min: 0 });
     this.transactionTimeoutMs = intOption('transactionTimeoutMs', options.transactionTimeoutMs, 60_000);
     this.limitOf = options.maxRecordBytes ?? (() => undefined);
     this.onEvent = options.onEvent ?? (() => {});
@@ -144,7 +149,13 @@ export class PartitionTransactions {
         let committed: string | undefined;
         try {
           await this.replace(topic, partition);
-          committed = await this.committedOffset(topic, partition);
+          // The commit may have gone through and not be visible yet (settled-offsets.ts): read until it settles.
+          const [read] = await settledOffsets(
+            async () => [{ offset: (await this.committedOffset(topic, partition)) ?? '-1' }],
+            () => 'p',
+            this.settleMs,
+          );
+          committed = read?.offset;
         } catch (resetError) {
           if (isFenced(resetError)) await this.revoke(topic, partition);
           if (isFenced(resetError) || attempt >= this.maxAttempts || !isRetriable(resetError)) {

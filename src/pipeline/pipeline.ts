@@ -26,11 +26,14 @@ import {
   connect,
   filter,
   identity,
+  lastValueFrom,
   map,
   merge,
   tap,
+  timer,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
+import { settledOffsets } from './settled-offsets.js';
 import { intOption } from '../options.js';
 import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
 import { NOOP_PIPELINE_METRICS, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
@@ -77,6 +80,8 @@ export interface PipelineOptions {
   untilIdleMs?: number;
   /** How long shutdown waits for in-flight work before abandoning it. Default 30 s. */
   drainTimeoutMs?: number;
+  /** Exactly-once: pause before the second read of a fenced partition's committed offset (settled-offsets.ts); default 400 ms. */
+  settleMs?: number;
   /** Structured events (errors, commits, shutdown). Default: none. */
   log?: (event: Record<string, unknown>) => void;
   /** OpenTelemetry instruments (`startMetrics().pipeline`). Default: none, at no cost. */
@@ -126,13 +131,14 @@ const isSample = (item: DecodedSample | Finished): item is DecodedSample => item
 
 /** Counts and durations checked at the boundary: a 0 ms commit interval would reschedule itself forever. */
 function validateLimits(options: PipelineOptions): void {
-  const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs', min: number): void => {
+  const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs' | 'settleMs', min: number): void => {
     if (options[field] !== undefined) intOption(field, options[field], 0, { min });
   };
   check('commitIntervalMs', 1);
   check('maxRecords', 1);
   check('untilIdleMs', 0);
   check('drainTimeoutMs', 0);
+  check('settleMs', 0);
 }
 
 export function runPipeline(options: PipelineOptions): PipelineHandle {
@@ -336,7 +342,8 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     for (let backoff = 200; fetching; backoff = Math.min(5_000, backoff * 2)) {
       try {
         await Promise.all(partitions.map(({ topic, partition }) => eos.assign(topic, partition)));
-        const offsets = await source.committedOffsets!(partitions);
+        // Fenced: the previous owner's last commit is done, though maybe not yet visible (settled-offsets.ts).
+        const offsets = await settledOffsets(() => source.committedOffsets!(partitions), (o) => partitionKey(o.topic, o.partition), options.settleMs, (ms) => lastValueFrom(timer(ms, scheduler)).then(() => undefined));
         // Synchronously: seek, forget what arrived before it, and let the partitions' records in again.
         for (const o of offsets) source.seek!(o.topic, o.partition, o.offset);
         tracker.forget(partitions);
