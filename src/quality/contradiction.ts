@@ -9,7 +9,8 @@
  * - a bare verdict opening the text: "False. ..." (True/False options);
  * - negations: "(A) is incorrect", "the answer is not (A)", "the statement is not true".
  *
- * Reported speech does not assert: "a common mistake is to think the answer is (A)".
+ * Reported speech does not assert: "a common mistake is to think the answer is (A)". An
+ * option the question does not have, "(C)" under (A) and (B), is another option than the gold.
  */
 import { goldLabel, questionOptions, type QuestionOption } from './question-options.js';
 
@@ -67,18 +68,21 @@ export function findAssertions(text: string, question: string): Assertion[] {
   const labels = new Set(options.map((o) => o.label));
   const lower = text.toLowerCase();
   const found: { at: number; assertion: Assertion }[] = [];
-  const add = (at: number, label: string | undefined, negated: boolean, evidence: string): void => {
-    if (label === undefined || (labels.size > 0 && !labels.has(label))) return;
+  // A bare letter counts only as one of the question's labels ("the answer is a liquid" is
+  // no answer); a letter in parentheses is an option label even when the question has no
+  // such option, so "the answer is (C)" under options (A) and (B) asserts a wrong option.
+  const add = (at: number, label: string | undefined, negated: boolean, evidence: string, parenthesized = false): void => {
+    if (label === undefined || (labels.size > 0 && !labels.has(label) && !parenthesized)) return;
     if (reported(lower, at)) return;
     found.push({ at, assertion: { label, negated, evidence: evidence.trim() } });
   };
   for (const m of lower.matchAll(ANSWER_LABEL)) {
     const label = (m[2] ?? m[4])!.toUpperCase();
-    add(m.index, label, Boolean(m[1] ?? m[3]), m[0]);
+    add(m.index, label, Boolean(m[1] ?? m[3]), m[0], m[2] !== undefined);
   }
   for (const m of lower.matchAll(LABEL_VERDICT)) {
     const verdictFalse = FALSE_WORDS.has(m[3]!) || m[3] === 'untrue';
-    add(m.index, m[1]!.toUpperCase(), Boolean(m[2]) !== verdictFalse, m[0]);
+    add(m.index, m[1]!.toUpperCase(), Boolean(m[2]) !== verdictFalse, m[0], true);
   }
   for (const m of lower.matchAll(ANSWER_TRUTH)) {
     const byText = labelOfText(options, m[2]!);

@@ -37,8 +37,9 @@ describe('findContradiction', () => {
     expect(findContradiction('People may assume the sentence is true.', Q, '(B)').contradicting).toBeUndefined();
   });
 
-  it('ignores labels the question does not offer, and has no verdict without a gold label', () => {
-    expect(findAssertions('The answer is (D).', Q)).toEqual([]);
+  it('takes a parenthesized label the question does not offer for a wrong option, a bare letter not, and has no verdict without a gold label', () => {
+    expect(findContradiction('The answer is (C), which means it is not possible to tell.', Q, '(B)').contradicting?.label).toBe('C');
+    expect(findAssertions('The answer is d, since nobody knows.', Q)).toEqual([]);
     expect(findContradiction('The answer is (A).', Q, 'soup').contradicting).toBeUndefined();
   });
 });
