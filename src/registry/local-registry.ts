@@ -19,7 +19,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TeacherlmError } from '../errors.js';
 import { intOption } from '../options.js';
-import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from '../kafka/local/leases.js';
+import { acquireOnDemand, clearLeases, liveLeases, withFileLock } from '../kafka/local/leases.js';
 import { isPortFree } from '../kafka/local/port-check.js';
 import { isAlive, terminate } from '../kafka/local/processes.js';
 import { findJava } from './local/find-java.js';
@@ -311,23 +311,15 @@ async function stopLocked(r: Resolved): Promise<RegistryStopResult> {
 /** Uses the registry on that port, starting it on demand; it stops when the last on-demand lease is released. */
 export async function acquireLocalRegistry(options: LocalRegistryOptions = {}): Promise<LocalRegistryLease> {
   const r = resolveOptions(options);
-  const leaseId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const registry = await withFileLock(r.paths.startLock, r.startTimeoutMs + 120_000, async () => {
-    const started = await startLocked(r, 'on-demand', options.fresh ?? false);
-    addLease(r.paths.leasesDir, leaseId);
-    return started;
-  });
-  let released = false;
-  return {
-    registry,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await withFileLock(r.paths.startLock, STOP_GRACE_MS + 30_000, async () => {
-        removeLease(r.paths.leasesDir, leaseId);
-        if (liveLeases(r.paths.leasesDir).length > 0) return;
-        if (readState(r.paths)?.owner === 'on-demand') await stopLocked(r);
-      });
+  const { value: registry, release } = await acquireOnDemand({
+    lockPath: r.paths.startLock,
+    leasesDir: r.paths.leasesDir,
+    acquireTimeoutMs: r.startTimeoutMs + 120_000,
+    releaseTimeoutMs: STOP_GRACE_MS + 30_000,
+    start: () => startLocked(r, 'on-demand', options.fresh ?? false),
+    stopIfOnDemand: async () => {
+      if (readState(r.paths)?.owner === 'on-demand') await stopLocked(r);
     },
-  };
+  });
+  return { registry, release };
 }

@@ -21,7 +21,7 @@ import { intOption, rejectOption } from '../../options.js';
 import { fetchBrokerJars } from './broker-jars.js';
 import { newClusterId, renderLog4jProperties, renderServerProperties } from './broker-config.js';
 import { requireJava } from './java.js';
-import { addLease, clearLeases, liveLeases, removeLease, withFileLock } from './leases.js';
+import { acquireOnDemand, clearLeases, liveLeases, withFileLock } from './leases.js';
 import {
   brokerPaths,
   DEFAULT_KAFKA_PORT,
@@ -361,23 +361,15 @@ async function stopLocked(r: Resolved): Promise<StopResult> {
  */
 export async function acquireLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBrokerLease> {
   const r = resolveOptions(options);
-  const leaseId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const broker = await withFileLock(r.paths.startLock, r.startTimeoutMs + 60_000, async () => {
-    const started = await startLocked(r, 'on-demand', options.fresh ?? false);
-    addLease(r.paths.leasesDir, leaseId);
-    return started;
-  });
-  let released = false;
-  return {
-    broker,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await withFileLock(r.paths.startLock, STOP_GRACE_MS + 30_000, async () => {
-        removeLease(r.paths.leasesDir, leaseId);
-        if (liveLeases(r.paths.leasesDir).length > 0) return;
-        if (readState(r.paths)?.owner === 'on-demand') await stopLocked(r);
-      });
+  const { value: broker, release } = await acquireOnDemand({
+    lockPath: r.paths.startLock,
+    leasesDir: r.paths.leasesDir,
+    acquireTimeoutMs: r.startTimeoutMs + 60_000,
+    releaseTimeoutMs: STOP_GRACE_MS + 30_000,
+    start: () => startLocked(r, 'on-demand', options.fresh ?? false),
+    stopIfOnDemand: async () => {
+      if (readState(r.paths)?.owner === 'on-demand') await stopLocked(r);
     },
-  };
+  });
+  return { broker, release };
 }

@@ -79,3 +79,44 @@ export function liveLeases(leasesDir: string): string[] {
 export function clearLeases(leasesDir: string): void {
   rmSync(leasesDir, { recursive: true, force: true });
 }
+
+export interface OnDemandLeaseOptions<T> {
+  /** The start/stop lock file of the service. */
+  lockPath: string;
+  leasesDir: string;
+  /** How long to wait for the lock and the start together. */
+  acquireTimeoutMs: number;
+  /** How long to wait for the lock and the stop together. */
+  releaseTimeoutMs: number;
+  /** Starts the service (or finds it running); called under the lock. */
+  start: () => Promise<T>;
+  /** Stops the service if it was started on demand; called under the lock once no lease is left. */
+  stopIfOnDemand: () => Promise<void>;
+}
+
+/**
+ * A lease on a local service started on demand (the broker, the registry): each holder
+ * takes one under the service's lock, and the release of the last lease stops a service
+ * started on demand. `release` is idempotent.
+ */
+export async function acquireOnDemand<T>(options: OnDemandLeaseOptions<T>): Promise<{ value: T; release: () => Promise<void> }> {
+  const leaseId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const value = await withFileLock(options.lockPath, options.acquireTimeoutMs, async () => {
+    const started = await options.start();
+    addLease(options.leasesDir, leaseId);
+    return started;
+  });
+  let released = false;
+  return {
+    value,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await withFileLock(options.lockPath, options.releaseTimeoutMs, async () => {
+        removeLease(options.leasesDir, leaseId);
+        if (liveLeases(options.leasesDir).length > 0) return;
+        await options.stopIfOnDemand();
+      });
+    },
+  };
+}
