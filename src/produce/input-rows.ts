@@ -11,21 +11,13 @@ import { TeacherlmError } from '../errors.js';
 import { choiceOption } from '../options.js';
 import { parseJsonObject } from '../records/json-object.js';
 import { CsvParser } from './csv.js';
+import type { InputRow } from './input-row.js';
 import { parquetRows } from './parquet.js';
 
 export const FILE_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
-export interface InputRow {
-  /** 1-based line where the row starts. */
-  line: number;
-  /** The row's fields by name, when it could be read. */
-  record?: Record<string, unknown>;
-  /** Why the row could not be read. */
-  error?: string;
-  /** The row as text: the JSON line, or the CSV row as a JSON object of its columns. */
-  raw: string;
-}
+export type { InputRow } from './input-row.js';
 
 const EXTENSIONS: Record<string, FileFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl', '.csv': 'csv', '.parquet': 'parquet' };
 

@@ -6,7 +6,7 @@
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { TeacherlmError } from '../errors.js';
-import type { InputRow } from './input-rows.js';
+import type { InputRow } from './input-row.js';
 
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
