@@ -26,7 +26,7 @@ import {
   type OpenAiServerSpec,
 } from '../teacher/openai/openai-options.js';
 import type { GenerationOptions } from '../teacher/types.js';
-import { fail, number, oneOf, optionalObject, text } from './topology-fields.js';
+import { fail, number, oneOf, optionalObject, text } from '../topology-fields.js';
 
 export const OPENAI_TEACHER_FIELDS = ['baseUrls', 'apiKeyEnv', 'dialect', 'timeouts', 'concurrency', 'requestRetry', 'ejection', 'tokenizer'] as const;
 

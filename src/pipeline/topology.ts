@@ -15,7 +15,7 @@ import { PROMPT_PLACEHOLDER, type PromptInstructions } from '../teacher/prompts.
 import { ANNOTATION_KINDS, type AnnotationKind, type GenerationOptions, type PromptStyle } from '../teacher/types.js';
 import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
-import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from './topology-fields.js';
+import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from '../topology-fields.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;

@@ -15,7 +15,7 @@
  *   onFailure: keep                # keep (checks recorded) | drop (null) | dead-letter
  * ```
  */
-import { fail, number, object, oneOf } from '../pipeline/topology-fields.js';
+import { fail, number, object, oneOf } from '../topology-fields.js';
 import { ANNOTATION_KINDS, type AnnotationKind } from '../teacher/types.js';
 import { DEFAULT_REPETITION_NGRAM, type QualityChecks } from './checks.js';
 

@@ -3,8 +3,8 @@
  * (`<field>: expected <what>, got <value>`, INVALID_TOPOLOGY), shared by every section's
  * parser (src/pipeline/topology.ts, src/quality/quality-options.ts).
  */
-import { TeacherlmError } from '../errors.js';
-import { expectedError } from '../options.js';
+import { TeacherlmError } from './errors.js';
+import { expectedError } from './options.js';
 
 export type Obj = Record<string, unknown>;
 
