@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 // their own project with the real-broker global setup; model tests (*.model.test.ts), on
 // the imported default teacher and the tools' Python venv, one whose setup makes both.
 // The llama.cpp server tests (*.server.int.test.ts) build llama-cpp-python from source on
-// first use (about 10 minutes on two cores), so they run only in `npm run test:servers`.
+// first use (about 10 minutes on two cores), so they run only in `npm run test:servers`;
+// their reduced form (*.prebuilt.int.test.ts, llama.cpp's prebuilt server from PyPI, seconds
+// to install) runs with the integration tests.
 const serverTests = 'test/**/*.server.int.test.ts';
 const withServers = process.env.TEACHERLM_SERVER_TESTS === '1';
 

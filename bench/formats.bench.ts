@@ -5,12 +5,13 @@
  * broker and registry (KAFKA_BROKERS / SCHEMA_REGISTRY_URL, else the local ones, started
  * on demand): the echo pipeline (`topologies/echo.yaml`) drains a backlog of `--samples`
  * (default 20,000) CREAK samples written in the format under test, and writes its output
- * in that format. Rounds alternate avro and confluent (`--rounds` each, default 3; each
- * a new consumer group on the same backlog), the best of each counts, and the ratio
- * confluent/avro is printed with every round, and likewise the process CPU per record
- * (the steadier figure on a shared machine: a ratio avro/confluent >= 1 means confluent
- * costs no more). Rates run from the first record consumed
- * to the last acknowledged. Prints one JSON object.
+ * in that format. Each round runs both formats back to back (`--rounds`, default 3; each
+ * run a new consumer group on the same backlog), in the order avro-confluent, then
+ * confluent-avro in the next round, so neither format always runs first after a pause.
+ * A round gives one ratio confluent/avro of records/s and one avro/confluent of process
+ * CPU per record (the steadier figure on a shared machine: >= 1 means confluent costs no
+ * more); the medians of the rounds' ratios are the result, beside best-against-best.
+ * Rates run from the first record consumed to the last acknowledged. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -117,7 +118,7 @@ async function main() {
     const rates: Record<string, number[]> = { avro: [], confluent: [] };
     const cpus: Record<string, number[]> = { avro: [], confluent: [] };
     for (let r = 0; r < rounds; r++) {
-      for (const format of FORMATS) {
+      for (const format of r % 2 === 0 ? FORMATS : [...FORMATS].reverse()) {
         const { topology, codecs } = setups.get(format)!;
         const { rate, cpuMicrosPerRecord } = await timePipeline(kafka, topology, `bench-${format}-${run}-${r}`, codecs, generators);
         rates[format]!.push(Math.round(rate));
@@ -128,6 +129,15 @@ async function main() {
     await Promise.all([...generators.values()].map((g) => g.close()));
     const best = (xs: number[]) => Math.max(...xs);
     const least = (xs: number[]) => Math.min(...xs);
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    const round3 = (x: number) => Math.round(x * 1000) / 1000;
+    const perRound = (num: number[], den: number[]) => num.map((x, i) => round3(x / den[i]!));
+    const rateRatios = perRound(rates.confluent!, rates.avro!);
+    const cpuRatios = perRound(cpus.avro!, cpus.confluent!);
     console.log(
       JSON.stringify(
         {
@@ -135,12 +145,16 @@ async function main() {
           registry: registry.url,
           avroRecordsPerSec: best(rates.avro!),
           confluentRecordsPerSec: best(rates.confluent!),
-          ratioConfluentToAvro: Math.round((best(rates.confluent!) / best(rates.avro!)) * 1000) / 1000,
+          ratioConfluentToAvro: round3(best(rates.confluent!) / best(rates.avro!)),
+          medianRoundRatioConfluentToAvro: round3(median(rateRatios)),
+          roundRatiosConfluentToAvro: rateRatios,
           roundsRecordsPerSec: rates,
           // Process CPU (all threads) per record: far less sensitive than the rate to a busy shared machine.
           avroCpuMicrosPerRecord: least(cpus.avro!),
           confluentCpuMicrosPerRecord: least(cpus.confluent!),
-          cpuRatioAvroToConfluent: Math.round((least(cpus.avro!) / least(cpus.confluent!)) * 1000) / 1000,
+          cpuRatioAvroToConfluent: round3(least(cpus.avro!) / least(cpus.confluent!)),
+          medianRoundCpuRatioAvroToConfluent: round3(median(cpuRatios)),
+          roundCpuRatiosAvroToConfluent: cpuRatios,
           roundsCpuMicrosPerRecord: cpus,
           loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
         },

@@ -222,7 +222,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     );
 
   const written$ = input$.pipe(
-    decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
+    decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, log, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),

@@ -85,7 +85,14 @@ export function createRegistryClient(url: string, fetchImpl: typeof fetch = fetc
     schemaById(id) {
       let schema = byId.get(id);
       if (!schema) {
-        schema = (call('GET', `/schemas/ids/${id}`) as Promise<{ schema: string }>).then((r) => r.schema);
+        schema = (call('GET', `/schemas/ids/${id}`) as Promise<{ schema: string }>).then(
+          (r) => r.schema,
+          (err: unknown) => {
+            // The registry answered that it has no such id: the record is bad, not the registry.
+            if ((err as { status?: number }).status !== 404) throw err;
+            throw new TeacherlmError('DECODE_FAILED', `schema id ${id} does not exist in the schema registry at ${base}`, { cause: err, detail: 'unknown-writer-schema' });
+          },
+        );
         schema.catch(() => byId.delete(id)); // a failed lookup is retried next time
         byId.set(id, schema);
       }

