@@ -13,7 +13,7 @@
  * exact, since an annotation failing the relaxed checks also failed the strict ones, so the
  * measured run made every attempt the relaxed gate would have made.
  *
- *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 16] [--attempts 3]
+ *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
  *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl]
  *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated]
  */
@@ -48,7 +48,7 @@ const { values } = parseArgs({
   options: {
     from: { type: 'string', default: '430' },
     count: { type: 'string', default: '200' },
-    chunk: { type: 'string', default: '16' },
+    chunk: { type: 'string', default: '32' },
     attempts: { type: 'string', default: '3' },
     topology: { type: 'string', default: join(PROJECT_ROOT, 'topologies', 'default.yaml') },
     log: { type: 'string', default: join(PROJECT_ROOT, '.cache', 'quality', 'gate-table.jsonl') },
@@ -187,17 +187,25 @@ async function measure(): Promise<void> {
     options: GenerationOptions;
     attempt: number;
   }
+  // Batches of 16 prompts of similar length, as many in flight as the engine has workers.
   const generate = async (jobs: Job[]): Promise<LoggedGeneration[]> => {
-    const out: LoggedGeneration[] = [];
-    for (let i = 0; i < jobs.length; i += 16) {
-      const batch = jobs.slice(i, i + 16);
-      const results = await engine.generate(batch.map((j) => ({ prompt: j.prompt, options: j.options })));
-      results.forEach((r, k) => {
-        const j = batch[k]!;
-        const style = j.config === 'old' ? 'chat' : teachers.get(j.kind)!.promptStyle;
-        out.push({ config: j.config, id: j.sample.id, kind: j.kind, attempt: j.attempt, text: extractAnnotation(j.kind, r.text, style), finishReason: r.finishReason, question: j.sample.question, answer: j.sample.answer });
-      });
-    }
+    const out = new Array<LoggedGeneration>(jobs.length);
+    const order = jobs.map((_, i) => i).sort((a, b) => jobs[b]!.prompt.length - jobs[a]!.prompt.length);
+    const batches: number[][] = [];
+    for (let i = 0; i < order.length; i += 16) batches.push(order.slice(i, i + 16));
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const results = await engine.generate(batch.map((i) => ({ prompt: jobs[i]!.prompt, options: jobs[i]!.options })));
+        results.forEach((r, k) => {
+          const j = jobs[batch[k]!]!;
+          const style = j.config === 'old' ? 'chat' : teachers.get(j.kind)!.promptStyle;
+          out[batch[k]!] = { config: j.config, id: j.sample.id, kind: j.kind, attempt: j.attempt, text: extractAnnotation(j.kind, r.text, style), finishReason: r.finishReason, question: j.sample.question, answer: j.sample.answer };
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: engine.concurrency }, lane));
     for (const g of out) appendFileSync(values.log, `${JSON.stringify(g)}\n`);
     log.push(...out);
     return out;
