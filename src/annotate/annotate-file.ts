@@ -10,6 +10,9 @@ import { DEFAULT_RETRY_POLICY, retryBisect, type RetryPolicy } from '../teacher/
 import type { ChatTemplate } from '../teacher/chat-template.js';
 import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, RawSample, TextGenerator } from '../teacher/types.js';
 import type { FieldMap } from '../records/field-map.js';
+import { countOutcome, emptyQualityCounts, failureReasons, rejectionOf, type QualityCounts, type QualityOutcome } from '../quality/gate.js';
+import type { QualitySpec } from '../quality/quality-options.js';
+import { gateBatch } from './gate-batch.js';
 import { parseSampleLine } from './parse-sample.js';
 import { readLines } from './read-lines.js';
 import type { LineWriter } from './line-writer.js';
@@ -24,6 +27,8 @@ export interface AnnotateFileOptions {
   /** Requests per engine call. */
   maxBatchSize: number;
   generation: GenerationOptions;
+  /** The quality gate (README, "Quality gate"); undefined: none. `dead-letter` sends the sample to the errors file with QUALITY_FAILED. */
+  quality?: QualitySpec;
   /** Retries with backoff, then bisection: the pipeline's policy. Default {@link DEFAULT_RETRY_POLICY} (3 attempts). */
   retry?: RetryPolicy;
   /** Clock of the retry backoff. Default asyncScheduler. */
@@ -37,8 +42,12 @@ export interface AnnotateSummary {
   malformed: number;
   /** Samples whose generation failed for good (also written to the errors file). */
   failed: number;
+  /** Samples the quality gate sent to the errors file (`onFailure: dead-letter`). */
+  rejected: number;
   generatedTokens: number;
   elapsedMs: number;
+  /** What the gate found, when there is one. */
+  quality?: QualityCounts;
 }
 
 /** What the errors file holds per bad line or failed sample. */
@@ -93,7 +102,7 @@ export async function dryRunFile(options: AnnotateFileOptions, out: LineWriter, 
     samples += 1;
     options.onProgress?.(samples + malformed);
   }
-  return { samples, malformed, failed: 0, generatedTokens: 0, elapsedMs: Date.now() - started };
+  return { samples, malformed, failed: 0, rejected: 0, generatedTokens: 0, elapsedMs: Date.now() - started };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -118,7 +127,7 @@ export async function annotateFile(
   errors: LineWriter,
 ): Promise<AnnotateSummary> {
   const started = Date.now();
-  const summary: AnnotateSummary = { samples: 0, malformed: 0, failed: 0, generatedTokens: 0, elapsedMs: 0 };
+  const summary: AnnotateSummary = { samples: 0, malformed: 0, failed: 0, rejected: 0, generatedTokens: 0, elapsedMs: 0, ...(options.quality ? { quality: emptyQualityCounts() } : {}) };
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const isRunWide = (error: TeacherlmError) => RUN_WIDE_ERRORS.has(error.code);
   // A window of several batches per worker lets length-sorting group similar prompts.
@@ -129,12 +138,12 @@ export async function annotateFile(
     if (window.length === 0) return;
     const pending = window;
     window = [];
-    type Task = { sample: number; kind: AnnotationKind; prompt: string; tokens: number };
+    type Task = { sample: number; kind: AnnotationKind; prompt: string; tokens: number; question: string; answer: string };
     const tasks: Task[] = [];
     pending.forEach((p, sample) => {
       for (const kind of options.kinds) {
         const prompt = buildPrompt(p.sample, kind, options.promptStyle, options.chatTemplate);
-        tasks.push({ sample, kind, prompt, tokens: generator.countTokens(prompt) });
+        tasks.push({ sample, kind, prompt, tokens: generator.countTokens(prompt), question: p.sample.question, answer: p.sample.answer });
       }
     });
     // Similar lengths in one batch waste less padding.
@@ -153,24 +162,50 @@ export async function annotateFile(
       }
     };
     await mapLimit(batches, generator.concurrency, run);
-    const bySample = new Map<number, Map<AnnotationKind, GenerationResult>>();
+    let qualities: (QualityOutcome | undefined)[] = [];
+    let reasons: string[] = [];
+    if (options.quality) {
+      const gated = await gateBatch(
+        tasks.map((t) => ({ kind: t.kind, prompt: t.prompt, sample: t })),
+        results,
+        { spec: options.quality, generation: options.generation, promptStyle: options.promptStyle, maxBatchSize: options.maxBatchSize },
+        generator,
+      );
+      qualities = gated.qualities;
+      reasons = gated.verdicts.map((v) => (v && !v.passed ? failureReasons(v) : ''));
+      summary.generatedTokens += gated.regeneratedTokens;
+    }
+    const bySample = new Map<number, Map<AnnotationKind, { result: GenerationResult; quality?: QualityOutcome; task: number }>>();
     tasks.forEach((t, i) => {
       const r = results[i];
       if (!r) return;
       let m = bySample.get(t.sample);
       if (!m) bySample.set(t.sample, (m = new Map()));
-      m.set(t.kind, r);
+      m.set(t.kind, { result: r, quality: qualities[i], task: i });
     });
     for (const [i, p] of pending.entries()) {
       const failure = failures.get(i);
+      const annotated = [...(bySample.get(i) ?? [])];
+      const spec = options.quality;
+      if (!failure && spec && summary.quality) {
+        for (const [, a] of annotated) countOutcome(summary.quality, a.quality!, rejectionOf(spec, a.quality!));
+      }
+      const rejected = failure || !spec ? [] : annotated.filter(([, a]) => rejectionOf(spec, a.quality!) === 'deadLettered');
       if (failure) {
         summary.failed += 1;
         await errors.write(errorRecord(p.lineNo, p.text, failure, p.sample.id));
+      } else if (rejected.length > 0) {
+        summary.rejected += 1;
+        const why = rejected.map(([kind, a]) => `${kind} after ${a.quality!.attempts} attempts: ${reasons[a.task]}`).join('; ');
+        await errors.write(errorRecord(p.lineNo, p.text, new TeacherlmError('QUALITY_FAILED', `sample '${p.sample.id}' failed the quality gate: ${why}`), p.sample.id));
       } else {
-        const annotations: Record<string, string> = {};
+        const annotations: Record<string, string | null> = {};
         const stats: Record<string, unknown> = {};
-        for (const [kind, r] of bySample.get(i) ?? []) {
-          annotations[kind] = extractAnnotation(kind, r.text, options.promptStyle);
+        const quality: Record<string, QualityOutcome> = {};
+        for (const [kind, { result: r, quality: q }] of annotated) {
+          const dropped = spec !== undefined && rejectionOf(spec, q!) === 'dropped';
+          annotations[kind] = dropped ? null : extractAnnotation(kind, r.text, options.promptStyle);
+          if (q) quality[kind] = q;
           stats[kind] = {
             promptTokens: r.promptTokens,
             generatedTokens: r.generatedTokens,
@@ -179,10 +214,10 @@ export async function annotateFile(
           };
           summary.generatedTokens += r.generatedTokens;
         }
-        await out.write(JSON.stringify({ ...p.sample, model: generator.modelId, annotations, stats }));
+        await out.write(JSON.stringify({ ...p.sample, model: generator.modelId, annotations, ...(spec ? { quality } : {}), stats }));
         summary.samples += 1;
       }
-      options.onProgress?.(summary.samples + summary.malformed + summary.failed);
+      options.onProgress?.(summary.samples + summary.malformed + summary.failed + summary.rejected);
     }
   };
 
@@ -192,7 +227,7 @@ export async function annotateFile(
     } catch (err) {
       summary.malformed += 1;
       await errors.write(errorRecord(lineNo, text, err));
-      options.onProgress?.(summary.samples + summary.malformed + summary.failed);
+      options.onProgress?.(summary.samples + summary.malformed + summary.failed + summary.rejected);
       continue;
     }
     if (window.length >= windowSamples) await flush();

@@ -12,10 +12,13 @@ import { annotateFile, dryRunFile, type AnnotateFileOptions } from '../annotate/
 import { fileWriter, stdoutWriter, type LineWriter } from '../annotate/line-writer.js';
 import { createProgress } from '../annotate/progress-bar.js';
 import { countLines } from '../annotate/count-lines.js';
+import { describeQuality } from '../quality/describe-counts.js';
 import { createChatTemplate } from '../teacher/chat-template.js';
 import { loadTokenizerConfig, MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
 import { DEVICES, type Device } from '../teacher/engine-options.js';
 import type { PromptStyle } from '../teacher/types.js';
+import { loadQualityFile } from '../quality/quality-file.js';
+import { DEFAULT_QUALITY, QUALITY_FAILURE_ACTIONS, type QualityFailureAction, type QualitySpec } from '../quality/quality-options.js';
 
 const HELP = `Usage: teacherlm annotate --model DIR --in samples.jsonl --out augmented.jsonl [options]
 
@@ -38,12 +41,26 @@ Output: one JSON line per sample with its annotations and generation stats.
   --repetition-penalty R > 1 discourages tokens already in the sequence (Hugging Face's; default 1 = off)
   --no-repeat-ngram-size N  no n-gram of N tokens occurs twice (default 0 = off)
   --min-new-tokens N     no end-of-sequence before N tokens (default 0)
+  --quality FILE         the quality gate, set by FILE's 'quality:' section as in a topology
+                         (e.g. topologies/default.yaml); see the README, "Quality gate"
+  --quality-attempts N   generations per annotation, the first included (gate on; default 3)
+  --quality-on-failure A keep | drop | dead-letter (to the errors file) (gate on; default keep)
   --workers N|auto       engine worker threads (default auto: one single-threaded session
                          per core as memory allows; measured best, see bench:engine)
   --threads N|auto       intra-op threads per worker (default: cores / workers)
   --device D             auto | cpu | cuda (default auto)
   --dtype D              fp32 | fp16 | int8 weights (default fp32)
   --onnx-file F          explicit file under <model>/onnx/ (overrides --dtype)`;
+
+/** The gate: FILE's `quality:` section, or the defaults when only the attempts or the failure action are given. */
+function qualityOption(file: string | undefined, attempts: string | undefined, onFailure: string | undefined): QualitySpec | undefined {
+  if (file === undefined && attempts === undefined && onFailure === undefined) return undefined;
+  const spec = file === undefined ? structuredClone(DEFAULT_QUALITY) : loadQualityFile(file);
+  const n = intArg('--quality-attempts', attempts, { min: 1, max: 100 });
+  if (n !== undefined) spec.attempts = n;
+  if (onFailure !== undefined) spec.onFailure = choiceOption<QualityFailureAction>('--quality-on-failure', onFailure, QUALITY_FAILURE_ACTIONS, 'keep');
+  return spec;
+}
 
 export const annotateCommand: Command = {
   summary: 'annotate a JSON-lines file of samples with a teacher model (no Kafka)',
@@ -72,6 +89,9 @@ export const annotateCommand: Command = {
           'repetition-penalty': { type: 'string' },
           'no-repeat-ngram-size': { type: 'string' },
           'min-new-tokens': { type: 'string' },
+          quality: { type: 'string' },
+          'quality-attempts': { type: 'string' },
+          'quality-on-failure': { type: 'string' },
           workers: { type: 'string' },
           threads: { type: 'string' },
           device: { type: 'string' },
@@ -112,6 +132,8 @@ export const annotateCommand: Command = {
         minNewTokens: intArg('--min-new-tokens', v['min-new-tokens'], { min: 0, max: 32768 }),
       },
     };
+    const quality = qualityOption(v.quality, v['quality-attempts'], v['quality-on-failure']);
+    if (quality) options.quality = quality;
     const { generation } = options;
     if (generation.minNewTokens !== undefined && generation.minNewTokens > generation.maxNewTokens) {
       rejectOption('--min-new-tokens', `at most --max-new-tokens (${generation.maxNewTokens})`, v['min-new-tokens']);
@@ -159,6 +181,8 @@ export const annotateCommand: Command = {
       const where = errorsPath ? ` (see ${errorsPath})` : '';
       if (summary.malformed > 0) console.error(`teacherlm: ${summary.malformed} malformed line(s) skipped${where}`);
       if (summary.failed > 0) console.error(`teacherlm: ${summary.failed} sample(s) failed to generate${where}`);
+      if (summary.rejected > 0) console.error(`teacherlm: ${summary.rejected} sample(s) failed the quality gate${where}`);
+      if (summary.quality) console.error(`teacherlm: quality: ${describeQuality(summary.quality)}`);
       if (!dryRun) {
         const rate = summary.generatedTokens / Math.max(summary.elapsedMs / 1000, 1e-3);
         console.error(`teacherlm: annotated ${summary.samples} sample(s), ${summary.generatedTokens} tokens in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate.toFixed(1)} tokens/s)`);

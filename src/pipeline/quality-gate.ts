@@ -12,31 +12,25 @@
  */
 import { type OperatorFunction, from, mergeMap, of } from 'rxjs';
 import { TeacherlmError } from '../errors.js';
-import { judge, outcomeOf, type QualityOutcome, type Verdict } from '../quality/gate.js';
-import type { QualityCheckName } from '../quality/checks.js';
+import {
+  countOutcome,
+  emptyQualityCounts,
+  failureReasons,
+  isBetter,
+  judge,
+  outcomeOf,
+  regenerationOptions,
+  rejectionOf,
+  type QualityCounts,
+  type QualityOutcome,
+  type Verdict,
+} from '../quality/gate.js';
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
 import type { TaskOutcome } from './items.js';
 
-/** What the gate counts, for the run summary and the logs. */
-export interface QualityCounts {
-  /** Annotations checked (each counted once, however many attempts). */
-  checked: number;
-  /** Annotations whose kept attempt passed every check. */
-  passed: number;
-  /** Regenerations made. */
-  regenerations: number;
-  /** Kept annotations that failed, by check. */
-  failedByCheck: Partial<Record<QualityCheckName, number>>;
-  /** Annotations dropped (onFailure: drop) or samples dead-lettered (onFailure: dead-letter). */
-  dropped: number;
-  deadLettered: number;
-}
-
-export function emptyQualityCounts(): QualityCounts {
-  return { checked: 0, passed: 0, regenerations: 0, failedByCheck: {}, dropped: 0, deadLettered: 0 };
-}
+export { emptyQualityCounts, type QualityCounts } from '../quality/gate.js';
 
 export interface QualityGateOptions {
   spec: QualitySpec;
@@ -49,8 +43,6 @@ interface Attempt {
   result: GenerationResult;
   verdict: Verdict;
 }
-
-const failures = (a: Attempt): number => a.verdict.results.filter((r) => !r.passed).length;
 
 async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: QualityGateOptions): Promise<TaskOutcome> {
   const { spec, generators } = options;
@@ -65,8 +57,7 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
   let attempts = 1;
   const generator = generators.get(task.engineKey);
   while (!best.verdict.passed && attempts < spec.attempts && generator) {
-    const seed = (teacher.generation.seed ?? 0) + attempts;
-    const options = { ...teacher.generation, temperature: spec.regenerateTemperature, seed };
+    const options = regenerationOptions(teacher.generation, spec, attempts + 1);
     let result: GenerationResult | undefined;
     try {
       [result] = await generator.generate([{ prompt: task.prompt, options }]);
@@ -74,23 +65,18 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
       break;
     }
     attempts++;
-    counts.regenerations++;
     if (!result) break;
     const next = assess(result);
-    if (next.verdict.passed || failures(next) < failures(best)) best = next;
+    if (isBetter(next.verdict, best.verdict)) best = next;
   }
   const quality: QualityOutcome = outcomeOf(best.verdict, attempts);
-  counts.checked++;
-  if (quality.passed) counts.passed++;
-  for (const check of quality.failedChecks) counts.failedByCheck[check] = (counts.failedByCheck[check] ?? 0) + 1;
-  if (!quality.passed && spec.onFailure === 'dead-letter') {
-    counts.deadLettered++;
-    const reasons = best.verdict.results.filter((r) => !r.passed).map((r) => (r.detail ? `${r.check} (${r.detail})` : r.check));
-    const error = new TeacherlmError('QUALITY_FAILED', `${teacher.annotation} of sample '${job.sample.id}' failed the quality gate after ${attempts} attempts: ${reasons.join(', ')}`);
+  const rejected = rejectionOf(spec, quality);
+  countOutcome(counts, quality, rejected);
+  if (rejected === 'deadLettered') {
+    const error = new TeacherlmError('QUALITY_FAILED', `${teacher.annotation} of sample '${job.sample.id}' failed the quality gate after ${attempts} attempts: ${failureReasons(best.verdict)}`);
     return { task, ok: false, error, attempts: outcome.attempts };
   }
-  const dropped = !quality.passed && spec.onFailure === 'drop';
-  if (dropped) counts.dropped++;
+  const dropped = rejected === 'dropped';
   return { ...outcome, result: best.result, quality, dropped };
 }
 

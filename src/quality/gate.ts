@@ -1,8 +1,10 @@
 /**
- * The gate's verdict on one annotation: the checks' results, and what the record keeps
- * of them (`QualityOutcome`, the Avro `Annotation.quality` field).
+ * The gate's verdict on one annotation: the checks' results, what the record keeps of
+ * them (`QualityOutcome`, the Avro `Annotation.quality` field), and the rules shared by the
+ * stream's gate (src/pipeline/quality-gate.ts) and `teacherlm annotate`: how a regeneration
+ * samples, which attempt is kept, and what is counted.
  */
-import type { AnnotationKind } from '../teacher/types.js';
+import type { AnnotationKind, GenerationOptions } from '../teacher/types.js';
 import { checkAnnotation, failedChecks, type CheckResult, type QualityCheckName } from './checks.js';
 import type { QualitySpec } from './quality-options.js';
 
@@ -20,6 +22,25 @@ export interface Verdict {
   passed: boolean;
 }
 
+/** What the gate counts, for the run summary and the logs. */
+export interface QualityCounts {
+  /** Annotations checked (each counted once, however many attempts). */
+  checked: number;
+  /** Annotations whose kept attempt passed every check. */
+  passed: number;
+  /** Regenerations made. */
+  regenerations: number;
+  /** Kept annotations that failed, by check. */
+  failedByCheck: Partial<Record<QualityCheckName, number>>;
+  /** Annotations dropped (onFailure: drop) or samples dead-lettered (onFailure: dead-letter). */
+  dropped: number;
+  deadLettered: number;
+}
+
+export function emptyQualityCounts(): QualityCounts {
+  return { checked: 0, passed: 0, regenerations: 0, failedByCheck: {}, dropped: 0, deadLettered: 0 };
+}
+
 export function judge(
   spec: QualitySpec,
   kind: AnnotationKind,
@@ -33,4 +54,39 @@ export function judge(
 
 export function outcomeOf(verdict: Verdict, attempts: number): QualityOutcome {
   return { passed: verdict.passed, failedChecks: failedChecks(verdict.results), attempts };
+}
+
+/** Generation `attempt` (2 for the first regeneration): sampled at `regenerateTemperature`, with the teacher's seed + attempt - 1. */
+export function regenerationOptions(generation: GenerationOptions, spec: QualitySpec, attempt: number): GenerationOptions {
+  return { ...generation, temperature: spec.regenerateTemperature, seed: (generation.seed ?? 0) + attempt - 1 };
+}
+
+const failures = (v: Verdict): number => v.results.filter((r) => !r.passed).length;
+
+/** Whether a regeneration's verdict replaces the best so far: it passes, or fails fewer checks (earliest wins a tie). */
+export function isBetter(next: Verdict, best: Verdict): boolean {
+  return next.passed || failures(next) < failures(best);
+}
+
+/** What `onFailure` does to an annotation whose kept attempt failed: drop it, dead-letter its sample, or nothing (keep). */
+export function rejectionOf(spec: QualitySpec, quality: QualityOutcome): 'dropped' | 'deadLettered' | undefined {
+  if (quality.passed || spec.onFailure === 'keep') return undefined;
+  return spec.onFailure === 'drop' ? 'dropped' : 'deadLettered';
+}
+
+/** Counts one annotation's final outcome; `rejected` tells what `onFailure` did to a failing one. */
+export function countOutcome(counts: QualityCounts, quality: QualityOutcome, rejected: 'dropped' | 'deadLettered' | undefined): void {
+  counts.checked++;
+  counts.regenerations += quality.attempts - 1;
+  if (quality.passed) counts.passed++;
+  for (const check of quality.failedChecks) counts.failedByCheck[check] = (counts.failedByCheck[check] ?? 0) + 1;
+  if (rejected) counts[rejected]++;
+}
+
+/** The reasons a failed verdict gives, for QUALITY_FAILED messages: `contradiction (asserts (A): "...")`. */
+export function failureReasons(verdict: Verdict): string {
+  return verdict.results
+    .filter((r) => !r.passed)
+    .map((r) => (r.detail ? `${r.check} (${r.detail})` : r.check))
+    .join(', ');
 }

@@ -7,6 +7,7 @@ import { annotateFile } from '../../src/annotate/annotate-file.js';
 import { IDENTITY_FIELD_MAP } from '../../src/records/field-map.js';
 import type { LineWriter } from '../../src/annotate/line-writer.js';
 import { TeacherlmError } from '../../src/errors.js';
+import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 
 function memoryWriter(): LineWriter & { lines: string[] } {
@@ -118,5 +119,81 @@ describe('annotateFile', () => {
     const errors = memoryWriter();
     await expect(annotateFile({ ...options(path), kinds: ['cot'] }, gen, memoryWriter(), errors)).rejects.toMatchObject({ code: 'SHUT_DOWN' });
     expect(errors.lines).toEqual([]);
+  });
+});
+
+describe('annotateFile with the quality gate', () => {
+  const QUESTION = (id: string) => `Determine the correctness of the following sentence. ${id} soup means eating only solids. (A) True (B) False`;
+  const GOOD = 'The answer is (B). Soup is mostly water or broth, so eating it means taking in a liquid.';
+  const WRONG = 'The answer is (A). Soup is a solid food that people chew and swallow every day.';
+  /** Answers each prompt by its sample and attempt (greedy: 1; sampled: seed + 1), in batches as the engine does. */
+  function scripted(texts: Record<string, string[]>): TextGenerator & { requests: GenerationRequest[][] } {
+    const g = {
+      modelId: 'scripted',
+      concurrency: 2,
+      requests: [] as GenerationRequest[][],
+      countTokens: (p: string) => p.length,
+      async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
+        g.requests.push(requests);
+        return requests.map((r) => {
+          const id = Object.keys(texts).find((k) => r.prompt.includes(`${k} soup`))!;
+          const attempt = r.options.temperature === 0 ? 1 : (r.options.seed ?? 0) + 1;
+          const text = texts[id]![attempt - 1] ?? WRONG;
+          return { text, promptTokens: 1, generatedTokens: 10, finishReason: 'eos' as const, timings: { queuedMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 } };
+        });
+      },
+      close: async () => {},
+    };
+    return g;
+  }
+  const gated = (path: string, onFailure: 'keep' | 'drop' | 'dead-letter', attempts = 3) => ({
+    ...options(path),
+    kinds: ['cot'] as const,
+    quality: { ...DEFAULT_QUALITY, attempts, onFailure },
+  });
+  const rows = (out: { lines: string[] }) =>
+    out.lines.map((l) => JSON.parse(l) as { id: string; annotations: Record<string, string | null>; quality: Record<string, unknown> });
+  const samples = ['s1', 's2', 's3'].map((id) => ({ id, task: 't', question: QUESTION(id), answer: '(B)' }));
+
+  it('regenerates failing annotations in batches with the gate’s seeds, keeps the passing attempt and records every outcome', async () => {
+    const gen = scripted({ s1: [GOOD], s2: [WRONG, GOOD], s3: [WRONG, WRONG, WRONG] });
+    const out = memoryWriter();
+    const summary = await annotateFile(gated(input(samples), 'keep'), gen, out, memoryWriter());
+    const [s1, s2, s3] = rows(out);
+    expect(s1).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, failedChecks: [], attempts: 1 } } });
+    expect(s2).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, attempts: 2 } } });
+    expect(s3).toMatchObject({ annotations: { cot: WRONG }, quality: { cot: { passed: false, failedChecks: ['contradiction'], attempts: 3 } } });
+    // The first generation, then s2 and s3 together at seed 1 and temperature 0.7, then s3 alone at seed 2.
+    expect(gen.requests.map((b) => b.map((r) => [r.options.temperature, r.options.seed ?? 0]))).toEqual([
+      [[0, 0], [0, 0], [0, 0]],
+      [[0.7, 1], [0.7, 1]],
+      [[0.7, 2]],
+    ]);
+    expect(summary.quality).toEqual({ checked: 3, passed: 2, regenerations: 3, failedByCheck: { contradiction: 1 }, dropped: 0, deadLettered: 0 });
+    expect(summary.generatedTokens).toBe(6 * 10);
+  });
+
+  it('writes null for an annotation that failed (drop), and sends its sample to the errors file (dead-letter)', async () => {
+    const texts = { s1: [GOOD], s2: [WRONG], s3: [GOOD] };
+    const dropOut = memoryWriter();
+    const dropped = await annotateFile(gated(input(samples), 'drop', 1), scripted(texts), dropOut, memoryWriter());
+    expect(rows(dropOut).map((r) => r.annotations.cot)).toEqual([GOOD, null, GOOD]);
+    expect(dropped.quality).toMatchObject({ dropped: 1, passed: 2 });
+
+    const deadOut = memoryWriter();
+    const errors = memoryWriter();
+    const dead = await annotateFile(gated(input(samples), 'dead-letter', 1), scripted(texts), deadOut, errors);
+    expect(rows(deadOut).map((r) => r.id)).toEqual(['s1', 's3']);
+    expect(errors.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ id: 's2', line: 2, code: 'QUALITY_FAILED', error: expect.stringContaining("sample 's2' failed the quality gate: cot after 1 attempts: contradiction (asserts (A)") }),
+    ]);
+    expect(dead).toMatchObject({ samples: 2, rejected: 1, failed: 0, quality: { deadLettered: 1 } });
+  });
+
+  it('writes no quality field without a gate', async () => {
+    const out = memoryWriter();
+    const summary = await annotateFile({ ...options(input(samples)), kinds: ['cot'] }, scripted({ s1: [WRONG], s2: [WRONG], s3: [WRONG] }), out, memoryWriter());
+    expect(rows(out)[0]).not.toHaveProperty('quality');
+    expect(summary.quality).toBeUndefined();
   });
 });

@@ -81,6 +81,16 @@ describe('teacherlm annotate --dry-run', () => {
     expect(missing.stderr).toContain('IO_FAILED');
     expect(missing.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
+
+  it('names the bad quality gate option, and reads the gate from a topology the way run does', () => {
+    const action = cli(['--dry-run', '--in', 'x.jsonl', '--quality-on-failure', 'explode']);
+    expect(action.stderr).toContain('--quality-on-failure: expected one of keep, drop, dead-letter, got "explode"');
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-quality-'));
+    writeFileSync(join(dir, 'none.yaml'), 'name: x\n');
+    expect(cli(['--dry-run', '--in', 'x.jsonl', '--quality', join(dir, 'none.yaml')]).stderr).toContain("has no 'quality:' section");
+    writeFileSync(join(dir, 'bad.yaml'), 'quality:\n  checks: { minWords: -1 }\n');
+    expect(cli(['--dry-run', '--in', 'x.jsonl', '--quality', join(dir, 'bad.yaml')]).stderr).toContain('quality.checks.minWords: expected');
+  });
 });
 
 describe('teacherlm annotate with a model', () => {
@@ -118,6 +128,36 @@ describe('teacherlm annotate with a model', () => {
     expect(errors[0]).toMatchObject({ line: 3, code: 'INVALID_SAMPLE' });
     expect(run.stderr).toContain('1 malformed line(s)');
     expect(run.stderr).toContain('annotated 5 sample(s)');
+  });
+
+  it('gates every annotation with the topology\'s quality section: regenerates, records the outcome, drops what still fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-gate-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, readFileSync(CREAK_DEV, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+    const out = join(dir, 'out.jsonl');
+    const run = cli([
+      '--model', model, '--in', input, '--out', out, '--map', 'id=ex_id,task=task_name', '--max-new-tokens', '8',
+      '--threads', '1', '--device', 'cpu', '--quality', join(root, 'topologies', 'default.yaml'), '--quality-attempts', '2', '--quality-on-failure', 'drop',
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    type Outcome = { passed: boolean; failedChecks: string[]; attempts: number };
+    type Row = { annotations: Record<string, string | null>; quality: Record<string, Outcome> };
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
+    expect(rows).toHaveLength(3);
+    let failed = 0;
+    for (const row of rows) {
+      for (const kind of ['fundamentals', 'cot', 'mistakes']) {
+        const q = row.quality[kind]!;
+        // A failing first generation was regenerated once; what still fails is dropped.
+        if (!q.passed) failed++;
+        expect(q.passed ? q.failedChecks : q.attempts).toEqual(q.passed ? [] : 2);
+        expect(row.annotations[kind] === null).toBe(!q.passed);
+      }
+    }
+    // The random tiny model's 8 tokens fail the default checks.
+    expect(failed).toBeGreaterThan(0);
+    expect(run.stderr).toContain(`quality: 9 checked, ${9 - failed} passed`);
+    expect(run.stderr).toContain(`${failed} dropped`);
   });
 
   it('renders chat-style prompts through the model chat template in --dry-run', () => {
