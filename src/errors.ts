@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   TRANSACTION_FAILED: false,
   /** The broker did not accept an offset commit (e.g. the group rebalanced). */
   COMMIT_FAILED: true,
+  /** The group's committed offsets could not be read stable (a transaction stayed pending, the coordinator moved, or the broker lacks OffsetFetch v7). */
+  OFFSETS_UNAVAILABLE: true,
   /** A model folder is missing files or has an unsupported layout. */
   MODEL_INVALID: false,
   /** The requested execution provider is unavailable. */

@@ -12,7 +12,9 @@
  * Failures. kafkajs does not retry AddOffsetsToTxn or EndTxn (CONCURRENT_TRANSACTIONS
  * escapes), and a producer whose EndTxn failed is stuck in COMMITTING. So any failure
  * replaces the producer (its initProducerId finishes or aborts what the old one left),
- * then reads the group's committed offset: at the range's end, the commit went through;
+ * then reads the group's committed offset with require_stable (stable-offsets.ts, so a
+ * commit whose marker is not applied yet is waited for, not read stale): at the range's
+ * end, the commit went through;
  * otherwise a retriable error is retried with backoff and anything else rejects with
  * TRANSACTION_FAILED. A fenced producer (a newer owner exists) is never re-initialised,
  * which would fence the new owner in turn.
@@ -22,14 +24,14 @@
  * await tx.assign('samples.raw', 0);                    // fences the previous owner
  * await tx.commit('samples.raw', 0, records, '1042');   // outputs + offset 1042, atomically
  */
-import type { Admin, Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import { partitionKey, type OutRecord } from '../pipeline/ports.js';
 import { recordLimit } from '../pipeline/record-size.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, splitByBytes } from './sink.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, nonEmptyString, rejectOption } from '../options.js';
-import { SETTLE_MS, settledOffsets } from '../pipeline/settled-offsets.js';
+import { StableOffsets } from './stable-offsets.js';
 
 export interface PartitionTransactionsOptions {
   kafka: Kafka;
@@ -41,8 +43,6 @@ export interface PartitionTransactionsOptions {
   maxAttempts?: number;
   /** First backoff between attempts, ms (doubles up to 5 s). Default 100. */
   initialBackoffMs?: number;
-  /** Pause before the second read of a committed offset after a failed commit (settled-offsets.ts); default 400 ms. */
-  settleMs?: number;
   /** Broker-side transaction timeout, ms. Default 60 000 (kafkajs's). */
   transactionTimeoutMs?: number;
   /** Topics whose max.message.bytes caps each request; see KafkaSink. */
@@ -86,13 +86,11 @@ export class PartitionTransactions {
   private readonly prefix: string;
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
-  private readonly settleMs: number;
   private readonly transactionTimeoutMs: number;
   private readonly limitOf: (topic: string) => number | undefined;
   private readonly onEvent: (event: Record<string, unknown>) => void;
   private readonly producers = new Map<string, Promise<Producer>>();
-  private admin: Admin | undefined;
-  private adminConnected: Promise<void> | undefined;
+  private readonly offsets: StableOffsets;
   private closed = false;
 
   constructor(options: PartitionTransactionsOptions) {
@@ -103,10 +101,10 @@ export class PartitionTransactions {
     this.prefix = options.transactionalIdPrefix ?? options.groupId;
     this.maxAttempts = intOption('maxAttempts', options.maxAttempts, 8);
     this.initialBackoffMs = intOption('initialBackoffMs', options.initialBackoffMs, 100);
-    this.settleMs = intOption('settleMs', options.settleMs, SETTLE_MS, { min: 0 });
     this.transactionTimeoutMs = intOption('transactionTimeoutMs', options.transactionTimeoutMs, 60_000);
     this.limitOf = options.maxRecordBytes ?? (() => undefined);
     this.onEvent = options.onEvent ?? (() => {});
+    this.offsets = new StableOffsets({ kafka: options.kafka, groupId: options.groupId });
   }
 
   transactionalId(topic: string, partition: number): string {
@@ -149,12 +147,8 @@ export class PartitionTransactions {
         let committed: string | undefined;
         try {
           await this.replace(topic, partition);
-          // The commit may have gone through and not be visible yet (settled-offsets.ts): read until it settles.
-          const [read] = await settledOffsets(
-            async () => [{ offset: (await this.committedOffset(topic, partition)) ?? '-1' }],
-            () => 'p',
-            this.settleMs,
-          );
+          // The commit may have gone through: a stable read waits for its marker to apply.
+          const [read] = await this.offsets.fetch([{ topic, partition }]);
           committed = read?.offset;
         } catch (resetError) {
           if (isFenced(resetError)) await this.revoke(topic, partition);
@@ -178,8 +172,7 @@ export class PartitionTransactions {
     const all = [...this.producers.values()];
     this.producers.clear();
     await Promise.allSettled(all.map((p) => p.then((producer) => producer.disconnect())));
-    if (this.adminConnected) await this.adminConnected.catch(() => {});
-    await this.admin?.disconnect().catch(() => {});
+    await this.offsets.close();
   }
 
   private producerFor(topic: string, partition: number): Promise<Producer> {
@@ -225,16 +218,6 @@ export class PartitionTransactions {
     }
   }
 
-  private async committedOffset(topic: string, partition: number): Promise<string | undefined> {
-    this.admin ??= this.kafka.admin();
-    this.adminConnected ??= this.admin.connect().catch((err: unknown) => {
-      this.adminConnected = undefined;
-      throw err;
-    });
-    await this.adminConnected;
-    const [entry] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-    return entry?.partitions.find((p) => p.partition === partition)?.offset;
-  }
 }
 
 function byTopic(records: OutRecord[]): TopicMessages[] {

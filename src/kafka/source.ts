@@ -29,6 +29,7 @@ import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { partitionKey, type RecordSource, type SourceRecord, type SourceStats, type TopicPartitionOffset } from '../pipeline/ports.js';
 import { LagTracker, type PartitionLag, type TopicPartition } from './lag-tracker.js';
 import { PartitionGate } from './partition-gate.js';
+import { StableOffsets } from './stable-offsets.js';
 import { type KafkaSourceOptions, type ResolvedSourceOptions, resolveSourceOptions } from './source-options.js';
 
 export type { KafkaSourceOptions } from './source-options.js';
@@ -67,6 +68,7 @@ export class KafkaSource implements RecordSource {
   private consumer: Consumer | undefined;
   private admin: ReturnType<Kafka['admin']> | undefined;
   private adminConnected: Promise<void> | undefined;
+  private stableOffsets: StableOffsets | undefined;
   private lagRefresh: Promise<void> | undefined;
   private subscriber: Subscriber<SourceRecord> | undefined;
   private starting: Promise<void> | undefined;
@@ -138,22 +140,21 @@ export class KafkaSource implements RecordSource {
   }
 
   /**
-   * The group's committed offset of each partition, read from the broker now (after a
-   * transactional producer fenced the previous owner, so what it committed is in), or the
+   * The group's committed offset of each partition, read from the broker now with
+   * require_stable (after a transactional producer fenced the previous owner, so what it
+   * committed is in, or pending and waited for), or the
    * log start (fromBeginning) or end for a partition without one.
    */
   async committedOffsets(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    if (this.stopping) throw new TeacherlmError('OFFSETS_UNAVAILABLE', 'cannot read committed offsets: the source is stopping', { retriable: false });
+    const { kafka, groupId } = this.options;
+    // require_stable: a commit whose marker is not applied yet is waited for, not read stale.
+    const committed = await (this.stableOffsets ??= new StableOffsets({ kafka, groupId })).fetch(partitions);
     const admin = await this.connectedAdmin();
-    const { groupId } = this.options;
-    const topics = [...new Set(partitions.map((p) => p.topic))];
-    const committed = new Map<string, string>();
-    for (const { topic, partitions: ps } of await admin.fetchOffsets({ groupId, topics })) {
-      for (const p of ps) committed.set(partitionKey(topic, p.partition), p.offset);
-    }
     const out: TopicPartitionOffset[] = [];
-    for (const { topic, partition } of partitions) {
-      let offset = committed.get(partitionKey(topic, partition));
-      if (offset === undefined || offset === '-1') {
+    for (const { topic, partition, offset: read } of committed) {
+      let offset = read;
+      if (offset === '-1') {
         const ends = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
         offset = (this.options.fromBeginning ? ends?.low : ends?.high) ?? '0';
       }
@@ -351,6 +352,7 @@ export class KafkaSource implements RecordSource {
       // Even after a failed connect: kafkajs may hold a seed-broker socket from it.
       if (this.adminConnected) await this.adminConnected.catch(() => {});
       await this.admin?.disconnect().catch(() => {});
+      await this.stableOffsets?.close();
     } finally {
       this.runStarted = false;
       this.rebalanceEvents.complete();

@@ -26,21 +26,18 @@ import {
   connect,
   filter,
   identity,
-  lastValueFrom,
   map,
   merge,
   tap,
-  timer,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
-import { settledOffsets } from './settled-offsets.js';
 import { intOption } from '../options.js';
 import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
 import { NOOP_PIPELINE_METRICS, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
 import { decode } from './decode.js';
-import { encode } from './encode.js';
+import { encode, type EncodeOptions } from './encode.js';
 import { expand } from './expand.js';
 import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
@@ -80,8 +77,6 @@ export interface PipelineOptions {
   untilIdleMs?: number;
   /** How long shutdown waits for in-flight work before abandoning it. Default 30 s. */
   drainTimeoutMs?: number;
-  /** Exactly-once: pause before the second read of a fenced partition's committed offset (settled-offsets.ts); default 400 ms. */
-  settleMs?: number;
   /** Structured events (errors, commits, shutdown). Default: none. */
   log?: (event: Record<string, unknown>) => void;
   /** OpenTelemetry instruments (`startMetrics().pipeline`). Default: none, at no cost. */
@@ -131,14 +126,13 @@ const isSample = (item: DecodedSample | Finished): item is DecodedSample => item
 
 /** Counts and durations checked at the boundary: a 0 ms commit interval would reschedule itself forever. */
 function validateLimits(options: PipelineOptions): void {
-  const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs' | 'settleMs', min: number): void => {
+  const check = (field: 'commitIntervalMs' | 'maxRecords' | 'untilIdleMs' | 'drainTimeoutMs', min: number): void => {
     if (options[field] !== undefined) intOption(field, options[field], 0, { min });
   };
   check('commitIntervalMs', 1);
   check('maxRecords', 1);
   check('untilIdleMs', 0);
   check('drainTimeoutMs', 0);
-  check('settleMs', 0);
 }
 
 export function runPipeline(options: PipelineOptions): PipelineHandle {
@@ -162,6 +156,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   /** Exactly-once: outputs written but not yet committed, and partitions being re-read from their committed offset. */
   const pending = new PendingOutputs();
   const recovering = new Set<string>();
+  /**
+   * Exactly-once: per partition, the next input offset wanted. kafkajs may still deliver a
+   * batch it fetched from its own (possibly stale) position after our seek, or a range
+   * again after the seek's fetch; offsets below this are committed or already taken.
+   */
+  const nextWanted = new Map<string, bigint>();
   const queued = (): number => tracker.inFlight + pending.size;
   /** Partitions delivered so far, paused at shutdown; only kept for a source without `assigned`. */
   const seenPartitions = new Map<string, TopicPartition>();
@@ -187,7 +187,13 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const onRecord = (record: SourceRecord): void => {
     if (!fetching) return; // arrived after stop: not tracked, so never committed; read again on restart
     // Until the partition's producer fenced its previous owner and it was sought back to its committed offset.
-    if (eos && recovering.has(partitionKey(record.topic, record.partition))) return;
+    if (eos) {
+      const key = partitionKey(record.topic, record.partition);
+      if (recovering.has(key)) return;
+      const offset = BigInt(record.offset);
+      if (offset < (nextWanted.get(key) ?? 0n)) return;
+      nextWanted.set(key, offset + 1n);
+    }
     counters.consumed++;
     lastActivity = scheduler.now();
     if (!source.assigned) {
@@ -221,6 +227,13 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       ),
     );
 
+  const encodeOptions: EncodeOptions = {
+    codecs,
+    outputTopic: topology.output.topic,
+    deadLetterTopic: topology.deadLetter.topic,
+    scheduler,
+    ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
+  };
   const written$ = input$.pipe(
     decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, log, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
     connect((decoded$) =>
@@ -236,13 +249,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       ),
     ),
     metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : (same) => same,
-    encode({
-      codecs,
-      outputTopic: topology.output.topic,
-      deadLetterTopic: topology.deadLetter.topic,
-      scheduler,
-      ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
-    }),
+    encode(encodeOptions),
     eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler }),
   );
 
@@ -342,10 +349,13 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     for (let backoff = 200; fetching; backoff = Math.min(5_000, backoff * 2)) {
       try {
         await Promise.all(partitions.map(({ topic, partition }) => eos.assign(topic, partition)));
-        // Fenced: the previous owner's last commit is done, though maybe not yet visible (settled-offsets.ts).
-        const offsets = await settledOffsets(() => source.committedOffsets!(partitions), (o) => partitionKey(o.topic, o.partition), options.settleMs, (ms) => lastValueFrom(timer(ms, scheduler)).then(() => undefined));
+        // Fenced: the previous owner's last commit is done, or pending and waited for (a stable read, stable-offsets.ts).
+        const offsets = await source.committedOffsets!(partitions);
         // Synchronously: seek, forget what arrived before it, and let the partitions' records in again.
-        for (const o of offsets) source.seek!(o.topic, o.partition, o.offset);
+        for (const o of offsets) {
+          source.seek!(o.topic, o.partition, o.offset);
+          nextWanted.set(partitionKey(o.topic, o.partition), BigInt(o.offset));
+        }
         tracker.forget(partitions);
         pending.drop(partitions);
         for (const { topic, partition } of partitions) recovering.delete(partitionKey(topic, partition));
