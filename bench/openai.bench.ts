@@ -1,13 +1,16 @@
 /**
- * `npm run bench:openai [-- --samples N --max-new-tokens N --rounds N]`
+ * `npm run bench:openai [-- --samples N --max-new-tokens N --rounds N --prebuilt]`
  *
  * Samples/s (three chat annotations each, greedy) of the default teacher, SmolLM2-135M-
  * Instruct, on the same CREAK samples and prompts, in one run:
  * - the in-process engine (fp32 ONNX, 1 worker x 2 threads);
- * - one llama.cpp server (llama-cpp-python, Q4_1 GGUF, 2 threads) as a `kind: openai` teacher;
+ * - one llama.cpp server (llama-cpp-python, or with `--prebuilt` llama.cpp's own
+ *   `llama-server`; Q4_1 GGUF, 2 threads) as a `kind: openai` teacher;
  * - two llama.cpp servers (1 thread each) behind one `kind: openai` teacher.
  * Each is driven as the pipeline drives it: batches of 16, `concurrency` batches in flight.
- * Rounds alternate the three; the best of each is reported, with ratios to the engine.
+ * Rounds alternate the three; the best of each is reported, with ratios to the engine, and
+ * this process's CPU per sample (all its threads: for the engine, inference included; for
+ * a server teacher, only the client's side, what sizes the consumers a server fleet needs).
  * Prints one JSON object.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ const { values: v } = parseArgs({
     'max-new-tokens': { type: 'string', default: '32' },
     rounds: { type: 'string', default: '2' },
     model: { type: 'string', default: join(root, 'models', 'smollm2-135m-instruct') },
+    prebuilt: { type: 'boolean', default: false },
   },
 });
 const nSamples = Number(v.samples);
@@ -52,7 +56,7 @@ function topology(teacher: Record<string, unknown>): Topology {
 }
 
 /** Runs every prompt of the samples as the pipeline would: batches of 16, `concurrency` of them in flight. */
-async function samplesPerSecond(t: Topology, generator: TextGenerator): Promise<{ samplesPerS: number; tokensPerS: number }> {
+async function samplesPerSecond(t: Topology, generator: TextGenerator): Promise<{ samplesPerS: number; tokensPerS: number; cpuMsPerSample: number }> {
   const bindings = bindTeachers(t, new Map(t.teachers.map((teacher) => [engineKeyOf(teacher), generator])));
   const requests: GenerationRequest[] = Array.from({ length: nSamples }, (_, i) => samples[i % samples.length] as RawSample).flatMap((s) =>
     bindings.map((b) => ({ prompt: b.promptFor(s), options: b.teacher.generation })),
@@ -62,19 +66,22 @@ async function samplesPerSecond(t: Topology, generator: TextGenerator): Promise<
   let next = 0;
   let tokens = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: generator.concurrency }, async () => {
       while (next < batches.length) for (const r of await generator.generate(batches[next++] as GenerationRequest[])) tokens += r.generatedTokens;
     }),
   );
   const s = (performance.now() - start) / 1000;
-  return { samplesPerS: nSamples / s, tokensPerS: tokens / s };
+  const used = process.cpuUsage(cpu);
+  return { samplesPerS: nSamples / s, tokensPerS: tokens / s, cpuMsPerSample: (used.user + used.system) / 1000 / nSamples };
 }
 
 const servers: LlamaServer[] = [];
 const generators: TextGenerator[] = [];
 try {
-  servers.push(await startLlamaServer({ threads: 2 }), await startLlamaServer({ threads: 1 }), await startLlamaServer({ threads: 1 }));
+  const prebuilt = v.prebuilt;
+  servers.push(await startLlamaServer({ threads: 2, prebuilt }), await startLlamaServer({ threads: 1, prebuilt }), await startLlamaServer({ threads: 1, prebuilt }));
   const served = (urls: string[]) => topology({ kind: 'openai', model: LLAMA_SERVER_MODEL, baseUrls: urls, dialect: 'llama.cpp', concurrency: { initial: 4, min: 1, max: 8 } });
   const contenders: { name: string; topology: Topology }[] = [
     { name: 'engine', topology: topology({ model: v.model }) },
@@ -84,7 +91,7 @@ try {
   const made = await Promise.all(contenders.map(async (c) => ({ ...c, generator: [...(await createGenerators(c.topology)).values()][0] as TextGenerator })));
   generators.push(...made.map((m) => m.generator));
   for (const m of made) await samplesPerSecond(m.topology, m.generator); // warm-up: sessions, connections, caches
-  const best: Record<string, { samplesPerS: number; tokensPerS: number }> = {};
+  const best: Record<string, { samplesPerS: number; tokensPerS: number; cpuMsPerSample: number }> = {};
   for (let r = 0; r < rounds; r++) {
     for (const m of made) {
       const got = await samplesPerSecond(m.topology, m.generator);
@@ -95,8 +102,8 @@ try {
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
   process.stdout.write(
     `${JSON.stringify({
-      samples: nSamples, maxNewTokens, rounds, cores: availableParallelism(), load1: round3(loadavg()[0] ?? 0),
-      ...Object.fromEntries(Object.entries(best).map(([k, b]) => [k, { samplesPerS: round3(b.samplesPerS), tokensPerS: round3(b.tokensPerS), vsEngine: round3(b.samplesPerS / engine) }])),
+      samples: nSamples, maxNewTokens, rounds, server: prebuilt ? 'llama-server (prebuilt)' : 'llama-cpp-python', cores: availableParallelism(), load1: round3(loadavg()[0] ?? 0),
+      ...Object.fromEntries(Object.entries(best).map(([k, b]) => [k, { samplesPerS: round3(b.samplesPerS), tokensPerS: round3(b.tokensPerS), vsEngine: round3(b.samplesPerS / engine), cpuMsPerSample: round3(b.cpuMsPerSample) }])),
     })}\n`,
   );
 } finally {
