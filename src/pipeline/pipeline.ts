@@ -46,7 +46,7 @@ import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { SampleTracing } from './sample-tracing.js';
-import { tracingActive } from '../telemetry/tracing-active.js';
+import { tracesSampler, tracingActive } from '../telemetry/tracing-active.js';
 import { PendingOutputs } from './pending-outputs.js';
 import { partitionKey, type PartitionCommitter, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
@@ -150,7 +150,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const codecs: PipelineCodecs = options.codecs ?? recordCodecs();
   const metrics = options.metrics ?? NOOP_PIPELINE_METRICS;
   const eos = options.transactions;
-  const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined }) : undefined;
+  const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined, sampler: tracesSampler() }) : undefined;
   /** Consume times for `messaging.process.duration`, kept only while metrics are on. */
   const consumedAt = new WeakMap<SourceRecord, number>();
   const bindings = bindTeachers(topology, generators);

@@ -27,6 +27,29 @@ import { partitionKey, type SourceRecord, type TopicPartition, type TopicPartiti
 
 export const DEFAULT_MAX_OPEN_TRACES = 100_000;
 
+const NOT_SAMPLED = Symbol('not sampled');
+const PROPAGATOR = Symbol('ask the propagator');
+const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The parent a record's headers name, read without running the propagators per record:
+ * ROOT_CONTEXT when there is none; NOT_SAMPLED when its plain version-00 traceparent says
+ * unsampled; a context holding the remote span when it says sampled; PROPAGATOR for
+ * anything else (a tracestate, another case or version, a malformed value).
+ */
+function parentOf(record: SourceRecord): Context | typeof NOT_SAMPLED | typeof PROPAGATOR {
+  const value = record.headers.traceparent;
+  if (value === undefined) {
+    for (const key in record.headers) if (key.toLowerCase() === 'traceparent') return PROPAGATOR;
+    return ROOT_CONTEXT;
+  }
+  if (record.headers.tracestate !== undefined) return PROPAGATOR;
+  const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
+  if (!match) return PROPAGATOR;
+  if ((parseInt(match[3]!, 16) & 1) === 0) return NOT_SAMPLED;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags: 1, isRemote: true });
+}
+
 interface TaskTrace {
   task: GenerationTask;
   queuedAt: number;
@@ -65,9 +88,14 @@ export class SampleTracing {
   private readonly transactional: boolean;
   private readonly maxOpen: number;
 
-  constructor(options: { transactional?: boolean; maxOpen?: number } = {}) {
+  private readonly parentBased: boolean;
+
+  /** `sampler`: OTEL_TRACES_SAMPLER, as the SDK reads it (default parent-based). */
+  constructor(options: { transactional?: boolean; maxOpen?: number; sampler?: string } = {}) {
     this.transactional = options.transactional ?? false;
     this.maxOpen = options.maxOpen ?? DEFAULT_MAX_OPEN_TRACES;
+    const sampler = options.sampler?.trim() || 'parentbased_always_on';
+    this.parentBased = sampler.startsWith('parentbased_');
   }
 
   /** Traces not yet ended. */
@@ -76,20 +104,21 @@ export class SampleTracing {
   }
 
   begin(record: SourceRecord): SourceRecord {
+    const parent = parentOf(record);
+    // Parent-based sampling (the default sampler) keeps an unsampled producer's decision: skip the SDK.
+    if (parent === NOT_SAMPLED && this.parentBased) return record;
     const consumedAt = epochNow();
-    const where = { topic: record.topic, partition: record.partition, offset: record.offset };
-    const span = tracer().startSpan(
-      `${record.topic} process`,
-      { kind: SpanKind.CONSUMER, startTime: consumedAt, attributes: messagingAttributes('process', where) },
-      extractTraceContext(record.headers),
-    );
+    const context = typeof parent === 'symbol' ? extractTraceContext(record.headers) : parent;
+    // Attributes only once recording: an unsampled record builds none.
+    const span = tracer().startSpan(`${record.topic} process`, { kind: SpanKind.CONSUMER, startTime: consumedAt }, context);
     if (!span.isRecording()) return record;
-    const context = trace.setSpan(ROOT_CONTEXT, span);
+    span.setAttributes(messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset }));
+    const own = trace.setSpan(ROOT_CONTEXT, span);
     const headers = { ...record.headers };
     delete headers.traceparent;
     delete headers.tracestate;
-    const traced = { ...record, headers: injectTraceHeaders(headers, context) };
-    this.traces.set(traced, { record: traced, span, context, consumedAt, tasks: [] });
+    const traced = { ...record, headers: injectTraceHeaders(headers, own) };
+    this.traces.set(traced, { record: traced, span, context: own, consumedAt, tasks: [] });
     if (this.traces.size > this.maxOpen) this.abandon(this.traces.values().next().value as SampleTrace);
     return traced;
   }

@@ -12,3 +12,8 @@ export function tracingActive(): boolean {
 export function setTracingActive(value: boolean): void {
   active = value;
 }
+
+/** OTEL_TRACES_SAMPLER as the SDK reads it (from the process environment); default parent-based. */
+export function tracesSampler(): string {
+  return process.env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+}
