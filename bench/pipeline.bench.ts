@@ -13,9 +13,12 @@
  *    then samples/s of the whole pipeline on the same samples, alternated over `--rounds`
  *    (best of each), and their ratio.
  * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off, then both on
- *    (spans through a batch processor, metrics through a periodic reader and the
- *    Prometheus reader, exporters that drop what they get), alternated over
- *    `--telemetry-rounds` (default 3); best of each and their ratio, CPU per record too.
+ *    (spans through the batch processor `teacherlm run` configures, serialized to OTLP
+ *    protobuf as its exporter does and then dropped; metrics through a periodic reader and
+ *    the Prometheus reader), alternated over `--telemetry-rounds` (default 3); best of each
+ *    and their ratio, CPU per record too. `--trace-ratio R` (default 1: every sample) sets
+ *    OTEL_TRACES_SAMPLER=parentbased_traceidratio with R. Then the bare SDK's cost: creating,
+ *    ending, serializing `--sdk-spans` spans (default 100,000) with no pipeline, per span.
  * Rates run from the first record consumed to the last record acknowledged, so the
  * consumer group join (a one-off start cost) is left out. Prints one JSON object.
  */
@@ -39,6 +42,9 @@ import type { RawSample, TextGenerator } from '../src/teacher/types.js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
@@ -57,6 +63,9 @@ const { values: v } = parseArgs({
     'telemetry-rounds': { type: 'string', default: '3' },
     /** What "on" turns on: both, metrics or tracing. */
     'telemetry-parts': { type: 'string', default: 'both' },
+    /** Share of samples traced (the root sampler's ratio). */
+    'trace-ratio': { type: 'string', default: '1' },
+    'sdk-spans': { type: 'string', default: '100000' },
   },
 });
 const modelSamples = Number(v.samples);
@@ -66,6 +75,9 @@ const rounds = Number(v.rounds);
 const echoRounds = Math.max(1, Number(v['echo-rounds']));
 const telemetryRounds = Math.max(0, Number(v['telemetry-rounds']));
 const telemetryParts = v['telemetry-parts'] ?? 'both';
+const traceRatio = Number(v['trace-ratio']);
+if (!(traceRatio >= 0 && traceRatio <= 1)) throw new Error(`--trace-ratio: expected a number in [0, 1], got ${v['trace-ratio']}`);
+const sdkSpans = Math.max(0, Number(v['sdk-spans']));
 if (!['both', 'metrics', 'tracing'].includes(telemetryParts)) throw new Error(`--telemetry-parts: expected both, metrics or tracing, got ${telemetryParts}`);
 const run = Date.now().toString(36);
 
@@ -206,18 +218,53 @@ async function timeCoreOnly(topology: Topology, generators: ReadonlyMap<string, 
   return best;
 }
 
-/** An exporter that takes everything and keeps nothing: the SDK's work without a collector's. */
-const dropSpans: SpanExporter = { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+/** An exporter that serializes what it gets to OTLP protobuf, as the OTLP exporter does, and drops the bytes: the SDK's work without a collector's. */
+const exported = { spans: 0, bytes: 0 };
+const dropSpans: SpanExporter = {
+  export: (spans, done) => {
+    exported.spans += spans.length;
+    exported.bytes += ProtobufTraceSerializer.serializeRequest(spans)?.length ?? 0;
+    done({ code: ExportResultCode.SUCCESS });
+  },
+  shutdown: async () => {},
+};
+
+/** The bare SDK, no pipeline: µs of CPU to start, end and export (serialized) one child span, as the pipeline builds its stage spans. */
+async function timeBareSpans(n: number) {
+  const telemetry = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })], env: {} });
+  try {
+    const tracer = trace.getTracer('bench');
+    const parent = tracer.startSpan('parent');
+    const ctx = trace.setSpan(ROOT_CONTEXT, parent);
+    const cpuBefore = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const at = performance.timeOrigin + performance.now();
+      tracer.startSpan('stage', { startTime: at, attributes: { 'teacherlm.stage': 'decode' } }, ctx).end(at);
+      if (i % 4_096 === 4_095) await new Promise((r) => setImmediate(r));
+    }
+    parent.end();
+    await telemetry.forceFlush();
+    const cpu = process.cpuUsage(cpuBefore);
+    return { spans: n, cpuMicrosPerSpan: round((cpu.user + cpu.system) / n, 2) };
+  } finally {
+    await telemetry.shutdown();
+  }
+}
 const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
 
 /** Echo rounds with telemetry off and on, alternated; best of each. */
 async function timeTelemetryCost(service: PipelineService, groupPrefix: string, n: number) {
   const off: Awaited<ReturnType<typeof timePipeline>>[] = [];
   const on: Awaited<ReturnType<typeof timePipeline>>[] = [];
+  const spansPerRound: number[] = [];
+  // The SDK reads its sampler from the environment when it starts.
+  process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+  process.env.OTEL_TRACES_SAMPLER_ARG = String(traceRatio);
   for (let r = 0; r < telemetryRounds; r++) {
     const group = (tag: string) => `${groupPrefix}-t${tag}${r}`;
     off.push(await timePipeline(service, group('off'), n));
-    const tracing = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: telemetryParts === 'metrics' ? [] : [new BatchSpanProcessor(dropSpans)] });
+    const tracing = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: telemetryParts === 'metrics' ? [] : [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] });
+    const before = exported.spans;
     const metrics = startMetrics({
       serviceName: 'teacherlm-bench',
       prometheus: telemetryParts !== 'tracing',
@@ -225,12 +272,13 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
       env: {},
     });
     try {
-      // The service wraps every run's source and sink in recordTracing(): with an SDK registered its spans record.
+      // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
       on.push(await timePipeline(service, group('on'), n, undefined, metrics.pipeline));
     } finally {
       await metrics.shutdown();
       await tracing.shutdown();
     }
+    spansPerRound.push(exported.spans - before);
     process.stderr.write(`[bench] telemetry round ${r + 1}: off ${Math.round(off[r]!.rate)}/s, on ${Math.round(on[r]!.rate)}/s\n`);
   }
   const best = (runs: typeof off) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
@@ -240,6 +288,8 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
     records: n,
     rounds: telemetryRounds,
     parts: telemetryParts,
+    traceRatio,
+    spansExportedPerRound: spansPerRound,
     offRecordsPerSec: off.map((x) => Math.round(x.rate)),
     onRecordsPerSec: on.map((x) => Math.round(x.rate)),
     ratio: round(bestOn.rate / bestOff.rate, 3),
@@ -247,6 +297,7 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
     offCpuMicrosPerRecord: off.map((x) => Math.round(x.cpuMicrosPerRecord)),
     onCpuMicrosPerRecord: on.map((x) => Math.round(x.cpuMicrosPerRecord)),
     goalCostPercent: 3,
+    ...(sdkSpans > 0 && telemetryParts !== 'metrics' ? { bareSdk: await timeBareSpans(sdkSpans) } : {}),
   };
 }
 

@@ -4,8 +4,9 @@
  * signal (graceful: SIGINT/SIGTERM; a second one forces exit), `--until-idle MS` or
  * `--max-records N`.
  *
- * Tracing follows OTEL_* (src/telemetry/config.ts): each sample's `<topic> process` span
- * continues its producer's trace, and the augmented record carries it on.
+ * Tracing follows OTEL_* (src/telemetry/config.ts): each sampled sample's `<topic> process`
+ * span, with one span per stage, continues its producer's trace, and the augmented record
+ * carries it on (pipeline/sample-tracing.ts).
  */
 import { parseArgs } from 'node:util';
 import { intArg, nonEmptyString } from '../options.js';
@@ -33,7 +34,8 @@ Options:
 
 Brokers: KAFKA_BROKERS, else Docker (testcontainers), else the local broker, started on demand.
 Registry (format: confluent): SCHEMA_REGISTRY_URL, else the local Apicurio Registry, started on demand.
-Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_SERVICE_NAME.
+Tracing: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|http/json, OTEL_TRACES_EXPORTER=otlp|console|none,
+  OTEL_TRACES_SAMPLER (default parentbased_always_on; e.g. parentbased_traceidratio), OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME.
 Metrics: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRICS_EXPORTER=otlp|console|none, OTEL_METRIC_EXPORT_INTERVAL (ms).`;
 
 export const runCommand: Command = {

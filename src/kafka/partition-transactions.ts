@@ -32,6 +32,7 @@ import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, splitByBytes } from './sink.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, nonEmptyString, rejectOption } from '../options.js';
 import { StableOffsets } from './stable-offsets.js';
+import type { PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 
 export interface PartitionTransactionsOptions {
   kafka: Kafka;
@@ -49,6 +50,8 @@ export interface PartitionTransactionsOptions {
   maxRecordBytes?: (topic: string) => number | undefined;
   /** Events (retries, fencing). Default none. */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** Counts each transaction's end (`teacherlm.transactions`); default none. */
+  metrics?: Pick<PipelineMetrics, 'transaction'>;
 }
 
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
@@ -89,6 +92,7 @@ export class PartitionTransactions {
   private readonly transactionTimeoutMs: number;
   private readonly limitOf: (topic: string) => number | undefined;
   private readonly onEvent: (event: Record<string, unknown>) => void;
+  private readonly ended: (outcome: 'commit' | 'abort') => void;
   private readonly producers = new Map<string, Promise<Producer>>();
   private readonly offsets: StableOffsets;
   private closed = false;
@@ -105,6 +109,8 @@ export class PartitionTransactions {
     this.limitOf = options.maxRecordBytes ?? (() => undefined);
     this.onEvent = options.onEvent ?? (() => {});
     this.offsets = new StableOffsets({ kafka: options.kafka, groupId: options.groupId });
+    const metrics = options.metrics;
+    this.ended = metrics ? (outcome) => metrics.transaction(outcome) : () => {};
   }
 
   transactionalId(topic: string, partition: number): string {
@@ -136,10 +142,12 @@ export class PartitionTransactions {
       try {
         const producer = await this.producerFor(topic, partition);
         await this.transact(producer, topic, partition, records, nextOffset);
+        this.ended('commit');
         return;
       } catch (err) {
         const where = `${topic}/${partition}`;
         if (isFenced(err)) {
+          this.ended('abort');
           await this.revoke(topic, partition);
           throw new TeacherlmError('TRANSACTION_FAILED', `the producer of ${where} was fenced by a newer owner: ${(err as Error).message}`, { cause: err, retriable: false });
         }
@@ -151,12 +159,18 @@ export class PartitionTransactions {
           const [read] = await this.offsets.fetch([{ topic, partition }]);
           committed = read?.offset;
         } catch (resetError) {
+          this.ended('abort');
           if (isFenced(resetError)) await this.revoke(topic, partition);
           if (isFenced(resetError) || attempt >= this.maxAttempts || !isRetriable(resetError)) {
             throw new TeacherlmError('TRANSACTION_FAILED', `the transaction of ${where} failed and its producer could not be restarted: ${(resetError as Error).message}`, { cause: resetError, retriable: false });
           }
         }
-        if (committed === nextOffset) return; // it went through before the error reached us
+        if (committed === nextOffset) {
+          this.ended('commit'); // it went through before the error reached us
+          return;
+        }
+        // Aborted, by kafkajs or by the replacement producer's initProducerId.
+        this.ended('abort');
         if (attempt >= this.maxAttempts || !isRetriable(err)) {
           throw new TeacherlmError('TRANSACTION_FAILED', `the transaction of ${where} failed after ${attempt} attempt(s): ${(err as Error).message}`, { cause: err, retriable: false });
         }

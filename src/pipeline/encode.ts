@@ -16,7 +16,7 @@ import { type OperatorFunction, type SchedulerLike, asyncScheduler, map } from '
 import { TeacherlmError } from '../errors.js';
 import type { OutputCodecs } from '../records/codecs.js';
 import type { DeadLetter } from '../records/types.js';
-import { extractTraceContext, injectTraceHeaders, isValidTraceHeader } from '../telemetry/kafka-headers.js';
+import { isValidTraceHeader } from '../telemetry/kafka-headers.js';
 import { deadLetterFor } from './dead-letter.js';
 import type { Encoded, Finished } from './items.js';
 import type { OutRecord, SourceRecord } from './ports.js';
@@ -47,15 +47,26 @@ const KEPT_MESSAGE_CHARS = 2000;
 /** Room for the Avro length varints of the truncated fields to grow. */
 const VARINT_SLACK_BYTES = 16;
 
-/** Source coordinates plus trace context. With no OpenTelemetry SDK registered, the input's trace headers pass through when valid W3C trace context, and are dropped otherwise. */
+/**
+ * Source coordinates plus the input's W3C trace context, copied when valid and dropped
+ * otherwise (header names matched case-insensitively). No propagator runs per record: a
+ * traced sample's headers already name its process span (sample-tracing.ts).
+ */
 export function outputHeaders(record: SourceRecord): Record<string, string | Buffer> {
   const headers: Record<string, string | Buffer> = { [SOURCE_HEADER]: `${record.topic}/${record.partition}/${record.offset}` };
-  injectTraceHeaders(headers, extractTraceContext(record.headers));
   for (const name of TRACE_HEADERS) {
-    const value = headers[name] ?? record.headers[name];
+    const value = traceHeader(record.headers, name);
     if (value !== undefined && isValidTraceHeader(name, value)) headers[name] = value;
   }
   return headers;
+}
+
+/** The header's first value, by exact name or else case-insensitively (Java clients may write `TraceParent`). */
+function traceHeader(headers: SourceRecord['headers'], name: string): string | Buffer | undefined {
+  const exact = headers[name];
+  if (exact !== undefined) return exact;
+  for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return headers[key];
+  return undefined;
 }
 
 /**

@@ -7,11 +7,11 @@
  * when the batch is done, so retries never add load beyond one batch per worker.
  */
 import { type OperatorFunction, type SchedulerLike, finalize, mergeMap } from 'rxjs';
-import { traceBatch } from '../telemetry/batch-span.js';
 import { retryBisect } from '../teacher/retry-bisect.js';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
 import { NOOP_PIPELINE_METRICS, type EngineRef, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { GenerationTask, TaskOutcome } from './items.js';
+import type { SampleTracing } from './sample-tracing.js';
 import type { RetrySpec } from './topology.js';
 import type { WorkerSlots } from './worker-slots.js';
 
@@ -23,6 +23,8 @@ export interface GenerateOptions {
   scheduler?: SchedulerLike;
   /** Batch sizes, engine calls, tokens, retries; default: none. */
   metrics?: { sink: PipelineMetrics; engine: EngineRef };
+  /** One span per engine call serving traced samples; default: none. */
+  tracing?: SampleTracing;
 }
 
 /**
@@ -52,14 +54,23 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
     }
   };
   const engineCall = (tasks: readonly GenerationTask[]) => () => generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })));
-  // One span per engine call, linked to each sample's trace (a no-op without telemetry).
-  const call = (tasks: readonly GenerationTask[]) =>
-    traceBatch(
-      'teacherlm generate',
-      () => tasks.map((t) => t.job.record.headers),
-      { 'teacherlm.model': generator.modelId, 'teacherlm.batch.size': tasks.length },
-      metrics.enabled ? () => measured(tasks, engineCall(tasks)) : engineCall(tasks),
-    );
+  const untraced = (tasks: readonly GenerationTask[]) => (metrics.enabled ? measured(tasks, engineCall(tasks)) : engineCall(tasks)());
+  const tracing = options.tracing;
+  // One span per engine call that serves a traced sample (sample-tracing.ts).
+  const call = !tracing
+    ? untraced
+    : async (tasks: readonly GenerationTask[]) => {
+        const span = tracing.batch(tasks, generator);
+        if (!span) return untraced(tasks);
+        try {
+          const results = await untraced(tasks);
+          span.end(results);
+          return results;
+        } catch (err) {
+          span.end(undefined, err);
+          throw err;
+        }
+      };
   return mergeMap((tasks) => {
     metrics.batchStarted(engine, tasks);
     return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));

@@ -45,6 +45,8 @@ import { emptyQualityCounts, qualityGate, type QualityCounts } from './quality-g
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { SampleTracing } from './sample-tracing.js';
+import { tracesSampler, tracingActive } from '../telemetry/tracing-active.js';
 import { PendingOutputs } from './pending-outputs.js';
 import { partitionKey, type PartitionCommitter, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
@@ -81,6 +83,11 @@ export interface PipelineOptions {
   log?: (event: Record<string, unknown>) => void;
   /** OpenTelemetry instruments (`startMetrics().pipeline`). Default: none, at no cost. */
   metrics?: PipelineMetrics;
+  /**
+   * One trace per sampled sample (sample-tracing.ts). Default: whether a tracing SDK is
+   * registered (`startTelemetry`); without one the pipeline does no tracing work at all.
+   */
+  tracing?: boolean;
   /** The one clock of every stage (batch waits, backoff, linger, commit interval, idle and drain timeouts, record timestamps). Default asyncScheduler. */
   scheduler?: SchedulerLike;
 }
@@ -142,6 +149,8 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const log = options.log ?? (() => {});
   const codecs: PipelineCodecs = options.codecs ?? recordCodecs();
   const metrics = options.metrics ?? NOOP_PIPELINE_METRICS;
+  const eos = options.transactions;
+  const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined, sampler: tracesSampler() }) : undefined;
   /** Consume times for `messaging.process.duration`, kept only while metrics are on. */
   const consumedAt = new WeakMap<SourceRecord, number>();
   const bindings = bindTeachers(topology, generators);
@@ -149,7 +158,6 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
   const counters = { consumed: 0, augmented: 0, deadLettered: 0, commits: 0 };
   const qualityCounts = topology.quality ? emptyQualityCounts() : undefined;
-  const eos = options.transactions;
   if (eos && (!source.committedOffsets || !source.seek || !source.rebalances)) {
     throw new TeacherlmError('INVALID_OPTIONS', 'transactions need a source with committedOffsets, seek and rebalances');
   }
@@ -184,16 +192,18 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
 
   // Input: tracked and counted before anything else sees it.
   const input$ = new Subject<SourceRecord>();
-  const onRecord = (record: SourceRecord): void => {
+  const onRecord = (consumed: SourceRecord): void => {
     if (!fetching) return; // arrived after stop: not tracked, so never committed; read again on restart
     // Until the partition's producer fenced its previous owner and it was sought back to its committed offset.
     if (eos) {
-      const key = partitionKey(record.topic, record.partition);
+      const key = partitionKey(consumed.topic, consumed.partition);
       if (recovering.has(key)) return;
-      const offset = BigInt(record.offset);
+      const offset = BigInt(consumed.offset);
       if (offset < (nextWanted.get(key) ?? 0n)) return;
       nextWanted.set(key, offset + 1n);
     }
+    // A sampled record continues as a copy whose trace headers name its process span.
+    const record = tracing ? tracing.begin(consumed) : consumed;
     counters.consumed++;
     lastActivity = scheduler.now();
     if (!source.assigned) {
@@ -220,9 +230,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       ...engines.map(({ key, generator, slots, ref }) =>
         tasks$.pipe(
           filter((task) => task.engineKey === key),
-          metrics.enabled ? tap((task) => metrics.queued(ref, task)) : (same) => same,
+          metrics.enabled ? tap((task) => metrics.queued(ref, task)) : identity,
+          tracing ? tap((task) => tracing.queued(task)) : identity,
           batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, scheduler }),
-          generate({ generator, retry: topology.retry, slots, scheduler, metrics: { sink: metrics, engine: ref } }),
+          tracing ? tap((tasks) => tracing.batchStarted(tasks)) : identity,
+          generate({ generator, retry: topology.retry, slots, scheduler, metrics: { sink: metrics, engine: ref }, ...(tracing ? { tracing } : {}) }),
+          tracing ? tap((outcome) => tracing.inferred(outcome)) : identity,
         ),
       ),
     );
@@ -236,6 +249,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   };
   const written$ = input$.pipe(
     decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, log, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
+    tracing ? tap((item) => tracing.decoded(item)) : identity,
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),
@@ -243,14 +257,18 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           filter(isSample),
           expand(bindings),
           connect(generateAll),
-          topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, counts: qualityCounts }) : identity,
+          topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, counts: qualityCounts, metrics }) : identity,
+          tracing && topology.quality ? tap((outcome) => tracing.gated(outcome)) : identity,
           gather({ modelIds, scheduler }),
         ),
       ),
     ),
-    metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : (same) => same,
+    metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : identity,
+    tracing ? tap((item) => tracing.finished(item)) : identity,
     encode(encodeOptions),
+    tracing ? tap((item) => tracing.encoded(item)) : identity,
     eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler }),
+    tracing ? tap((acked) => tracing.acked(acked)) : identity,
   );
 
   let drained!: () => void;
@@ -310,7 +328,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
         if (options.maxRecords !== undefined && counters.augmented + counters.deadLettered >= options.maxRecords) void handle.stop('max-records');
         return;
       }
-      await source.commit(offsets);
+      const traced = tracing?.committing(offsets);
+      await source.commit(offsets).catch((err: unknown) => {
+        traced?.(false);
+        throw err;
+      });
+      traced?.(true);
       tracker.markCommitted(offsets);
       counters.commits++;
       metrics.offsetsCommitted();
@@ -319,9 +342,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   /** One transaction: the held outputs below the watermark, and the watermark as the group's offset. */
   const commitPartition = async (committer: PartitionCommitter, o: TopicPartitionOffset): Promise<void> => {
     const items = pending.below(o.topic, o.partition, o.offset);
+    const traced = tracing?.committing([o]);
     try {
       await committer.commit(o.topic, o.partition, items.map((i) => i.out), o.offset);
+      traced?.(true);
     } catch (err) {
+      traced?.(false);
       const error = asTeacherlmError(err, 'TRANSACTION_FAILED');
       log({ event: 'transaction-failed', partition: `${o.topic}/${o.partition}`, error: error.message, dropped: items.length });
       await reassign([o]);
@@ -390,6 +416,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   if (rebalances) {
     subscriptions.push(
       rebalances.subscribe(({ revoked, assigned = [] }) => {
+        tracing?.forget(revoked);
         tracker.forget(revoked);
         pending.drop(revoked);
         queueShrank();
@@ -485,6 +512,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     stop(reason = 'stop') {
       stopping ??= shutdown().then((report) => {
         markStopped();
+        tracing?.close();
         for (const { step, error } of report.errors) log({ event: 'shutdown-step-failed', step, error: (error as Error).message });
         const summary: PipelineSummary = { ...stats(), reason, shutdown: report, ...(fatal ? { error: fatal } : {}) };
         log({ event: 'stopped', reason, drained: report.drained, committed: report.committed });
@@ -497,6 +525,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     async abort() {
       fetching = false;
       markStopped();
+      tracing?.close();
       abandon();
       sourceSubscription.unsubscribe();
       await Promise.allSettled([source.stop(), sink.close(), ...(eos ? [eos.close()] : [])]);

@@ -28,6 +28,7 @@ import {
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
+import type { PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { TaskOutcome } from './items.js';
 
 export { emptyQualityCounts, type QualityCounts } from '../quality/gate.js';
@@ -37,6 +38,8 @@ export interface QualityGateOptions {
   /** The engines by engine key, for regenerations. */
   generators: ReadonlyMap<string, TextGenerator>;
   counts?: QualityCounts;
+  /** Outcomes by check (`teacherlm.quality_gate.outcomes`); default none. */
+  metrics?: Pick<PipelineMetrics, 'qualityCheck'>;
 }
 
 interface Attempt {
@@ -70,6 +73,8 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
     if (isBetter(next.verdict, best.verdict)) best = next;
   }
   const quality: QualityOutcome = outcomeOf(best.verdict, attempts);
+  // The kept attempt's verdict, one outcome per check it ran.
+  for (const r of best.verdict.results) options.metrics?.qualityCheck(r.check, r.passed);
   const rejected = rejectionOf(spec, quality);
   countOutcome(counts, quality, rejected);
   if (rejected === 'deadLettered') {

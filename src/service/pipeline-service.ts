@@ -2,8 +2,8 @@
  * The streaming service, assembled in one place for `teacherlm run`, the demo and the
  * pipeline bench, so all three run the same configuration: the topology's topics
  * (created if missing), its codecs (schemas registered when a format is `confluent`),
- * its engines, then per run a Kafka source and sink wrapped in record tracing, and the
- * pipeline over them.
+ * its engines, then per run a Kafka source and sink and the pipeline over them (which
+ * traces its samples when a tracing SDK is registered, see pipeline/sample-tracing.ts).
  *
  * @example
  * const service = await openPipelineService({ kafka, topology, log });
@@ -20,7 +20,6 @@ import { createGenerators } from '../pipeline/generators.js';
 import { runPipeline, type PipelineHandle, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { RecordSink, RecordSource } from '../pipeline/ports.js';
 import type { Topology } from '../pipeline/topology.js';
-import { recordTracing } from '../pipeline/traced-ports.js';
 import { openTopologyCodecs, type OpenedCodecs } from '../registry/topology-codecs.js';
 import type { TextGenerator } from '../teacher/types.js';
 
@@ -45,7 +44,7 @@ export interface PipelineRunOptions extends Pick<PipelineOptions, 'untilIdleMs' 
   group?: string;
   /** Source options beyond the topology's (e.g. `lagRefreshMs`). */
   source?: Pick<KafkaSourceOptions, 'lagRefreshMs' | 'pausedHeartbeatMs'>;
-  /** Wraps the traced source and sink (the bench times them); default none. */
+  /** Wraps the source and sink (the bench times them); default none. */
   wrap?: { source?: (source: RecordSource) => RecordSource; sink?: (sink: RecordSink) => RecordSink };
 }
 
@@ -102,10 +101,7 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
       const { group, source: sourceOptions, wrap, ...pipelineOptions } = runOptions;
       const edges = pipelineEdges(kafka, topology, { group, source: sourceOptions, scheduler: runOptions.scheduler, log: runOptions.log });
       await edges.sink.connect();
-      // A process span per record, child of its producer's, ended at the ack of its output.
-      const tracing = recordTracing();
-      const source = tracing.source(edges.source);
-      const sink = tracing.sink(edges.sink);
+      const { source, sink } = edges;
       // Exactly-once: one transaction per input partition at each commit (src/kafka/partition-transactions.ts).
       const transactions =
         topology.delivery === 'exactly-once'
@@ -114,13 +110,14 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
               groupId: group ?? topology.consumer.group,
               maxRecordBytes: (topic) => edges.sink.maxRecordBytes(topic),
               ...(runOptions.log ? { onEvent: runOptions.log } : {}),
+              ...(runOptions.metrics ? { metrics: runOptions.metrics } : {}),
             })
           : undefined;
       return runPipeline({
         topology,
         source: wrap?.source ? wrap.source(source) : source,
         sink: wrap?.sink ? wrap.sink(sink) : sink,
-        ...(transactions ? { transactions: tracing.committer(transactions) } : {}),
+        ...(transactions ? { transactions } : {}),
         generators,
         codecs: codecs.codecs,
         ...pipelineOptions,

@@ -16,7 +16,11 @@
  *   record is lost to a handler that failed.
  * - A record it cannot decode ends the iteration with DECODE_FAILED naming the record,
  *   uncommitted.
+ * - With a tracing SDK registered, each record's loop body is a CONSUMER span
+ *   (`<topic> process`), child of the context the pipeline put in its headers, so the
+ *   trainer's work joins the sample's trace; `traceContext` lets the body parent its own spans.
  */
+import { type Context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
@@ -25,6 +29,7 @@ import { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample } from '../records/types.js';
 import { createRegistryClient } from '../registry/client.js';
 import { parseRegistryUrl } from '../registry/resolve-registry.js';
+import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 
 export interface SubscribeAugmentedOptions {
   topic: string;
@@ -48,6 +53,8 @@ export interface AugmentedMessage {
   offset: string;
   key: string | null;
   headers: Record<string, string>;
+  /** The context of this record's consumer span (ROOT_CONTEXT when not traced), e.g. for `context.with(traceContext, ...)`. */
+  traceContext: Context;
 }
 
 export interface AugmentedSubscription extends AsyncIterableIterator<AugmentedMessage> {
@@ -100,7 +107,7 @@ export function subscribeAugmented(options: SubscribeAugmentedOptions): Augmente
       if (outcome.kind !== 'augmented') throw new TeacherlmError('DECODE_FAILED', 'a DeadLetter record, not an AugmentedSample');
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-      decoded = { sample: outcome.record, topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers };
+      decoded = { sample: outcome.record, topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, traceContext: ROOT_CONTEXT };
     } catch (err) {
       const cause = asTeacherlmError(err, 'DECODE_FAILED');
       hand({ error: new TeacherlmError(cause.code, `${coordinates}: ${cause.message}`, { cause }) });
@@ -108,6 +115,9 @@ export function subscribeAugmented(options: SubscribeAugmentedOptions): Augmente
       return;
     }
     const beat = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS);
+    // Spans the loop body: ended when the loop asks for the next record (or leaves).
+    const span = startConsumerSpan(`${topic} process`, message.headers, messagingAttributes('process', { topic, partition, offset: message.offset }));
+    if (span.isRecording()) decoded.traceContext = trace.setSpan(ROOT_CONTEXT, span);
     try {
       await new Promise<void>((done) => {
         finishCurrent = done;
@@ -115,6 +125,7 @@ export function subscribeAugmented(options: SubscribeAugmentedOptions): Augmente
       });
     } finally {
       clearInterval(beat);
+      endSpan(span);
     }
     if (closed) return;
     await consumer!.commitOffsets([{ topic, partition, offset: String(BigInt(message.offset) + 1n) }]);

@@ -74,6 +74,7 @@ const NO_TIMINGS = Object.freeze({ queuedMs: 0, prefillMs: 0, decodeMs: 0, total
 export class EchoTeacher implements TextGenerator {
   readonly modelId: string;
   readonly concurrency: number;
+  readonly device = 'cpu';
   private closed = false;
 
   constructor(options: EchoTeacherOptions = {}) {

@@ -70,6 +70,8 @@ export interface TextGenerator {
   readonly modelId: string;
   /** How many batches may run at once (one per engine worker). */
   readonly concurrency: number;
+  /** Where it computes, for traces: `cpu` or `cuda` (an ONNX engine, once loaded), `remote` (a server). */
+  readonly device?: string;
   /** Token count of a prompt as the model will see it, for token-budgeted batching. */
   countTokens(prompt: string): number;
   generate(requests: GenerationRequest[]): Promise<GenerationResult[]>;

@@ -67,6 +67,10 @@ export class WorkerPool implements TextGenerator {
   readonly concurrency: number;
   /** The device the sessions run on, known after {@link start}. */
   provider: 'cpu' | 'cuda' | undefined;
+
+  get device(): string | undefined {
+    return this.provider;
+  }
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextId = 1;

@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry metrics for one process: a MeterProvider with the readers the
- * environment asks for (OTLP/HTTP or console pushes, see {@link metricsConfigFromEnv})
+ * environment asks for (OTLP/HTTP, protobuf or JSON, or console pushes, see {@link metricsConfigFromEnv})
  * and, when `prometheus` is set, a Prometheus pull reader whose text a
  * {@link startMetricsServer} serves at `/metrics`. With neither, nothing is started and
  * the pipeline gets {@link NOOP_PIPELINE_METRICS}.
@@ -8,7 +8,8 @@
  * The provider is not registered globally: the pipeline gets its instruments from
  * `metrics.pipeline`, so two pipelines in one process (tests, the demo) never share state.
  */
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { envDetector, processDetector, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
 import { ConsoleMetricExporter, MeterProvider, type MetricProducer, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -69,9 +70,12 @@ const SCOPE = 'teacherlm-stream';
 function pushReaders(config: MetricsConfig, metricProducers: MetricProducer[]): MetricReader[] {
   const every = { exportIntervalMillis: config.exportIntervalMs, exportTimeoutMillis: Math.min(30_000, config.exportIntervalMs), metricProducers };
   switch (config.exporter) {
-    case 'otlp':
-      // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout) the exporter reads itself.
-      return [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(config.metricsUrl ? { url: config.metricsUrl } : {}), ...every })];
+    case 'otlp': {
+      // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout, temporality) the exporter reads itself.
+      const target = config.metricsUrl ? { url: config.metricsUrl } : {};
+      const exporter = config.protocol === 'http/json' ? new OTLPJsonMetricExporter(target) : new OTLPProtoMetricExporter(target);
+      return [new PeriodicExportingMetricReader({ exporter, ...every })];
+    }
     case 'console':
       return [new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), ...every })];
     case 'none':

@@ -7,11 +7,13 @@
  * (e.g. a SimpleSpanProcessor over an InMemorySpanExporter) instead.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetector, processDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { type TelemetryConfig, telemetryConfigFromEnv } from './config.js';
+import { SPAN_BATCH_DEFAULTS, type TelemetryConfig, telemetryConfigFromEnv } from './config.js';
+import { setTracingActive } from './tracing-active.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 
 export interface TelemetryOptions {
@@ -34,7 +36,8 @@ export interface Telemetry {
 
 export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const config = telemetryConfigFromEnv(options.env ?? process.env, options.serviceName);
-  const processors = options.spanProcessors ?? processorsFor(config);
+  const env = options.env ?? process.env;
+  const processors = options.spanProcessors ?? processorsFor(config, env);
   if (processors.length === 0) return disabledTelemetry(config);
 
   const sdk = new NodeSDK({
@@ -48,6 +51,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     resourceDetectors: [envDetector, processDetector],
   });
   sdk.start();
+  setTracingActive(true);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -57,6 +61,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       await Promise.all(processors.map((p) => p.forceFlush()));
     },
     shutdown: () => {
+      setTracingActive(false);
       stopping ??= sdk.shutdown().finally(() => {
         // Unregister the globals so a later startTelemetry() in the same process works.
         trace.disable();
@@ -68,16 +73,28 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   };
 }
 
-function processorsFor(config: TelemetryConfig): SpanProcessor[] {
+function processorsFor(config: TelemetryConfig, env: NodeJS.ProcessEnv): SpanProcessor[] {
   switch (config.exporter) {
-    case 'otlp':
+    case 'otlp': {
       // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout) the exporter reads itself.
-      return [new BatchSpanProcessor(new OTLPTraceExporter(config.tracesUrl ? { url: config.tracesUrl } : {}))];
+      const target = config.tracesUrl ? { url: config.tracesUrl } : {};
+      const exporter = config.protocol === 'http/json' ? new OTLPJsonTraceExporter(target) : new OTLPProtoTraceExporter(target);
+      return [new BatchSpanProcessor(exporter, spanBatchLimits(env))];
+    }
     case 'console':
       return [new SimpleSpanProcessor(new StderrSpanExporter())];
     case 'none':
       return [];
   }
+}
+
+/** {@link SPAN_BATCH_DEFAULTS} for the limits OTEL_BSP_* leave unset (the processor reads those itself). */
+function spanBatchLimits(env: NodeJS.ProcessEnv): Partial<Record<keyof typeof SPAN_BATCH_DEFAULTS, number>> {
+  const limits: Partial<Record<keyof typeof SPAN_BATCH_DEFAULTS, number>> = {};
+  if (!env.OTEL_BSP_MAX_QUEUE_SIZE?.trim()) limits.maxQueueSize = SPAN_BATCH_DEFAULTS.maxQueueSize;
+  if (!env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE?.trim()) limits.maxExportBatchSize = SPAN_BATCH_DEFAULTS.maxExportBatchSize;
+  if (!env.OTEL_BSP_SCHEDULE_DELAY?.trim()) limits.scheduledDelayMillis = SPAN_BATCH_DEFAULTS.scheduledDelayMillis;
+  return limits;
 }
 
 function disabledTelemetry(config: TelemetryConfig): Telemetry {

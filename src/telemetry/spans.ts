@@ -1,10 +1,10 @@
 /**
  * Span helpers that make one sample's trace follow it across processes:
  * `produce` (send span, context injected into the record's headers) → pipeline
- * (process span whose parent is extracted from the input headers, see pipeline/traced-ports.ts;
- * its context injected into the augmented record's headers) → `tail` (receive span,
- * parent extracted from the augmented record's headers). Engine calls serve many samples
- * at once, so they get root spans linked to those samples instead (batch-span.ts).
+ * (process span whose parent is extracted from the input headers, with its stage spans and
+ * the engine calls' batch spans, see pipeline/sample-tracing.ts; its context injected into
+ * the augmented record's headers) → consumers (`tail`, `subscribeAugmented`, the student
+ * feed: a span whose parent is extracted from the augmented record's headers).
  *
  * With telemetry disabled these are the API's no-ops and cost next to nothing.
  *

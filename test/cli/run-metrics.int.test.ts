@@ -2,8 +2,8 @@
  * `teacherlm run` metrics and health on the real broker, on a known workload (valid
  * samples and malformed records on a 3-partition topic, echo teachers), read two ways:
  * scraped from `--metrics-port`'s /metrics while the worker idles, and through OTLP/HTTP
- * (OTEL_EXPORTER_OTLP_ENDPOINT) by a receiver in this test that decodes the exports (JSON,
- * the encoding of the project's OTLP exporters). The batches are counted independently
+ * (OTEL_EXPORTER_OTLP_ENDPOINT) by a receiver in this test that decodes the exports in the
+ * default encoding, protobuf. The batches are counted independently
  * from the engine's `teacherlm generate` spans, one per engine call, sent to the same
  * receiver.
  */
@@ -143,6 +143,7 @@ describe('teacherlm run, metrics', () => {
 
       // The last OTLP export (at shutdown) holds the cumulative totals.
       expect(receiver.metricExports.length).toBeGreaterThan(0);
+      expect(receiver.encodings.every((e) => e.startsWith('application/x-protobuf'))).toBe(true);
       const last = receiver.metricExports.at(-1)!;
       expect(pointsOf(last, 'teacherlm.engine.batch.size').reduce((n, p) => n + numberOf(p), 0)).toBe(generateSpans.length);
       const lag = pointsOf(last, 'messaging.kafka.consumer.lag');

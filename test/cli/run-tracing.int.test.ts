@@ -4,11 +4,10 @@
  * `<topic> process` span, child of the send span) -> the augmented record's
  * `traceparent` -> `teacherlm tail` (a `<topic> receive` span, child of the process span);
  * the engine's batch spans (`teacherlm generate`) link to the samples' process spans.
- * Spans come from OTEL_TRACES_EXPORTER=console (JSON lines on stderr, see run-cli.ts), and
- * over OTLP/HTTP as docker-compose configures it (OTEL_EXPORTER_OTLP_ENDPOINT).
+ * Spans come from OTEL_TRACES_EXPORTER=console (JSON lines on stderr, see run-cli.ts); the
+ * OTLP path, with every stage span, is run-trace-otlp.int.test.ts.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,52 +78,6 @@ describe('teacherlm run, traced', () => {
       const process = processes.find((p) => p.spanId === receive.parentSpanId);
       expect(process, `parent of receive span ${receive.spanId}`).toBeDefined();
       expect(receive.traceId).toBe(process!.traceId);
-    }
-  });
-
-  it('exports its spans to OTEL_EXPORTER_OTLP_ENDPOINT before it exits', async () => {
-    const kafka = testKafka();
-    const topology = testTopology({ echo: true });
-    await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
-    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const producer = kafka.producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({
-      topic: topology.input.topic,
-      messages: [0, 1, 2].map((i) => ({
-        key: `otlp-${i}`,
-        value: JSON.stringify({ id: `otlp-${i}`, task: 'CREAK', question: `Is ${i} odd? (A) True (B) False`, answer: '(B)' }),
-        headers: { traceparent: `00-${traceId}-00f067aa0ba902b${i}-01` },
-      })),
-    });
-    await producer.disconnect();
-
-    const bodies: string[] = [];
-    const collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        bodies.push(`${req.url} ${body}`);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = collector.address() as { port: number };
-      // The batch processor exports every 5 s; a run that ends sooner exports only by shutting the SDK down.
-      const ran = await runCli(['run', '--topology', topologyFile(topology), '--max-records', '3'], {
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-      });
-      expect(ran.code, ran.stderr).toBe(0);
-      // The same endpoint takes the run's metrics too (/v1/metrics, see run-metrics.int.test.ts).
-      const exported = bodies.filter((b) => b.startsWith('/v1/traces ')).join('\n');
-      expect(exported).toMatch(/^\/v1\/traces /);
-      expect(exported).toContain('teacherlm-run');
-      expect(exported.split(`"${topology.input.topic} process"`)).toHaveLength(4);
-      expect(exported).toContain(traceId);
-    } finally {
-      collector.close();
     }
   });
 });

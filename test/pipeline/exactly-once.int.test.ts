@@ -27,10 +27,11 @@ describe('exactly-once delivery on the real broker', () => {
     await Promise.all([...(generators?.values() ?? [])].map((g) => g.close()));
   });
 
-  function start(topology: Topology, options: { untilIdleMs?: number } = {}) {
+  function start(topology: Topology, options: { untilIdleMs?: number } = {}, ended = { commit: 0, abort: 0 }) {
     const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
     const sink = new KafkaSink({ kafka, topics: [topology.output.topic, topology.deadLetter.topic] });
-    const transactions = new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t) });
+    const metrics = { transaction: (outcome: 'commit' | 'abort') => void ended[outcome]++ };
+    const transactions = new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t), metrics });
     return runPipeline({ topology, source, sink, generators, transactions, commitIntervalMs: 200, ...options });
   }
 
@@ -54,8 +55,13 @@ describe('exactly-once delivery on the real broker', () => {
     await first.abort(); // a crash: whatever was produced and not committed is aborted by the next owner's fencing
     expect(first.stats().augmented).toBeLessThan(inputs.validIds.size);
 
-    const summary = await start(topology, { untilIdleMs: 1_500 }).done;
+    const ended = { commit: 0, abort: 0 };
+    const summary = await start(topology, { untilIdleMs: 1_500 }, ended).done;
     expect(summary.reason).toBe('idle');
+    // The transactions metric: every commit round commits at least one partition's transaction; nothing failed.
+    expect(ended.commit).toBeGreaterThanOrEqual(summary.commits);
+    expect(ended.commit).toBeGreaterThan(0);
+    expect(ended.abort).toBe(0);
     const keys = await keysOf(topology, 3_000);
     expect(keys).toHaveLength(3_000); // no duplicates
     expect(await groupCaughtUp(kafka, topology.consumer.group, topology.input.topic)).toBe(true);

@@ -44,8 +44,10 @@ function firstOutcome(text: string): Extract<TaskOutcome, { ok: true }> {
 async function run(spec: QualitySpec, first: string, replies: (string | TeacherlmError)[]) {
   const generator = new Replies(replies);
   const counts = emptyQualityCounts();
-  const [out] = await firstValueFrom(from([firstOutcome(first)]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), counts }), toArray()));
-  return { out: out as TaskOutcome, generator, counts };
+  const checks: string[] = [];
+  const metrics = { qualityCheck: (check: string, passed: boolean) => checks.push(`${check}:${passed ? 'pass' : 'fail'}`) };
+  const [out] = await firstValueFrom(from([firstOutcome(first)]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), counts, metrics }), toArray()));
+  return { out: out as TaskOutcome, generator, counts, checks };
 }
 
 describe('qualityGate', () => {
@@ -68,9 +70,13 @@ describe('qualityGate', () => {
 
   it('after the last attempt keeps the attempt with the fewest failed checks, recording them (onFailure: keep)', async () => {
     // 'The answer is (A).' fails too-short and contradiction, WRONG contradiction alone, 'A' too-short alone (a tie: the earlier stays).
-    const { out, counts } = await run(DEFAULT_QUALITY, 'The answer is (A).', [WRONG, 'A']);
+    const { out, counts, checks } = await run(DEFAULT_QUALITY, 'The answer is (A).', [WRONG, 'A']);
     expect(out).toMatchObject({ ok: true, result: { text: WRONG }, quality: { passed: false, failedChecks: ['contradiction'], attempts: 3 }, dropped: false });
     expect(counts).toMatchObject({ checked: 1, passed: 0, failedByCheck: { contradiction: 1 } });
+    // The metrics count the kept attempt's verdict, one outcome per check it ran.
+    expect(checks).toContain('contradiction:fail');
+    expect(checks.filter((c) => c.endsWith(':fail'))).toEqual(['contradiction:fail']);
+    expect(checks.length).toBeGreaterThan(1);
   });
 
   it('drops the annotation or dead-letters the sample, as the topology says', async () => {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Topology } from '../../src/pipeline/topology.js';
 
-/** Writes the topology as YAML (echo teachers, small queue) and returns its path. */
-export function topologyFile(topology: Topology): string {
+/** Writes the topology as YAML (echo teachers, small queue, and `extra` fields such as `quality`) and returns its path. */
+export function topologyFile(topology: Topology, extra: Record<string, unknown> = {}): string {
   const doc = {
     name: 'run-test',
     input: { topic: topology.input.topic, partitions: topology.input.partitions, format: topology.input.format },
@@ -15,6 +15,7 @@ export function topologyFile(topology: Topology): string {
     consumer: { group: topology.consumer.group },
     teachers: topology.teachers.map((t) => ({ annotation: t.annotation, kind: 'echo' })),
     batching: { maxBatchSize: 64, maxWaitMs: 5, queueLimit: 64 },
+    ...extra,
   };
   const path = join(mkdtempSync(join(tmpdir(), 'run-')), 'topology.yaml');
   writeFileSync(path, stringify(doc));

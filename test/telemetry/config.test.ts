@@ -4,7 +4,7 @@ import { isTeacherlmError } from '../../src/errors.js';
 
 describe('telemetryConfigFromEnv', () => {
   it('exports nothing unless an endpoint or an exporter is set', () => {
-    expect(telemetryConfigFromEnv({}, 'teacherlm-produce')).toEqual({ exporter: 'none', serviceName: 'teacherlm-produce' });
+    expect(telemetryConfigFromEnv({}, 'teacherlm-produce')).toEqual({ exporter: 'none', serviceName: 'teacherlm-produce', protocol: 'http/protobuf' });
   });
 
   it('uses OTLP when an endpoint is set, appending /v1/traces to the base one only', () => {
@@ -15,7 +15,7 @@ describe('telemetryConfigFromEnv', () => {
     expect(
       telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://j:4318/traces' }),
     ).toMatchObject({ exporter: 'otlp', tracesUrl: 'http://j:4318/traces' });
-    expect(telemetryConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' })).toEqual({ exporter: 'otlp', serviceName: 'teacherlm-stream' });
+    expect(telemetryConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' })).toEqual({ exporter: 'otlp', serviceName: 'teacherlm-stream', protocol: 'http/protobuf' });
   });
 
   it('honours OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED and OTEL_SERVICE_NAME', () => {
@@ -39,13 +39,29 @@ describe('telemetryConfigFromEnv', () => {
   });
 });
 
+describe('OTLP protocol', () => {
+  it('defaults to http/protobuf, takes http/json, and lets the per-signal variable win', () => {
+    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).protocol).toBe('http/protobuf');
+    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).protocol).toBe('http/json');
+    const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' };
+    expect(metricsConfigFromEnv(env).protocol).toBe('http/protobuf');
+    expect(telemetryConfigFromEnv(env).protocol).toBe('http/json');
+  });
+
+  it('refuses grpc and anything else, naming the variable', () => {
+    expect(() => telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL.*'grpc'/);
+    expect(() => metricsConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+  });
+});
+
 describe('metricsConfigFromEnv', () => {
   it('pushes nothing unless an endpoint or an exporter is set, and appends /v1/metrics to the base endpoint only', () => {
-    expect(metricsConfigFromEnv({})).toEqual({ exporter: 'none', exportIntervalMs: 60_000 });
+    expect(metricsConfigFromEnv({})).toEqual({ exporter: 'none', exportIntervalMs: 60_000, protocol: 'http/protobuf' });
     expect(metricsConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/', OTEL_METRIC_EXPORT_INTERVAL: '500' })).toEqual({
       exporter: 'otlp',
       metricsUrl: 'http://c:4318/v1/metrics',
       exportIntervalMs: 500,
+      protocol: 'http/protobuf',
     });
     expect(metricsConfigFromEnv({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m/x' }).metricsUrl).toBe('http://m/x');
     expect(metricsConfigFromEnv({ OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).exporter).toBe('none');

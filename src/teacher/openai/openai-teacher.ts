@@ -50,6 +50,7 @@ const KEPT_RESULTS = 4096;
 export class OpenAiTeacher implements TextGenerator {
   readonly modelId: string;
   readonly concurrency: number;
+  readonly device = 'remote';
   readonly pool: ServerPool;
   private readonly dispatcher: RequestDispatcher;
   private readonly closeTransport: () => void;

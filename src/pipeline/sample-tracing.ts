@@ -1,0 +1,346 @@
+/**
+ * One trace per sample through the pipeline, paid for only by the samples the sampler
+ * keeps (OTEL_TRACES_SAMPLER; parent-based by default, so a producer's decision holds).
+ *
+ * - At consume, `begin` asks the SDK for the record's process span (`<topic> process`,
+ *   child of the context in its headers). An unsampled record passes on untouched and
+ *   costs nothing more; a sampled one gets its headers re-pointed at the process span, so
+ *   encode carries that context to the augmented record and its consumers join the trace.
+ * - On its way, each stage of a sampled record only notes a timestamp (a number).
+ * - When its output is committed, {@link emitStages} creates the stage spans at once with
+ *   those times: consume, decode, and per teacher queue wait, inference (linked to the
+ *   batch span), gate; then encode, produce, commit; and the process span ends.
+ * - An engine call serving traced samples is one `teacherlm generate` span: child of its
+ *   first traced sample's process span (so the sampler keeps it with them) and linked to
+ *   every traced sample's, with batch size, token counts, model and device.
+ *
+ * Records dropped by a rebalance, or left at shutdown, end their process span marked
+ * `teacherlm.abandoned`; so do the oldest once more than `maxOpen` are open.
+ */
+import { type Attributes, type Context, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { GenerationResult, TextGenerator } from '../teacher/types.js';
+import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import { messagingAttributes, tracer } from '../telemetry/spans.js';
+import { type StageTiming, emitStages, epochNow, linkTo } from '../telemetry/stage-spans.js';
+import type { DecodedSample, Encoded, Finished, GenerationTask, TaskOutcome } from './items.js';
+import { partitionKey, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
+
+export const DEFAULT_MAX_OPEN_TRACES = 100_000;
+
+const NOT_SAMPLED = Symbol('not sampled');
+const PROPAGATOR = Symbol('ask the propagator');
+const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The parent a record's headers name, read without running the propagators per record:
+ * ROOT_CONTEXT when there is none; NOT_SAMPLED when its plain version-00 traceparent says
+ * unsampled; a context holding the remote span when it says sampled; PROPAGATOR for
+ * anything else (a tracestate, another case or version, a malformed value).
+ */
+function parentOf(record: SourceRecord): Context | typeof NOT_SAMPLED | typeof PROPAGATOR {
+  const value = record.headers.traceparent;
+  if (value === undefined) {
+    for (const key in record.headers) if (key.toLowerCase() === 'traceparent') return PROPAGATOR;
+    return ROOT_CONTEXT;
+  }
+  if (record.headers.tracestate !== undefined) return PROPAGATOR;
+  const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
+  if (!match) return PROPAGATOR;
+  if ((parseInt(match[3]!, 16) & 1) === 0) return NOT_SAMPLED;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags: 1, isRemote: true });
+}
+
+interface TaskTrace {
+  task: GenerationTask;
+  queuedAt: number;
+  startedAt?: number;
+  inferredAt?: number;
+  gatedAt?: number;
+  batch?: SpanContext;
+  batchSize?: number;
+  error?: string;
+}
+
+interface SampleTrace {
+  record: SourceRecord;
+  span: Span;
+  context: Context;
+  consumedAt: number;
+  decodedAt?: number;
+  decodeError?: string;
+  tasks: TaskTrace[];
+  finishedAt?: number;
+  encodedAt?: number;
+  ackedAt?: number;
+  output?: { topic: string; kind: Finished['kind'] };
+  errorCode?: string;
+}
+
+export interface BatchTrace {
+  /** Ends the batch span with the call's outcome. */
+  end(results: readonly GenerationResult[] | undefined, error?: unknown): void;
+}
+
+export class SampleTracing {
+  private readonly traces = new Map<SourceRecord, SampleTrace>();
+  /** Acknowledged traced records per partition, until a commit covers them. */
+  private readonly awaitingCommit = new Map<string, SampleTrace[]>();
+  private readonly transactional: boolean;
+  private readonly maxOpen: number;
+
+  private readonly parentBased: boolean;
+
+  /** `sampler`: OTEL_TRACES_SAMPLER, as the SDK reads it (default parent-based). */
+  constructor(options: { transactional?: boolean; maxOpen?: number; sampler?: string } = {}) {
+    this.transactional = options.transactional ?? false;
+    this.maxOpen = options.maxOpen ?? DEFAULT_MAX_OPEN_TRACES;
+    const sampler = options.sampler?.trim() || 'parentbased_always_on';
+    this.parentBased = sampler.startsWith('parentbased_');
+  }
+
+  /** Traces not yet ended. */
+  get open(): number {
+    return this.traces.size;
+  }
+
+  begin(record: SourceRecord): SourceRecord {
+    const parent = parentOf(record);
+    // Parent-based sampling (the default sampler) keeps an unsampled producer's decision: skip the SDK.
+    if (parent === NOT_SAMPLED && this.parentBased) return record;
+    const consumedAt = epochNow();
+    const context = typeof parent === 'symbol' ? extractTraceContext(record.headers) : parent;
+    // Attributes only once recording: an unsampled record builds none.
+    const span = tracer().startSpan(`${record.topic} process`, { kind: SpanKind.CONSUMER, startTime: consumedAt }, context);
+    if (!span.isRecording()) return record;
+    span.setAttributes(messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset }));
+    const own = trace.setSpan(ROOT_CONTEXT, span);
+    const headers = { ...record.headers };
+    delete headers.traceparent;
+    delete headers.tracestate;
+    const traced = { ...record, headers: injectTraceHeaders(headers, own) };
+    this.traces.set(traced, { record: traced, span, context: own, consumedAt, tasks: [] });
+    if (this.traces.size > this.maxOpen) this.abandon(this.traces.values().next().value as SampleTrace);
+    return traced;
+  }
+
+  decoded(item: DecodedSample | Finished): void {
+    const t = this.traces.get(item.record);
+    if (!t) return;
+    t.decodedAt = epochNow();
+    if (item.kind === 'dead-letter') t.decodeError = item.value.errorCode;
+  }
+
+  queued(task: GenerationTask): void {
+    this.traces.get(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
+  }
+
+  batchStarted(tasks: readonly GenerationTask[]): void {
+    let at: number | undefined;
+    for (const task of tasks) {
+      const tt = this.taskTrace(task);
+      if (tt && tt.startedAt === undefined) tt.startedAt = at ??= epochNow();
+    }
+  }
+
+  /** A span for one engine call, when it serves a traced sample; undefined otherwise (no cost). */
+  batch(tasks: readonly GenerationTask[], generator: Pick<TextGenerator, 'modelId' | 'device'>): BatchTrace | undefined {
+    const samples = new Map<SampleTrace, TaskTrace[]>();
+    for (const task of tasks) {
+      const t = this.traces.get(task.job.record);
+      if (!t) continue;
+      const tt = t.tasks.find((x) => x.task === task);
+      if (!tt) continue;
+      const list = samples.get(t);
+      if (list) list.push(tt);
+      else samples.set(t, [tt]);
+    }
+    if (samples.size === 0) return undefined;
+    const first = samples.keys().next().value as SampleTrace;
+    const attributes: Attributes = {
+      'gen_ai.operation.name': 'text_completion',
+      'gen_ai.request.model': generator.modelId,
+      'teacherlm.batch.size': tasks.length,
+      'teacherlm.device': generator.device ?? 'unknown',
+    };
+    const links = [...samples.keys()].map((t) => ({ context: t.span.spanContext() }));
+    const span = tracer().startSpan('teacherlm generate', { kind: SpanKind.INTERNAL, attributes, links }, first.context);
+    for (const list of samples.values()) {
+      for (const tt of list) {
+        tt.batch = span.spanContext();
+        tt.batchSize = tasks.length;
+      }
+    }
+    return {
+      end: (results, error) => {
+        if (results) {
+          let prompt = 0;
+          let generated = 0;
+          for (const r of results) {
+            prompt += r.promptTokens;
+            generated += r.generatedTokens;
+          }
+          span.setAttributes({ 'gen_ai.usage.input_tokens': prompt, 'gen_ai.usage.output_tokens': generated });
+        }
+        if (error !== undefined) {
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        }
+        span.end();
+      },
+    };
+  }
+
+  inferred(outcome: TaskOutcome): void {
+    const tt = this.taskTrace(outcome.task);
+    if (!tt) return;
+    tt.inferredAt = epochNow();
+    if (!outcome.ok) tt.error = outcome.error.code;
+  }
+
+  gated(outcome: TaskOutcome): void {
+    const tt = this.taskTrace(outcome.task);
+    if (!tt) return;
+    tt.gatedAt = epochNow();
+    if (!outcome.ok && tt.error === undefined) tt.error = outcome.error.code;
+  }
+
+  finished(item: Finished): void {
+    const t = this.traces.get(item.record);
+    if (!t) return;
+    t.finishedAt = epochNow();
+    if (item.kind === 'dead-letter') t.errorCode = item.value.errorCode;
+  }
+
+  encoded(item: Encoded): void {
+    const t = this.traces.get(item.record);
+    if (!t) return;
+    t.encodedAt = epochNow();
+    t.output = { topic: item.out.topic, kind: item.kind };
+  }
+
+  /** The outputs are acknowledged (exactly-once: held for their transaction). */
+  acked(items: readonly Encoded[]): void {
+    let at: number | undefined;
+    for (const item of items) {
+      const t = this.traces.get(item.record);
+      if (!t) continue;
+      t.ackedAt = at ??= epochNow();
+      const key = partitionKey(t.record.topic, t.record.partition);
+      const list = this.awaitingCommit.get(key);
+      if (list) list.push(t);
+      else this.awaitingCommit.set(key, [t]);
+    }
+  }
+
+  /** Call as a commit (or a partition's transaction) starts; call the result with its outcome. */
+  committing(offsets: readonly TopicPartitionOffset[]): (ok: boolean) => void {
+    if (this.awaitingCommit.size === 0) return () => {};
+    const startedAt = epochNow();
+    return (ok) => {
+      if (!ok) return;
+      const endedAt = epochNow();
+      for (const o of offsets) {
+        const key = partitionKey(o.topic, o.partition);
+        const list = this.awaitingCommit.get(key);
+        if (!list) continue;
+        const next = Number(o.offset);
+        const kept = list.filter((t) => {
+          if (Number(t.record.offset) >= next) return true;
+          this.end(t, startedAt, endedAt);
+          return false;
+        });
+        if (kept.length > 0) this.awaitingCommit.set(key, kept);
+        else this.awaitingCommit.delete(key);
+      }
+    };
+  }
+
+  /** Revoked partitions: their traced records will be read again, their traces end here. */
+  forget(partitions: readonly TopicPartition[]): void {
+    if (this.traces.size === 0) return;
+    const gone = new Set(partitions.map((p) => partitionKey(p.topic, p.partition)));
+    for (const t of [...this.traces.values()]) if (gone.has(partitionKey(t.record.topic, t.record.partition))) this.abandon(t);
+  }
+
+  /** Ends every open trace as abandoned (shutdown). */
+  close(): void {
+    for (const t of [...this.traces.values()]) this.abandon(t);
+  }
+
+  private taskTrace(task: GenerationTask): TaskTrace | undefined {
+    const t = this.traces.get(task.job.record);
+    if (!t) return undefined;
+    for (const tt of t.tasks) if (tt.task === task) return tt;
+    return undefined;
+  }
+
+  private detach(t: SampleTrace): void {
+    this.traces.delete(t.record);
+    const key = partitionKey(t.record.topic, t.record.partition);
+    const list = this.awaitingCommit.get(key);
+    if (!list) return;
+    const i = list.indexOf(t);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.awaitingCommit.delete(key);
+  }
+
+  private abandon(t: SampleTrace): void {
+    this.detach(t);
+    t.span.setAttribute('teacherlm.abandoned', true);
+    t.span.end();
+  }
+
+  private end(t: SampleTrace, commitStart: number, commitEnd: number): void {
+    this.traces.delete(t.record);
+    emitStages(t.span, this.timings(t, commitStart, commitEnd));
+    if (t.output) t.span.setAttributes({ 'teacherlm.output.topic': t.output.topic, 'teacherlm.outcome': t.output.kind });
+    if (t.errorCode !== undefined) t.span.setAttribute('error.type', t.errorCode);
+    t.span.end(commitEnd);
+  }
+
+  private timings(t: SampleTrace, commitStart: number, commitEnd: number): StageTiming[] {
+    const { record } = t;
+    const timings: StageTiming[] = [];
+    const producedAt = Number(record.timestamp);
+    // From the record's timestamp (its producer's clock, or the broker's) to the pipeline taking it: time waiting in Kafka.
+    const receivedFrom = Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, t.consumedAt) : t.consumedAt;
+    timings.push({ name: 'consume', stage: 'consume', start: receivedFrom, end: t.consumedAt, kind: SpanKind.CONSUMER, attributes: messagingAttributes('receive', { topic: record.topic, partition: record.partition, offset: record.offset }) });
+    const decodedAt = t.decodedAt ?? t.consumedAt;
+    timings.push({ name: 'decode', stage: 'decode', start: t.consumedAt, end: decodedAt, ...(t.decodeError ? { error: t.decodeError } : {}) });
+    for (const tt of t.tasks) {
+      const teacher = { 'teacherlm.annotation': tt.task.teacher.annotation, 'teacherlm.engine': tt.task.engineKey };
+      const startedAt = tt.startedAt ?? tt.inferredAt ?? tt.queuedAt;
+      timings.push({ name: 'queue wait', stage: 'queue', start: tt.queuedAt, end: startedAt, attributes: teacher });
+      if (tt.inferredAt !== undefined) {
+        const batch = tt.batchSize === undefined ? {} : { 'teacherlm.batch.size': tt.batchSize };
+        timings.push({
+          name: 'inference',
+          stage: 'inference',
+          start: startedAt,
+          end: tt.inferredAt,
+          attributes: { ...teacher, 'gen_ai.prompt.tokens': tt.task.promptTokens, ...batch },
+          links: linkTo(tt.batch),
+          ...(tt.error && tt.gatedAt === undefined ? { error: tt.error } : {}),
+        });
+      }
+      if (tt.gatedAt !== undefined && tt.inferredAt !== undefined) {
+        timings.push({ name: 'gate', stage: 'gate', start: tt.inferredAt, end: tt.gatedAt, attributes: teacher, ...(tt.error ? { error: tt.error } : {}) });
+      }
+    }
+    const finishedAt = t.finishedAt ?? decodedAt;
+    const encodedAt = t.encodedAt ?? finishedAt;
+    timings.push({ name: 'encode', stage: 'encode', start: finishedAt, end: encodedAt });
+    const producedUntil = this.transactional ? commitEnd : (t.ackedAt ?? encodedAt);
+    const out = t.output?.topic ?? record.topic;
+    timings.push({
+      name: 'produce',
+      stage: 'produce',
+      start: encodedAt,
+      end: producedUntil,
+      kind: SpanKind.PRODUCER,
+      attributes: { ...messagingAttributes('send', { topic: out }), 'teacherlm.transactional': this.transactional },
+    });
+    timings.push({ name: 'commit', stage: 'commit', start: commitStart, end: commitEnd, attributes: { ...messagingAttributes('process', { topic: record.topic, partition: record.partition }), 'messaging.operation.name': 'commit' } });
+    return timings;
+  }
+}

@@ -1,0 +1,122 @@
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
+import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
+import { sourceRecord } from './fakes.js';
+import { MemorySink, MemorySource } from './memory-ports.js';
+
+const PRODUCER_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const PRODUCER_SPAN = 'b7ad6b7169203331';
+
+function topology(patch: Record<string, unknown> = {}): Topology {
+  return parseTopology({
+    input: { topic: 'in' },
+    output: { topic: 'out' },
+    deadLetter: { topic: 'dlq' },
+    consumer: { group: 'g' },
+    teachers: ['fundamentals', 'cot'].map((annotation) => ({ annotation, kind: 'echo', generation: { maxNewTokens: 3 } })),
+    batching: { maxBatchSize: 8, maxWaitMs: 1, queueLimit: 64 },
+    ...patch,
+  });
+}
+
+const sample = (id: string) => JSON.stringify({ id, task: 'CREAK', question: `Is ${id} fine? (A) True (B) False`, answer: '(A)' });
+
+function traced(offset: number, value: string, flags = '01') {
+  const record = sourceRecord(offset, value);
+  record.headers = { traceparent: Buffer.from(`00-${PRODUCER_TRACE}-${PRODUCER_SPAN.slice(0, 15)}${offset}-${flags}`) };
+  return record;
+}
+
+async function run(records: ReturnType<typeof sourceRecord>[], options: { tracing?: boolean; patch?: Record<string, unknown> } = {}) {
+  const source = new MemorySource(records);
+  const sink = new MemorySink();
+  const handle = runPipeline({
+    topology: topology(options.patch),
+    source,
+    sink,
+    generators: new Map([['echo', new EchoTeacher()]]),
+    maxRecords: records.length,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+  });
+  await handle.done;
+  return sink;
+}
+
+const stageOf = (s: ReadableSpan) => s.attributes['teacherlm.stage'];
+const childrenOf = (spans: ReadableSpan[], parent: ReadableSpan) => spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
+
+describe('sample tracing in the pipeline', () => {
+  const exporter = inMemoryTracing();
+
+  it("builds each sample's stage spans under its process span, in its producer's trace", async () => {
+    const sink = await run([traced(0, sample('a')), traced(1, 'not json')]);
+    const spans = exporter.getFinishedSpans();
+    const processes = spans.filter((s) => s.name === 'in process');
+    expect(processes).toHaveLength(2);
+    for (const p of processes) {
+      expect(p.kind).toBe(SpanKind.CONSUMER);
+      expect(p.spanContext().traceId).toBe(PRODUCER_TRACE);
+      expect(p.parentSpanContext?.spanId.startsWith(PRODUCER_SPAN.slice(0, 15))).toBe(true);
+    }
+    const [valid, malformed] = [0, 1].map((o) => processes.find((p) => p.attributes['messaging.kafka.offset'] === o)!);
+    // Its children: one span per stage (and the engine calls' batch spans, below).
+    const stages = (p: ReadableSpan) => childrenOf(spans, p).filter((s) => s.name !== 'teacherlm generate').map(stageOf).sort();
+    expect(stages(valid!)).toEqual(['commit', 'consume', 'decode', 'encode', 'inference', 'inference', 'produce', 'queue', 'queue'].sort());
+    expect(stages(malformed!)).toEqual(['commit', 'consume', 'decode', 'encode', 'produce']);
+    expect(malformed!.attributes['error.type']).toBe('DECODE_FAILED');
+    expect(valid!.attributes['teacherlm.outcome']).toBe('augmented');
+
+    // Stage spans nest in time inside the process span, in pipeline order.
+    const startOf = (s: ReadableSpan) => s.startTime[0] * 1e9 + s.startTime[1];
+    const endOf = (s: ReadableSpan) => s.endTime[0] * 1e9 + s.endTime[1];
+    const children = childrenOf(spans, valid!);
+    const at = (stage: string) => children.find((s) => stageOf(s) === stage)!;
+    expect(endOf(at('decode'))).toBeLessThanOrEqual(startOf(at('queue')) + 1e3);
+    expect(endOf(at('encode'))).toBeLessThanOrEqual(startOf(at('produce')) + 1e3);
+    expect(endOf(at('commit'))).toBeLessThanOrEqual(endOf(valid!));
+
+    // One batch span per engine call: child of the sample's process span, linked to it, linked from its inference spans.
+    const batches = spans.filter((s) => s.name === 'teacherlm generate');
+    expect(batches.length).toBeGreaterThan(0);
+    for (const b of batches) {
+      expect(b.parentSpanContext?.spanId).toBe(valid!.spanContext().spanId);
+      expect(b.links.map((l) => l.context.spanId)).toEqual([valid!.spanContext().spanId]);
+      expect(b.attributes).toMatchObject({ 'gen_ai.request.model': 'echo', 'teacherlm.device': 'cpu' });
+      expect(b.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      expect(b.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    }
+    const batchIds = new Set(batches.map((b) => b.spanContext().spanId));
+    for (const inference of children.filter((s) => stageOf(s) === 'inference')) {
+      expect(batchIds.has(inference.links[0]!.context.spanId)).toBe(true);
+    }
+
+    // The outputs carry the process span's context.
+    for (const out of sink.records) {
+      const [, traceId, spanId] = String(out.headers.traceparent).split('-');
+      expect(traceId).toBe(PRODUCER_TRACE);
+      expect(processes.map((p) => p.spanContext().spanId)).toContain(spanId);
+    }
+  });
+
+  it('adds a gate span per annotation when the topology has a quality gate', async () => {
+    await run([traced(0, sample('g'))], { patch: { quality: { onFailure: 'keep' } } });
+    const spans = exporter.getFinishedSpans();
+    const process = spans.find((s) => s.name === 'in process')!;
+    expect(childrenOf(spans, process).filter((s) => stageOf(s) === 'gate')).toHaveLength(2);
+  });
+
+  it('records nothing for a sample its producer did not sample, and passes its trace headers on', async () => {
+    const sink = await run([traced(0, sample('u'), '00')]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(String(sink.records[0]!.headers.traceparent)).toBe(`00-${PRODUCER_TRACE}-${PRODUCER_SPAN.slice(0, 15)}0-00`);
+  });
+
+  it('does no tracing when told not to, SDK or not', async () => {
+    await run([traced(0, sample('off'))], { tracing: false });
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+});
