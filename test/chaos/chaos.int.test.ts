@@ -10,10 +10,11 @@ import { SCENARIOS } from './scenarios/index.js';
 import { ChaosBroker } from './support/broker.js';
 import type { ChaosSize } from './support/scenario.js';
 import { runBothModes } from './support/suite.js';
+import { kcatPrerequisite } from '../support/prerequisite.js';
 
 const SIZE: ChaosSize = { samples: 300, streamMs: 12_000, faults: 1, brokerDownMs: 5_000, sessionTimeoutMs: 6_000, drainMs: 90_000 };
 
-describe('chaos, reduced', () => {
+describe.skipIf(!kcatPrerequisite('the reduced chaos scenarios'))('chaos, reduced', () => {
   const broker = new ChaosBroker(19094);
   beforeAll(() => broker.start());
   afterAll(() => broker.stop());
