@@ -1,8 +1,8 @@
 /**
  * engine crash: the tiny model's engine worker thread dies mid-batch `faults` times
  * (the test seam TEACHERLM_TEST_ENGINE_CRASH_FILE: the next batch to find that file
- * deletes it and ends its thread after the prefill). The pool replaces the thread and the
- * batch is retried, so every sample must still end augmented, none dead-lettered.
+ * deletes it and ends its thread after its first token). The pool replaces the thread
+ * and the batch is retried, so every sample must still end augmented, none dead-lettered.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,15 +20,17 @@ export const engineCrashScenario: Scenario = {
   async faults(run: LiveRun) {
     const flag = join(run.dir, 'crash-engine');
     run.workers.start([], { TEACHERLM_TEST_ENGINE_CRASH_FILE: flag });
-    await run.writes(120_000);
-    const n = run.ctx.size.faults;
-    for (let k = 0; k < n; k++) {
-      await run.untilStream((k + 1) / (n + 1));
+    let since = run.startedAt;
+    for (let k = 0; k < run.ctx.size.faults; k++) {
+      // As in kill: each crash after the last one was recovered from, at a random moment.
+      await run.recovered(since, 120_000);
+      await sleep(Math.random() * 2_000);
       writeFileSync(flag, '');
       const deadline = Date.now() + 60_000;
       while (existsSync(flag) && Date.now() < deadline) await sleep(20);
       if (existsSync(flag)) return; // no batch came: verify reports the missing crash
-      run.fault();
+      since = Date.now();
+      run.fault(since);
     }
   },
   verify(run: LiveRun) {

@@ -1,6 +1,8 @@
 /**
- * kill: SIGKILL the worker `faults` times, each at a random moment within 2 s after it
- * began writing (so between a write and its commit, often), restarting it each time.
+ * kill: SIGKILL the worker `faults` times, restarting it each time. Each kill comes at a
+ * random moment within 2 s after the worker has recovered from the previous one (every
+ * input partition wrote again), so kills land mid-work, often between a write and its
+ * commit, and one kill's recovery is not cut short by the next.
  */
 import { sleep, type LiveRun, type Scenario } from '../support/scenario.js';
 import type { ChaosTeacher } from '../support/topology.js';
@@ -14,12 +16,14 @@ export function killScenario(teacher: ChaosTeacher): Scenario {
     questionChars: 200,
     allAugmented: true,
     async faults(run: LiveRun) {
+      let since = run.startedAt;
       for (let k = 0; k < run.ctx.size.faults; k++) {
         const worker = run.workers.start();
         // A restarted worker waits out its killed predecessor's session first.
-        await run.writes(120_000);
+        await run.recovered(since, 120_000);
         await sleep(Math.random() * 2_000);
-        run.fault();
+        since = Date.now();
+        run.fault(since);
         await worker.stop('SIGKILL');
       }
       run.workers.start();

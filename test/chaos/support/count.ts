@@ -68,6 +68,18 @@ export function checkInput(broker: string, input: string, samples: number): void
  * A partition with no output after the fault had nothing left and does not count.
  */
 export function recoverySeconds(records: OutRecord[], at: number, partitions: number): number | undefined {
+  const first = firstWritesAfter(records, at, partitions);
+  if (first.size === 0) return undefined;
+  return (Math.max(...first.values()) - at) / 1000;
+}
+
+/** How many input partitions have output timestamped after `at`. */
+export function partitionsWrittenSince(records: OutRecord[], at: number, partitions: number): number {
+  return firstWritesAfter(records, at, partitions).size;
+}
+
+/** Input partition -> CreateTime of its first output record after `at`. */
+function firstWritesAfter(records: OutRecord[], at: number, partitions: number): Map<number, number> {
   const first = new Map<number, number>();
   for (const r of records) {
     if (r.ts <= at) continue;
@@ -75,6 +87,5 @@ export function recoverySeconds(records: OutRecord[], at: number, partitions: nu
     const t = first.get(p);
     if (t === undefined || r.ts < t) first.set(p, r.ts);
   }
-  if (first.size === 0) return undefined;
-  return (Math.max(...first.values()) - at) / 1000;
+  return first;
 }

@@ -11,7 +11,7 @@ import { ensureTopics } from '../../../src/kafka/admin.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import type { DeliveryMode } from '../../../src/pipeline/topology.js';
 import type { ChaosBroker } from './broker.js';
-import { checkInput, countIds, readOutputs, recoverySeconds, type Counts } from './count.js';
+import { checkInput, countIds, partitionsWrittenSince, readOutputs, recoverySeconds, type Counts } from './count.js';
 import { streamSamples } from './stream.js';
 import { writeTopology, type ChaosTeacher, type ChaosTopology } from './topology.js';
 import { WorkerSet } from './workers.js';
@@ -58,6 +58,12 @@ export interface LiveRun {
   untilStream(fraction: number): Promise<void>;
   /** Resolves once the output topics grew after the call (a worker wrote), or after `timeoutMs`. */
   writes(timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves once every input partition has committed output timestamped after `since`
+   * (the fault has been recovered from, as count.ts measures it), or every id is out, or
+   * after `timeoutMs`.
+   */
+  recovered(since: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface Scenario {
@@ -120,6 +126,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
   const workers = new WorkerSet(dir, topology.file, env);
   const faults: number[] = [];
   const stream = streamSamples({ brokers, topic: topology.input, partitions: s.partitions, samples: ctx.size.samples, durationMs: s.backlog ? 0 : ctx.size.streamMs, questionChars: s.questionChars });
+  stream.catch(() => {}); // awaited after the faults; a failure must not go unhandled meanwhile
   const startedAt = Date.now();
   const run: LiveRun = {
     ctx,
@@ -139,6 +146,16 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
         if (now !== undefined && base !== undefined && now > base) return true;
         base ??= now;
         await sleep(200);
+      }
+      return false;
+    },
+    async recovered(since, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
+        if (partitionsWrittenSince(records, since, s.partitions) === s.partitions) return true;
+        if (new Set(records.map((r) => r.id)).size >= ctx.size.samples) return true;
+        await sleep(500);
       }
       return false;
     },

@@ -27,7 +27,15 @@ export function sampleValue(i: number, questionChars: number): string {
 export async function streamSamples(o: StreamOptions): Promise<void> {
   const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'chaos-stream', logLevel: 'nothing', retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 } });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  // A fresh broker can take longer than a request timeout to hand out its first producer id.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await producer.connect();
+      break;
+    } catch (err) {
+      if (attempt === 5) throw err;
+    }
+  }
   try {
     const slices = Math.max(1, Math.ceil(o.durationMs / 250));
     const per = Math.ceil(o.samples / slices);
