@@ -65,6 +65,12 @@ export class Worker {
   }
 }
 
+/** Every worker still running, SIGKILLed if the suite itself dies, so none outlives it. */
+const running = new Set<Worker>();
+process.on('exit', () => {
+  for (const w of running) w.child.kill('SIGKILL');
+});
+
 export class WorkerSet {
   readonly all: Worker[] = [];
   constructor(
@@ -76,6 +82,8 @@ export class WorkerSet {
   start(extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Worker {
     const w = new Worker(join(this.dir, `worker-${this.all.length}.log`), ['run', '--topology', this.topologyFile, ...extraArgs], { ...this.env, ...extraEnv });
     this.all.push(w);
+    running.add(w);
+    void w.exited.then(() => running.delete(w));
     return w;
   }
 
