@@ -2,6 +2,7 @@
  * A generation worker: one ONNX Runtime session, one batch at a time. ORT's `run` is
  * synchronous native work, so it lives here and never on the main event loop.
  */
+import { unlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFiles } from './model-files.js';
 import { ModelTokenizer } from './tokenizer.js';
@@ -13,6 +14,23 @@ import { serializeError, type GenerateMessage, type WorkerInit, type WorkerMessa
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
+
+/**
+ * Test seam for the chaos suite (test/chaos/scenarios/engine-crash.ts): when this file
+ * exists, the next batch deletes it and ends this thread after its prefill, mid-batch.
+ * Only the one batch that wins the delete dies, so each file written is one crash.
+ */
+const CRASH_FILE = process.env.TEACHERLM_TEST_ENGINE_CRASH_FILE;
+
+function crashIfAsked(): void {
+  if (!CRASH_FILE) return;
+  try {
+    unlinkSync(CRASH_FILE);
+  } catch {
+    return;
+  }
+  process.exit(70); // in a worker thread this ends the thread, as a native crash would
+}
 
 function reply(message: WorkerReply): void {
   port.postMessage(message);
@@ -70,7 +88,10 @@ async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage
           hold();
           return stopping;
         }
-      : () => stopping;
+      : () => {
+          crashIfAsked();
+          return stopping;
+        };
     const rows = await generator.generate(
       message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
     );

@@ -1,87 +1,48 @@
 /**
- * `npm run test:chaos`: real `teacherlm run` processes on a real local broker of their own
- * (port 19092, started and stopped through the project's local-broker code; never the
- * shared one), the echo teacher, and SIGKILLs. Each scenario ends by reading the augmented
- * and dead-letter topics with kcat `-X isolation.level=read_committed` and counting every
- * sample id. Prints the table scenario x mode -> sent, missing, duplicates, seconds to
- * the end after the last fault. `-- --samples N --kills K` sizes it.
+ * `npm run test:chaos`: every scenario of scenarios/ in both delivery modes, on real
+ * `teacherlm run` processes and a broker of the suite's own on 127.0.0.1:19092 (never the
+ * shared one), each counted with kcat read_committed (support/count.ts). Prints the table
+ * scenario x mode -> sent, missing, duplicates, dead-lettered, worst time to recover;
+ * exits 1 on a missing id, an exactly-once duplicate or a problem.
  *
- * Scenarios so far: kill (SIGKILL the worker K times at random moments, restarting it).
+ * `-- --samples N --faults K --stream-seconds S --broker-down-seconds S --scenarios kill,rebalance`
+ * sizes and picks; `--keep-logs` keeps every run's folder (worker logs), not only failed ones'.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
-import { startLocalBroker, stopLocalBroker } from '../../src/kafka/local/broker.js';
+import { intArg } from '../../src/options.js';
+import { SCENARIOS } from './scenarios/index.js';
+import { renderTable, runSuite } from './support/suite.js';
+import { rowFailed } from './support/scenario.js';
 
-const PORT = 19092;
-const BROKER = `127.0.0.1:${PORT}`;
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '3000' }, kills: { type: 'string', default: '5' } } });
-const SAMPLES = Number(values.samples);
-const KILLS = Number(values.kills);
-const env = { ...process.env, KAFKA_BROKERS: BROKER, TEACHERLM_FROM_SOURCE: '1', OTEL_SDK_DISABLED: 'true' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string' },
+    faults: { type: 'string' },
+    'stream-seconds': { type: 'string' },
+    'broker-down-seconds': { type: 'string' },
+    scenarios: { type: 'string' },
+    port: { type: 'string' },
+    'keep-logs': { type: 'boolean', default: false },
+  },
+});
+const picked = values.scenarios?.split(',');
+const unknown = picked?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
+if (unknown.length) throw new Error(`--scenarios: unknown ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+const scenarios = picked ? SCENARIOS.filter((s) => picked.includes(s.name)) : SCENARIOS;
 
-function topologyFile(name: string, delivery: string): string {
-  const doc = {
-    name,
-    input: { topic: `${name}-raw`, partitions: 6, format: 'auto' },
-    output: { topic: `${name}-aug`, partitions: 3 },
-    deadLetter: { topic: `${name}-dl` },
-    consumer: { group: `${name}-g` },
-    delivery,
-    teachers: [{ annotation: 'cot', kind: 'echo' }],
-    batching: { maxBatchSize: 64, maxWaitMs: 5, queueLimit: 256 },
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'chaos-')), `${name}.yaml`);
-  writeFileSync(path, stringify(doc));
-  return path;
-}
-
-function cli(args: string[]): Promise<number | null> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'ignore' });
-  return new Promise((resolve) => child.on('close', resolve));
-}
-
-function count(name: string): { missing: number; duplicates: number } {
-  const keys: string[] = [];
-  for (const topic of [`${name}-aug`, `${name}-dl`]) {
-    const r = spawnSync('kcat', ['-b', BROKER, '-C', '-t', topic, '-X', 'isolation.level=read_committed', '-e', '-q', '-f', '%k\\n'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    keys.push(...r.stdout.split('\n').filter(Boolean));
-  }
-  const seen = new Set(keys);
-  let missing = 0;
-  for (let i = 0; i < SAMPLES; i++) if (!seen.has(`q${i}`)) missing++;
-  return { missing, duplicates: keys.length - seen.size };
-}
-
-async function killScenario(mode: string): Promise<Record<string, unknown>> {
-  const name = `chaos-kill-${mode}-${Date.now().toString(36)}`;
-  const topology = topologyFile(name, mode);
-  const file = join(mkdtempSync(join(tmpdir(), 'chaos-')), 'samples.jsonl');
-  writeFileSync(file, Array.from({ length: SAMPLES }, (_, i) => JSON.stringify({ id: `q${i}`, task: 't', question: `Q${i} ${'x'.repeat(200)}`, answer: 'A' })).join('\n'));
-  await cli(['produce', file, '--topology', topology]);
-  for (let k = 0; k < KILLS; k++) {
-    const child = spawn(process.execPath, [BIN, 'run', '--topology', topology], { env, stdio: 'ignore' });
-    await sleep(3_000 + Math.random() * 4_000);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('close', resolve));
-  }
-  const started = Date.now();
-  await cli(['run', '--topology', topology, '--until-idle', '3000']);
-  return { scenario: 'kill', mode, sent: SAMPLES, ...count(name), secondsToEnd: Math.round((Date.now() - started) / 100) / 10 };
-}
-
-const broker = await startLocalBroker({ port: PORT, fresh: true, log: (line) => console.error(line) });
-try {
-  const rows = [];
-  for (const mode of ['exactly-once', 'at-least-once']) rows.push(await killScenario(mode));
-  console.table(rows);
-  const failed = rows.some((r) => r.missing !== 0 || (r.mode === 'exactly-once' && r.duplicates !== 0));
-  process.exitCode = failed ? 1 : 0;
-} finally {
-  if (broker.startedHere) await stopLocalBroker({ port: PORT });
-}
+const rows = await runSuite(
+  intArg('--port', values.port, { min: 1024, max: 65534 }) ?? 19092,
+  {
+    samples: intArg('--samples', values.samples) ?? 3000,
+    faults: intArg('--faults', values.faults, { min: 0 }) ?? 5,
+    streamMs: (intArg('--stream-seconds', values['stream-seconds'], { min: 0 }) ?? 60) * 1000,
+    brokerDownMs: (intArg('--broker-down-seconds', values['broker-down-seconds'], { min: 0 }) ?? 10) * 1000,
+    drainMs: 180_000,
+  },
+  scenarios,
+  (line) => console.error(line),
+  values['keep-logs'],
+);
+console.log(renderTable(rows));
+console.log('recover s: per fault, the seconds until every input partition with work left has written committed output again (the first output record by CreateTime after the fault, slowest partition), worst fault shown');
+process.exitCode = rows.some(rowFailed) ? 1 : 0;

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/teacher/create-engine.js';
@@ -116,6 +119,20 @@ describe('createEngine (worker pool)', () => {
     const more = await Promise.all([0, 1, 2].map(() => pool.generate(prompts.slice(0, 2).map((p) => greedy(p)))));
     expect(more.flat()).toHaveLength(6);
     expect(logs.some((l) => l.includes('replacement'))).toBe(true);
+  });
+
+  it('TEACHERLM_TEST_ENGINE_CRASH_FILE (the chaos suite\'s seam): one batch per file written dies mid-batch, the next is served', async () => {
+    const flag = join(mkdtempSync(join(tmpdir(), 'engine-crash-')), 'crash');
+    vi.stubEnv('TEACHERLM_TEST_ENGINE_CRASH_FILE', flag);
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), workers: 1, intraOpThreads: 1, device: 'cpu' });
+    open.push(engine);
+    vi.unstubAllEnvs();
+    const prompts = creakPrompts(4).map((p) => greedy(p, 8));
+    expect(await engine.generate(prompts)).toHaveLength(4);
+    writeFileSync(flag, '');
+    await expect(engine.generate(prompts)).rejects.toMatchObject({ code: 'WORKER_CRASHED', retriable: true });
+    expect(existsSync(flag)).toBe(false);
+    expect(await engine.generate(prompts)).toHaveLength(4);
   });
 
   it('validates options at the boundary, naming the field', async () => {

@@ -1,0 +1,56 @@
+/**
+ * The input stream: `samples` JSON samples keyed `q0..q{n-1}`, sample i on input partition
+ * i % partitions, sent in slices spread evenly over `durationMs` so that faults land while
+ * input is still arriving. The producer is idempotent and never gives up (a broker outage
+ * only delays it), so each id is in the input topic exactly once; `count.ts` checks that.
+ */
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../../../src/kafka/client.js';
+
+export const sampleId = (i: number): string => `q${i}`;
+export const partitionOfId = (id: string, partitions: number): number => Number(id.slice(1)) % partitions;
+
+export interface StreamOptions {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  samples: number;
+  durationMs: number;
+  questionChars: number;
+}
+
+export function sampleValue(i: number, questionChars: number): string {
+  const head = `Q${i} `;
+  return JSON.stringify({ id: sampleId(i), task: 't', question: head + 'x'.repeat(Math.max(0, questionChars - head.length)), answer: 'A' });
+}
+
+export async function streamSamples(o: StreamOptions): Promise<void> {
+  const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'chaos-stream', logLevel: 'nothing', retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 } });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // A fresh broker can take longer than a request timeout to hand out its first producer id.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await producer.connect();
+      break;
+    } catch (err) {
+      if (attempt === 5) throw err;
+    }
+  }
+  try {
+    const slices = Math.max(1, Math.ceil(o.durationMs / 250));
+    const per = Math.ceil(o.samples / slices);
+    const started = Date.now();
+    for (let s = 0, next = 0; next < o.samples; s++) {
+      const wait = started + (s * o.durationMs) / slices - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const end = Math.min(o.samples, next + per);
+      const messages = [];
+      for (let i = next; i < end; i++) messages.push({ key: sampleId(i), value: sampleValue(i, o.questionChars), partition: i % o.partitions });
+      // Under the broker's 1 MiB request cap even with 1 KB questions.
+      for (let c = 0; c < messages.length; c += 256) await producer.send({ topic: o.topic, messages: messages.slice(c, c + 256) });
+      next = end;
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
