@@ -109,6 +109,7 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
               kafka,
               groupId: group ?? topology.consumer.group,
               maxRecordBytes: (topic) => edges.sink.maxRecordBytes(topic),
+              refreshLimits: () => edges.sink.readTopicLimits(),
               ...(runOptions.log ? { onEvent: runOptions.log } : {}),
               ...(runOptions.metrics ? { metrics: runOptions.metrics } : {}),
             })
