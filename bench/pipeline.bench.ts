@@ -294,6 +294,7 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
     onRecordsPerSec: on.map((x) => Math.round(x.rate)),
     ratio: round(bestOn.rate / bestOff.rate, 3),
     costPercent: round((1 - bestOn.rate / bestOff.rate) * 100, 1),
+    deadLettered: [...off, ...on].reduce((sum, x) => sum + x.summary.deadLettered, 0),
     offCpuMicrosPerRecord: off.map((x) => Math.round(x.cpuMicrosPerRecord)),
     onCpuMicrosPerRecord: on.map((x) => Math.round(x.cpuMicrosPerRecord)),
     goalCostPercent: 3,
@@ -329,7 +330,6 @@ async function main() {
     const echo = echoRuns.reduce((best, run_) => (run_.rate > best.rate ? run_ : best));
     const raw = await timePassThrough(kafka, echoTopology, echoSamples);
     const core = await timeCoreOnly(echoTopology, echoGenerators, creakSamples(echoSamples));
-    await echoService.close();
     result.echo = {
       records: echoSamples,
       seconds: round(echo.seconds, 2),
@@ -354,9 +354,14 @@ async function main() {
       backlog: echoSamples,
     };
     process.stderr.write(`[bench] echo: ${JSON.stringify(result.echo)}\n`);
-    if (telemetryRounds > 0) {
-      result.telemetry = await timeTelemetryCost(echoService, echoTopology.consumer.group, echoSamples);
-      process.stderr.write(`[bench] telemetry: ${JSON.stringify(result.telemetry)}\n`);
+    try {
+      // On the open service: a closed echo teacher refuses work (SHUT_DOWN), and every record would be dead-lettered.
+      if (telemetryRounds > 0) {
+        result.telemetry = await timeTelemetryCost(echoService, echoTopology.consumer.group, echoSamples);
+        process.stderr.write(`[bench] telemetry: ${JSON.stringify(result.telemetry)}\n`);
+      }
+    } finally {
+      await echoService.close();
     }
 
     // 2. The model: bare engine against the whole pipeline.

@@ -28,7 +28,7 @@ import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import { partitionKey, type OutRecord } from '../pipeline/ports.js';
 import { recordLimit } from '../pipeline/record-size.js';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, splitByBytes } from './sink.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, isTooLarge, splitByBytes } from './sink.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, nonEmptyString, rejectOption } from '../options.js';
 import { StableOffsets } from './stable-offsets.js';
@@ -48,6 +48,8 @@ export interface PartitionTransactionsOptions {
   transactionTimeoutMs?: number;
   /** Topics whose max.message.bytes caps each request; see KafkaSink. */
   maxRecordBytes?: (topic: string) => number | undefined;
+  /** Called when the broker refused a request as too large (a limit lowered since the limits were read): reads them again before the commit fails and its range is redone. */
+  refreshLimits?: () => Promise<void>;
   /** Events (retries, fencing). Default none. */
   onEvent?: (event: Record<string, unknown>) => void;
   /** Counts each transaction's end (`teacherlm.transactions`); default none. */
@@ -91,6 +93,7 @@ export class PartitionTransactions {
   private readonly initialBackoffMs: number;
   private readonly transactionTimeoutMs: number;
   private readonly limitOf: (topic: string) => number | undefined;
+  private readonly refreshLimits: () => Promise<void>;
   private readonly onEvent: (event: Record<string, unknown>) => void;
   private readonly ended: (outcome: 'commit' | 'abort') => void;
   private readonly producers = new Map<string, Promise<Producer>>();
@@ -107,6 +110,7 @@ export class PartitionTransactions {
     this.initialBackoffMs = intOption('initialBackoffMs', options.initialBackoffMs, 100);
     this.transactionTimeoutMs = intOption('transactionTimeoutMs', options.transactionTimeoutMs, 60_000);
     this.limitOf = options.maxRecordBytes ?? (() => undefined);
+    this.refreshLimits = options.refreshLimits ?? (async () => {});
     this.onEvent = options.onEvent ?? (() => {});
     this.offsets = new StableOffsets({ kafka: options.kafka, groupId: options.groupId });
     const metrics = options.metrics;
@@ -171,6 +175,11 @@ export class PartitionTransactions {
         }
         // Aborted, by kafkajs or by the replacement producer's initProducerId.
         this.ended('abort');
+        if (isTooLarge(err)) {
+          // Redone from the committed offset, encoded and split under the limits read now.
+          await this.refreshLimits().catch(() => {});
+          throw new TeacherlmError('TRANSACTION_FAILED', `the transaction of ${where} was refused as too large; the topic limits were read again: ${(err as Error).message}`, { cause: err, retriable: false });
+        }
         if (attempt >= this.maxAttempts || !isRetriable(err)) {
           throw new TeacherlmError('TRANSACTION_FAILED', `the transaction of ${where} failed after ${attempt} attempt(s): ${(err as Error).message}`, { cause: err, retriable: false });
         }

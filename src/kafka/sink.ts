@@ -13,6 +13,10 @@
  * admin client) and caps every request at the smallest: a send larger than the cap is
  * split into several requests, whatever its records' sizes. `maxRecordBytes(topic)` tells
  * the pipeline which single records can never fit (it dead-letters them instead).
+ * If the broker still answers MESSAGE_TOO_LARGE (a topic's limit was lowered after
+ * connect), the sink reads the limits again and sends the refused request again in
+ * parts that fit them, halving down to single records; records refused even alone
+ * reject their send with {@link RecordsRefused}, every other record of it written.
  *
  * Each `send` resolves only after the broker acknowledged all of its records; kafkajs
  * retries retriable errors (`retries` times, exponential backoff) and what still fails
@@ -26,6 +30,7 @@
 import kafkajs, { type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { TeacherlmError } from '../errors.js';
 import type { OutRecord, RecordSink } from '../pipeline/ports.js';
+import { RecordsRefused } from '../pipeline/refused-records.js';
 import { BATCH_OVERHEAD_BYTES, recordBytes, recordLimit } from '../pipeline/record-size.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, rejectOption } from '../options.js';
@@ -141,7 +146,7 @@ export class KafkaSink implements RecordSink {
   }
 
   /** Reads max.message.bytes of the sink's topics; a broker that will not say leaves Kafka's default assumed. */
-  private async readTopicLimits(): Promise<void> {
+  async readTopicLimits(): Promise<void> {
     if (this.topics.length === 0) return;
     const admin = this.kafka.admin();
     try {
@@ -175,7 +180,7 @@ export class KafkaSink implements RecordSink {
         this.queue.push({ ...chunk, resolve, reject });
         this.pump();
       });
-    const done = chunks.length === 1 ? enqueue(chunks[0]!) : Promise.all(chunks.map(enqueue)).then(() => {});
+    const done = chunks.length === 1 ? enqueue(chunks[0]!) : Promise.allSettled(chunks.map(enqueue)).then(settledAll);
     const tracked = done.then(
       () => {},
       () => {},
@@ -223,10 +228,14 @@ export class KafkaSink implements RecordSink {
   private async produce(batch: Pending[], count: number): Promise<void> {
     try {
       await this.connect();
-      this.counters.batches++;
-      await this.producer.sendBatch({ acks: -1, timeout: this.ackTimeoutMs, topicMessages: byTopic(batch) });
-      this.counters.records += count;
-      for (const p of batch) p.resolve();
+      const refused = await this.sendFitting(batch.flatMap((p) => p.records));
+      this.counters.records += count - refused.size;
+      this.counters.failed += refused.size;
+      for (const p of batch) {
+        const mine = refused.size === 0 ? [] : p.records.filter((r) => refused.has(r));
+        if (mine.length === 0) p.resolve();
+        else p.reject(new RecordsRefused(mine, `the broker refused ${mine.length} record(s) as larger than ${[...new Set(mine.map((r) => r.topic))].join(', ')} accepts (max.message.bytes), even alone`));
+      }
     } catch (err) {
       this.counters.failed += count;
       const topics = [...new Set(batch.flatMap((p) => p.records.map((r) => r.topic)))];
@@ -234,6 +243,47 @@ export class KafkaSink implements RecordSink {
       for (const p of batch) p.reject(error);
     }
   }
+
+  /**
+   * Sends `records` in one request; on MESSAGE_TOO_LARGE reads the topics' limits again
+   * and sends them again in parts that fit, halving a part the broker still refuses.
+   * Resolves with the records refused even alone (none, normally). Parts go one after
+   * another, so each partition's order holds.
+   */
+  private async sendFitting(records: OutRecord[], limitsRead = false): Promise<Set<OutRecord>> {
+    try {
+      this.counters.batches++;
+      await this.producer.sendBatch({ acks: -1, timeout: this.ackTimeoutMs, topicMessages: byTopic([{ records }]) });
+      return new Set();
+    } catch (err) {
+      if (!isTooLarge(err)) throw err;
+      if (!limitsRead) await this.readTopicLimits();
+      if (records.length === 1) return new Set(records);
+      const fitting = splitByBytes(records, this.maxBatchBytes);
+      const parts = fitting.length > 1 ? fitting.map((c) => c.records) : [records.slice(0, records.length >> 1), records.slice(records.length >> 1)];
+      const refused = new Set<OutRecord>();
+      for (const part of parts) for (const r of await this.sendFitting(part, true)) refused.add(r);
+      return refused;
+    }
+  }
+}
+
+/** One error for a send split into several requests: a failure other than refused records first, else every refused record. */
+function settledAll(results: PromiseSettledResult<void>[]): void {
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as TeacherlmError] : []));
+  const other = failures.find((f) => !(f instanceof RecordsRefused));
+  if (other) throw other;
+  if (failures.length === 0) return;
+  const refused = failures.flatMap((f) => (f as RecordsRefused).records);
+  throw new RecordsRefused(refused, failures[0]!.message, failures[0]);
+}
+
+/** Whether the broker refused a request as larger than a topic accepts, at any depth of causes. */
+export function isTooLarge(err: unknown): boolean {
+  for (let e = err as KafkaJsLikeError | undefined, depth = 0; e && depth < 5; e = e.cause as KafkaJsLikeError | undefined, depth++) {
+    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
 }
 
 /** Consecutive runs of `records` of at most `maxBytes` each (a single larger record alone). */
@@ -255,7 +305,7 @@ export function splitByBytes(records: OutRecord[], maxBytes: number): { records:
   return chunks;
 }
 
-function byTopic(batch: Pending[]): TopicMessages[] {
+function byTopic(batch: { records: OutRecord[] }[]): TopicMessages[] {
   const topics = new Map<string, Message[]>();
   for (const { records } of batch) {
     for (const r of records) {

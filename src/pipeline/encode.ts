@@ -75,6 +75,26 @@ function traceHeader(headers: SourceRecord['headers'], name: string): string | B
  * // { kind: 'augmented', value } -> { out: { topic: 'samples.augmented', key: value.id, value: <Avro>, headers } }
  */
 export function encode(options: EncodeOptions): OperatorFunction<Finished, Encoded> {
+  return map(encoder(options));
+}
+
+/**
+ * For records the broker refused even alone (`RecordsRefused`, a topic's limit lowered
+ * after connect): an augmented record becomes a RECORD_TOO_LARGE dead letter, and a dead
+ * letter is encoded again, truncated to the limits as the sink now knows them.
+ */
+export function refusedRecordEncoder(options: EncodeOptions): (item: Encoded, error: TeacherlmError) => Encoded {
+  const encodeOne = encoder(options);
+  const scheduler = options.scheduler ?? asyncScheduler;
+  return (item, error) => {
+    if (item.kind === 'dead-letter') return encodeOne({ kind: 'dead-letter', record: item.record, value: options.codecs.deadLetter.decode(item.out.value) });
+    const sampleId = typeof item.out.key === 'string' ? item.out.key : (item.out.key?.toString() ?? null);
+    return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: scheduler.now() }));
+  };
+}
+
+/** Finished item to Kafka record, dead-lettering what cannot be encoded or cannot fit. */
+function encoder(options: EncodeOptions): (item: Finished) => Encoded {
   const scheduler = options.scheduler ?? asyncScheduler;
   const limitOf = options.maxRecordBytes ?? (() => undefined);
   const deadLetterOut = (value: DeadLetter, record: SourceRecord, headers: Record<string, string | Buffer>): OutRecord => ({
@@ -102,7 +122,7 @@ export function encode(options: EncodeOptions): OperatorFunction<Finished, Encod
     );
     return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId: item.value.id, now: scheduler.now() }));
   };
-  return map((item) => {
+  return (item) => {
     try {
       return encodeOne(item);
     } catch (error) {
@@ -110,7 +130,7 @@ export function encode(options: EncodeOptions): OperatorFunction<Finished, Encod
       const sampleId = item.value.id;
       return encodeOne(deadLetterFor(item.record, { stage: 'encode', error, attempts: 1, sampleId, now: scheduler.now() }));
     }
-  });
+  };
 }
 
 const clipBytes = (value: Buffer | null, max: number): Buffer | null => (value === null || value.length <= max ? value : value.subarray(0, max));

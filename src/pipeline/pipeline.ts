@@ -37,7 +37,7 @@ import { NOOP_PIPELINE_METRICS, type PipelineMetrics } from '../telemetry/pipeli
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
 import { decode } from './decode.js';
-import { encode, type EncodeOptions } from './encode.js';
+import { encode, refusedRecordEncoder, type EncodeOptions } from './encode.js';
 import { expand } from './expand.js';
 import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
@@ -267,7 +267,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     tracing ? tap((item) => tracing.finished(item)) : identity,
     encode(encodeOptions),
     tracing ? tap((item) => tracing.encoded(item)) : identity,
-    eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler }),
+    eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler, refused: refusedRecordEncoder(encodeOptions) }),
     tracing ? tap((acked) => tracing.acked(acked)) : identity,
   );
 

@@ -42,6 +42,8 @@ export interface PipelineServiceOptions {
 export interface PipelineRunOptions extends Pick<PipelineOptions, 'untilIdleMs' | 'maxRecords' | 'drainTimeoutMs' | 'log' | 'scheduler' | 'metrics'> {
   /** Consumer group of this run; default the topology's. */
   group?: string;
+  /** Delivery of this run; default the topology's (the bench compares both on one service). */
+  delivery?: Topology['delivery'];
   /** Source options beyond the topology's (e.g. `lagRefreshMs`). */
   source?: Pick<KafkaSourceOptions, 'lagRefreshMs' | 'pausedHeartbeatMs'>;
   /** Wraps the source and sink (the bench times them); default none. */
@@ -98,23 +100,24 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
     generators,
     codecs,
     async run(runOptions = {}) {
-      const { group, source: sourceOptions, wrap, ...pipelineOptions } = runOptions;
+      const { group, source: sourceOptions, wrap, delivery = topology.delivery, ...pipelineOptions } = runOptions;
       const edges = pipelineEdges(kafka, topology, { group, source: sourceOptions, scheduler: runOptions.scheduler, log: runOptions.log });
       await edges.sink.connect();
       const { source, sink } = edges;
       // Exactly-once: one transaction per input partition at each commit (src/kafka/partition-transactions.ts).
       const transactions =
-        topology.delivery === 'exactly-once'
+        delivery === 'exactly-once'
           ? new PartitionTransactions({
               kafka,
               groupId: group ?? topology.consumer.group,
               maxRecordBytes: (topic) => edges.sink.maxRecordBytes(topic),
+              refreshLimits: () => edges.sink.readTopicLimits(),
               ...(runOptions.log ? { onEvent: runOptions.log } : {}),
               ...(runOptions.metrics ? { metrics: runOptions.metrics } : {}),
             })
           : undefined;
       return runPipeline({
-        topology,
+        topology: delivery === topology.delivery ? topology : { ...topology, delivery },
         source: wrap?.source ? wrap.source(source) : source,
         sink: wrap?.sink ? wrap.sink(sink) : sink,
         ...(transactions ? { transactions } : {}),

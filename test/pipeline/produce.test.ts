@@ -1,8 +1,11 @@
+import { firstValueFrom, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { Encoded } from '../../src/pipeline/items.js';
 import type { OutRecord, RecordSink } from '../../src/pipeline/ports.js';
 import { produce } from '../../src/pipeline/produce.js';
+import { RecordsRefused } from '../../src/pipeline/refused-records.js';
+import { TeacherlmError } from '../../src/errors.js';
 import { sourceRecord } from './fakes.js';
 
 const encoded = (offset: number): Encoded => ({ record: sourceRecord(offset), kind: 'augmented', out: { topic: 'out', key: String(offset), value: Buffer.from('v'), headers: {} } });
@@ -31,5 +34,30 @@ describe('produce', () => {
       expectObservable(out).toBe('-x 10ms y 20ms z 20ms |', { x: [values.a, values.b], y: [values.c], z: [values.d] });
     });
     expect(sent.map((batch) => batch.map((r) => r.key))).toEqual([['0', '1'], ['2'], ['3']]);
+  });
+
+  it('replaces the records the broker refused even alone, sends the replacements, and emits the batch with them', async () => {
+    const batch = [encoded(0), encoded(1), encoded(2)];
+    const sent: OutRecord[][] = [];
+    const sink: RecordSink = {
+      send: async (records) => {
+        sent.push(records);
+        if (sent.length === 1) throw new RecordsRefused([batch[1]!.out], 'too large');
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const deadLetter = (item: Encoded): Encoded => ({ ...item, kind: 'dead-letter', out: { ...item.out, topic: 'dlq' } });
+    const out = await firstValueFrom(of(...batch).pipe(produce({ sink, maxRecords: 3, refused: deadLetter })));
+    expect(out.map((e) => [e.kind, e.out.topic])).toEqual([['augmented', 'out'], ['dead-letter', 'dlq'], ['augmented', 'out']]);
+    expect(sent.map((records) => records.map((r) => `${r.topic}:${r.key}`))).toEqual([['out:0', 'out:1', 'out:2'], ['dlq:1']]);
+  });
+
+  it('fails on any other send error, and without a replacement', async () => {
+    const failing = (error: Error): RecordSink => ({ send: async () => Promise.reject(error), flush: async () => {}, close: async () => {} });
+    const broken = new TeacherlmError('PRODUCE_FAILED', 'broker gone');
+    await expect(firstValueFrom(of(encoded(0)).pipe(produce({ sink: failing(broken), refused: (e) => e })))).rejects.toBe(broken);
+    const refused = new RecordsRefused([encoded(0).out], 'too large');
+    await expect(firstValueFrom(of(encoded(0)).pipe(produce({ sink: failing(refused) })))).rejects.toBe(refused);
   });
 });
