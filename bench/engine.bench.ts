@@ -10,7 +10,7 @@
  * `--dtypes fp32,int8` measures both weight formats in the same run (int8 against fp32).
  * The fixed batch sizes run in closed batches (`batching: static`). Then a TeacherLM-shaped
  * stream (bench/teacherlm-stream.ts: `--stream-samples`, `--stream-rate` samples/s,
- * `--stream-batch`; `--skip-stream`) compares samples/s of static and continuous batching.
+ * `--stream-batch`, `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
  */
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,9 @@ const { values: v } = parseArgs({
     'stream-samples': { type: 'string', default: '24' },
     'stream-rate': { type: 'string', default: '4' },
     'stream-batch': { type: 'string', default: String(AUTO_MAX_BATCH_SIZE) },
+    'stream-rounds': { type: 'string', default: '1' },
     'skip-stream': { type: 'boolean', default: false },
+    'stream-only': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -226,9 +228,10 @@ async function benchTransformers() {
 }
 
 const oursBy: Partial<Record<ModelDtype, Awaited<ReturnType<typeof benchOurs>>>> = {};
-for (const d of dtypes) oursBy[d] = await benchOurs(d);
-const ours = oursBy[dtype]!;
-const tjs = v['skip-transformers'] ? undefined : await benchTransformers();
+const streamOnly = v['stream-only'];
+if (!streamOnly) for (const d of dtypes) oursBy[d] = await benchOurs(d);
+const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
+const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
 const autoPick = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
 const stream = v['skip-stream']
   ? undefined
@@ -241,6 +244,7 @@ const stream = v['skip-stream']
         maxBatchSize: positive('stream-batch', v['stream-batch']!),
         workers: autoPick.workers,
         threads: autoPick.intraOpThreads,
+        rounds: positive('stream-rounds', v['stream-rounds']!),
         log,
       },
       root,

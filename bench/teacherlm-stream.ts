@@ -31,6 +31,8 @@ export interface StreamOptions {
   maxBatchSize: number;
   workers: number;
   threads: number;
+  /** Static-continuous pairs, interleaved so a change in the machine's load hits both alike. */
+  rounds: number;
   log: (message: string) => void;
 }
 
@@ -124,12 +126,19 @@ async function runStream(batching: Batching, requests: Request[], opts: StreamOp
   }
 }
 
-/** Static, then continuous, on the same stream; the ratio and whether every output matched. */
+/** Static, then continuous, on the same stream, `rounds` times; the ratio of the totals and whether every output matched. */
 export async function benchStream(opts: StreamOptions, root: string) {
   const requests = streamRequests(opts.modelDir, opts.samples, root);
-  const staticRun = await runStream('static', requests, opts);
-  const continuousRun = await runStream('continuous', requests, opts);
-  const differing = staticRun.texts.flatMap((t, i) => (t === continuousRun.texts[i] ? [] : [i]));
+  const pairs: { static: StreamRun; continuous: StreamRun }[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const staticRun = await runStream('static', requests, opts);
+    const continuousRun = await runStream('continuous', requests, opts);
+    pairs.push({ static: staticRun, continuous: continuousRun });
+  }
+  const reference = pairs[0]!.static.texts;
+  const differing = new Set<number>();
+  for (const pair of pairs) for (const run of [pair.static, pair.continuous]) run.texts.forEach((t, i) => t !== reference[i] && differing.add(i));
+  const seconds = (kind: 'static' | 'continuous') => pairs.reduce((n, p) => n + p[kind].seconds, 0);
   const strip = ({ texts: _t, ...rest }: StreamRun) => rest;
   return {
     samples: opts.samples,
@@ -137,12 +146,12 @@ export async function benchStream(opts: StreamOptions, root: string) {
     arrivalSamplesPerSec: opts.rate,
     maxBatchSize: opts.maxBatchSize,
     layout: `${opts.workers}x${opts.threads}`,
-    static: strip(staticRun),
-    continuous: strip(continuousRun),
-    ratioContinuousOverStatic: round(continuousRun.samplesPerSec / staticRun.samplesPerSec),
-    /** Same text and token count for every prompt (greedy). */
-    sameOutputs: differing.length === 0,
-    differingPrompts: differing,
+    rounds: pairs.map((p) => ({ static: strip(p.static), continuous: strip(p.continuous), ratio: round(p.continuous.samplesPerSec / p.static.samplesPerSec) })),
+    /** Over all rounds: samples/s continuous over static. */
+    ratioContinuousOverStatic: round(seconds('static') / seconds('continuous')),
+    /** Same text and token count for every prompt (greedy), in every run. */
+    sameOutputs: differing.size === 0,
+    differingPrompts: [...differing],
   };
 }
 
