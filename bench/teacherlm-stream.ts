@@ -106,11 +106,11 @@ async function runStream(batching: Batching, requests: Request[], opts: StreamOp
     const seconds = (performance.now() - started) / 1000;
     const lengths = results.map((r) => r.generatedTokens);
     const generatedTokens = lengths.reduce((a, b) => a + b, 0);
-    opts.log(`stream ${batching}: ${round(opts.samples / seconds)} samples/s, ${round(generatedTokens / seconds)} tokens/s`);
+    opts.log(`stream ${batching}: ${round(opts.samples / seconds, 4)} samples/s, ${round(generatedTokens / seconds)} tokens/s`);
     return {
       batching,
       seconds: round(seconds),
-      samplesPerSec: round(opts.samples / seconds),
+      samplesPerSec: round(opts.samples / seconds, 4),
       generatedTokens,
       tokensPerSec: round(generatedTokens / seconds),
       outputTokens: {
@@ -146,7 +146,7 @@ export async function benchStream(opts: StreamOptions, root: string) {
     arrivalSamplesPerSec: opts.rate,
     maxBatchSize: opts.maxBatchSize,
     layout: `${opts.workers}x${opts.threads}`,
-    rounds: pairs.map((p) => ({ static: strip(p.static), continuous: strip(p.continuous), ratio: round(p.continuous.samplesPerSec / p.static.samplesPerSec) })),
+    rounds: pairs.map((p) => ({ static: strip(p.static), continuous: strip(p.continuous), ratio: round(p.static.seconds / p.continuous.seconds) })),
     /** Over all rounds: samples/s continuous over static. */
     ratioContinuousOverStatic: round(seconds('static') / seconds('continuous')),
     /** Same text and token count for every prompt (greedy), in every run. */
@@ -155,6 +155,6 @@ export async function benchStream(opts: StreamOptions, root: string) {
   };
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+function round(x: number, digits = 2): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
 }
