@@ -8,6 +8,9 @@
  * the CPU's flags (integer matrix units: avx512_vnni, amx_int8, ...), the layout `auto`
  * picks against the best measured, and every issue-13 target as a ratio with `goal.met`.
  * `--dtypes fp32,int8` measures both weight formats in the same run (int8 against fp32).
+ * The fixed batch sizes run in closed batches (`batching: static`). Then a TeacherLM-shaped
+ * stream (bench/teacherlm-stream.ts: `--stream-samples`, `--stream-rate` samples/s,
+ * `--stream-batch`, `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
  */
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,8 @@ import type { TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
 import { machineFacts, resolveLayout } from '../src/teacher/engine-layout.js';
 import { creakPrompts } from '../test/teacher/support/models.js';
+import { AUTO_MAX_BATCH_SIZE } from '../src/teacher/batch-size.js';
+import { benchStream } from './teacherlm-stream.js';
 
 const root = join(import.meta.dirname, '..');
 const { values: v } = parseArgs({
@@ -33,6 +38,12 @@ const { values: v } = parseArgs({
     layouts: { type: 'string' },
     'batch-sizes': { type: 'string', default: '1,4,16' },
     'skip-transformers': { type: 'boolean', default: false },
+    'stream-samples': { type: 'string', default: '24' },
+    'stream-rate': { type: 'string', default: '4' },
+    'stream-batch': { type: 'string', default: String(AUTO_MAX_BATCH_SIZE) },
+    'stream-rounds': { type: 'string', default: '1' },
+    'skip-stream': { type: 'boolean', default: false },
+    'stream-only': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -53,6 +64,12 @@ if (onnxFile && !v['skip-transformers']) throw new Error('--onnx-file: transform
 function positive(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+function positiveNumber(name: string, text: string): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name}: expected a positive number, got '${text}'`);
   return n;
 }
 
@@ -126,7 +143,7 @@ async function benchOurs(dtype: ModelDtype) {
   let maxDelayMs = 0;
   let p99DelayMs = 0;
   for (const layout of layouts) {
-    const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu' });
+    const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static' });
     try {
       await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
       perLayout[layout.name] = {};
@@ -211,9 +228,27 @@ async function benchTransformers() {
 }
 
 const oursBy: Partial<Record<ModelDtype, Awaited<ReturnType<typeof benchOurs>>>> = {};
-for (const d of dtypes) oursBy[d] = await benchOurs(d);
-const ours = oursBy[dtype]!;
-const tjs = v['skip-transformers'] ? undefined : await benchTransformers();
+const streamOnly = v['stream-only'];
+if (!streamOnly) for (const d of dtypes) oursBy[d] = await benchOurs(d);
+const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
+const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
+const autoPick = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
+const stream = v['skip-stream']
+  ? undefined
+  : await benchStream(
+      {
+        modelDir,
+        dtype,
+        samples: positive('stream-samples', v['stream-samples']!),
+        rate: positiveNumber('stream-rate', v['stream-rate']!),
+        maxBatchSize: positive('stream-batch', v['stream-batch']!),
+        workers: autoPick.workers,
+        threads: autoPick.intraOpThreads,
+        rounds: positive('stream-rounds', v['stream-rounds']!),
+        log,
+      },
+      root,
+    );
 const ratio: Record<string, number> = {};
 const sameLayout = `1x${threads}`;
 if (tjs) {
@@ -248,6 +283,10 @@ const goals: Goal[] = [
   goal('best layout, batch 16: ours / transformers.js', ratioOf(ours.best['16']?.tokensPerSec, tjsAt('16')), 2),
   goal(`${dtype} at the largest batch (${largest}, ${ours.best[largest]?.layout}): tokens/s`, ours.best[largest]?.tokensPerSec, 350),
 ];
+if (stream) {
+  goals.push(goal('TeacherLM-shaped stream, samples/s: continuous / static batching', stream.ratioContinuousOverStatic, 1.5));
+  goals.push({ target: 'TeacherLM-shaped stream: the same greedy outputs, static and continuous', value: stream.differingPrompts.length, goal: 0, met: stream.sameOutputs });
+}
 const int8 = oursBy.int8;
 const fp32 = oursBy.fp32;
 if (int8 && fp32) {
@@ -280,6 +319,7 @@ const report = {
     matchesBestAt: batchSizes.filter((b) => ours.best[String(b)]?.layout === autoName),
   },
   transformersJs: tjs,
+  stream,
   ratioOursOverTransformersJs: ratio,
   goals,
 };

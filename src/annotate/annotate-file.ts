@@ -8,7 +8,7 @@ import { asTeacherlmError, TeacherlmError, type ErrorCode } from '../errors.js';
 import { buildPrompt, extractAnnotation } from '../teacher/prompts.js';
 import { DEFAULT_RETRY_POLICY, retryBisect, type RetryPolicy } from '../teacher/retry-bisect.js';
 import type { ChatTemplate } from '../teacher/chat-template.js';
-import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, RawSample, TextGenerator } from '../teacher/types.js';
+import type { AnnotationKind, GenerateCallOptions, GenerationOptions, GenerationResult, PromptStyle, RawSample, TextGenerator } from '../teacher/types.js';
 import type { FieldMap } from '../records/field-map.js';
 import { countOutcome, emptyQualityCounts, failureReasons, rejectionOf, type QualityCounts, type QualityOutcome } from '../quality/gate.js';
 import type { QualitySpec } from '../quality/quality-options.js';
@@ -153,7 +153,7 @@ export async function annotateFile(
     const results = new Array<GenerationResult | undefined>(tasks.length);
     const failures = new Map<number, TeacherlmError>();
     // A batch that fails for good is bisected so only the requests that fail alone are lost.
-    const call = (batch: readonly number[]) => generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })));
+    const call = (batch: readonly number[], opts: GenerateCallOptions) => generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })), opts);
     const run = async (batch: number[]): Promise<void> => {
       const outcomes = await lastValueFrom(retryBisect(batch, call, { policy, scheduler: options.scheduler, isRunWide }).pipe(toArray()));
       for (const outcome of outcomes) {

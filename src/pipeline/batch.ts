@@ -12,6 +12,11 @@
  * While no slot is free nothing is emitted and the queue fills, so the next batch is as
  * large as the policy allows. The operator completes when the input completed and the
  * queue is empty.
+ *
+ * With `perTask` (continuous batching) a slot is a row of the engine's running batches:
+ * each task takes one, and tasks go as soon as slots are free, up to `maxBatchSize` per
+ * emission and without waiting (the engine itself gathers what arrives between its steps
+ * into one prefill), so `maxWaitMs` and `maxBatchTokens` do not apply.
  */
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription, asyncScheduler } from 'rxjs';
 import type { WorkerSlots } from './worker-slots.js';
@@ -25,8 +30,10 @@ export interface BatchPolicy {
 export interface BatchOptions<T> extends BatchPolicy {
   /** Token count of one item (its prompt). */
   tokensOf: (item: T) => number;
-  /** Free engine worker slots; each emitted batch takes one, `generate` gives it back. */
+  /** Free engine worker slots; each emitted batch takes one (each task, with `perTask`), `generate` gives it back. */
   slots: WorkerSlots;
+  /** Continuous batching: one slot per task, emitted without waiting. Default false. */
+  perTask?: boolean;
   scheduler?: SchedulerLike;
 }
 
@@ -60,7 +67,17 @@ export function batch<T>(options: BatchOptions<T>): OperatorFunction<T, T[]> {
         return { take, full: take === maxBatchSize };
       };
 
+      const dispatchPerTask = (): void => {
+        while (queue.length > 0 && slots.available > 0) {
+          const take = Math.min(queue.length, slots.available, maxBatchSize);
+          for (let i = 0; i < take; i++) slots.tryAcquire();
+          subscriber.next(queue.splice(0, take).map((e) => e.item));
+        }
+        if (inputDone && queue.length === 0) subscriber.complete();
+      };
+
       const dispatch = (): void => {
+        if (options.perTask) return dispatchPerTask();
         while (queue.length > 0 && slots.available > 0) {
           const { take, full } = nextBatch();
           const head = queue[0] as { at: number };

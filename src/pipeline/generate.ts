@@ -5,10 +5,13 @@
  * so only a task that fails alone is dead-lettered).
  * The worker slot taken by `batch` is held through retries and bisection and given back
  * when the batch is done, so retries never add load beyond one batch per worker.
+ * With `perTask` (continuous batching: the engine's `continuousRows`) each task is its own
+ * engine call and holds its own slot (a row) until its outcome: rows are given back as
+ * they finish, and the batcher fills them at once.
  */
-import { type OperatorFunction, type SchedulerLike, finalize, mergeMap } from 'rxjs';
+import { type OperatorFunction, type SchedulerLike, finalize, merge, mergeMap } from 'rxjs';
 import { retryBisect } from '../teacher/retry-bisect.js';
-import type { GenerationResult, TextGenerator } from '../teacher/types.js';
+import type { GenerateCallOptions, GenerationResult, TextGenerator } from '../teacher/types.js';
 import { NOOP_PIPELINE_METRICS, type EngineRef, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { GenerationTask, TaskOutcome } from './items.js';
 import type { SampleTracing } from './sample-tracing.js';
@@ -18,8 +21,10 @@ import type { WorkerSlots } from './worker-slots.js';
 export interface GenerateOptions {
   generator: TextGenerator;
   retry: RetrySpec;
-  /** The slots `batch` acquires from; one is released per finished batch. */
+  /** The slots `batch` acquires from; one is released per finished batch (per task with `perTask`). */
   slots: WorkerSlots;
+  /** One engine call and one slot per task (continuous batching). Default false. */
+  perTask?: boolean;
   scheduler?: SchedulerLike;
   /** Batch sizes, engine calls, tokens, retries; default: none. */
   metrics?: { sink: PipelineMetrics; engine: EngineRef };
@@ -53,17 +58,21 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
       throw err;
     }
   };
-  const engineCall = (tasks: readonly GenerationTask[]) => () => generator.generate(tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })));
-  const untraced = (tasks: readonly GenerationTask[]) => (metrics.enabled ? measured(tasks, engineCall(tasks)) : engineCall(tasks)());
+  const engineCall = (tasks: readonly GenerationTask[], call: GenerateCallOptions) => () =>
+    generator.generate(
+      tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })),
+      call,
+    );
+  const untraced = (tasks: readonly GenerationTask[], call: GenerateCallOptions) => (metrics.enabled ? measured(tasks, engineCall(tasks, call)) : engineCall(tasks, call)());
   const tracing = options.tracing;
   // One span per engine call that serves a traced sample (sample-tracing.ts).
   const call = !tracing
     ? untraced
-    : async (tasks: readonly GenerationTask[]) => {
+    : async (tasks: readonly GenerationTask[], callOptions: GenerateCallOptions) => {
         const span = tracing.batch(tasks, generator);
-        if (!span) return untraced(tasks);
+        if (!span) return untraced(tasks, callOptions);
         try {
-          const results = await untraced(tasks);
+          const results = await untraced(tasks, callOptions);
           span.end(results);
           return results;
         } catch (err) {
@@ -73,6 +82,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
       };
   return mergeMap((tasks) => {
     metrics.batchStarted(engine, tasks);
-    return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));
+    if (!options.perTask) return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));
+    return merge(...tasks.map((task) => retryBisect([task], call, { policy, scheduler }).pipe(finalize(() => slots.release()))));
   });
 }

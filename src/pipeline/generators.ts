@@ -32,6 +32,8 @@ export async function createGenerators(topology: Topology, log: (message: string
         workers: topology.engine.workers,
         intraOpThreads: topology.engine.threads,
         device: topology.engine.device,
+        batching: topology.engine.batching,
+        maxBatchSize: topology.batching.maxBatchSize,
         log,
       }).catch((err: unknown) => {
         if (err instanceof TeacherlmError && err.code === 'MODEL_INVALID' && !err.hint && teacher.model.endsWith('smollm2-135m-instruct')) {

@@ -183,7 +183,10 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   // Same keys, same order (first teacher of each engine) as the bindings' engine keys; bindTeachers checked each has a generator.
   const engines = [...enginesOf(topology).keys()].map((key) => {
     const generator = generators.get(key) as TextGenerator;
-    return { key, generator, slots: new WorkerSlots(generator.concurrency), ref: { key, modelId: generator.modelId, concurrency: generator.concurrency } };
+    // Continuous batching: a slot per row the engine runs at once, given back per task.
+    const rows = generator.continuousRows;
+    const slots = new WorkerSlots(rows ?? generator.concurrency);
+    return { key, generator, slots, perTask: rows !== undefined, ref: { key, modelId: generator.modelId, concurrency: generator.concurrency } };
   });
   const markStopped = metrics.observe(
     { inFlight: () => tracker.inFlight, lagByPartition: () => source.lagByPartition?.() ?? [] },
@@ -227,14 +230,14 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
 
   const generateAll = (tasks$: Observable<GenerationTask>) =>
     merge(
-      ...engines.map(({ key, generator, slots, ref }) =>
+      ...engines.map(({ key, generator, slots, perTask, ref }) =>
         tasks$.pipe(
           filter((task) => task.engineKey === key),
           metrics.enabled ? tap((task) => metrics.queued(ref, task)) : identity,
           tracing ? tap((task) => tracing.queued(task)) : identity,
-          batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, scheduler }),
+          batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, perTask, scheduler }),
           tracing ? tap((tasks) => tracing.batchStarted(tasks)) : identity,
-          generate({ generator, retry: topology.retry, slots, scheduler, metrics: { sink: metrics, engine: ref }, ...(tracing ? { tracing } : {}) }),
+          generate({ generator, retry: topology.retry, slots, perTask, scheduler, metrics: { sink: metrics, engine: ref }, ...(tracing ? { tracing } : {}) }),
           tracing ? tap((outcome) => tracing.inferred(outcome)) : identity,
         ),
       ),

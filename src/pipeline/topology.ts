@@ -17,6 +17,8 @@ import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from '../topology-fields.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
+import { AUTO_MAX_BATCH_SIZE, MAX_BATCH_SIZE } from '../teacher/batch-size.js';
+import { BATCHING_MODES } from '../teacher/engine-options.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 /**
@@ -69,7 +71,10 @@ export interface TeacherSpec {
 }
 
 export interface BatchingSpec {
-  /** Most tasks (prompts) per engine call. */
+  /**
+   * Most tasks (prompts) per engine call; with continuous batching, most prompts in one
+   * engine worker's running batch. `auto` in the file: the measured size (batch-size.ts).
+   */
   maxBatchSize: number;
   /** Most padded tokens per batch: size x longest prompt. */
   maxBatchTokens: number;
@@ -84,6 +89,8 @@ export interface EngineSpec {
   workers: number | 'auto';
   threads: number | 'auto';
   device: (typeof ENGINE_DEVICES)[number];
+  /** `continuous` (default): prompts join running batches between steps; `static`: closed batches. */
+  batching: (typeof BATCHING_MODES)[number];
 }
 
 /** The engine calls' failure policy (`retryBisect`), as the topology sets it. */
@@ -123,8 +130,8 @@ export interface Topology {
 }
 
 export const DEFAULT_CONSUMER: Omit<ConsumerSpec, 'group'> = { fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 };
-export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
-export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto' };
+export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
+export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto', batching: 'continuous' };
 export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
 
@@ -235,7 +242,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     seen.add(t.annotation);
   });
   const b = optionalObject(root.batching, 'batching', ['maxBatchSize', 'maxBatchTokens', 'maxWaitMs', 'queueLimit']);
-  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device']);
+  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching']);
   const r = optionalObject(root.retry, 'retry', ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs', 'multiplier']);
   const topology: Topology = {
     name: text(root.name, 'name', 'unnamed'),
@@ -252,7 +259,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     delivery: oneOf(root.delivery, 'delivery', DELIVERY_MODES, DEFAULT_DELIVERY),
     teachers,
     batching: {
-      maxBatchSize: number(b.maxBatchSize, 'batching.maxBatchSize', DEFAULT_BATCHING.maxBatchSize, { integer: true, positive: true }),
+      maxBatchSize: maxBatchSize(b.maxBatchSize),
       maxBatchTokens: number(b.maxBatchTokens, 'batching.maxBatchTokens', DEFAULT_BATCHING.maxBatchTokens, { integer: true, positive: true }),
       maxWaitMs: number(b.maxWaitMs, 'batching.maxWaitMs', DEFAULT_BATCHING.maxWaitMs, { min: 0 }),
       queueLimit: number(b.queueLimit, 'batching.queueLimit', DEFAULT_BATCHING.queueLimit, { integer: true, positive: true }),
@@ -261,6 +268,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       workers: countOrAuto(e.workers, 'engine.workers', DEFAULT_ENGINE.workers),
       threads: countOrAuto(e.threads, 'engine.threads', DEFAULT_ENGINE.threads),
       device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
+      batching: oneOf(e.batching, 'engine.batching', BATCHING_MODES, DEFAULT_ENGINE.batching),
     },
     retry: {
       maxAttempts: number(r.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY.maxAttempts, { integer: true, positive: true }),
@@ -311,4 +319,12 @@ export function loadTopology(path: string, baseDir?: string): Topology {
     if (err instanceof TeacherlmError) throw new TeacherlmError(err.code, `${path}: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/** `batching.maxBatchSize`: auto (the measured size) or an integer from 1 to MAX_BATCH_SIZE. */
+function maxBatchSize(value: unknown): number {
+  const size = countOrAuto(value, 'batching.maxBatchSize', 'auto');
+  if (size === 'auto') return AUTO_MAX_BATCH_SIZE;
+  if (size > MAX_BATCH_SIZE) fail('batching.maxBatchSize', `at most ${MAX_BATCH_SIZE}`, size);
+  return size;
 }

@@ -2,18 +2,21 @@
  * The buffered cache layout (our importer's fast files, see model-io.ts): the cache is one
  * buffer per tensor, [rows, kv_heads, capacity, head_dim], that this decoder keeps and
  * passes in as `past_key_values.*` (ONNX Runtime reads inputs in place). The model returns
- * only the new positions' keys and values, which are written into the buffer's next
- * column, so a step copies one position per row instead of the whole cache.
+ * only the new positions' keys and values, which are written into the buffer, so a step
+ * copies one position per row instead of the whole cache.
  *
- * Columns follow the Optimum layout exactly (left-padded prompts, then one column per
- * step, the same mask and position ids); columns beyond the last written one are masked
- * out. The buffer grows by GROW_COLUMNS when full; rows that finish are compacted away.
+ * Every row keeps its own columns: its tokens so far at columns 0..length-1, the rest
+ * masked out (the attention mask covers the buffer's columns, then the new token's), and
+ * its own position ids. So rows are independent of each other, and rows can join a running
+ * batch (continuous batching): newcomers are prefilled apart, in a batch of their own, and
+ * their cache is copied into free rows of the buffer, real columns only (left padding
+ * dropped). A row that leaves is replaced by the last row, so leaving copies one row.
+ * Capacity grows by GROW_COLUMNS when a row fills it and shrinks when long rows have left.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ModelIO } from './model-io.js';
 import type { CacheDecoder } from './cache-decoder.js';
 import { leftPad } from './tokenizer.js';
-import { gatherRows } from './tensor-rows.js';
 import { withFloat16Bits } from './float16-feeds.js';
 
 type TensorCtor = typeof OrtTensor;
@@ -23,16 +26,15 @@ type CacheData = Float32Array | Uint16Array;
 const GROW_COLUMNS = 64;
 
 export class BufferedDecoder implements CacheDecoder {
-  /** One buffer per cache tensor, in `io.layers` order (key, value). */
+  readonly joinsRunning = true;
+  /** One buffer per cache tensor, in `io.layers` order (key, value), for `rowCapacity` rows. */
   private buffers: CacheData[] = [];
-  /** [rows, capacity + 1]: the buffer's columns, then the new token's (always 1). */
+  /** [rowCapacity, capacity + 1]: the buffer's columns, then the new token's (always 1). */
   private mask: BigInt64Array = new BigInt64Array(0);
-  private rows = 0;
+  private rowCapacity = 0;
   private capacity = 0;
-  /** Columns written so far. */
-  private width = 0;
-  /** Next position id per row: the number of real tokens so far. */
-  private positions: number[] = [];
+  /** Per row: tokens in its cache, which is also its next position id and next column. */
+  private lengths: number[] = [];
 
   constructor(
     private readonly session: InferenceSession,
@@ -41,7 +43,7 @@ export class BufferedDecoder implements CacheDecoder {
     private readonly padId: number,
   ) {}
 
-  async prefill(prompts: readonly ArrayLike<number>[], maxNewTokens: number): Promise<OrtTensor> {
+  async join(prompts: readonly ArrayLike<number>[], maxNewTokens: number): Promise<OrtTensor> {
     const { Tensor, io } = this;
     const padded = leftPad(prompts, this.padId);
     const batch = padded.rows;
@@ -68,89 +70,140 @@ export class BufferedDecoder implements CacheDecoder {
     }
     const out = await this.run(feeds);
 
-    this.rows = batch;
-    this.width = 0;
-    this.positions = prompts.map((p) => p.length);
+    const first = this.lengths.length;
     // The last generated token is never fed back: maxNewTokens - 1 step columns at most.
-    this.allocate(width + Math.min(Math.max(maxNewTokens - 1, 1), GROW_COLUMNS));
-    for (let r = 0; r < batch; r++) this.mask.set(padded.attentionMask.subarray(r * width, (r + 1) * width), r * (this.capacity + 1));
-    this.append(out, width);
-    return out.logits!;
-  }
-
-  async step(tokens: readonly number[], keep: readonly number[]): Promise<OrtTensor> {
-    const { Tensor, io } = this;
-    if (keep.length < this.rows) this.compact(keep);
-    if (this.width === this.capacity) this.allocate(this.capacity + GROW_COLUMNS);
-    const batch = this.rows;
-    const ids = new BigInt64Array(batch);
-    const positions = new BigInt64Array(batch);
-    for (let b = 0; b < batch; b++) {
-      ids[b] = BigInt(tokens[b]!);
-      positions[b] = BigInt(this.positions[b]!++);
-    }
-    const dims = [batch, io.kvHeads, this.capacity, io.headDim];
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor('int64', ids, [batch, 1]),
-      attention_mask: new Tensor('int64', this.mask, [batch, this.capacity + 1]),
-    };
-    if (io.hasPositionIds) feeds.position_ids = new Tensor('int64', positions, [batch, 1]);
-    io.layers.forEach((layer, i) => {
-      feeds[layer.pastKey] = new Tensor(io.kvType, this.buffers[2 * i]! as Float32Array, dims);
-      feeds[layer.pastValue] = new Tensor(io.kvType, this.buffers[2 * i + 1]! as Float32Array, dims);
-    });
-    const out = await this.run(feeds);
-    const stride = this.capacity + 1;
-    for (let b = 0; b < batch; b++) this.mask[b * stride + this.width] = 1n;
-    this.append(out, 1);
-    return out.logits!;
-  }
-
-  /** Copies the run's new keys and values ([rows, kv_heads, count, head_dim]) into columns width.. of the buffers. */
-  private append(out: InferenceSession.OnnxValueMapType, count: number): void {
-    const { io } = this;
-    const span = count * io.headDim;
-    const rowStride = this.capacity * io.headDim;
-    const at = this.width * io.headDim;
+    const spare = Math.min(Math.max(maxNewTokens - 1, 1), GROW_COLUMNS);
+    const columns = Math.max(this.capacity, width + spare);
+    // Rows grow by doubling, so newcomers joining one by one reallocate rarely.
+    const rowCapacity = first + batch > this.rowCapacity ? Math.max(first + batch, first > 0 ? 2 * this.rowCapacity : 0) : this.rowCapacity;
+    if (rowCapacity > this.rowCapacity || columns > this.capacity) this.allocate(rowCapacity, columns);
+    const span = io.headDim;
     io.layers.forEach((layer, i) => {
       for (const [j, name] of [layer.presentKey, layer.presentValue].entries()) {
         const src = out[name]!.data as CacheData;
         const dst = this.buffers[2 * i + j]!;
-        for (let r = 0; r < this.rows * io.kvHeads; r++) dst.set(src.subarray(r * span, (r + 1) * span), r * rowStride + at);
+        for (let r = 0; r < batch; r++) {
+          const skip = width - prompts[r]!.length;
+          for (let h = 0; h < io.kvHeads; h++) {
+            const from = ((r * io.kvHeads + h) * width + skip) * span;
+            dst.set(src.subarray(from, from + prompts[r]!.length * span), ((first + r) * io.kvHeads + h) * this.capacity * span);
+          }
+        }
       }
     });
-    this.width += count;
+    const stride = this.capacity + 1;
+    for (let r = 0; r < batch; r++) {
+      const row = first + r;
+      this.mask.fill(0n, row * stride, (row + 1) * stride);
+      this.mask.fill(1n, row * stride, row * stride + prompts[r]!.length);
+      this.mask[row * stride + this.capacity] = 1n;
+      this.lengths.push(prompts[r]!.length);
+    }
+    return out.logits!;
   }
 
-  /** (Re)allocates buffers and mask with `capacity` columns, keeping the written ones. */
-  private allocate(capacity: number): void {
+  async step(tokens: readonly number[]): Promise<OrtTensor> {
+    const { Tensor, io } = this;
+    const batch = this.lengths.length;
+    if (Math.max(...this.lengths) >= this.capacity) this.allocate(this.rowCapacity, this.capacity + GROW_COLUMNS);
+    const ids = new BigInt64Array(batch);
+    const positions = new BigInt64Array(batch);
+    for (let b = 0; b < batch; b++) {
+      ids[b] = BigInt(tokens[b]!);
+      positions[b] = BigInt(this.lengths[b]!);
+    }
+    const stride = this.capacity + 1;
+    const rowSize = io.kvHeads * this.capacity * io.headDim;
+    const dims = [batch, io.kvHeads, this.capacity, io.headDim];
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', ids, [batch, 1]),
+      // Views of the first `batch` rows: the spare rows are not run.
+      attention_mask: new Tensor('int64', this.mask.subarray(0, batch * stride), [batch, stride]),
+    };
+    if (io.hasPositionIds) feeds.position_ids = new Tensor('int64', positions, [batch, 1]);
+    io.layers.forEach((layer, i) => {
+      feeds[layer.pastKey] = new Tensor(io.kvType, this.buffers[2 * i]!.subarray(0, batch * rowSize) as Float32Array, dims);
+      feeds[layer.pastValue] = new Tensor(io.kvType, this.buffers[2 * i + 1]!.subarray(0, batch * rowSize) as Float32Array, dims);
+    });
+    const out = await this.run(feeds);
+    const span = io.headDim;
+    io.layers.forEach((layer, i) => {
+      for (const [j, name] of [layer.presentKey, layer.presentValue].entries()) {
+        const src = out[name]!.data as CacheData;
+        const dst = this.buffers[2 * i + j]!;
+        for (let b = 0; b < batch; b++) {
+          for (let h = 0; h < io.kvHeads; h++) {
+            const from = (b * io.kvHeads + h) * span;
+            dst.set(src.subarray(from, from + span), (((b * io.kvHeads + h) * this.capacity) + this.lengths[b]!) * span);
+          }
+        }
+      }
+    });
+    for (let b = 0; b < batch; b++) this.mask[b * stride + this.lengths[b]!++] = 1n;
+    return out.logits!;
+  }
+
+  remove(rows: readonly number[]): number[] {
+    const order = this.lengths.map((_, i) => i);
+    for (const row of [...rows].sort((a, b) => b - a)) {
+      const last = this.lengths.length - 1;
+      if (row !== last) {
+        this.moveRow(last, row);
+        order[row] = order[last]!;
+      }
+      order.pop();
+      this.lengths.pop();
+    }
+    if (this.lengths.length === 0) this.release();
+    else if (Math.max(...this.lengths) + 2 * GROW_COLUMNS < this.capacity) this.allocate(this.rowCapacity, Math.max(...this.lengths) + GROW_COLUMNS);
+    return order;
+  }
+
+  /** Copies row `from`'s written columns (and mask, and length) over row `to`. */
+  private moveRow(from: number, to: number): void {
+    const { io } = this;
+    const length = this.lengths[from]!;
+    for (const buffer of this.buffers) {
+      for (let h = 0; h < io.kvHeads; h++) {
+        const src = (from * io.kvHeads + h) * this.capacity * io.headDim;
+        buffer.copyWithin((to * io.kvHeads + h) * this.capacity * io.headDim, src, src + length * io.headDim);
+      }
+    }
+    const stride = this.capacity + 1;
+    this.mask.copyWithin(to * stride, from * stride, (from + 1) * stride);
+    this.lengths[to] = length;
+  }
+
+  /** (Re)allocates buffers and mask for `rowCapacity` rows of `capacity` columns, keeping the rows' written columns. */
+  private allocate(rowCapacity: number, capacity: number): void {
     const { io } = this;
     const old = this.buffers;
     const oldCapacity = this.capacity;
     const oldMask = this.mask;
+    this.rowCapacity = rowCapacity;
     this.capacity = capacity;
-    const size = this.rows * io.kvHeads * capacity * io.headDim;
+    const size = rowCapacity * io.kvHeads * capacity * io.headDim;
     this.buffers = io.layers.flatMap(() => [this.newBuffer(size), this.newBuffer(size)]);
-    if (old.length > 0) {
-      const used = this.width * io.headDim;
-      for (const [k, src] of old.entries()) {
-        for (let r = 0; r < this.rows * io.kvHeads; r++) {
-          this.buffers[k]!.set(src.subarray(r * oldCapacity * io.headDim, r * oldCapacity * io.headDim + used), r * capacity * io.headDim);
-        }
+    const rows = this.lengths.length;
+    for (const [k, src] of old.entries()) {
+      for (let r = 0; r < rows * io.kvHeads; r++) {
+        const from = r * oldCapacity * io.headDim;
+        const used = Math.floor(r / io.kvHeads);
+        this.buffers[k]!.set(src.subarray(from, from + this.lengths[used]! * io.headDim), r * capacity * io.headDim);
       }
     }
-    this.mask = new BigInt64Array(this.rows * (capacity + 1));
-    for (let r = 0; r < this.rows; r++) {
-      if (oldMask.length > 0) this.mask.set(oldMask.subarray(r * (oldCapacity + 1), r * (oldCapacity + 1) + this.width), r * (capacity + 1));
+    this.mask = new BigInt64Array(rowCapacity * (capacity + 1));
+    for (let r = 0; r < rows; r++) {
+      this.mask.set(oldMask.subarray(r * (oldCapacity + 1), r * (oldCapacity + 1) + this.lengths[r]!), r * (capacity + 1));
       this.mask[r * (capacity + 1) + capacity] = 1n;
     }
   }
 
-  private compact(keep: readonly number[]): void {
-    this.buffers = this.buffers.map((buffer) => gatherRows(buffer, this.rows, keep));
-    this.mask = gatherRows(this.mask, this.rows, keep);
-    this.positions = keep.map((b) => this.positions[b]!);
-    this.rows = keep.length;
+  private release(): void {
+    this.buffers = [];
+    this.mask = new BigInt64Array(0);
+    this.rowCapacity = 0;
+    this.capacity = 0;
   }
 
   private run(feeds: Record<string, OrtTensor>): Promise<InferenceSession.OnnxValueMapType> {

@@ -1,19 +1,28 @@
 /**
- * One batch's model calls, for one cache layout (see model-io.ts): a prefill of the
- * prompts, then one token per surviving row per step. The generation loop
- * (generate-batch.ts) only picks tokens from the logits these return.
+ * One running batch's model calls, for one cache layout (see model-io.ts). Rows join with
+ * a prefill of their prompts, then each step feeds one token to every row, and rows that
+ * finish leave. The generation loop (generate-batch.ts) only picks tokens from the logits
+ * these return, and keeps its rows in the decoder's row order.
  */
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
 export interface CacheDecoder {
   /**
-   * Runs the prompts; `maxNewTokens` is the most tokens any row may generate. Returns
-   * logits [rows, steps, vocab] whose last step is each row's next token.
+   * Whether rows may join while others are mid-generation (continuous batching). When
+   * false, {@link join} is only called on an empty batch.
    */
-  prefill(prompts: readonly ArrayLike<number>[], maxNewTokens: number): Promise<OrtTensor>;
+  readonly joinsRunning: boolean;
   /**
-   * Feeds `tokens[b]` to the previous call's row `keep[b]` (`keep` ascending; rows not in
-   * it have finished and leave the batch). Returns logits as prefill does.
+   * Prefills the prompts (apart from the running rows) and appends them as the last rows;
+   * `maxNewTokens` is the most tokens any of them may generate. Returns their logits
+   * [prompts, steps, vocab] whose last step is each new row's next token.
    */
-  step(tokens: readonly number[], keep: readonly number[]): Promise<OrtTensor>;
+  join(prompts: readonly ArrayLike<number>[], maxNewTokens: number): Promise<OrtTensor>;
+  /** Feeds `tokens[b]` to row b of every row. Returns logits as join does, one row per row. */
+  step(tokens: readonly number[]): Promise<OrtTensor>;
+  /**
+   * Takes `rows` (distinct indices) out of the batch. Returns the new row order: entry i
+   * is the old index of the row now at i.
+   */
+  remove(rows: readonly number[]): number[];
 }

@@ -53,14 +53,15 @@ export async function scoreContinuations(
   const longest = Math.max(...rows.map((r) => r.continuation.length));
   const scratch = { row: new Float32Array(0) };
   const scores = rows.map(() => 0);
-  let logits = await decoder.prefill(rows.map((r) => r.context), longest);
+  let logits = await decoder.join(rows.map((r) => r.context), longest);
   let active = rows.map((_, i) => i);
   for (let t = 0; ; t++) {
     active.forEach((r, b) => (scores[r]! += logProb(logits, b, rows[r]!.continuation[t]!, io, scratch)));
-    const keep = active.flatMap((r, b) => (rows[r]!.continuation.length > t + 1 ? [b] : []));
-    if (keep.length === 0) break;
-    logits = await decoder.step(keep.map((b) => rows[active[b]!]!.continuation[t]!), keep);
-    active = keep.map((b) => active[b]!);
+    const done = active.flatMap((r, b) => (rows[r]!.continuation.length > t + 1 ? [] : [b]));
+    if (done.length === active.length) break;
+    // The decoder's row order after the finished rows leave (entry i: the old row now at i).
+    if (done.length > 0) active = decoder.remove(done).map((b) => active[b]!);
+    logits = await decoder.step(active.map((r) => rows[r]!.continuation[t]!));
   }
   return scores;
 }

@@ -1,8 +1,9 @@
 /**
  * Starts the teacher engine: `workers` worker threads, each with its own ONNX Runtime
  * session of `intraOpThreads` threads, on `device`. Resolves once every session is loaded.
- * The returned generator runs one batch per worker at a time (`concurrency`); results of a
- * batch come back in request order; `close()` stops the workers.
+ * The returned generator runs one batch per worker at a time (`concurrency`), which calls
+ * join between steps (continuous batching, `continuousRows`); results of a call come back
+ * in request order; `close()` stops the workers.
  *
  * Errors: INVALID_OPTIONS (names the field), MODEL_INVALID, DEVICE_UNAVAILABLE;
  * `generate` rejects with WORKER_CRASHED (retriable) when a worker dies on that batch.
@@ -26,6 +27,8 @@ export async function createEngine(options: EngineOptions): Promise<TextGenerato
   const pool = new WorkerPool({
     modelId: files.modelId,
     workers: resolved.workers,
+    maxBatchSize: resolved.maxBatchSize,
+    batching: resolved.batching,
     tokenizer: new ModelTokenizer(files),
     log: resolved.log,
     init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: resolved.intraOpThreads, device: resolved.device },

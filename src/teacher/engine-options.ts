@@ -5,6 +5,10 @@
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from './model-files.js';
 import { choiceOption, intOption, rejectOption } from '../options.js';
 import { AUTO, machineFacts, resolveLayout, type Auto } from './engine-layout.js';
+import { resolveMaxBatchSize } from './batch-size.js';
+import type { Batching } from './worker-pool.js';
+
+export const BATCHING_MODES = ['continuous', 'static'] as const satisfies readonly Batching[];
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -23,6 +27,14 @@ export interface EngineOptions {
   workers?: number | Auto;
   /** Intra-op threads per session. Default (and `auto`): available cores / workers, at least 1. */
   intraOpThreads?: number | Auto;
+  /**
+   * `continuous` (default): prompts join a worker's running batch at step boundaries and
+   * leave it when they finish (models in the buffered layout; others batch statically);
+   * `static`: a worker runs one call's batch to its end before the next.
+   */
+  batching?: Batching;
+  /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts). */
+  maxBatchSize?: number | Auto;
   /** `auto` tries CUDA and falls back to CPU (logging why); `cuda` fails when unavailable. Default auto. */
   device?: Device;
   /** Receives operational messages (device fallback, worker replacement). Default: none. */
@@ -35,6 +47,8 @@ export interface ResolvedEngineOptions {
   onnxFile: string | undefined;
   workers: number;
   intraOpThreads: number;
+  batching: Batching;
+  maxBatchSize: number;
   device: Device;
   log: (message: string) => void;
 }
@@ -48,6 +62,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     rejectOption('onnxFile', 'a file name under <modelDir>/onnx/', options.onnxFile);
   }
   const device = choiceOption('device', options.device, DEVICES, 'auto');
+  const batching = choiceOption('batching', options.batching, BATCHING_MODES, 'continuous');
+  const maxBatchSize = resolveMaxBatchSize('maxBatchSize', options.maxBatchSize);
   if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
   const workers = options.workers === AUTO ? AUTO : intOption('workers', options.workers, 1, { max: 64 });
   const threads = options.intraOpThreads === AUTO ? AUTO : options.intraOpThreads === undefined ? undefined : intOption('intraOpThreads', options.intraOpThreads, 1, { max: 256 });
@@ -59,6 +75,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     onnxFile: options.onnxFile,
     workers: layout.workers,
     intraOpThreads: layout.intraOpThreads,
+    batching,
+    maxBatchSize,
     device,
     log: options.log ?? (() => {}),
   };

@@ -1,7 +1,11 @@
 /**
- * Batched generation for a decoder-only ONNX model: one prefill, then one token per step
- * through the model's KV cache, in whichever layout the model has (cache-decoder.ts). Rows
- * that finish leave the batch at once, so finished rows cost nothing more.
+ * Batched generation for a decoder-only ONNX model: rows join with a prefill, then get one
+ * token per step through the model's KV cache, in whichever layout the model has
+ * (cache-decoder.ts). Rows that finish leave the batch at once, so finished rows cost
+ * nothing more. {@link BatchGenerator.run} batches continuously: between steps it admits
+ * new groups of prompts, which the decoder prefills apart and adds to the running rows
+ * (where the layout allows; otherwise only an empty batch admits). {@link
+ * BatchGenerator.generate} is the static form: one group, run to its end.
  *
  * Runs wherever it is called; the engine calls it inside a worker thread.
  */
@@ -39,13 +43,39 @@ export interface RowOutput {
   decodeMs: number;
 }
 
+/** Prompts that join a running batch together and are answered together. */
+export interface RowGroup {
+  inputs: readonly RowInput[];
+  /** Called once every row of the group has finished, with their outputs in input order. */
+  done(outputs: RowOutput[]): void;
+  /** Called instead of `done` when the group cannot run (a prompt the model cannot take). */
+  failed(error: TeacherlmError): void;
+}
+
+/**
+ * Asked between steps for groups to admit. `running` rows are mid-generation; when
+ * `canJoin` is false (the layout batches statically and rows are running) nothing may be
+ * admitted yet.
+ */
+export type Admit = (running: number, canJoin: boolean) => readonly RowGroup[];
+
 interface Row {
   input: RowInput;
+  group: GroupState;
   generated: number[];
   rng: Rng;
   finish?: FinishReason;
   doneAt?: number;
   maxStopLength: number;
+  prefillMs: number;
+  /** When the row's prefill ended. */
+  joinedAt: number;
+}
+
+interface GroupState {
+  group: RowGroup;
+  rows: Row[];
+  left: number;
 }
 
 export class BatchGenerator {
@@ -55,10 +85,9 @@ export class BatchGenerator {
   private logitsRow = new Float32Array(0);
   private readonly eos: Set<number>;
 
-
   /**
    * @param splitPrefill (Optimum layout) run the prefill as two calls so logits are
-   *   computed for the last position only (see {@link OptimumDecoder.prefill}); default true.
+   *   computed for the last position only (see {@link OptimumDecoder.join}); default true.
    */
   constructor(
     private readonly session: InferenceSession,
@@ -70,6 +99,11 @@ export class BatchGenerator {
     this.eos = new Set(tokenizer.special.eosIds);
   }
 
+  /** Whether {@link run} admits groups into a running batch with this model's layout. */
+  get continuous(): boolean {
+    return this.io.cacheLayout === 'buffered';
+  }
+
   private decoder(): CacheDecoder {
     const { session, io, Tensor } = this;
     const padId = this.tokenizer.special.padId;
@@ -78,57 +112,112 @@ export class BatchGenerator {
       : new OptimumDecoder(session, io, Tensor, padId, this.splitPrefill);
   }
 
-  async generate(inputs: readonly RowInput[]): Promise<RowOutput[]> {
+  /** One group, run to its end (static batching). Rejects when a prompt cannot run. */
+  generate(inputs: readonly RowInput[]): Promise<RowOutput[]> {
+    return new Promise((resolve, reject) => {
+      let admitted = false;
+      const group: RowGroup = { inputs, done: resolve, failed: reject };
+      this.run(() => (admitted ? [] : ((admitted = true), [group]))).catch(reject);
+    });
+  }
+
+  /**
+   * Generates until no row is running and `admit` has nothing more. A group whose prompt
+   * the model cannot take fails alone; an error of the model run itself (or SHUT_DOWN)
+   * rejects, and the groups still running are the caller's to fail.
+   */
+  async run(admit: Admit): Promise<void> {
+    const decoder = this.decoder();
+    let active: Row[] = [];
+    let logits: OrtTensor | undefined;
+    for (;;) {
+      const finished: number[] = [];
+      // Rows that finish in the same step share one clock reading, taken when the first of them finishes.
+      let now: number | undefined;
+      const pickAll = (from: OrtTensor, rows: readonly Row[], offset: number): void => {
+        const [, steps, vocab] = from.dims as [number, number, number];
+        for (let b = 0; b < rows.length; b++) {
+          const row = rows[b]!;
+          const token = this.pick(from, (b * steps + steps - 1) * vocab, vocab, row);
+          row.generated.push(token);
+          if (this.checkFinished(row, token)) {
+            row.doneAt = now ??= performance.now();
+            finished.push(offset + b);
+          }
+        }
+      };
+      if (logits) pickAll(logits, active, 0);
+
+      const groups = admit(active.length - finished.length, decoder.joinsRunning || active.length === finished.length);
+      const joining = groups.flatMap((group) => this.admitGroup(group));
+      if (joining.length > 0) {
+        if (!decoder.joinsRunning && finished.length > 0) active = this.leave(decoder, active, finished.splice(0));
+        const started = performance.now();
+        const joined = await decoder.join(
+          joining.map((r) => r.input.ids),
+          Math.max(...joining.map((r) => r.input.options.maxNewTokens)),
+        );
+        const joinedAt = performance.now();
+        for (const row of joining) {
+          row.prefillMs = joinedAt - started;
+          row.joinedAt = joinedAt;
+        }
+        pickAll(joined, joining, active.length);
+        active = active.concat(joining);
+      }
+      if (finished.length > 0) active = this.leave(decoder, active, finished);
+      if (active.length === 0) {
+        if (joining.length === 0 && logits === undefined) return;
+        logits = undefined;
+        continue;
+      }
+      if (this.shouldStop()) throw new TeacherlmError('SHUT_DOWN', 'generation stopped: the engine is shutting down');
+      logits = await decoder.step(active.map((row) => row.generated[row.generated.length - 1]!));
+    }
+  }
+
+  /** Checks a group's prompts and makes its rows; a group that cannot run fails here, alone. */
+  private admitGroup(group: RowGroup): Row[] {
     const { io } = this;
+    const { inputs } = group;
     const empty = inputs.findIndex((r) => r.ids.length === 0);
-    if (empty >= 0) throw new TeacherlmError('GENERATION_FAILED', `prompt ${empty} encodes to no tokens`, { retriable: false });
     const limit = io.maxPositions;
     const tooLong = limit === undefined ? -1 : inputs.findIndex((r) => r.ids.length >= limit);
-    if (tooLong >= 0) {
-      throw new TeacherlmError(
-        'GENERATION_FAILED',
-        `prompt ${tooLong} has ${inputs[tooLong]!.ids.length} tokens; the model covers ${limit} positions (max_position_embeddings), prompt and output included`,
-        { retriable: false },
+    if (empty >= 0 || tooLong >= 0 || inputs.length === 0) {
+      group.failed(
+        empty >= 0
+          ? new TeacherlmError('GENERATION_FAILED', `prompt ${empty} encodes to no tokens`, { retriable: false })
+          : tooLong >= 0
+            ? new TeacherlmError(
+                'GENERATION_FAILED',
+                `prompt ${tooLong} has ${inputs[tooLong]!.ids.length} tokens; the model covers ${limit} positions (max_position_embeddings), prompt and output included`,
+                { retriable: false },
+              )
+            : new TeacherlmError('INTERNAL', 'an empty group of prompts'),
       );
+      return [];
     }
-    const rows: Row[] = inputs.map((input) => ({
+    const state: GroupState = { group, rows: [], left: inputs.length };
+    state.rows = inputs.map((input) => ({
       input,
+      group: state,
       generated: [],
       rng: input.options.temperature > 0 ? requestRng(input.options.seed ?? randomSeed(), input.prompt) : createRng(0),
       maxStopLength: Math.max(0, ...(input.options.stop ?? []).map((s) => s.length)),
+      prefillMs: 0,
+      joinedAt: 0,
     }));
-    const started = performance.now();
-    const decoder = this.decoder();
-    const maxNewTokens = Math.max(...inputs.map((r) => r.options.maxNewTokens));
-    let logits = await decoder.prefill(inputs.map((r) => r.ids), maxNewTokens);
-    const prefillMs = performance.now() - started;
-    let active = rows.map((_, i) => i);
+    return state.rows;
+  }
 
-    for (;;) {
-      const [, steps, vocab] = logits.dims as [number, number, number];
-      // Pick each active row's next token from its last position only. Rows that finish
-      // in the same step share one clock reading, taken when the first of them finishes.
-      const keep: number[] = [];
-      const tokens: number[] = [];
-      let now: number | undefined;
-      for (let b = 0; b < active.length; b++) {
-        const row = rows[active[b]!]!;
-        const token = this.pick(logits, (b * steps + steps - 1) * vocab, vocab, row);
-        row.generated.push(token);
-        if (this.checkFinished(row, token)) row.doneAt = now ??= performance.now();
-        else {
-          keep.push(b);
-          tokens.push(token);
-        }
-      }
-      if (keep.length === 0) break;
-      active = keep.map((b) => active[b]!);
-      if (this.shouldStop()) throw new TeacherlmError('SHUT_DOWN', 'generation stopped: the engine is shutting down');
-      logits = await decoder.step(tokens, keep);
+  /** Takes finished rows out of the decoder and answers the groups they complete. */
+  private leave(decoder: CacheDecoder, active: Row[], finished: readonly number[]): Row[] {
+    const order = decoder.remove(finished);
+    for (const b of finished) {
+      const state = active[b]!.group;
+      if (--state.left === 0) state.group.done(state.rows.map((row) => this.finishRow(row)));
     }
-
-    const prefillEnd = started + prefillMs;
-    return rows.map((row) => this.finishRow(row, prefillMs, (row.doneAt ?? prefillEnd) - prefillEnd));
+    return order.map((b) => active[b]!);
   }
 
   private pick(logits: OrtTensor, offset: number, vocab: number, row: Row): number {
@@ -174,7 +263,7 @@ export class BatchGenerator {
     return (row.input.options.stop ?? []).some((s) => tail.includes(s));
   }
 
-  private finishRow(row: Row, prefillMs: number, decodeMs: number): RowOutput {
+  private finishRow(row: Row): RowOutput {
     const body = row.finish === 'eos' ? row.generated.slice(0, -1) : row.generated;
     let text = this.tokenizer.decode(body);
     if (row.finish === 'stop') {
@@ -187,8 +276,8 @@ export class BatchGenerator {
       text,
       promptTokens: row.input.ids.length,
       finishReason: row.finish ?? 'length',
-      prefillMs,
-      decodeMs,
+      prefillMs: row.prefillMs,
+      decodeMs: (row.doneAt ?? row.joinedAt) - row.joinedAt,
     };
   }
 }

@@ -1,6 +1,9 @@
 /**
- * A generation worker: one ONNX Runtime session, one batch at a time. ORT's `run` is
- * synchronous native work, so it lives here and never on the main event loop.
+ * A generation worker: one ONNX Runtime session and one running batch. Groups of prompts
+ * (generate messages) that arrive while it runs join it at the next step (continuous
+ * batching, where the model's layout allows: BatchGenerator.run); each group is answered
+ * as soon as its last row finishes. ORT's `run` is native work, so it lives here and never
+ * on the main event loop.
  */
 import { unlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -8,7 +11,7 @@ import { loadModelFiles } from './model-files.js';
 import { ModelTokenizer } from './tokenizer.js';
 import { openSession } from './device.js';
 import { describeModel } from './model-io.js';
-import { BatchGenerator } from './generate-batch.js';
+import { BatchGenerator, type RowGroup } from './generate-batch.js';
 import { TeacherlmError } from '../errors.js';
 import { serializeError, type GenerateMessage, type WorkerInit, type WorkerMessage, type WorkerReply } from './worker-protocol.js';
 
@@ -47,18 +50,23 @@ async function start(): Promise<Loaded> {
   const tokenizer = new ModelTokenizer(files);
   const opened = await openSession(files.onnxPath, init, ort);
   const io = describeModel(opened.session.inputMetadata, opened.session.outputMetadata, files.config);
-  reply({ type: 'ready', provider: opened.provider, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
-  return { generator: new BatchGenerator(opened.session, io, tokenizer, ort.Tensor), tokenizer };
+  const generator = new BatchGenerator(opened.session, io, tokenizer, ort.Tensor);
+  reply({ type: 'ready', provider: opened.provider, continuous: generator.continuous, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
+  return { generator, tokenizer };
 }
 
 // Terminating a thread inside a native ORT call aborts the whole process, so shutdown is
 // cooperative: the generation loop checks this flag between steps.
 let stopping = false;
-let busy = false;
+let running = false;
+/** Groups received and not yet admitted into the running batch. */
+const pending: GenerateMessage[] = [];
+/** Groups admitted and not yet answered. */
+const admitted = new Set<number>();
 
 function stop(): void {
   stopping = true;
-  if (!busy) port.close();
+  if (!running) port.close();
 }
 
 port.on('message', (message: WorkerMessage) => {
@@ -68,7 +76,13 @@ port.on('message', (message: WorkerMessage) => {
 start().then(
   (loaded) => {
     port.on('message', (message: WorkerMessage) => {
-      if (message.type === 'generate') void handle(loaded, message);
+      if (message.type !== 'generate') return;
+      pending.push(message);
+      // Deferred a turn, so groups posted together are prefilled together.
+      if (!running) {
+        running = true;
+        setImmediate(() => void runBatch(loaded));
+      }
     });
   },
   (err: unknown) => {
@@ -77,42 +91,61 @@ start().then(
   },
 );
 
-async function handle({ generator, tokenizer }: Loaded, message: GenerateMessage): Promise<void> {
-  busy = true;
+async function runBatch(loaded: Loaded): Promise<void> {
+  const { generator } = loaded;
+  let hold: (() => void) | undefined;
+  generator.shouldStop = () => {
+    if (hold) hold();
+    else crashIfAsked();
+    return stopping;
+  };
   try {
-    if (stopping) throw new TeacherlmError('SHUT_DOWN', 'the engine is shutting down');
-    if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
-    const hold = init.holdOnPrompt && message.prompts.includes(init.holdOnPrompt.prompt) ? holdMidGeneration(init.holdOnPrompt.handshake) : undefined;
-    generator.shouldStop = hold
-      ? () => {
-          hold();
-          return stopping;
-        }
-      : () => {
-          crashIfAsked();
-          return stopping;
-        };
-    const rows = await generator.generate(
-      message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
-    );
-    reply({
-      type: 'result',
-      id: message.id,
-      rows: rows.map(({ text, promptTokens, tokens, finishReason, prefillMs, decodeMs }) => ({
-        text,
-        promptTokens,
-        generatedTokens: tokens.length,
-        finishReason,
-        prefillMs,
-        decodeMs,
-      })),
+    await generator.run((_running, canJoin) => {
+      if (!canJoin || stopping) return [];
+      const groups = pending.splice(0).map((message) => toGroup(loaded, message));
+      if (init.holdOnPrompt && groups.some((g) => g.inputs.some((r) => r.prompt === init.holdOnPrompt!.prompt))) hold = holdMidGeneration(init.holdOnPrompt.handshake);
+      return groups;
     });
   } catch (err) {
-    reply({ type: 'error', id: message.id, error: serializeError(err, 'GENERATION_FAILED') });
-  } finally {
-    busy = false;
-    if (stopping) port.close();
+    const error = serializeError(err, 'GENERATION_FAILED');
+    for (const id of admitted) reply({ type: 'error', id, error });
+    admitted.clear();
   }
+  if (stopping) {
+    const error = serializeError(new TeacherlmError('SHUT_DOWN', 'the engine is shutting down'), 'SHUT_DOWN');
+    for (const message of pending.splice(0)) reply({ type: 'error', id: message.id, error });
+    running = false;
+    port.close();
+  } else if (pending.length > 0) {
+    setImmediate(() => void runBatch(loaded));
+  } else {
+    running = false;
+  }
+}
+
+function toGroup({ tokenizer }: Loaded, message: GenerateMessage): RowGroup {
+  if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
+  admitted.add(message.id);
+  const answer = (reply_: WorkerReply): void => {
+    if (admitted.delete(message.id)) reply(reply_);
+  };
+  return {
+    inputs: message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
+    done: (rows) =>
+      answer({
+        type: 'result',
+        id: message.id,
+        rows: rows.map(({ text, promptTokens, tokens, finishReason, prefillMs, decodeMs }) => ({
+          text,
+          promptTokens,
+          generatedTokens: tokens.length,
+          finishReason,
+          prefillMs,
+          decodeMs,
+        })),
+      }),
+    failed: (err) => answer({ type: 'error', id: message.id, error: serializeError(err, 'GENERATION_FAILED') }),
+  };
 }
 
 const HOLD_LIMIT_MS = 60_000;

@@ -2,6 +2,8 @@
  * The Optimum cache layout: a left-padded prefill, then each step feeds `present.*` back
  * as `past_key_values.*` (ONNX Runtime returns a new, one-position-longer tensor each
  * step) with a growing attention mask. Finished rows' cache and mask rows are dropped.
+ * Batches are static: rows join only an empty batch (other people's exports keep working;
+ * continuous batching needs the buffered layout).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ModelIO } from './model-io.js';
@@ -9,11 +11,13 @@ import type { CacheDecoder } from './cache-decoder.js';
 import { leftPad } from './tokenizer.js';
 import { gatherRows, sliceColumns, type TypedArray } from './tensor-rows.js';
 import { withFloat16Bits } from './float16-feeds.js';
+import { TeacherlmError } from '../errors.js';
 
 type TensorCtor = typeof OrtTensor;
 type Outputs = InferenceSession.OnnxValueMapType;
 
 export class OptimumDecoder implements CacheDecoder {
+  readonly joinsRunning = false;
   private readonly presentNames: string[];
   /** `use_cache_branch` / `logits_to_keep` feeds, built once (ORT does not write to inputs). */
   private readonly prefillBranch: Record<string, OrtTensor> = {};
@@ -23,6 +27,8 @@ export class OptimumDecoder implements CacheDecoder {
   private width = 0;
   /** Next position id per row: the number of real tokens so far. */
   private positions: number[] = [];
+  /** Rows of the last run that the next step keeps (set by {@link remove}). */
+  private keep: number[] | undefined;
 
   /**
    * @param splitPrefill run the prefill as two calls so logits are computed for the last
@@ -54,8 +60,10 @@ export class OptimumDecoder implements CacheDecoder {
    * position: a [rows, width, vocab] tensor is most of the prefill's output and a fifth of
    * its compute on small models.
    */
-  async prefill(prompts: readonly ArrayLike<number>[]): Promise<OrtTensor> {
+  async join(prompts: readonly ArrayLike<number>[]): Promise<OrtTensor> {
     const { Tensor, io } = this;
+    if (this.positions.length > 0) throw new TeacherlmError('INTERNAL', 'OptimumDecoder: rows join an empty batch only');
+    this.keep = undefined;
     const padded = leftPad(prompts, this.padId);
     const batch = padded.rows;
     const width = padded.width;
@@ -103,9 +111,23 @@ export class OptimumDecoder implements CacheDecoder {
     return this.logits(await this.run(last));
   }
 
-  async step(tokens: readonly number[], keep: readonly number[]): Promise<OrtTensor> {
+  remove(rows: readonly number[]): number[] {
+    const leaving = new Set(rows);
+    const view = this.keep ?? this.positions.map((_, i) => i);
+    const order = view.map((_, i) => i).filter((i) => !leaving.has(i));
+    this.keep = order.map((i) => view[i]!);
+    if (this.keep.length === 0) {
+      this.positions = [];
+      this.keep = undefined;
+    }
+    return order;
+  }
+
+  async step(tokens: readonly number[]): Promise<OrtTensor> {
     const { Tensor, io, out } = this;
     const rows = this.positions.length;
+    const keep = this.keep ?? this.positions.map((_, i) => i);
+    this.keep = undefined;
     const shrink = keep.length < rows;
     const next: Record<string, OrtTensor> = {};
     for (const layer of io.layers) {

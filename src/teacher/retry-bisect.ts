@@ -6,12 +6,14 @@
  * 2. when the batch still fails, or fails with a non-retriable error, it is bisected and
  *    each half is run the same way (first half first), down to single items;
  * 3. a single item that still fails becomes a failed outcome; every other item succeeds.
+ * Every call after an item's first (a retry, a bisected half) is made `isolated`, so with
+ * continuous batching a poisoned prompt cannot fail other calls' prompts again.
  * An error that `isRunWide` names is not about these items (the engine closed, bad
  * options): it errors the whole call instead, as every other batch would fail the same way.
  */
 import { type Observable, type SchedulerLike, asyncScheduler, catchError, concat, defer, from, map, mergeMap, retry, throwError, timer } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
-import type { GenerationResult } from './types.js';
+import type { GenerateCallOptions, GenerationResult } from './types.js';
 
 export interface RetryPolicy {
   /** Attempts of one batch before it is bisected (1 = no retry). */
@@ -49,7 +51,11 @@ export interface RetryBisectOptions {
  * retryBisect(tasks, (batch) => engine.generate(batch.map(toRequest)), { policy: DEFAULT_RETRY_POLICY })
  * // [t1, t2, t3] with t2 poisoning the batch -> t1 ok, t2 failed (after bisection), t3 ok
  */
-export function retryBisect<T>(items: readonly T[], call: (batch: readonly T[]) => Promise<GenerationResult[]>, options: RetryBisectOptions): Observable<CallOutcome<T>> {
+export function retryBisect<T>(
+  items: readonly T[],
+  call: (batch: readonly T[], options: GenerateCallOptions) => Promise<GenerationResult[]>,
+  options: RetryBisectOptions,
+): Observable<CallOutcome<T>> {
   const { policy, isRunWide } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const attempts = new Map<T, number>();
@@ -57,8 +63,13 @@ export function retryBisect<T>(items: readonly T[], call: (batch: readonly T[]) 
 
   const run = (batch: readonly T[]): Observable<CallOutcome<T>> =>
     defer(() => {
-      for (const item of batch) attempts.set(item, (attempts.get(item) ?? 0) + 1);
-      return from(call(batch));
+      let isolated = false;
+      for (const item of batch) {
+        const n = (attempts.get(item) ?? 0) + 1;
+        attempts.set(item, n);
+        if (n > 1) isolated = true;
+      }
+      return from(call(batch, { isolated }));
     }).pipe(
       map((results) => {
         if (results.length !== batch.length) {

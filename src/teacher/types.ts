@@ -61,6 +61,14 @@ export interface GenerationResult {
   timings: GenerationTimings;
 }
 
+export interface GenerateCallOptions {
+  /**
+   * Run these requests in a batch of their own, joined by no other call's (retries use it,
+   * so a prompt that fails its batch cannot fail other calls' prompts again). Default false.
+   */
+  isolated?: boolean;
+}
+
 /**
  * Something that turns prompts into text, a batch at a time. `generate` resolves with
  * one result per request, in order, or rejects with a TeacherlmError for the batch.
@@ -74,6 +82,11 @@ export interface TextGenerator {
   readonly device?: string;
   /** Token count of a prompt as the model will see it, for token-budgeted batching. */
   countTokens(prompt: string): number;
-  generate(requests: GenerationRequest[]): Promise<GenerationResult[]>;
+  /**
+   * Set when the generator batches continuously: calls (of any size, one prompt included)
+   * join running batches at step boundaries, up to this many prompts in flight in all.
+   */
+  readonly continuousRows?: number;
+  generate(requests: GenerationRequest[], call?: GenerateCallOptions): Promise<GenerationResult[]>;
   close(): Promise<void>;
 }

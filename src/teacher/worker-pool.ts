@@ -1,6 +1,11 @@
 /**
  * The engine: a pool of worker threads, each holding one ONNX Runtime session and one
- * batch at a time. Batches queue in order. A prompt is encoded once: `countTokens` (on
+ * running batch. Calls (groups of prompts) queue in order. With continuous batching (the
+ * default, where the model's layout allows) a call goes to the worker with the fewest
+ * rows that has room for it within `maxBatchSize` rows, and joins its running batch at
+ * the next step; otherwise (static batching) a worker holds one call at a time. An
+ * `isolated` call (a retry) runs on an idle worker and nothing joins it, so one poisoned
+ * prompt fails only its own call. A prompt is encoded once: `countTokens` (on
  * the main thread, for token-budgeted batching) keeps its ids until the prompt is sent,
  * and the worker encodes only prompts that arrive without them. Workers send back each
  * row's text and token counts (the generated ids stay in the worker). A
@@ -9,7 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { TeacherlmError } from '../errors.js';
-import type { GenerationRequest, GenerationResult, TextGenerator } from './types.js';
+import type { GenerateCallOptions, GenerationRequest, GenerationResult, TextGenerator } from './types.js';
 import type { ModelTokenizer } from './tokenizer.js';
 import { validateRequests } from './generation-options.js';
 import { workerScript } from './worker-script.js';
@@ -37,9 +42,14 @@ async function stopWorker(worker: Worker): Promise<void> {
   clearTimeout(timer);
 }
 
+export type Batching = 'continuous' | 'static';
+
 export interface WorkerPoolOptions {
   modelId: string;
   workers: number;
+  /** Rows one worker's running batch holds at most (continuous batching; a larger call still runs, alone). */
+  maxBatchSize: number;
+  batching: Batching;
   init: WorkerInit;
   tokenizer: ModelTokenizer;
   log: (message: string) => void;
@@ -48,6 +58,7 @@ export interface WorkerPoolOptions {
 interface Job {
   id: number;
   requests: GenerationRequest[];
+  isolated: boolean;
   enqueuedAt: number;
   startedAt?: number;
   resolve(results: GenerationResult[]): void;
@@ -57,7 +68,11 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  job?: Job;
+  /** Whether the worker's model lets calls join a running batch. */
+  continuous: boolean;
+  jobs: Map<number, Job>;
+  /** Prompts of the calls it holds. */
+  rows: number;
   /** Set once the slot's worker is gone (crashed or terminated). */
   dead: boolean;
 }
@@ -103,7 +118,18 @@ export class WorkerPool implements TextGenerator {
     return ids.length;
   }
 
-  generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
+  /**
+   * Rows in flight at once over all workers when every worker batches continuously
+   * (callers may then send prompts one at a time: they join running batches); otherwise
+   * undefined.
+   */
+  get continuousRows(): number | undefined {
+    if (this.options.batching !== 'continuous' || this.slots.size === 0) return undefined;
+    for (const slot of this.slots) if (!slot.continuous) return undefined;
+    return this.options.workers * this.options.maxBatchSize;
+  }
+
+  generate(requests: GenerationRequest[], call: GenerateCallOptions = {}): Promise<GenerationResult[]> {
     if (this.closed) return Promise.reject(new TeacherlmError('SHUT_DOWN', 'the engine is closed'));
     try {
       validateRequests(requests);
@@ -113,7 +139,7 @@ export class WorkerPool implements TextGenerator {
     if (requests.length === 0) return Promise.resolve([]);
     if (this.slots.size === 0 && this.fatal) return Promise.reject(this.fatal);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, requests, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ id: this.nextId++, requests, isolated: call.isolated === true, enqueuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -127,8 +153,8 @@ export class WorkerPool implements TextGenerator {
     this.slots.clear();
     for (const slot of slots) {
       slot.dead = true;
-      slot.job?.reject(shutDown);
-      slot.job = undefined;
+      for (const job of slot.jobs.values()) job.reject(shutDown);
+      slot.jobs.clear();
     }
     await Promise.all(slots.map((s) => stopWorker(s.worker)));
   }
@@ -136,12 +162,13 @@ export class WorkerPool implements TextGenerator {
   private spawn(): Promise<void> {
     const script = workerScript('generation-worker');
     const worker = new Worker(script.url, { workerData: this.options.init, argv: script.argv });
-    const slot: Slot = { worker, ready: false, dead: false };
+    const slot: Slot = { worker, ready: false, continuous: false, jobs: new Map(), rows: 0, dead: false };
     this.slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerReply) => {
         if (message.type === 'ready') {
           slot.ready = true;
+          slot.continuous = message.continuous;
           if (this.provider === undefined) {
             this.provider = message.provider;
             if (message.fallbackReason) this.options.log(`device auto: running on the CPU (${message.fallbackReason})`);
@@ -162,9 +189,9 @@ export class WorkerPool implements TextGenerator {
           reject(new TeacherlmError('WORKER_CRASHED', `an engine worker failed to start: ${reason}`));
           return;
         }
-        const job = slot.job;
-        slot.job = undefined;
-        job?.reject(new TeacherlmError('WORKER_CRASHED', `the engine worker running this batch died (${reason})`, { retriable: true }));
+        const jobs = [...slot.jobs.values()];
+        slot.jobs.clear();
+        for (const job of jobs) job.reject(new TeacherlmError('WORKER_CRASHED', `the engine worker running this batch died (${reason})`, { retriable: true }));
         if (this.closed) return;
         this.options.log(`engine worker died (${reason}); starting a replacement`);
         this.spawn().catch((err: unknown) => {
@@ -190,11 +217,14 @@ export class WorkerPool implements TextGenerator {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (!slot.ready || slot.dead || slot.job) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
+    // In order: a call that fits nowhere yet holds back the ones behind it.
+    while (this.queue.length > 0) {
+      const job = this.queue[0]!;
+      const slot = this.slotFor(job);
+      if (!slot) return;
+      this.queue.shift();
+      slot.jobs.set(job.id, job);
+      slot.rows += job.requests.length;
       job.startedAt = performance.now();
       const ids = job.requests.map((r) => this.takeCounted(r.prompt));
       const message: GenerateMessage = {
@@ -208,6 +238,23 @@ export class WorkerPool implements TextGenerator {
     }
   }
 
+  /** The worker that takes `job` now: an idle one, or (joining) the one with the fewest rows that has room. */
+  private slotFor(job: Job): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.dead) continue;
+      const idle = slot.jobs.size === 0;
+      const joins =
+        this.options.batching === 'continuous' &&
+        slot.continuous &&
+        !job.isolated &&
+        ![...slot.jobs.values()].some((j) => j.isolated) &&
+        slot.rows + job.requests.length <= this.options.maxBatchSize;
+      if ((idle || joins) && (best === undefined || slot.rows < best.rows)) best = slot;
+    }
+    return best;
+  }
+
   /** The ids `countTokens` kept for `prompt`, handed over once (a prompt counted twice in a batch is sent once with ids). */
   private takeCounted(prompt: string): Int32Array | null {
     const ids = this.counted.get(prompt);
@@ -217,9 +264,10 @@ export class WorkerPool implements TextGenerator {
   }
 
   private finishJob(slot: Slot, message: Exclude<WorkerReply, { type: 'ready' } | { type: 'init-error' }>): void {
-    const job = slot.job;
-    if (!job || job.id !== message.id) return;
-    slot.job = undefined;
+    const job = slot.jobs.get(message.id);
+    if (!job) return;
+    slot.jobs.delete(message.id);
+    slot.rows -= job.requests.length;
     if (message.type === 'error') {
       job.reject(deserializeError(message.error));
     } else {

@@ -20,7 +20,9 @@ export interface WorkerInit {
 }
 
 /**
- * Prompts travel as text with their token ids where the main thread already encoded them
+ * A group of prompts, answered together. A worker that batches continuously admits every
+ * group it holds into its running batch at the next step; the pool decides what each
+ * worker holds. Prompts travel as text with their token ids where the main thread already encoded them
  * (`countTokens`, which token-budgeted batching needs before the batch exists): the
  * worker encodes only a prompt sent without ids, so no prompt is encoded twice.
  */
@@ -58,7 +60,8 @@ export interface SerializedError {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; provider: 'cpu' | 'cuda'; fallbackReason?: string }
+  /** `continuous`: the model's layout lets groups join a running batch (generate-batch.ts). */
+  | { type: 'ready'; provider: 'cpu' | 'cuda'; continuous: boolean; fallbackReason?: string }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'result'; id: number; rows: RowStats[] }
   | { type: 'error'; id: number; error: SerializedError };

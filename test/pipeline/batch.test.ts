@@ -1,4 +1,4 @@
-import { type SchedulerLike, Subject, finalize, map, mergeMap, timer } from 'rxjs';
+import { type SchedulerLike, Subject, finalize, map, merge, mergeMap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { batch, type BatchPolicy } from '../../src/pipeline/batch.js';
@@ -89,6 +89,43 @@ describe('batch', () => {
       const out = cold('a#').pipe(batch({ maxBatchSize: 5, maxBatchTokens: 100, maxWaitMs: 10, tokensOf: () => 1, slots, scheduler }));
       expectObservable(out).toBe('-#');
     });
+  });
+});
+
+describe('batch per task (continuous batching)', () => {
+  it('gives each task a row, sends tasks as soon as a row is free (no waiting), and refills a row when its task finishes', () => {
+    const scheduler = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted));
+    const work: Record<string, number> = { a: 10, b: 30, c: 10, d: 10 };
+    const groups: string[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    scheduler.run(({ cold, expectObservable }) => {
+      const slots = new WorkerSlots(2);
+      const out = cold<string>('(abcd|)').pipe(
+        batch({ maxBatchSize: 16, maxBatchTokens: 1, maxWaitMs: 100, tokensOf: () => 5, slots, perTask: true, scheduler }),
+        mergeMap((items) => {
+          groups.push(items.join(''));
+          // Each task holds its own row for its own time, as the engine's rows do.
+          return merge(
+            ...items.map((item) => {
+              peak = Math.max(peak, ++inFlight);
+              return timer(work[item]!, scheduler).pipe(
+                map(() => item),
+                finalize(() => {
+                  inFlight--;
+                  slots.release();
+                }),
+              );
+            }),
+          );
+        }),
+      );
+      // c takes a's row at 10 and d takes c's at 20, while b still holds the other.
+      expectObservable(out).toBe('10ms a 9ms c 9ms (bd|)');
+    });
+    // Each arrival goes at once: nothing waits for a group to fill.
+    expect(groups).toEqual(['a', 'b', 'c', 'd']);
+    expect(peak).toBe(2);
   });
 });
 

@@ -3,7 +3,7 @@ import { TeacherlmError } from '../../src/errors.js';
 import type { GenerationTask, SampleJob } from '../../src/pipeline/items.js';
 import type { SourceRecord } from '../../src/pipeline/ports.js';
 import type { TeacherSpec } from '../../src/pipeline/topology.js';
-import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
+import type { GenerateCallOptions, GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 
 export function sourceRecord(offset: number, value: string | Buffer | null = null, partition = 0, topic = 'in'): SourceRecord {
   return {
@@ -54,7 +54,7 @@ export function resultFor(prompt: string): GenerationResult {
  */
 export class ScriptedGenerator implements TextGenerator {
   readonly modelId = 'scripted';
-  readonly calls: { prompts: string[]; at: number }[] = [];
+  readonly calls: { prompts: string[]; at: number; isolated: boolean }[] = [];
 
   constructor(
     private readonly fail: (prompts: string[], call: number) => TeacherlmError | undefined = () => undefined,
@@ -65,9 +65,9 @@ export class ScriptedGenerator implements TextGenerator {
     return prompt.length;
   }
 
-  async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
+  async generate(requests: GenerationRequest[], call: GenerateCallOptions = {}): Promise<GenerationResult[]> {
     const prompts = requests.map((r) => r.prompt);
-    this.calls.push({ prompts, at: Date.now() });
+    this.calls.push({ prompts, at: Date.now(), isolated: call.isolated === true });
     const error = this.fail(prompts, this.calls.length);
     if (error) throw error;
     return prompts.map(resultFor);

@@ -10,13 +10,14 @@ import { ScriptedGenerator, poison, tasks } from './fakes.js';
 const retry = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, multiplier: 2 };
 
 /** Runs batches through generate in fake time; returns outcomes by prompt. */
-async function runBatches(generator: ScriptedGenerator, batches: GenerationTask[][], policy = retry) {
-  const slots = new WorkerSlots(batches.length);
-  for (const _ of batches) slots.tryAcquire();
-  const done = lastValueFrom(of(...batches).pipe(generate({ generator, retry: policy, slots }), toArray()));
+async function runBatches(generator: ScriptedGenerator, batches: GenerationTask[][], policy = retry, perTask = false) {
+  const size = perTask ? batches.flat().length : batches.length;
+  const slots = new WorkerSlots(size);
+  for (let i = 0; i < size; i++) slots.tryAcquire();
+  const done = lastValueFrom(of(...batches).pipe(generate({ generator, retry: policy, slots, perTask }), toArray()));
   await vi.runAllTimersAsync();
   const outcomes = await done;
-  expect(slots.available).toBe(batches.length);
+  expect(slots.available).toBe(size);
   return new Map(outcomes.map((o: TaskOutcome) => [o.task.prompt, o]));
 }
 
@@ -60,6 +61,21 @@ describe('generate', () => {
     expect(generator.calls.map((c) => c.prompts.join(''))).toEqual(['pa', 'pa', 'p', 'p', 'a']);
     expect(out.get('p')).toMatchObject({ ok: false, attempts: 4 });
     expect(out.get('a')).toMatchObject({ ok: true, attempts: 3 });
+  });
+
+  it('makes every call after the first of a task isolated (retries and bisected halves)', async () => {
+    const generator = new ScriptedGenerator(poison('p', true));
+    await runBatches(generator, [tasks('p', 'a')], { ...retry, maxAttempts: 2 });
+    expect(generator.calls.map((c) => c.isolated)).toEqual([false, true, true, true, true]);
+  });
+
+  it('per task (continuous batching): one engine call and one slot per task, retried alone', async () => {
+    const generator = new ScriptedGenerator(poison('p'));
+    const out = await runBatches(generator, [tasks('a', 'p', 'b')], retry, true);
+    // No bisection: p fails alone at once (not retriable), a and b are untouched.
+    expect(generator.calls.map((c) => c.prompts.join(''))).toEqual(['a', 'p', 'b']);
+    expect(['a', 'b'].map((k) => out.get(k)?.ok)).toEqual([true, true]);
+    expect(out.get('p')).toMatchObject({ ok: false, attempts: 1 });
   });
 
   it('treats a wrong number of results as a failure', async () => {

@@ -1,3 +1,4 @@
+import { AUTO_MAX_BATCH_SIZE } from '../../src/teacher/batch-size.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,7 +33,7 @@ describe('topology', () => {
 
   it('fills defaults', () => {
     const t = parseTopology(minimal(), '/x');
-    expect(t.batching).toEqual({ maxBatchSize: 16, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
+    expect(t.batching).toEqual({ maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
     expect(t.input).toMatchObject({ partitions: 1, replicationFactor: 1, configs: {}, format: 'auto' });
     expect(t.teachers[0]).toMatchObject({ kind: 'onnx', promptStyle: 'raw', model: resolve('/x', 'models/m'), generation: { maxNewTokens: 64, temperature: 0 } });
     expect(t.delivery).toBe('at-least-once');
@@ -42,7 +43,9 @@ describe('topology', () => {
 
   it.each([
     [{ batching: { maxWaitMs: 'x' } }, 'batching.maxWaitMs: expected a non-negative number, got "x"'],
-    [{ batching: { maxBatchSize: 0 } }, 'batching.maxBatchSize: expected a positive integer, got 0'],
+    [{ batching: { maxBatchSize: 0 } }, "batching.maxBatchSize: expected a positive integer or 'auto', got 0"],
+    [{ batching: { maxBatchSize: 257 } }, 'batching.maxBatchSize: expected at most 256, got 257'],
+    [{ engine: { batching: 'dynamic' } }, 'engine.batching: expected one of continuous, static, got "dynamic"'],
     [{ batching: { maxWaitMS: 5 } }, 'batching.maxWaitMS: unknown field'],
     [{ input: { topic: 'in', format: 'xml' } }, 'input.format: expected one of avro, confluent, json, auto, got "xml"'],
     [{ output: {} }, 'output.topic: expected a non-empty string, got nothing'],

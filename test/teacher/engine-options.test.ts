@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEngineOptions } from '../../src/teacher/engine-options.js';
 import { onnxPathFor, type ModelDtype } from '../../src/teacher/model-files.js';
+import { AUTO_MAX_BATCH_SIZE } from '../../src/teacher/batch-size.js';
 
 describe('engine options', () => {
   it('refuses a dtype that is only an inherited property name', () => {
@@ -10,5 +11,16 @@ describe('engine options', () => {
     expect(() => onnxPathFor('models/x', { dtype: 'constructor' as ModelDtype })).toThrow(
       'dtype: expected one of fp32, fp16, int8, got "constructor"',
     );
+  });
+
+  it('batches continuously by default, with the measured batch size for auto, and validates both fields', () => {
+    const base = { modelDir: 'models/x' };
+    expect(resolveEngineOptions(base)).toMatchObject({ batching: 'continuous', maxBatchSize: AUTO_MAX_BATCH_SIZE });
+    expect(AUTO_MAX_BATCH_SIZE).toBeGreaterThan(16);
+    expect(resolveEngineOptions({ ...base, batching: 'static', maxBatchSize: 64 })).toMatchObject({ batching: 'static', maxBatchSize: 64 });
+    expect(resolveEngineOptions({ ...base, maxBatchSize: 'auto' }).maxBatchSize).toBe(AUTO_MAX_BATCH_SIZE);
+    expect(() => resolveEngineOptions({ ...base, maxBatchSize: 0 })).toThrow('maxBatchSize: expected auto or an integer from 1 to 256, got 0');
+    expect(() => resolveEngineOptions({ ...base, maxBatchSize: 'big' as never })).toThrow(/maxBatchSize: expected auto or an integer/);
+    expect(() => resolveEngineOptions({ ...base, batching: 'dynamic' as never })).toThrow(/batching: expected one of continuous, static/);
   });
 });

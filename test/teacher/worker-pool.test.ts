@@ -67,6 +67,8 @@ describe('createEngine (worker pool)', () => {
     const pool = new WorkerPool({
       modelId: files.modelId,
       workers: 1,
+      maxBatchSize: 16,
+      batching: 'continuous',
       tokenizer: new ModelTokenizer(files),
       log: () => {},
       init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: 1, device: 'cpu', holdOnPrompt: { prompt: held, handshake: handshake.buffer as SharedArrayBuffer } },
@@ -97,6 +99,8 @@ describe('createEngine (worker pool)', () => {
     const pool = new WorkerPool({
       modelId: files.modelId,
       workers: 2,
+      maxBatchSize: 16,
+      batching: 'static',
       tokenizer: new ModelTokenizer(files),
       log: (m) => logs.push(m),
       init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: 1, device: 'cpu', crashOnPrompt: crash },
@@ -133,6 +137,32 @@ describe('createEngine (worker pool)', () => {
     await expect(engine.generate(prompts)).rejects.toMatchObject({ code: 'WORKER_CRASHED', retriable: true });
     expect(existsSync(flag)).toBe(false);
     expect(await engine.generate(prompts)).toHaveLength(4);
+  });
+
+  it('batching continuously, fails every call the crashed worker held; isolated retries run apart, so only the poisoned call fails again', async () => {
+    const files = loadModelFiles(modelDir('tiny-llama'));
+    const crash = 'CRASH THIS WORKER';
+    const pool = new WorkerPool({
+      modelId: files.modelId,
+      workers: 1,
+      maxBatchSize: 16,
+      batching: 'continuous',
+      tokenizer: new ModelTokenizer(files),
+      log: () => {},
+      init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: 1, device: 'cpu', crashOnPrompt: crash },
+    });
+    await pool.start();
+    open.push(pool);
+    expect(pool.continuousRows).toBe(16);
+    const prompts = creakPrompts(3);
+    const innocent = pool.generate([greedy(prompts[0]!, 16)]);
+    const poisoned = pool.generate([greedy(crash)]);
+    const outcomes = await Promise.allSettled([innocent, poisoned]);
+    for (const o of outcomes) expect(o.status === 'rejected' && isTeacherlmError(o.reason, 'WORKER_CRASHED')).toBe(true);
+    await vi.waitFor(() => expect(pool.continuousRows).toBe(16), { timeout: 30_000 });
+    const retries = await Promise.allSettled([pool.generate([greedy(crash)], { isolated: true }), pool.generate([greedy(prompts[0]!, 16)], { isolated: true })]);
+    expect(retries[0]!.status).toBe('rejected');
+    expect(retries[1]!.status).toBe('fulfilled');
   });
 
   it('validates options at the boundary, naming the field', async () => {
