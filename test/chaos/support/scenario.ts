@@ -56,12 +56,12 @@ export interface LiveRun {
   fault(at?: number): void;
   /** Sleeps until `fraction` of the stream's duration has passed since it began. */
   untilStream(fraction: number): Promise<void>;
-  /** Resolves once the output topics grew after the call (a worker wrote), or after `timeoutMs`. */
+  /** Resolves once the output topics grew after the call (a worker wrote), or after `timeoutMs`, or when no worker is left. */
   writes(timeoutMs: number): Promise<boolean>;
   /**
    * Resolves once every input partition has committed output timestamped after `since`
    * (the fault has been recovered from, as count.ts measures it), or every id is out, or
-   * after `timeoutMs`.
+   * after `timeoutMs`, or when no worker is left.
    */
   recovered(since: number, timeoutMs: number): Promise<boolean>;
 }
@@ -141,7 +141,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     async writes(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let base: number | undefined;
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && workers.alive.length > 0) {
         const now = await outputSize(admin, topology);
         if (now !== undefined && base !== undefined && now > base) return true;
         base ??= now;
@@ -151,7 +151,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     },
     async recovered(since, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && workers.alive.length > 0) {
         const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
         if (partitionsWrittenSince(records, since, s.partitions) === s.partitions) return true;
         if (new Set(records.map((r) => r.id)).size >= ctx.size.samples) return true;
