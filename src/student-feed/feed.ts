@@ -14,6 +14,7 @@ import { TeacherlmError } from '../errors.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
 import { OutputReader } from '../records/output-reader.js';
+import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 import type { AnnotationKind } from '../teacher/types.js';
 import { loadManifest, removeUnrecorded, saveManifest, type Manifest } from './manifest.js';
 import { sequencesOf } from './sequences.js';
@@ -113,13 +114,18 @@ export async function startStudentFeed(options: StudentFeedOptions): Promise<Stu
       return;
     }
     shard ??= new ShardWriter(dir, manifest.shards.length + 1, kinds, Date.now());
+    // The sample's trace goes on: a span (a no-op without a tracing SDK) around its decode and append.
+    const span = startConsumerSpan(`${topic} process`, record.headers, messagingAttributes('process', { topic, partition: record.partition, offset: record.offset }));
     try {
       const decoded = reader.decode(record.value);
       if (decoded.kind !== 'augmented') throw new TeacherlmError('DECODE_FAILED', 'a dead letter, not an AugmentedSample');
       const sequences = sequencesOf(decoded.record, kinds);
       shard.append(record.partition, offset, sequences);
       counts.sequences += sequences.length;
+      span.setAttribute('teacherlm.sequences', sequences.length);
+      endSpan(span);
     } catch (err) {
+      endSpan(span, err);
       shard.skip(record.partition, offset, (err as Error).message);
       counts.skipped++;
       log({ event: 'skipped', partition: record.partition, offset, message: (err as Error).message });
