@@ -111,6 +111,13 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
   for (const j of passing) bySample.set(j.id, (bySample.get(j.id) ?? 0) + 1);
   const failures: Record<string, number> = {};
   for (const j of kept) for (const f of j.failed) failures[f] = (failures[f] ?? 0) + 1;
+  const byKind: Record<string, { passing: number | null; failures: Record<string, number> }> = {};
+  for (const kind of ANNOTATION_KINDS) {
+    const ofKind = kept.filter((j) => j.kind === kind);
+    const f: Record<string, number> = {};
+    for (const j of ofKind) for (const c of j.failed) f[c] = (f[c] ?? 0) + 1;
+    byKind[kind] = { passing: share(ofKind.filter((j) => j.failed.length === 0).length, ofKind.length), failures: f };
+  }
   return {
     config: name,
     samples,
@@ -123,6 +130,7 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
     loopingKept: share(failures.repetition ?? 0, kept.length),
     generations: made,
     failuresByCheck: failures,
+    byKind,
     ...(seconds !== undefined ? { seconds: +seconds.toFixed(1), samplesPerSecond: +(samples / seconds).toFixed(4) } : {}),
   };
 }
