@@ -14,7 +14,7 @@
  * measured run made every attempt the relaxed gate would have made.
  *
  *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
- *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl]
+ *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl] [--skip-old]
  *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated]
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     topology: { type: 'string', default: join(PROJECT_ROOT, 'topologies', 'default.yaml') },
     log: { type: 'string', default: join(PROJECT_ROOT, '.cache', 'quality', 'gate-table.jsonl') },
     rescore: { type: 'string' },
+    'skip-old': { type: 'boolean' },
     relax: { type: 'string' },
   },
 });
@@ -240,7 +241,7 @@ async function measure(): Promise<void> {
           return { config: 'new' as const, sample, kind, prompt: buildPrompt(sample, kind, t.promptStyle, chatTemplate, t.instructions), options: t.generation, attempt: 1 };
         }),
       );
-      const runOld = () => timed('old', () => generate(oldJobs));
+      const runOld = async () => (values['skip-old'] ? [] : timed('old', () => generate(oldJobs)));
       const runNew = async () => {
         const first = await timed('new', () => generate(newJobs));
         // The gate: check, then regenerate the failing ones, as src/pipeline/quality-gate.ts does.
