@@ -12,6 +12,7 @@ import type { AnnotationKind, GenerateCallOptions, GenerationOptions, Generation
 import type { FieldMap } from '../records/field-map.js';
 import { countOutcome, emptyQualityCounts, failureReasons, rejectionOf, type QualityCounts, type QualityOutcome } from '../quality/gate.js';
 import type { QualitySpec } from '../quality/quality-options.js';
+import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import { gateBatch } from './gate-batch.js';
 import { parseSampleLine } from './parse-sample.js';
 import { readLines } from './read-lines.js';
@@ -29,6 +30,8 @@ export interface AnnotateFileOptions {
   generation: GenerationOptions;
   /** The quality gate (README, "Quality gate"); undefined: none. `dead-letter` sends the sample to the errors file with QUALITY_FAILED. */
   quality?: QualitySpec;
+  /** Scores `quality.checks.faithfulness` (createContinuationScorer on the teacher's model). */
+  scorer?: ContinuationScorer;
   /** Retries with backoff, then bisection: the pipeline's policy. Default {@link DEFAULT_RETRY_POLICY} (3 attempts). */
   retry?: RetryPolicy;
   /** Clock of the retry backoff. Default asyncScheduler. */
@@ -168,7 +171,7 @@ export async function annotateFile(
       const gated = await gateBatch(
         tasks.map((t) => ({ kind: t.kind, prompt: t.prompt, sample: t })),
         results,
-        { spec: options.quality, generation: options.generation, promptStyle: options.promptStyle, maxBatchSize: options.maxBatchSize },
+        { spec: options.quality, generation: options.generation, promptStyle: options.promptStyle, maxBatchSize: options.maxBatchSize, scorer: options.scorer },
         generator,
       );
       qualities = gated.qualities;

@@ -3,9 +3,10 @@
  * failing ones attempt by attempt, each round in batches across the engine's workers, as
  * the stream's gate does one by one (src/pipeline/quality-gate.ts; the rules are shared in
  * src/quality/gate.ts). Batching stays invisible, so the kept texts are the stream's.
- * A regeneration batch that the engine fails ends those annotations' regenerations.
+ * A regeneration batch that the engine (or the scorer) fails ends those annotations' regenerations.
  */
-import { isBetter, judge, outcomeOf, regenerationOptions, type QualityOutcome, type Verdict } from '../quality/gate.js';
+import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
+import { addFaithfulness, isBetter, judge, outcomeOf, regenerationOptions, type QualityOutcome, type Verdict } from '../quality/gate.js';
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, TextGenerator } from '../teacher/types.js';
@@ -21,6 +22,8 @@ export interface GateBatchOptions {
   generation: GenerationOptions;
   promptStyle: PromptStyle;
   maxBatchSize: number;
+  /** For `checks.faithfulness`. */
+  scorer?: ContinuationScorer;
 }
 
 export interface GatedResults {
@@ -49,9 +52,19 @@ export async function gateBatch(
   generator: TextGenerator,
 ): Promise<GatedResults> {
   const { spec } = options;
-  const assess = (i: number, r: GenerationResult): Verdict =>
-    judge(spec, tasks[i]!.kind, extractAnnotation(tasks[i]!.kind, r.text, options.promptStyle), r.finishReason, tasks[i]!.sample);
-  const verdicts = results.map((r, i) => (r ? assess(i, r) : undefined));
+  // Judges the text checks, then scores faithfulness for all of them in one call.
+  const assessAll = async (items: { task: number; result: GenerationResult }[]): Promise<Verdict[]> => {
+    const judged = items.map(({ task, result }) => {
+      const { kind, sample } = tasks[task]!;
+      const text = extractAnnotation(kind, result.text, options.promptStyle);
+      return { kind, text, sample, verdict: judge(spec, kind, text, result.finishReason, sample) };
+    });
+    await addFaithfulness(spec, options.scorer, judged);
+    return judged.map((j) => j.verdict);
+  };
+  const first = results.flatMap((result, task) => (result ? [{ task, result }] : []));
+  const verdicts = new Array<Verdict | undefined>(results.length);
+  (await assessAll(first)).forEach((v, k) => (verdicts[first[k]!.task] = v));
   const attempts = results.map(() => 1);
   let regeneratedTokens = 0;
   let failing = verdicts.flatMap((v, i) => (v && !v.passed ? [i] : []));
@@ -61,18 +74,19 @@ export async function gateBatch(
     for (let i = 0; i < failing.length; i += options.maxBatchSize) batches.push(failing.slice(i, i + options.maxBatchSize));
     const stillFailing: number[] = [];
     await eachLimit(batches, Math.max(1, generator.concurrency), async (batch) => {
-      let again: GenerationResult[];
+      let made: { task: number; result: GenerationResult }[];
+      let judged: Verdict[];
       try {
-        again = await generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: request })));
+        const again = await generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: request })));
+        made = batch.flatMap((task, k) => (again[k] ? [{ task, result: again[k] }] : []));
+        judged = await assessAll(made);
       } catch {
         return;
       }
-      batch.forEach((t, k) => {
-        const r = again[k];
-        if (!r) return;
+      made.forEach(({ task: t, result: r }, k) => {
+        const verdict = judged[k]!;
         attempts[t] = attempt;
         regeneratedTokens += r.generatedTokens;
-        const verdict = assess(t, r);
         if (isBetter(verdict, verdicts[t]!)) {
           verdicts[t] = verdict;
           results[t] = r;

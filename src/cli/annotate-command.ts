@@ -172,9 +172,13 @@ export const annotateCommand: Command = {
           log: (message) => console.error(`teacherlm: ${message}`),
         });
         try {
+          if (options.quality?.checks.faithfulness) {
+            const { createContinuationScorer } = await import('../teacher/continuation-scorer.js');
+            options.scorer = await createContinuationScorer({ modelDir: v.model!, dtype, onnxFile: v['onnx-file'], device, intraOpThreads: typeof threads === 'number' ? threads : 1 });
+          }
           summary = await annotateFile(options, engine, out, errors);
         } finally {
-          await engine.close();
+          await Promise.all([engine.close(), options.scorer?.close()]);
         }
       }
       progress.finish();

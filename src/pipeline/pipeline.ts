@@ -42,6 +42,7 @@ import { expand } from './expand.js';
 import { FlowControl } from './flow-control.js';
 import { gather } from './gather.js';
 import { emptyQualityCounts, qualityGate, type QualityCounts } from './quality-gate.js';
+import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import { generate } from './generate.js';
 import type { DecodedSample, Finished, GenerationTask } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -61,6 +62,8 @@ export interface PipelineOptions {
   sink: RecordSink;
   /** Engines by key (`engineKeyOf`): `echo`, `onnx:<model folder>`. The caller closes them. */
   generators: ReadonlyMap<string, TextGenerator>;
+  /** Continuation scorers by engine key, for the gate's `checks.faithfulness` (src/quality/faithfulness-scorers.ts). */
+  scorers?: ReadonlyMap<string, ContinuationScorer>;
   /** Default: single-object Avro ({@link recordCodecs}); `topologyCodecs` builds the Confluent ones. */
   codecs?: PipelineCodecs;
   /**
@@ -260,7 +263,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           filter(isSample),
           expand(bindings),
           connect(generateAll),
-          topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, counts: qualityCounts, metrics }) : identity,
+          topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, scorers: options.scorers, counts: qualityCounts, metrics }) : identity,
           tracing && topology.quality ? tap((outcome) => tracing.gated(outcome)) : identity,
           gather({ modelIds, scheduler }),
         ),

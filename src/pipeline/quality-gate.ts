@@ -12,7 +12,9 @@
  */
 import { type OperatorFunction, from, mergeMap, of } from 'rxjs';
 import { TeacherlmError } from '../errors.js';
+import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import {
+  addFaithfulness,
   countOutcome,
   emptyQualityCounts,
   failureReasons,
@@ -37,6 +39,8 @@ export interface QualityGateOptions {
   spec: QualitySpec;
   /** The engines by engine key, for regenerations. */
   generators: ReadonlyMap<string, TextGenerator>;
+  /** Continuation scorers by engine key, for `checks.faithfulness`. */
+  scorers?: ReadonlyMap<string, ContinuationScorer>;
   counts?: QualityCounts;
   /** Outcomes by check (`teacherlm.quality_gate.outcomes`); default none. */
   metrics?: Pick<PipelineMetrics, 'qualityCheck'>;
@@ -52,11 +56,13 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
   const counts = options.counts ?? emptyQualityCounts();
   const { task } = outcome;
   const { teacher, job } = task;
-  const assess = (result: GenerationResult): Attempt => ({
-    result,
-    verdict: judge(spec, teacher.annotation, extractAnnotation(teacher.annotation, result.text, teacher.promptStyle), result.finishReason, job.sample),
-  });
-  let best = assess(outcome.result);
+  const assess = async (result: GenerationResult): Promise<Attempt> => {
+    const text = extractAnnotation(teacher.annotation, result.text, teacher.promptStyle);
+    const verdict = judge(spec, teacher.annotation, text, result.finishReason, job.sample);
+    await addFaithfulness(spec, options.scorers?.get(task.engineKey), [{ kind: teacher.annotation, text, sample: job.sample, verdict }]);
+    return { result, verdict };
+  };
+  let best = await assess(outcome.result);
   let attempts = 1;
   const generator = generators.get(task.engineKey);
   while (!best.verdict.passed && attempts < spec.attempts && generator) {
@@ -69,7 +75,7 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
     }
     attempts++;
     if (!result) break;
-    const next = assess(result);
+    const next = await assess(result);
     if (isBetter(next.verdict, best.verdict)) best = next;
   }
   const quality: QualityOutcome = outcomeOf(best.verdict, attempts);

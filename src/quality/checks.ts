@@ -9,7 +9,10 @@ import { novelContentWords, restatesQuestion } from './restatement.js';
 import { cutMidSentence } from './truncation.js';
 import { wordsOf } from './words.js';
 
-export const QUALITY_CHECKS = ['too-short', 'repetition', 'truncated', 'restates-question', 'contradiction'] as const;
+/** The checks read from the text alone. */
+export const TEXT_CHECKS = ['too-short', 'repetition', 'truncated', 'restates-question', 'contradiction'] as const;
+/** All checks: the text's, then `faithfulness`, which the teacher scores (faithfulness.ts). */
+export const QUALITY_CHECKS = [...TEXT_CHECKS, 'faithfulness'] as const;
 export type QualityCheckName = (typeof QUALITY_CHECKS)[number];
 
 /** What the gate is given of one annotation. */
@@ -35,6 +38,12 @@ export interface QualityChecks {
   minNovelWords?: number;
   /** Fail `contradiction` when the text asserts an option other than the gold answer. */
   contradiction?: boolean;
+  /**
+   * Fail `faithfulness` when, after a chain of thought, the teacher's own log-likelihood of
+   * the gold option letter does not beat every other option's (faithfulness.ts). Off unless
+   * set: it costs a scoring pass per chain of thought.
+   */
+  faithfulness?: boolean;
 }
 
 export interface CheckResult {
@@ -50,7 +59,7 @@ export interface CheckResult {
 
 export const DEFAULT_REPETITION_NGRAM = 4;
 
-/** Runs every configured check on one annotation, in {@link QUALITY_CHECKS} order. */
+/** Runs every configured text check on one annotation, in {@link TEXT_CHECKS} order. */
 export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks): CheckResult[] {
   const results: CheckResult[] = [];
   const minWords = checks.minWords?.[a.kind];

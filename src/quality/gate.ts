@@ -4,8 +4,11 @@
  * stream's gate (src/pipeline/quality-gate.ts) and `teacherlm annotate`: how a regeneration
  * samples, which attempt is kept, and what is counted.
  */
+import { TeacherlmError } from '../errors.js';
+import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import type { AnnotationKind, GenerationOptions } from '../teacher/types.js';
 import { checkAnnotation, failedChecks, type CheckResult, type QualityCheckName } from './checks.js';
+import { checkFaithfulness } from './faithfulness.js';
 import type { QualitySpec } from './quality-options.js';
 
 /** What an annotation carries of the gate (schema `QualityOutcome`). */
@@ -50,6 +53,31 @@ export function judge(
 ): Verdict {
   const results = checkAnnotation({ kind, text, finishReason, question: sample.question, answer: sample.answer }, spec.checks);
   return { results, passed: results.every((r) => r.passed) };
+}
+
+/** One chain of thought's verdict awaiting the teacher-scored check. */
+export interface Scorable {
+  kind: AnnotationKind;
+  text: string;
+  sample: { question: string; answer: string };
+  verdict: Verdict;
+}
+
+/**
+ * Adds `faithfulness` to the verdicts of chains of thought, in one scoring call, when the
+ * spec turns it on (other kinds are not scored). A question without labelled options passes.
+ */
+export async function addFaithfulness(spec: QualitySpec, scorer: ContinuationScorer | undefined, items: readonly Scorable[]): Promise<void> {
+  if (spec.checks.faithfulness !== true) return;
+  if (!scorer) throw new TeacherlmError('INVALID_OPTIONS', 'quality.checks.faithfulness: needs a teacher of kind onnx to score with');
+  const cots = items.filter((i) => i.kind === 'cot');
+  if (cots.length === 0) return;
+  const results = await checkFaithfulness(scorer, cots.map((c) => ({ question: c.sample.question, answer: c.sample.answer, text: c.text })));
+  cots.forEach((c, i) => {
+    const r = results[i] ?? { check: 'faithfulness' as const, passed: true, value: 0, threshold: 0 };
+    c.verdict.results.push(r);
+    c.verdict.passed &&= r.passed;
+  });
 }
 
 export function outcomeOf(verdict: Verdict, attempts: number): QualityOutcome {

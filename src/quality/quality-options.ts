@@ -10,6 +10,7 @@
  *     truncated: true              # cut at the token limit in mid-sentence
  *     minNovelWords: 3             # content words beyond the question's own
  *     contradiction: true          # asserts an option other than the gold answer
+ *     faithfulness: false          # the teacher, given the CoT, prefers another option (off by default)
  *   attempts: 3                    # generations per annotation, the first included
  *   regenerateTemperature: 0.7     # sampling for the regenerations (each gets another seed)
  *   onFailure: keep                # keep (checks recorded) | drop (null) | dead-letter
@@ -76,7 +77,7 @@ function minWords(value: unknown, field: string): Partial<Record<AnnotationKind,
 export function parseQuality(value: unknown, field = 'quality'): QualitySpec | undefined {
   if (value === undefined) return undefined;
   const q = value === null ? {} : object(value, field, ['checks', 'attempts', 'regenerateTemperature', 'onFailure']);
-  const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction']);
+  const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction', 'faithfulness']);
   const d = DEFAULT_QUALITY;
   const temperature = q.regenerateTemperature;
   if (temperature !== undefined && (typeof temperature !== 'number' || !(temperature > 0 && temperature <= 5))) {
@@ -90,6 +91,7 @@ export function parseQuality(value: unknown, field = 'quality'): QualitySpec | u
       truncated: flag(c.truncated, `${field}.checks.truncated`, true),
       minNovelWords: count(c.minNovelWords, `${field}.checks.minNovelWords`, d.checks.minNovelWords!),
       contradiction: flag(c.contradiction, `${field}.checks.contradiction`, true),
+      ...(flag(c.faithfulness, `${field}.checks.faithfulness`, false) ? { faithfulness: true } : {}),
     },
     attempts: count(q.attempts, `${field}.attempts`, d.attempts, true),
     regenerateTemperature: (temperature as number | undefined) ?? d.regenerateTemperature,

@@ -17,6 +17,7 @@ import { KafkaSink } from '../kafka/sink.js';
 import { PartitionTransactions } from '../kafka/partition-transactions.js';
 import { KafkaSource, consumerTimeouts, type KafkaSourceOptions } from '../kafka/source.js';
 import { createGenerators } from '../pipeline/generators.js';
+import { createFaithfulnessScorers } from '../quality/faithfulness-scorers.js';
 import { runPipeline, type PipelineHandle, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { RecordSink, RecordSource } from '../pipeline/ports.js';
 import type { Topology } from '../pipeline/topology.js';
@@ -95,6 +96,11 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
     await codecs.close();
     throw err;
   });
+  const scorers = await createFaithfulnessScorers(topology).catch(async (err: unknown) => {
+    await Promise.allSettled([...generators.values()].map((g) => g.close()));
+    await codecs.close();
+    throw err;
+  });
   log({ event: 'engines-ready', engines: [...generators.values()].map((g) => g.modelId) });
   return {
     generators,
@@ -122,12 +128,13 @@ export async function openPipelineService(options: PipelineServiceOptions): Prom
         sink: wrap?.sink ? wrap.sink(sink) : sink,
         ...(transactions ? { transactions } : {}),
         generators,
+        ...(scorers.size > 0 ? { scorers } : {}),
         codecs: codecs.codecs,
         ...pipelineOptions,
       });
     },
     close: async () => {
-      await Promise.allSettled([...generators.values()].map((g) => g.close()));
+      await Promise.allSettled([...generators.values(), ...scorers.values()].map((g) => g.close()));
       await codecs.close();
     },
   };

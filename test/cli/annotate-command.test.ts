@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREAK_DEV, CREAK_DEV_PROMPTS } from '../support/creak.js';
+import { faithfulnessContext } from '../../src/quality/faithfulness.js';
+import { createContinuationScorer } from '../../src/teacher/continuation-scorer.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -158,6 +160,33 @@ describe('teacherlm annotate with a model', () => {
     expect(failed).toBeGreaterThan(0);
     expect(run.stderr).toContain(`quality: 9 checked, ${9 - failed} passed`);
     expect(run.stderr).toContain(`${failed} dropped`);
+  });
+
+  it('scores the chains of thought with the teacher itself when the quality section turns faithfulness on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annotate-faithful-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, readFileSync(CREAK_DEV, 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+    writeFileSync(join(dir, 'quality.yaml'), 'quality:\n  checks: { faithfulness: true }\n  attempts: 1\n');
+    const out = join(dir, 'out.jsonl');
+    const run = cli([
+      '--model', model, '--in', input, '--out', out, '--map', 'id=ex_id,task=task_name', '--max-new-tokens', '8',
+      '--kinds', 'cot', '--threads', '1', '--device', 'cpu', '--quality', join(dir, 'quality.yaml'),
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    type Row = { question: string; answer: string; annotations: { cot: string }; quality: { cot: { failedChecks: string[] } } };
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
+    expect(rows).toHaveLength(6);
+    const scorer = await createContinuationScorer({ modelDir: model });
+    try {
+      for (const row of rows) {
+        const context = faithfulnessContext(row.question, row.annotations.cot);
+        const [a, b] = await scorer.score([{ context, continuation: 'A' }, { context, continuation: 'B' }]);
+        const prefersGold = row.answer === '(A)' ? a! > b! : b! > a!;
+        expect(row.quality.cot.failedChecks.includes('faithfulness')).toBe(!prefersGold);
+      }
+    } finally {
+      await scorer.close();
+    }
   });
 
   it('renders chat-style prompts through the model chat template in --dry-run', () => {

@@ -4,6 +4,7 @@ import { TeacherlmError } from '../../src/errors.js';
 import type { GenerationTask, SampleJob, TaskOutcome } from '../../src/pipeline/items.js';
 import { emptyQualityCounts, qualityGate } from '../../src/pipeline/quality-gate.js';
 import { DEFAULT_QUALITY, type QualitySpec } from '../../src/quality/quality-options.js';
+import type { ContinuationScorer } from '../../src/teacher/continuation-scorer.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 import { sourceRecord, teacherSpec } from './fakes.js';
 
@@ -41,12 +42,13 @@ function firstOutcome(text: string): Extract<TaskOutcome, { ok: true }> {
   return { task, ok: true, result: result(text), attempts: 1 };
 }
 
-async function run(spec: QualitySpec, first: string, replies: (string | TeacherlmError)[]) {
+async function run(spec: QualitySpec, first: string, replies: (string | TeacherlmError)[], scorer?: ContinuationScorer) {
   const generator = new Replies(replies);
   const counts = emptyQualityCounts();
+  const scorers = scorer ? new Map([['e', scorer]]) : undefined;
   const checks: string[] = [];
   const metrics = { qualityCheck: (check: string, passed: boolean) => checks.push(`${check}:${passed ? 'pass' : 'fail'}`) };
-  const [out] = await firstValueFrom(from([firstOutcome(first)]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), counts, metrics }), toArray()));
+  const [out] = await firstValueFrom(from([firstOutcome(first)]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), scorers, counts, metrics }), toArray()));
   return { out: out as TaskOutcome, generator, counts, checks };
 }
 
@@ -95,6 +97,21 @@ describe('qualityGate', () => {
   it('keeps what it has when a regeneration fails, so an engine fault loses nothing', async () => {
     const { out } = await run(DEFAULT_QUALITY, WRONG, [new TeacherlmError('WORKER_CRASHED', 'gone')]);
     expect(out).toMatchObject({ ok: true, result: { text: WRONG }, quality: { passed: false, attempts: 1 } });
+  });
+
+  it('scores faithfulness with the engine key\'s scorer when the spec turns it on, and regenerates what the teacher does not follow', async () => {
+    const ANOTHER = 'The answer is (B). Broth and water are liquids, and soup is made of them.';
+    // The teacher prefers (A) after GOOD, (B) after ANOTHER.
+    const scorer: ContinuationScorer = {
+      score: async (requests) => requests.map((r) => (r.context.includes('Broth') ? (r.continuation === 'B' ? -0.1 : -3) : r.continuation === 'A' ? -0.1 : -3)),
+      close: async () => {},
+    };
+    const spec = { ...DEFAULT_QUALITY, checks: { ...DEFAULT_QUALITY.checks, faithfulness: true } };
+    const { out, counts } = await run(spec, GOOD, [ANOTHER], scorer);
+    expect(out).toMatchObject({ ok: true, result: { text: ANOTHER }, quality: { passed: true, attempts: 2 } });
+    expect(counts).toMatchObject({ checked: 1, passed: 1, regenerations: 1 });
+    const once = await run({ ...spec, attempts: 1 }, GOOD, [], scorer);
+    expect(once.out).toMatchObject({ ok: true, quality: { passed: false, failedChecks: ['faithfulness'] } });
   });
 
   it('lets failed outcomes pass untouched', async () => {

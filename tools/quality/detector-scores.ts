@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/project-root.js';
-import { checkAnnotation, failedChecks, QUALITY_CHECKS, type QualityCheckName } from '../../src/quality/checks.js';
+import { checkAnnotation, failedChecks, TEXT_CHECKS, type QualityCheckName } from '../../src/quality/checks.js';
 import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
 import type { AnnotationKind } from '../../src/teacher/types.js';
 
@@ -50,7 +50,7 @@ export function predict(a: LabelledAnnotation): QualityCheckName[] {
 }
 
 export function scores(items: readonly LabelledAnnotation[], split: string): Score[] {
-  return QUALITY_CHECKS.map((check) => {
+  return TEXT_CHECKS.map((check) => {
     let tp = 0;
     let fp = 0;
     let fn = 0;
@@ -79,7 +79,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--errors')) {
     report.errors = all.flatMap((a) => {
       const p = predict(a);
-      const wrong = QUALITY_CHECKS.filter((c) => p.includes(c) !== a.labels.includes(c));
+      const wrong = TEXT_CHECKS.filter((c) => p.includes(c) !== a.labels.includes(c));
       return wrong.length ? [{ id: a.id, kind: a.kind, split: a.split, labels: a.labels, predicted: p, text: a.text.slice(0, 160) }] : [];
     });
   }

@@ -14,7 +14,7 @@
  * measured run made every attempt the relaxed gate would have made.
  *
  *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
- *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl]
+ *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl] [--skip-old]
  *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated]
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     topology: { type: 'string', default: join(PROJECT_ROOT, 'topologies', 'default.yaml') },
     log: { type: 'string', default: join(PROJECT_ROOT, '.cache', 'quality', 'gate-table.jsonl') },
     rescore: { type: 'string' },
+    'skip-old': { type: 'boolean' },
     relax: { type: 'string' },
   },
 });
@@ -111,6 +112,13 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
   for (const j of passing) bySample.set(j.id, (bySample.get(j.id) ?? 0) + 1);
   const failures: Record<string, number> = {};
   for (const j of kept) for (const f of j.failed) failures[f] = (failures[f] ?? 0) + 1;
+  const byKind: Record<string, { passing: number | null; failures: Record<string, number> }> = {};
+  for (const kind of ANNOTATION_KINDS) {
+    const ofKind = kept.filter((j) => j.kind === kind);
+    const f: Record<string, number> = {};
+    for (const j of ofKind) for (const c of j.failed) f[c] = (f[c] ?? 0) + 1;
+    byKind[kind] = { passing: share(ofKind.filter((j) => j.failed.length === 0).length, ofKind.length), failures: f };
+  }
   return {
     config: name,
     samples,
@@ -123,6 +131,7 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
     loopingKept: share(failures.repetition ?? 0, kept.length),
     generations: made,
     failuresByCheck: failures,
+    byKind,
     ...(seconds !== undefined ? { seconds: +seconds.toFixed(1), samplesPerSecond: +(samples / seconds).toFixed(4) } : {}),
   };
 }
@@ -232,7 +241,7 @@ async function measure(): Promise<void> {
           return { config: 'new' as const, sample, kind, prompt: buildPrompt(sample, kind, t.promptStyle, chatTemplate, t.instructions), options: t.generation, attempt: 1 };
         }),
       );
-      const runOld = () => timed('old', () => generate(oldJobs));
+      const runOld = async () => (values['skip-old'] ? [] : timed('old', () => generate(oldJobs)));
       const runNew = async () => {
         const first = await timed('new', () => generate(newJobs));
         // The gate: check, then regenerate the failing ones, as src/pipeline/quality-gate.ts does.
