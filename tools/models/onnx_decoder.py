@@ -529,7 +529,7 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
         xq = g.op("QuantizeLinear", [x2, g.op("Reshape", [scale, flat]), g.op("Reshape", [g.op("Cast", [zp], to=TensorProto.UINT8), flat])], axis=0)
         g.row_quant[x] = (xq, scale, g.op("Cast", [zp], to=I32))
     xq, row_scale, zp_i32 = g.row_quant[x]
-    colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0))
+    colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
     acc = g.op("Sub", [g.op("MatMulInteger", [xq, w]), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N]
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node)
     if n not in g.out_shapes:
