@@ -44,6 +44,7 @@ const { values: v } = parseArgs({
     'stream-rounds': { type: 'string', default: '1' },
     'skip-stream': { type: 'boolean', default: false },
     'stream-only': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
     out: { type: 'string' },
   },
 });
@@ -75,6 +76,7 @@ function positiveNumber(name: string, text: string): number {
 
 const promptCount = positive('prompts', v.prompts!);
 const maxNewTokens = positive('max-new-tokens', v['max-new-tokens']!);
+const rounds = positive('rounds', v.rounds!);
 const threads = v.threads === undefined ? availableParallelism() : positive('threads', v.threads);
 const batchSizes = v['batch-sizes']!.split(',').map((b) => positive('batch-sizes', b));
 const layouts = (v.layouts ?? defaultLayouts(threads)).split(',').map((l) => {
@@ -138,7 +140,13 @@ function cpuFlags(): string[] {
   }
 }
 
-async function benchOurs(dtype: ModelDtype) {
+interface Measured {
+  layouts: Record<string, Record<string, Run>>;
+  maxEventLoopDelayMs: number;
+  p99EventLoopDelayMs: number;
+}
+
+async function benchOurs(dtype: ModelDtype): Promise<Measured> {
   const perLayout: Record<string, Record<string, Run>> = {};
   let maxDelayMs = 0;
   let p99DelayMs = 0;
@@ -165,6 +173,20 @@ async function benchOurs(dtype: ModelDtype) {
       await engine.close();
     }
   }
+  return { layouts: perLayout, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
+}
+
+/** Each layout and batch size by its median round (the lower middle of an even count), and the best layout per batch size. */
+function summarize(measured: Measured[]) {
+  const perLayout: Record<string, Record<string, Run & { rounds?: number[] }>> = {};
+  for (const layout of layouts) {
+    perLayout[layout.name] = {};
+    for (const b of batchSizes) {
+      const runs = measured.map((m) => m.layouts[layout.name]![String(b)]!).sort((x, y) => x.tokensPerSec - y.tokensPerSec);
+      const median = runs[Math.floor((runs.length - 1) / 2)]!;
+      perLayout[layout.name]![String(b)] = runs.length > 1 ? { ...median, rounds: measured.map((m) => m.layouts[layout.name]![String(b)]!.tokensPerSec) } : median;
+    }
+  }
   const best: Record<string, { layout: string; tokensPerSec: number }> = {};
   for (const b of batchSizes) {
     for (const [name, runs] of Object.entries(perLayout)) {
@@ -172,7 +194,12 @@ async function benchOurs(dtype: ModelDtype) {
       if (!best[String(b)] || tps > best[String(b)]!.tokensPerSec) best[String(b)] = { layout: name, tokensPerSec: tps };
     }
   }
-  return { layouts: perLayout, best, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
+  return {
+    layouts: perLayout,
+    best,
+    maxEventLoopDelayMs: Math.max(...measured.map((m) => m.maxEventLoopDelayMs)),
+    p99EventLoopDelayMs: Math.max(...measured.map((m) => m.p99EventLoopDelayMs)),
+  };
 }
 
 async function benchTransformers() {
@@ -227,9 +254,11 @@ async function benchTransformers() {
   return { version: '4.3.1', threads, dtype: tjsDtype, runs, maxEventLoopDelayMs: round(maxDelayMs) };
 }
 
-const oursBy: Partial<Record<ModelDtype, Awaited<ReturnType<typeof benchOurs>>>> = {};
 const streamOnly = v['stream-only'];
-if (!streamOnly) for (const d of dtypes) oursBy[d] = await benchOurs(d);
+const measuredBy = new Map<ModelDtype, Measured[]>(dtypes.map((d) => [d, []]));
+if (!streamOnly) for (let r = 0; r < rounds; r++) for (const d of dtypes) measuredBy.get(d)!.push(await benchOurs(d));
+const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};
+if (!streamOnly) for (const d of dtypes) oursBy[d] = summarize(measuredBy.get(d)!);
 const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
 const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
 const autoPick = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
@@ -300,6 +329,7 @@ const report = {
   machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, cpuFlags: cpuFlags(), node: process.version },
   prompts: promptCount,
   maxNewTokens,
+  rounds,
   threads,
   ours: Object.fromEntries(
     Object.entries(oursBy).map(([d, o]) => [

@@ -15,6 +15,9 @@ const USAGE = `Usage: teacherlm model import <name> [options]
 Options:
   --root DIR    project root holding tools/ and .cache/ (default: current directory)
   --force       convert again even if the output's manifest matches
+  --int8        also write the int8 weights (--dtype int8 / engine.dtype: int8):
+                onnx/model_buffered_int8.onnx for the engine, onnx/model_quantized.onnx
+                for transformers.js
   -h, --help    this text
 
 The converter runs in a Python venv created under .cache/py/venv (TEACHERLM_PYTHON picks
@@ -29,6 +32,7 @@ export const modelCommand: Command = {
       options: {
         root: { type: 'string' },
         force: { type: 'boolean', default: false },
+        int8: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -43,6 +47,7 @@ export const modelCommand: Command = {
     const result = await importModel(name, {
       root: values.root ?? process.cwd(),
       force: values.force,
+      int8: values.int8,
       log: (line) => console.error(`teacherlm: ${line}`),
     });
     const verb = result.status === 'up-to-date' ? 'already up to date' : 'imported';

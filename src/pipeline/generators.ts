@@ -34,6 +34,7 @@ export async function createGenerators(topology: Topology, log: (message: string
         device: topology.engine.device,
         batching: topology.engine.batching,
         maxBatchSize: topology.batching.maxBatchSize,
+        dtype: topology.engine.dtype,
         log,
       }).catch((err: unknown) => {
         if (err instanceof TeacherlmError && err.code === 'MODEL_INVALID' && !err.hint && teacher.model.endsWith('smollm2-135m-instruct')) {

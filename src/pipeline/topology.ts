@@ -31,6 +31,7 @@ export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 export const DEFAULT_DELIVERY: DeliveryMode = 'at-least-once';
 export type TeacherKind = (typeof TEACHER_KINDS)[number];
 export const ENGINE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export const ENGINE_DTYPES = ['fp32', 'fp16', 'int8'] as const;
 /**
  * How the output and dead-letter topics are written: `avro`, Avro single-object encoding
  * (readers need our schema files, no service); `confluent`, the Confluent wire format
@@ -91,6 +92,8 @@ export interface EngineSpec {
   device: (typeof ENGINE_DEVICES)[number];
   /** `continuous` (default): prompts join running batches between steps; `static`: closed batches. */
   batching: (typeof BATCHING_MODES)[number];
+  /** Which weights the onnx teachers load (src/teacher/model-files.ts). */
+  dtype: (typeof ENGINE_DTYPES)[number];
 }
 
 /** The engine calls' failure policy (`retryBisect`), as the topology sets it. */
@@ -131,7 +134,7 @@ export interface Topology {
 
 export const DEFAULT_CONSUMER: Omit<ConsumerSpec, 'group'> = { fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 };
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
-export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto', batching: 'continuous' };
+export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto', batching: 'continuous', dtype: 'fp32' };
 export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
 
@@ -242,7 +245,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     seen.add(t.annotation);
   });
   const b = optionalObject(root.batching, 'batching', ['maxBatchSize', 'maxBatchTokens', 'maxWaitMs', 'queueLimit']);
-  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching']);
+  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching', 'dtype']);
   const r = optionalObject(root.retry, 'retry', ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs', 'multiplier']);
   const topology: Topology = {
     name: text(root.name, 'name', 'unnamed'),
@@ -269,6 +272,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       threads: countOrAuto(e.threads, 'engine.threads', DEFAULT_ENGINE.threads),
       device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
       batching: oneOf(e.batching, 'engine.batching', BATCHING_MODES, DEFAULT_ENGINE.batching),
+      dtype: oneOf(e.dtype, 'engine.dtype', ENGINE_DTYPES, DEFAULT_ENGINE.dtype),
     },
     retry: {
       maxAttempts: number(r.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY.maxAttempts, { integer: true, positive: true }),

@@ -16,7 +16,7 @@ export type Device = (typeof DEVICES)[number];
 export interface EngineOptions {
   /** Model folder in the Optimum ONNX layout. */
   modelDir: string;
-  /** Weights to load: fp32 `onnx/model.onnx` (default), fp16, int8 `onnx/model_quantized.onnx`. */
+  /** Weights to load: fp32 (default), fp16, int8; the files each picks: model-files.ts `onnxPathFor`. */
   dtype?: ModelDtype;
   /** Explicit file under `<modelDir>/onnx/`; overrides `dtype`. */
   onnxFile?: string;

@@ -15,11 +15,20 @@ export type ModelDtype = keyof typeof MODEL_DTYPES;
 /**
  * The same weights in the engine's fast layout (shared KV cache buffer, see model-io.ts),
  * written by our importer beside the Optimum files; the engine loads them when present.
+ * int8: integer GEMM (`teacherlm model import <name> --int8`, README "Teacher models").
  */
-export const FAST_LAYOUT_FILES: Partial<Record<ModelDtype, string>> = { fp32: 'model_buffered.onnx' };
+export const FAST_LAYOUT_FILES: Partial<Record<ModelDtype, string>> = { fp32: 'model_buffered.onnx', int8: 'model_buffered_int8.onnx' };
+
+/** What makes a missing dtype's file: the import flag that writes it. */
+const IMPORT_HINT: Partial<Record<ModelDtype, string>> = {
+  int8: 'int8 weights come from `teacherlm model import smollm2 --int8` (or an Optimum export\'s onnx/model_quantized.onnx); or choose dtype fp32',
+};
 
 export interface ModelFileOptions {
-  /** Which weights to load; default fp32 (`onnx/model_buffered.onnx` when present, else `onnx/model.onnx`). */
+  /**
+   * Which weights to load; default fp32 (`onnx/model_buffered.onnx` when present, else `onnx/model.onnx`);
+   * int8: `onnx/model_buffered_int8.onnx` when present, else `onnx/model_quantized.onnx`, else MODEL_INVALID naming the import flag.
+   */
   dtype?: ModelDtype;
   /** An explicit file under `onnx/` (or an absolute path); overrides `dtype`. */
   onnxFile?: string;
@@ -59,7 +68,12 @@ export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string
   const dtype = choiceOption('dtype', options.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
   const fast = FAST_LAYOUT_FILES[dtype];
   if (fast !== undefined && existsSync(join(dir, 'onnx', fast))) return join(dir, 'onnx', fast);
-  return join(dir, 'onnx', MODEL_DTYPES[dtype]);
+  const standard = join(dir, 'onnx', MODEL_DTYPES[dtype]);
+  const hint = IMPORT_HINT[dtype];
+  if (hint !== undefined && existsSync(dir) && !existsSync(standard)) {
+    throw new TeacherlmError('MODEL_INVALID', `dtype ${dtype}: ${dir} has neither onnx/${fast} nor onnx/${MODEL_DTYPES[dtype]}`, { hint });
+  }
+  return standard;
 }
 
 /** Reads and checks a model folder's configuration files. Throws MODEL_INVALID with the missing piece. */

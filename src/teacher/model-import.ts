@@ -46,6 +46,11 @@ export interface ImportOptions {
   systemPython?: string;
   /** Rebuild even when the manifest says the output is current. */
   force?: boolean;
+  /**
+   * Also write the int8 files (engine dtype int8): onnx/model_buffered_int8.onnx (integer GEMM)
+   * and onnx/model_quantized.onnx (MatMulNBits, Optimum layout, for transformers.js).
+   */
+  int8?: boolean;
   log?: (line: string) => void;
   run?: ProcessRunner;
   /** Monotonic clock in ms, for the elapsed time. */
@@ -187,6 +192,7 @@ export async function importModel(name: string, options: ImportOptions): Promise
     '--source-version', model.version,
   ];
   if (options.force) args.push('--force');
+  if (options.int8) args.push('--int8');
   (options.log ?? (() => {}))(`converting ${model.displayName} into ${model.outDir}`);
   const { stdout } = await run(python, args, { cwd: root });
   const converted = parseConverterOutput(stdout);

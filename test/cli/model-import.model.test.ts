@@ -44,8 +44,8 @@ describe.skipIf(!ready)('teacherlm model import smollm2', () => {
     expect(first.stderr).toContain(`teacherlm: converting ${SMOLLM2.displayName} into ${SMOLLM2.outDir}`);
     const made = manifestOf(out);
     expect(Object.keys(made.files).sort()).toEqual([
-      'MODEL_CARD.md', 'config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model_buffered.onnx', 'onnx/model_buffered_int8.onnx',
-      'onnx/model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json',
+      'MODEL_CARD.md', 'config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model_buffered.onnx',
+      'tokenizer.json', 'tokenizer_config.json',
     ]);
     // The conversion is deterministic: the same inputs give the project's model byte for byte.
     if (smollm2Imported() && JSON.stringify(manifestOf(SMOLLM2_DIR).inputs) === JSON.stringify(made.inputs)) {

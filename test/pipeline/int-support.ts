@@ -29,7 +29,7 @@ export function testTopology(patch: { queueLimit?: number; echo?: boolean; group
     consumer: { group: patch.group ?? uniqueName('pipeline') },
     teachers: ['fundamentals', 'cot', 'mistakes'].map(teacher),
     batching: { maxBatchSize: 16, maxBatchTokens: 4096, maxWaitMs: 20, queueLimit: patch.queueLimit ?? 256 },
-    engine: { workers: 1, threads: 1, device: 'cpu' },
+    engine: { workers: 1, threads: 1, device: 'cpu', dtype: 'fp32' },
     retry: { maxAttempts: 2, initialBackoffMs: 50, maxBackoffMs: 200 },
   });
 }

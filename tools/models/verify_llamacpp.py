@@ -178,7 +178,9 @@ def main() -> None:
     }
     hashes = {path: sha256_file(path) for path, _ in references.values()}
     our_every = [fp32.encode(t) for t in every]
-    runners = {"fp32": fp32, "int8": Runner(folder, "model_quantized.onnx")}
+    runners = {"fp32": fp32}
+    if (folder / "onnx" / "model_quantized.onnx").exists():  # imported with --int8
+        runners["int8"] = Runner(folder, "model_quantized.onnx")
     results = {"model": str(folder), "llama_cpp_python": llama_cpp.__version__, "prompts": len(cases)}
     by_ref = {}
     for ref_name, (path, exact) in references.items():

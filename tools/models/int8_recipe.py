@@ -1,0 +1,47 @@
+"""The int8 model the importer writes with --int8 (onnx/model_buffered_int8.onnx), chosen
+with tools/models/int8_experiment.py (README "Teacher models" has its table):
+
+  - every linear of every layer int8, one symmetric scale per output channel, on ONNX
+    Runtime's integer GEMM (MatMulInteger, u8s8: MLAS picks AVX2, AVX-512 VNNI or AMX
+    kernels from the CPU's flags when the session starts);
+  - activations rounded per row (token) over the row's range, in the graph: the rounding
+    DynamicQuantizeMatMul gives a single token, but a row's result never depends on the
+    other rows of its batch;
+  - SmoothQuant scales (alpha ALPHA) folded into the RMSNorm weights, up_proj and v_proj
+    (int8_calibrate.smooth: exact in fp32), calibrated on CALIBRATION below;
+  - the LM head stays fp32 (the tied embedding table, stored once).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+import int8_calibrate as cal
+from onnx_decoder import Int8Options, LlamaSpec, build_llama
+
+ALPHA = 0.5
+
+# TeacherLM-shaped prompts, raw and in SmolLM2's chat template (the engine's two prompt
+# styles); written for calibration, not taken from any evaluation set.
+_QUESTIONS = [
+    "Q: Determine the correctness of the following sentence. A violin has four strings. (A) True (B) False A: The answer is (A).",
+    "Q: Determine the correctness of the following sentence. Penguins live mostly at the North Pole. (A) True (B) False A: The answer is (B).",
+    "Q: Which gas do plants take in to make sugar? (A) oxygen (B) carbon dioxide (C) helium A: The answer is (B).",
+    "Q: Determine the correctness of the following sentence. The Nile flows through Egypt. (A) True (B) False A: The answer is (A).",
+    "Q: Determine the correctness of the following sentence. A week has nine days. (A) True (B) False A: The answer is (B).",
+    "Q: What do you need to boil water at sea level? (A) 100 degrees Celsius (B) 40 degrees Celsius A: The answer is (A).",
+]
+_SUFFIXES = [" Let's think step by step.", " The common mistakes are:",
+             " We can get the answer to this question by understanding the following fundamentals:"]
+CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
+    f"<|im_start|>user\n{q}{s}<|im_end|>\n<|im_start|>assistant\n" for q, s in zip(_QUESTIONS, reversed(_SUFFIXES * 2))
+]
+
+
+def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path):
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    prompts = [tok.encode(text).ids for text in CALIBRATION]
+    stats = cal.activation_stats(spec, weights, prompts)
+    smoothed = cal.smooth(spec, weights, stats, ALPHA)
+    return build_llama(spec, smoothed, buffered=True, int8=Int8Options(activations="row"))
