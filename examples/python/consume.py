@@ -14,6 +14,11 @@ CRC-64-AVRO fingerprint) are decoded by fastavro with the writer schema whose
 fingerprint matches, among the .avsc files of --schemas (and its history/ folder),
 resolved into the current augmented-sample.avsc. The consumer reads committed records
 only (read_committed) and commits each offset after the record was printed.
+
+Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER=otlp) set, each record
+is a CONSUMER span `<topic> process`, child of the context in its `traceparent` header
+(the pipeline's process span), exported over OTLP http/protobuf by the OpenTelemetry SDK,
+so the reader joins the sample's trace. OTEL_SERVICE_NAME defaults to teacherlm-python-reader.
 """
 import argparse
 import json
@@ -58,6 +63,41 @@ def confluent_reader(registry_url):
     return decode
 
 
+def tracing():
+    """(start_span(msg) -> context manager, shutdown()), or None when OTLP is not configured."""
+    import os
+
+    wanted = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if wanted == "none" or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true" or not (wanted == "otlp" or endpoint):
+        return None
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    service = os.environ.get("OTEL_SERVICE_NAME") or "teacherlm-python-reader"
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    tracer = provider.get_tracer("teacherlm-python-reader")
+    propagator = TraceContextTextMapPropagator()
+
+    def start_span(msg):
+        carrier = {k.lower(): v.decode("latin1") for k, v in (msg.headers() or []) if v is not None}
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": msg.topic(),
+            "messaging.destination.partition.id": str(msg.partition()),
+            "messaging.kafka.offset": msg.offset(),
+        }
+        return tracer.start_as_current_span(f"{msg.topic()} process", context=propagator.extract(carrier), kind=trace.SpanKind.CONSUMER, attributes=attributes)
+
+    return start_span, provider.shutdown
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--brokers", required=True)
@@ -69,6 +109,7 @@ def main():
     parser.add_argument("--idle", type=float, default=10.0, help="stop after this many seconds with no record")
     args = parser.parse_args()
 
+    traced = tracing()
     from_registry = confluent_reader(args.registry) if args.registry else None
     from_schemas = single_object_reader(args.schemas) if args.schemas else None
     consumer = Consumer({
@@ -92,20 +133,32 @@ def main():
                     continue
                 raise SystemExit(f"consume failed: {msg.error()}")
             last = time.monotonic()
-            value = msg.value()
-            if value[:1] == b"\x00" and from_registry:
-                record = from_registry(value, msg.topic())
-            elif value[:2] == b"\xc3\x01" and from_schemas:
-                record = from_schemas(value)
+            if traced:
+                with traced[0](msg):
+                    done = handle(msg, from_registry, from_schemas, consumer)
             else:
-                print(f"{msg.topic()}/{msg.partition()}@{msg.offset()}: cannot decode (give --registry or --schemas)", file=sys.stderr)
-                continue
-            print(json.dumps(record, default=lambda b: b.decode("utf8", "replace")), flush=True)
-            consumer.commit(message=msg, asynchronous=False)
-            count += 1
+                done = handle(msg, from_registry, from_schemas, consumer)
+            count += 1 if done else 0
     finally:
         consumer.close()
+        if traced:
+            traced[1]()
     print(f"read {count} records", file=sys.stderr)
+
+
+def handle(msg, from_registry, from_schemas, consumer):
+    """Decodes, prints and commits one record; False when it cannot be decoded."""
+    value = msg.value()
+    if value[:1] == b"\x00" and from_registry:
+        record = from_registry(value, msg.topic())
+    elif value[:2] == b"\xc3\x01" and from_schemas:
+        record = from_schemas(value)
+    else:
+        print(f"{msg.topic()}/{msg.partition()}@{msg.offset()}: cannot decode (give --registry or --schemas)", file=sys.stderr)
+        return False
+    print(json.dumps(record, default=lambda b: b.decode("utf8", "replace")), flush=True)
+    consumer.commit(message=msg, asynchronous=False)
+    return True
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 /**
- * OpenTelemetry for one process: `startTelemetry()` registers the tracer provider, the
- * W3C trace-context propagator and the async-hooks context manager; `shutdown()` flushes
- * and unregisters them, and is safe to call more than once.
+ * OpenTelemetry for one process: `startTelemetry()` registers the tracer provider and the
+ * W3C trace-context propagator (and, when asked, the async-hooks context manager);
+ * `shutdown()` flushes and unregisters them, and is safe to call more than once.
  *
  * Exporter choice comes from {@link telemetryConfigFromEnv}; tests pass `spanProcessors`
  * (e.g. a SimpleSpanProcessor over an InMemorySpanExporter) instead.
  */
-import { context, propagation, trace } from '@opentelemetry/api';
+import { type ContextManager, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetector, processDetector } from '@opentelemetry/resources';
@@ -21,6 +21,8 @@ export interface TelemetryOptions {
   serviceName?: string;
   /** Replaces the env-chosen exporter; tests use an in-memory one. */
   spanProcessors?: SpanProcessor[];
+  /** Registers the async-hooks context manager, for code that relies on `context.with` (default false). */
+  contextManager?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -34,6 +36,19 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** A context manager that tracks nothing: `context.active()` is the root, `with` just calls. */
+const EXPLICIT_CONTEXTS: ContextManager = {
+  active: () => ROOT_CONTEXT,
+  with: (_context, fn, thisArg, ...args) => fn.call(thisArg, ...args),
+  bind: (_context, target) => target,
+  enable() {
+    return this;
+  },
+  disable() {
+    return this;
+  },
+};
+
 export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const config = telemetryConfigFromEnv(options.env ?? process.env, options.serviceName);
   const env = options.env ?? process.env;
@@ -43,6 +58,10 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const sdk = new NodeSDK({
     serviceName: config.serviceName,
     spanProcessors: processors,
+    // No async-hooks context manager: the project passes contexts explicitly (a record's
+    // headers, sample-tracing.ts), and AsyncLocalStorage's promise hooks, switched on by the
+    // first context.with (the batch processor's export), would tax every promise kafkajs makes.
+    ...(options.contextManager ? {} : { contextManager: EXPLICIT_CONTEXTS }),
     // Traces only: without these the SDK would also start OTLP log and metric exporters.
     logRecordProcessors: [],
     metricReaders: [],

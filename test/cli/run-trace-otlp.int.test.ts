@@ -2,7 +2,7 @@
  * One connected trace per sample, end to end, as a collector receives it: one sample
  * produced by `teacherlm produce`, run through `teacherlm run` (echo teachers, a quality
  * gate), read back by the typed subscription (`subscribeAugmented`) in this process and
- * by `teacherlm student-feed`; all export over OTLP/HTTP in its default encoding, protobuf, to a receiver in this test
+ * by `teacherlm student-feed` and by the Python example (examples/python/consume.py); all export over OTLP/HTTP in its default encoding, protobuf, to a receiver in this test
  * that decodes the export requests (support/otlp-receiver.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { STAGES } from '../../src/telemetry/stage-spans.js';
 import { startTelemetry } from '../../src/telemetry/setup.js';
 import { subscribeAugmented } from '../../src/subscribe/subscribe-augmented.js';
 import { testTopology } from '../pipeline/int-support.js';
-import { testKafka, uniqueName } from '../support/brokers.js';
+import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
+import { pythonConsume, ROOT } from '../support/registry.js';
 import { type OtlpSpan, attributeOf, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { runCli } from '../support/run-cli.js';
 import { topologyFile } from '../support/topology-file.js';
@@ -50,6 +51,9 @@ describe('one connected trace per sample, over OTLP/protobuf', () => {
       const out = mkdtempSync(join(tmpdir(), 'trace-feed-'));
       const fed = await runCli(['student-feed', '--out', out, '--topic', topology.output.topic, '--group', uniqueName('feed'), '--until-idle', '3000'], otlp);
       expect(fed.code, fed.stderr).toBe(0);
+      // The Python example, in its own venv (examples/python/requirements.txt pins its OpenTelemetry packages).
+      const read = await pythonConsume(['--brokers', kafkaBrokers().join(','), '--topic', topology.output.topic, '--group', uniqueName('py'), '--schemas', join(ROOT, 'schemas'), '--max', '1'], otlp);
+      expect(read.records.map((r) => r.id)).toEqual(['traced-one']);
 
       expect(receiver.encodings.length).toBeGreaterThan(0);
       expect(receiver.encodings.every((e) => e.startsWith('application/x-protobuf'))).toBe(true);
@@ -94,7 +98,7 @@ describe('one connected trace per sample, over OTLP/protobuf', () => {
 
       // The consumers' spans (the typed subscription, the student feed), children of the pipeline's process span.
       const consumers = trace.filter((s) => s.name === `${topology.output.topic} process`);
-      expect(consumers.map((s) => s.service).sort()).toEqual(['teacherlm-student-feed', 'trainer']);
+      expect(consumers.map((s) => s.service).sort()).toEqual(['teacherlm-python-reader', 'teacherlm-student-feed', 'trainer']);
       for (const consumer of consumers) expect(consumer.parentSpanId).toBe(process.spanId);
     } finally {
       await receiver.close();

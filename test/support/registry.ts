@@ -48,9 +48,9 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
 }
 
 /** Runs examples/python/consume.py and returns the records it printed. */
-export async function pythonConsume(args: string[]): Promise<{ records: Record<string, unknown>[]; stderr: string }> {
+export async function pythonConsume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ records: Record<string, unknown>[]; stderr: string }> {
   const python = await consumerPython();
-  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args]);
+  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args], env);
   if (out.code !== 0) throw new Error(`consume.py exited with ${out.code}: ${out.stderr}`);
   const records = out.stdout
     .split('\n')
