@@ -215,7 +215,13 @@ export class PartitionTransactions {
         allowAutoTopicCreation: false,
         createPartitioner: fastDefaultPartitioner,
       });
-      await producer.connect(); // initProducerId: fences the previous owner of this id
+      try {
+        await producer.connect(); // initProducerId: fences the previous owner of this id
+      } catch (err) {
+        // A connect that failed (a broker outage) may still hold sockets it opened.
+        await producer.disconnect().catch(() => {});
+        throw err;
+      }
       return producer;
     })();
     this.producers.set(key, next);

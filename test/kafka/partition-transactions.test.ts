@@ -1,0 +1,14 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { describe, expect, it, vi } from 'vitest';
+import { PartitionTransactions } from '../../src/kafka/partition-transactions.js';
+
+describe('PartitionTransactions', () => {
+  it('disconnects a producer whose connect failed (a broker outage), so no socket it opened outlives it', async () => {
+    const disconnect = vi.fn(async () => {});
+    const producer = { connect: async () => Promise.reject(new Error('Failed to find group coordinator')), disconnect } as unknown as Producer;
+    const kafka = { producer: () => producer } as unknown as Kafka;
+    const transactions = new PartitionTransactions({ kafka, groupId: 'g' });
+    await expect(transactions.assign('t', 0)).rejects.toThrow(/group coordinator/);
+    expect(disconnect).toHaveBeenCalledTimes(1);
+  });
+});
