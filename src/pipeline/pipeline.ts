@@ -273,7 +273,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     tracing ? tap((item) => tracing.finished(item)) : identity,
     encode(encodeOptions),
     tracing ? tap((item) => tracing.encoded(item)) : identity,
-    eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler, refused: refusedRecordEncoder(encodeOptions) }),
+    eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler, log, refused: refusedRecordEncoder(encodeOptions) }),
     tracing ? tap((acked) => tracing.acked(acked)) : identity,
   );
 

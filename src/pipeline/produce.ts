@@ -3,12 +3,15 @@
  * `maxRecords`, or whatever arrived within `lingerMs`) and emits each batch only after
  * the broker acknowledged it, which is what makes its input offsets committable.
  * Up to `maxInFlight` sends overlap; acks may come back out of order (the offset tracker
- * copes). A failed send errors the stream: nothing after it is committed, except
- * records the broker refused as too large even alone (`RecordsRefused`): with `refused`
- * they are replaced (dead-lettered) and sent again, and the batch goes on.
+ * copes). A send that fails retriably (the broker gone longer than the sink's own
+ * retries last) is sent again after a doubling wait, for as long as it takes, as
+ * exactly-once's transactions are: a broker outage must not stop the worker. Records
+ * the broker refused as too large even alone (`RecordsRefused`) are, with `refused`,
+ * replaced (dead-lettered) and sent again, and the batch goes on. Any other failure
+ * errors the stream, and nothing after it is committed.
  */
-import { type OperatorFunction, type SchedulerLike, asyncScheduler, catchError, from, map, mergeMap } from 'rxjs';
-import type { TeacherlmError } from '../errors.js';
+import { type OperatorFunction, type SchedulerLike, asyncScheduler, catchError, defer, from, map, mergeMap, retry, throwError, timer } from 'rxjs';
+import { TeacherlmError } from '../errors.js';
 import type { Encoded } from './items.js';
 import { lingerBuffer } from './linger-buffer.js';
 import type { RecordSink } from './ports.js';
@@ -27,8 +30,14 @@ export interface ProduceOptions {
   maxInFlight?: number;
   /** What a record the broker refused even alone is replaced with (`refusedRecordEncoder`). Default: none, the send fails. */
   refused?: (item: Encoded, error: TeacherlmError) => Encoded;
+  /** Waits before a retriably failed send is sent again: doubling from `initialMs` up to `maxMs`. Default 500 ms to 30 s. */
+  sendBackoff?: { initialMs: number; maxMs: number };
+  /** Event `produce-retry` for each retriably failed send, with the wait before the next try. */
+  log?: (event: Record<string, unknown>) => void;
   scheduler?: SchedulerLike;
 }
+
+export const DEFAULT_SEND_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * @example
@@ -38,12 +47,21 @@ export interface ProduceOptions {
 export function produce(options: ProduceOptions): OperatorFunction<Encoded, Encoded[]> {
   const { sink, maxRecords = 256, lingerMs = 5, maxInFlight = 4 } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
+  const backoff = options.sendBackoff ?? DEFAULT_SEND_BACKOFF;
+  const log = options.log ?? (() => {});
+  const again = (error: unknown, attempt: number) => {
+    if (!(error instanceof TeacherlmError) || !error.retriable) return throwError(() => error);
+    const waitMs = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (attempt - 1));
+    log({ event: 'produce-retry', attempt, retryInMs: waitMs, error: error.message });
+    return timer(waitMs, scheduler);
+  };
   return (source) =>
     source.pipe(
       lingerBuffer<Encoded>(lingerMs, maxRecords, scheduler),
       mergeMap(
         (batch) =>
-          from(sink.send(batch.map((e) => e.out))).pipe(
+          defer(() => from(sink.send(batch.map((e) => e.out)))).pipe(
+            retry({ delay: again }),
             map(() => batch),
             catchError((err: unknown) => from(replaceRefused(batch, err))),
           ),

@@ -114,7 +114,7 @@ export class MemorySink implements RecordSink {
   send(records: OutRecord[]): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
       setTimeout(() => {
-        if (this.options.failWhen?.(records)) reject(new TeacherlmError('PRODUCE_FAILED', 'broker said no'));
+        if (this.options.failWhen?.(records)) reject(new TeacherlmError('PRODUCE_FAILED', 'broker said no', { retriable: false }));
         else {
           this.records.push(...records);
           resolve();

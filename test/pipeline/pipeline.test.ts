@@ -172,7 +172,7 @@ describe('runPipeline', () => {
     expect(source.committed()).toEqual({ 'in/0': '4', 'in/1': '4', 'in/2': '4' });
   });
 
-  it('on a produce failure stops with the error and never commits the failed records', async () => {
+  it('on a produce failure that is not retriable stops with the error and never commits the failed records', async () => {
     const source = new MemorySource(inputRecords(30));
     const sink = new MemorySink({ failWhen: (records) => records.some((r) => r.key === 's20') });
     const handle = runPipeline({ topology: topology(), source, sink, generators: echoEngines(), commitIntervalMs: 5, produce: { maxRecords: 1 } });

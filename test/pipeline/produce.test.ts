@@ -53,9 +53,40 @@ describe('produce', () => {
     expect(sent.map((records) => records.map((r) => `${r.topic}:${r.key}`))).toEqual([['out:0', 'out:1', 'out:2'], ['dlq:1']]);
   });
 
+  it('sends a retriably failed batch again after a doubling wait, as often as it takes, and then emits it once', () => {
+    const failures = 3;
+    const sent: OutRecord[][] = [];
+    const sink: RecordSink = {
+      // Settles synchronously, so the retries run in virtual time.
+      send: (records) => {
+        sent.push(records);
+        const outage = new TeacherlmError('PRODUCE_FAILED', 'broker gone');
+        return { then: (ok: () => void, fail: (e: unknown) => void) => (sent.length <= failures ? fail(outage) : ok()) } as unknown as Promise<void>;
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const events: Record<string, unknown>[] = [];
+    const a = encoded(0);
+    const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    scheduler.run(({ cold, expectObservable }) => {
+      const out = cold('a 1s |', { a }).pipe(
+        produce({ sink, maxRecords: 1, sendBackoff: { initialMs: 100, maxMs: 250 }, log: (e) => events.push(e), scheduler }),
+      );
+      // 100 + 200 + 250 (capped) ms of waits before the fourth send succeeds.
+      expectObservable(out).toBe('550ms x 450ms |', { x: [a] });
+    });
+    expect(sent).toHaveLength(failures + 1);
+    expect(events.map((e) => [e.event, e.attempt, e.retryInMs])).toEqual([
+      ['produce-retry', 1, 100],
+      ['produce-retry', 2, 200],
+      ['produce-retry', 3, 250],
+    ]);
+  });
+
   it('fails on any other send error, and without a replacement', async () => {
     const failing = (error: Error): RecordSink => ({ send: async () => Promise.reject(error), flush: async () => {}, close: async () => {} });
-    const broken = new TeacherlmError('PRODUCE_FAILED', 'broker gone');
+    const broken = new TeacherlmError('PRODUCE_FAILED', 'the sink is closed', { retriable: false });
     await expect(firstValueFrom(of(encoded(0)).pipe(produce({ sink: failing(broken), refused: (e) => e })))).rejects.toBe(broken);
     const refused = new RecordsRefused([encoded(0).out], 'too large');
     await expect(firstValueFrom(of(encoded(0)).pipe(produce({ sink: failing(refused) })))).rejects.toBe(refused);
