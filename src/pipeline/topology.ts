@@ -74,7 +74,7 @@ export interface TeacherSpec {
 export interface BatchingSpec {
   /**
    * Most tasks (prompts) per engine call; with continuous batching, most prompts in one
-   * engine worker's running batch. `auto` in the file: the measured size (batch-size.ts).
+   * engine worker's running batch. `auto` in the file: AUTO_MAX_BATCH_SIZE (batch-size.ts).
    */
   maxBatchSize: number;
   /** Most padded tokens per batch: size x longest prompt. */
@@ -325,7 +325,7 @@ export function loadTopology(path: string, baseDir?: string): Topology {
   }
 }
 
-/** `batching.maxBatchSize`: auto (the measured size) or an integer from 1 to MAX_BATCH_SIZE. */
+/** `batching.maxBatchSize`: auto (AUTO_MAX_BATCH_SIZE) or an integer from 1 to MAX_BATCH_SIZE. */
 function maxBatchSize(value: unknown): number {
   const size = countOrAuto(value, 'batching.maxBatchSize', 'auto');
   if (size === 'auto') return AUTO_MAX_BATCH_SIZE;

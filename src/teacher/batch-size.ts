@@ -1,9 +1,11 @@
 /**
  * `maxBatchSize: auto`: how many prompts one worker's running batch holds. Larger batches
  * amortize each step's weight reads over more rows until the step turns compute-bound;
- * beyond that they only add latency and cache memory. The figure comes from bench:engine's
- * large-batch sweep of the fp32 buffered file on the machines we measure (2 cores, AVX-512):
- * see the README's engine section. Explicit numbers are honoured up to MAX_BATCH_SIZE.
+ * beyond that they only add latency and cache memory. 32 is a provisional pick, twice the
+ * old fixed 16 so that continuous batching has rows to refill: the sweep that should set it
+ * (`npm run bench:engine -- --layouts 2x1 --batch-sizes 16,32,64 --skip-stream`) could
+ * not be judged on our shared 2-core machines (load 20 to 37). Explicit numbers are
+ * honoured up to MAX_BATCH_SIZE.
  */
 import { AUTO, type Auto } from './engine-layout.js';
 import { integerWords, rejectOption } from '../options.js';
