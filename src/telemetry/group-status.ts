@@ -53,12 +53,14 @@ export async function readGroupStatus(
   }
   const deadLetterTopic = options.deadLetterTopic !== undefined && topics.has(options.deadLetterTopic) ? options.deadLetterTopic : undefined;
   try {
-    const [ends, committed, described, deadLetters] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId: group, topics: [topic] }),
-      admin.describeGroups([group]),
-      deadLetterTopic ? admin.fetchTopicOffsets(deadLetterTopic) : Promise.resolve(undefined),
-    ]);
+    const [ends, committed, described, deadLetters] = await retryRetriable(() =>
+      Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId: group, topics: [topic] }),
+        admin.describeGroups([group]),
+        deadLetterTopic ? admin.fetchTopicOffsets(deadLetterTopic) : Promise.resolve(undefined),
+      ]),
+    );
     const committedOf = new Map((committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]));
     let committedTotal = 0n;
     const partitions = ends
@@ -88,5 +90,21 @@ export async function readGroupStatus(
     };
   } catch (err) {
     throw asTeacherlmError(err, 'BROKER_UNREACHABLE', `could not read group '${group}' on '${topic}': ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The reads again, a few times, on an error kafkajs calls retriable: describeGroups does
+ * not retry NOT_COORDINATOR itself, which a group whose coordinator just moved or was
+ * just created answers for a moment.
+ */
+async function retryRetriable<T>(read: () => Promise<T>, attempts = 5, firstWaitMs = 200): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await new Promise((resolve) => setTimeout(resolve, firstWaitMs * 2 ** (attempt - 1)));
+    }
   }
 }
