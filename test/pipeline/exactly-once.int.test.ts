@@ -4,42 +4,30 @@
  * and dead-letter topics as a read_committed reader sees them, where at-least-once
  * writes the aborted run's outputs again.
  */
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PartitionTransactions } from '../../src/kafka/partition-transactions.js';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
-import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import type { Topology } from '../../src/pipeline/topology.js';
-import type { TextGenerator } from '../../src/teacher/types.js';
-import { testKafka } from '../support/brokers.js';
-import { groupCaughtUp, produceInputs, readTopic, testTopology } from './int-support.js';
+import { echoPipelineEnv, groupCaughtUp, produceInputs, readTopic, testTopology } from './int-support.js';
 
 describe('exactly-once delivery on the real broker', () => {
-  let kafka: Kafka;
-  let generators: Map<string, TextGenerator>;
-  beforeAll(async () => {
-    kafka = testKafka();
-    generators = await createGenerators(testTopology({ echo: true }));
-  });
-  afterAll(async () => {
-    await Promise.all([...(generators?.values() ?? [])].map((g) => g.close()));
-  });
+  const env = echoPipelineEnv();
 
   function start(topology: Topology, options: { untilIdleMs?: number } = {}, ended = { commit: 0, abort: 0 }) {
-    const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-    const sink = new KafkaSink({ kafka, topics: [topology.output.topic, topology.deadLetter.topic] });
+    const source = new KafkaSource({ kafka: env.kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
+    const sink = new KafkaSink({ kafka: env.kafka, topics: [topology.output.topic, topology.deadLetter.topic] });
     const metrics = { transaction: (outcome: 'commit' | 'abort') => void ended[outcome]++ };
-    const transactions = new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t), metrics });
-    return runPipeline({ topology, source, sink, generators, transactions, commitIntervalMs: 200, ...options });
+    const transactions = new PartitionTransactions({ kafka: env.kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t), metrics });
+    return runPipeline({ topology, source, sink, generators: env.generators, transactions, commitIntervalMs: 200, ...options });
   }
 
   /** Every key of both output topics, read_committed (kafkajs's default), until `n` distinct ones arrived. */
   async function keysOf(topology: Topology, n: number): Promise<string[]> {
     const keys: string[] = [];
     for (const topic of [topology.output.topic, topology.deadLetter.topic]) {
-      const read = await readTopic(kafka, topic, (_v, m) => m.key?.toString() ?? '', () => false, 3_000);
+      const read = await readTopic(env.kafka, topic, (_v, m) => m.key?.toString() ?? '', () => false, 3_000);
       keys.push(...read);
     }
     expect(new Set(keys).size).toBe(n);
@@ -49,7 +37,7 @@ describe('exactly-once delivery on the real broker', () => {
   it('writes each input exactly once across a crash and a restart', async () => {
     const topology = testTopology({ echo: true, queueLimit: 512 });
     topology.delivery = 'exactly-once';
-    const inputs = await produceInputs(kafka, topology, 3_000);
+    const inputs = await produceInputs(env.kafka, topology, 3_000);
     const first = start(topology);
     await vi.waitFor(() => expect(first.stats().commits).toBeGreaterThan(1), { timeout: 60_000, interval: 20 });
     await first.abort(); // a crash: whatever was produced and not committed is aborted by the next owner's fencing
@@ -64,6 +52,6 @@ describe('exactly-once delivery on the real broker', () => {
     expect(ended.abort).toBe(0);
     const keys = await keysOf(topology, 3_000);
     expect(keys).toHaveLength(3_000); // no duplicates
-    expect(await groupCaughtUp(kafka, topology.consumer.group, topology.input.topic)).toBe(true);
+    expect(await groupCaughtUp(env.kafka, topology.consumer.group, topology.input.topic)).toBe(true);
   });
 });

@@ -1,14 +1,33 @@
 /** Inputs and read-back helpers for the pipeline's integration tests on the real broker. */
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { createGenerators } from '../../src/pipeline/generators.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { recordCodecs } from '../../src/records/codecs.js';
 import type { AugmentedSample, DeadLetter } from '../../src/records/types.js';
-import { uniqueName } from '../support/brokers.js';
+import type { TextGenerator } from '../../src/teacher/types.js';
+import { testKafka, uniqueName } from '../support/brokers.js';
 
 const codecs = recordCodecs();
 
 const TINY_LLAMA = 'test/fixtures/models/tiny-llama';
+
+/**
+ * The real broker's client and the echo topology's engines, opened before a file's tests
+ * and closed after them (read the fields inside tests, not at collection time).
+ */
+export function echoPipelineEnv(): { kafka: Kafka; generators: Map<string, TextGenerator> } {
+  const env = {} as { kafka: Kafka; generators: Map<string, TextGenerator> };
+  beforeAll(async () => {
+    env.kafka = testKafka();
+    env.generators = await createGenerators(testTopology({ echo: true }));
+  });
+  afterAll(async () => {
+    await Promise.all([...(env.generators?.values() ?? [])].map((g) => g.close()));
+  });
+  return env;
+}
 
 export interface InputSet {
   validIds: Set<string>;

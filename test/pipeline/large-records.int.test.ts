@@ -5,35 +5,23 @@
  * RECORD_TOO_LARGE, truncated to fit the dead-letter topic, with its size and hash.
  */
 import { createHash } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
-import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { PIPELINE_SINK_MAX_BATCH_RECORDS as SINK_MAX_BATCH_RECORDS } from '../../src/service/pipeline-service.js';
-import type { TextGenerator } from '../../src/teacher/types.js';
-import { testKafka } from '../support/brokers.js';
-import { readAugmented, readDeadLetters, testTopology } from './int-support.js';
+import { echoPipelineEnv, readAugmented, readDeadLetters, testTopology } from './int-support.js';
 
 describe('pipeline with large records on the real broker', () => {
-  let kafka: Kafka;
-  let generators: Map<string, TextGenerator>;
-  beforeAll(async () => {
-    kafka = testKafka();
-    generators = await createGenerators(testTopology({ echo: true }));
-  });
-  afterAll(async () => {
-    await Promise.all([...(generators?.values() ?? [])].map((g) => g.close()));
-  });
+  const env = echoPipelineEnv();
 
   it('augments 1 kB questions on 6 partitions and dead-letters, truncated, the one that cannot fit', async () => {
     const topology = testTopology({ echo: true });
     topology.input.partitions = 6;
     topology.output.configs = { 'max.message.bytes': '400000' };
     topology.deadLetter.configs = { 'max.message.bytes': '100000' };
-    await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+    await ensureTopics(env.kafka, [topology.input, topology.output, topology.deadLetter]);
     const ids = new Set<string>();
     const messages = Array.from({ length: 1_500 }, (_, i) => {
       ids.add(`q${i}`);
@@ -41,21 +29,21 @@ describe('pipeline with large records on the real broker', () => {
     });
     const huge = Buffer.from(JSON.stringify({ id: 'huge', task: 't', question: 'H'.repeat(600_000), answer: 'A' }));
     messages.splice(700, 0, { key: 'huge', value: huge.toString() });
-    const producer = kafka.producer({ idempotent: true });
+    const producer = env.kafka.producer({ idempotent: true });
     await producer.connect();
     for (let i = 0; i < messages.length; i += 200) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 200) });
     await producer.disconnect();
 
-    const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-    const sink = new KafkaSink({ kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
+    const source = new KafkaSource({ kafka: env.kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
+    const sink = new KafkaSink({ kafka: env.kafka, maxBatchRecords: SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
     await sink.connect();
-    const handle = runPipeline({ topology, source, sink, generators, commitIntervalMs: 500, untilIdleMs: 2_000 });
+    const handle = runPipeline({ topology, source, sink, generators: env.generators, commitIntervalMs: 500, untilIdleMs: 2_000 });
     const summary = await handle.done;
     expect(summary).toMatchObject({ augmented: 1_500, deadLettered: 1 });
 
-    const augmented = await readAugmented(kafka, topology.output.topic, ids);
+    const augmented = await readAugmented(env.kafka, topology.output.topic, ids);
     expect(new Set(augmented.map((a) => a.id))).toEqual(ids);
-    const [dead] = await readDeadLetters(kafka, topology.deadLetter.topic, new Set(['huge']));
+    const [dead] = await readDeadLetters(env.kafka, topology.deadLetter.topic, new Set(['huge']));
     expect(dead).toMatchObject({ errorCode: 'RECORD_TOO_LARGE', stage: 'encode', sampleId: 'huge', originalValueSize: huge.length });
     expect(dead?.originalValueSha256).toBe(createHash('sha256').update(huge).digest('hex'));
     expect(dead?.value?.length).toBeLessThan(100_000);

@@ -5,18 +5,16 @@
  * stops the stream.
  */
 import kafkajs, { type Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { PartitionTransactions } from '../../src/kafka/partition-transactions.js';
 import { KafkaSink } from '../../src/kafka/sink.js';
 import { KafkaSource } from '../../src/kafka/source.js';
-import { createGenerators } from '../../src/pipeline/generators.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { RecordsRefused } from '../../src/pipeline/refused-records.js';
 import { PIPELINE_SINK_MAX_BATCH_RECORDS } from '../../src/service/pipeline-service.js';
-import type { TextGenerator } from '../../src/teacher/types.js';
-import { testKafka, uniqueName } from '../support/brokers.js';
-import { readAugmented, readDeadLetters, readMessages, testTopology } from './int-support.js';
+import { uniqueName } from '../support/brokers.js';
+import { echoPipelineEnv, readAugmented, readDeadLetters, readMessages, testTopology } from './int-support.js';
 
 const LOWERED = 20_000;
 
@@ -46,22 +44,14 @@ async function lowerLimit(kafka: Kafka, topic: string): Promise<void> {
 }
 
 describe('a topic limit lowered after connect, on the real broker', () => {
-  let kafka: Kafka;
-  let generators: Map<string, TextGenerator>;
-  beforeAll(async () => {
-    kafka = testKafka();
-    generators = await createGenerators(testTopology({ echo: true }));
-  });
-  afterAll(async () => {
-    await Promise.all([...(generators?.values() ?? [])].map((g) => g.close()));
-  });
+  const env = echoPipelineEnv();
 
   it('splits a refused send to fit and rejects with only the record that cannot fit alone', async () => {
     const topic = uniqueName('lowered');
-    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
-    const sink = new KafkaSink({ kafka, topics: [topic] });
+    await ensureTopics(env.kafka, [{ topic, partitions: 1 }]);
+    const sink = new KafkaSink({ kafka: env.kafka, topics: [topic] });
     await sink.connect();
-    await lowerLimit(kafka, topic);
+    await lowerLimit(env.kafka, topic);
     const small = Array.from({ length: 100 }, (_, i) => ({ topic, key: `s${i}`, value: Buffer.alloc(1_000, 1), headers: {} }));
     const big = { topic, key: 'big', value: Buffer.alloc(LOWERED * 2, 2), headers: {} };
     const records = [...small.slice(0, 50), big, ...small.slice(50)];
@@ -69,7 +59,7 @@ describe('a topic limit lowered after connect, on the real broker', () => {
     expect(error).toBeInstanceOf(RecordsRefused);
     expect((error as RecordsRefused).records).toEqual([big]);
     expect(sink.maxRecordBytes(topic)).toBeLessThan(LOWERED);
-    const written = await readMessages(kafka, topic, 100);
+    const written = await readMessages(env.kafka, topic, 100);
     expect(written.map((m) => m.key?.toString())).toEqual(small.map((r) => r.key)); // all, once, in order
     await sink.close();
   });
@@ -78,7 +68,7 @@ describe('a topic limit lowered after connect, on the real broker', () => {
     const topology = testTopology({ echo: true });
     topology.delivery = delivery;
     topology.deadLetter.configs = { 'max.message.bytes': '1048588' };
-    await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
+    await ensureTopics(env.kafka, [topology.input, topology.output, topology.deadLetter]);
     const small = new Set<string>();
     const big = new Set<string>();
     const messages = Array.from({ length: 600 }, (_, i) => {
@@ -86,24 +76,24 @@ describe('a topic limit lowered after connect, on the real broker', () => {
       (id.startsWith('big') ? big : small).add(id);
       return { key: id, value: JSON.stringify({ id, task: 't', question: (id.startsWith('big') ? 'B' : 'Q').repeat(id.startsWith('big') ? 30_000 : 500), answer: 'A' }) };
     });
-    const producer = kafka.producer({ idempotent: true });
+    const producer = env.kafka.producer({ idempotent: true });
     await producer.connect();
     for (let i = 0; i < messages.length; i += 200) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 200) });
     await producer.disconnect();
 
-    const source = new KafkaSource({ kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
-    const sink = new KafkaSink({ kafka, maxBatchRecords: PIPELINE_SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
+    const source = new KafkaSource({ kafka: env.kafka, groupId: topology.consumer.group, topics: [topology.input.topic], lagRefreshMs: 0 });
+    const sink = new KafkaSink({ kafka: env.kafka, maxBatchRecords: PIPELINE_SINK_MAX_BATCH_RECORDS, topics: [topology.output.topic, topology.deadLetter.topic] });
     await sink.connect(); // reads 1 MiB limits
-    await lowerLimit(kafka, topology.output.topic);
+    await lowerLimit(env.kafka, topology.output.topic);
     const transactions =
       delivery === 'exactly-once'
-        ? new PartitionTransactions({ kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t), refreshLimits: () => sink.readTopicLimits() })
+        ? new PartitionTransactions({ kafka: env.kafka, groupId: topology.consumer.group, maxRecordBytes: (t) => sink.maxRecordBytes(t), refreshLimits: () => sink.readTopicLimits() })
         : undefined;
-    const summary = await runPipeline({ topology, source, sink, generators, ...(transactions ? { transactions } : {}), commitIntervalMs: 500, untilIdleMs: 2_000 }).done;
+    const summary = await runPipeline({ topology, source, sink, generators: env.generators, ...(transactions ? { transactions } : {}), commitIntervalMs: 500, untilIdleMs: 2_000 }).done;
     expect(summary).toMatchObject({ reason: 'idle', augmented: small.size, deadLettered: big.size });
-    const augmented = await readAugmented(kafka, topology.output.topic, small);
+    const augmented = await readAugmented(env.kafka, topology.output.topic, small);
     expect(new Set(augmented.filter((a) => a.id !== 'probe').map((a) => a.id))).toEqual(small);
-    const dead = await readDeadLetters(kafka, topology.deadLetter.topic, big);
+    const dead = await readDeadLetters(env.kafka, topology.deadLetter.topic, big);
     expect(new Set(dead.map((d) => d.sampleId))).toEqual(big);
     expect(dead.every((d) => d.errorCode === 'RECORD_TOO_LARGE')).toBe(true);
   });
