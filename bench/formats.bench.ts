@@ -31,7 +31,7 @@ import type { PipelineCodecs } from '../src/records/codecs.js';
 import type { RawSample } from '../src/records/types.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { resolveRegistry } from '../src/registry/resolve-registry.js';
-import { topologyCodecs } from '../src/registry/topology-codecs.js';
+import { topologyCodecs } from '../src/service/topology-codecs.js';
 import type { TextGenerator } from '../src/teacher/types.js';
 import { CREAK_DEV } from '../test/support/creak.js';
 

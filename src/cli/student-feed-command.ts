@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
 import { startStudentFeed } from '../student-feed/feed.js';
-import { openOutputReader } from '../registry/topology-codecs.js';
+import { openOutputReader } from '../service/topology-codecs.js';
 import { parseKinds } from '../student-feed/sequences.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
 import type { Command } from './command.js';

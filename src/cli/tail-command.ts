@@ -14,7 +14,7 @@ import { TeacherlmError } from '../errors.js';
 import { intArg, nonEmptyString } from '../options.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { SourceRecord } from '../pipeline/ports.js';
-import { openOutputReader } from '../registry/topology-codecs.js';
+import { openOutputReader } from '../service/topology-codecs.js';
 import { toJsonLine } from '../tail/json-line.js';
 import { endSpan, messagingAttributes, startConsumerSpan } from '../telemetry/spans.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';

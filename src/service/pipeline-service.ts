@@ -21,7 +21,7 @@ import { createFaithfulnessScorers } from '../quality/faithfulness-scorers.js';
 import { runPipeline, type PipelineHandle, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { RecordSink, RecordSource } from '../pipeline/ports.js';
 import type { Topology } from '../pipeline/topology.js';
-import { openTopologyCodecs, type OpenedCodecs } from '../registry/topology-codecs.js';
+import { openTopologyCodecs, type OpenedCodecs } from './topology-codecs.js';
 import type { TextGenerator } from '../teacher/types.js';
 
 /**

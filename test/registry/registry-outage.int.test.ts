@@ -18,7 +18,7 @@ import type { RawSample } from '../../src/records/types.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { startLocalRegistry, stopLocalRegistry } from '../../src/registry/local-registry.js';
 import { CCOMPAT_PATH } from '../../src/registry/local/paths.js';
-import { topologyCodecs } from '../../src/registry/topology-codecs.js';
+import { topologyCodecs } from '../../src/service/topology-codecs.js';
 import { pipelineEdges } from '../../src/service/pipeline-service.js';
 import { testKafka, uniqueName } from '../support/brokers.js';
 import { registryPrerequisite } from '../support/registry.js';

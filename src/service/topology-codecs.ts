@@ -9,8 +9,8 @@ import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
 import { OutputReader } from '../records/output-reader.js';
 import type { AugmentedSample, DeadLetter, RawSample } from '../records/types.js';
 import type { Topology } from '../pipeline/topology.js';
-import { createRegistryClient, type RegistryClient } from './client.js';
-import { resolveRegistry } from './resolve-registry.js';
+import { createRegistryClient, type RegistryClient } from '../registry/client.js';
+import { resolveRegistry } from '../registry/resolve-registry.js';
 
 export function needsRegistry(topology: Pick<Topology, 'input' | 'output'>): boolean {
   return topology.input.format === 'confluent' || topology.output.format === 'confluent';
