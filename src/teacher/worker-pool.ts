@@ -19,6 +19,7 @@ import type { ModelTokenizer } from './tokenizer.js';
 import { validateRequests } from './generation-options.js';
 import { workerScript } from './worker-script.js';
 import { deserializeError, type WorkerInit, type WorkerReply, type GenerateMessage, type WorkerMessage } from './worker-protocol.js';
+import type { Batching } from './engine-options.js';
 
 /** Prompts counted and not yet sent whose ids are kept; beyond it the oldest are dropped (the worker then encodes them). */
 export const MAX_COUNTED_PROMPTS = 4096;
@@ -41,8 +42,6 @@ async function stopWorker(worker: Worker): Promise<void> {
   if ((await Promise.race([exited, timeout])) === 'timeout') await worker.terminate();
   clearTimeout(timer);
 }
-
-export type Batching = 'continuous' | 'static';
 
 export interface WorkerPoolOptions {
   modelId: string;
