@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { intArg, nonEmptyString } from '../options.js';
-import type { PipelineSummary } from '../pipeline/pipeline.js';
+import type { PipelineStats, PipelineSummary } from '../pipeline/pipeline.js';
 import { openPipelineService, type PipelineService } from '../service/pipeline-service.js';
 import { signalHandler } from './signal-handler.js';
 import { openCliKafka, topologyOption } from './cli-kafka.js';
@@ -87,8 +87,8 @@ export const runCommand: Command = {
         topology,
         log: (event) => logLine(event.event === 'topics-ready' ? { ...event, brokers: brokers.brokers } : event),
       });
-      // The reporter's first tick comes after an interval, when `handle` exists.
-      const reporter = startStatus({ stats: () => handle.stats(), queueLimit: topology.batching.queueLimit, out });
+      const running: { handle?: { stats(): PipelineStats } } = {};
+      const reporter = startStatus({ stats: () => running.handle?.stats(), queueLimit: topology.batching.queueLimit, out });
       const log = (fields: Record<string, unknown>) => reporter.event(fields);
       worker.enginesLoaded();
       const handle = await service.run({
@@ -104,6 +104,7 @@ export const runCommand: Command = {
           },
         },
       });
+      running.handle = handle;
       const onSignal = signalHandler({
         shutdown: (signal) => {
           log({ event: 'shutting-down', signal });

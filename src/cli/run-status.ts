@@ -28,9 +28,13 @@ export interface StatusReporter {
   stop(): void;
 }
 
-/** Starts reporting `stats()` every `intervalMs` to `out` (a TTY gets the live line). */
+/**
+ * Starts reporting `stats()` every `intervalMs` to `out` (a TTY gets the live line).
+ * `stats()` is undefined while the pipeline is still starting (its consumer may wait out a
+ * broker outage for longer than an interval): such ticks report nothing.
+ */
 export function startStatus(options: {
-  stats: () => PipelineStats;
+  stats: () => PipelineStats | undefined;
   queueLimit: number;
   out: NodeJS.WriteStream;
   intervalMs?: number;
@@ -42,7 +46,9 @@ export function startStatus(options: {
   let previous: StatusSample | undefined;
   let lineShown = false;
   const tick = () => {
-    const current = { stats: options.stats(), at: now() };
+    const stats = options.stats();
+    if (stats === undefined) return;
+    const current = { stats, at: now() };
     const rate = previous ? ratePerSecond(previous, current) : 0;
     previous = current;
     if (tty) {

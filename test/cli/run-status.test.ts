@@ -31,4 +31,23 @@ describe('run status', () => {
       vi.useRealTimers();
     }
   });
+
+  it('reports nothing while the pipeline is still starting, then reports as usual', () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      const out = { isTTY: false, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+      const pipeline: { stats?: PipelineStats } = {};
+      const reporter = startStatus({ stats: () => pipeline.stats, queueLimit: 8, out, intervalMs: 10, now: () => 0 });
+      vi.advanceTimersByTime(30);
+      expect(written).toEqual([]);
+      pipeline.stats = stats(5, 1);
+      vi.advanceTimersByTime(10);
+      expect(written).toHaveLength(1);
+      expect(JSON.parse(written[0]!)).toMatchObject({ event: 'progress', augmented: 5, deadLettered: 1 });
+      reporter.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
