@@ -33,6 +33,7 @@ import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, nonEmptyString, rejectOption } from '../options.js';
 import { StableOffsets } from './stable-offsets.js';
 import type { PipelineMetrics } from '../telemetry/pipeline-metrics.js';
+import { isHandshakePending } from './handshake-pending.js';
 
 export interface PartitionTransactionsOptions {
   kafka: Kafka;
@@ -78,11 +79,12 @@ export function isFenced(err: unknown): boolean {
   return FENCED_TYPES.has(e.type ?? '') || FENCED_TYPES.has(rootOf(err).type ?? '') || /fenced/i.test(String(e.message));
 }
 
-function isRetriable(err: unknown): boolean {
+/** Whether a failed transaction is worth redoing (exported for its tests). */
+export function isRetriable(err: unknown): boolean {
   const e = (err ?? {}) as KafkaJsLikeError;
   if (isFenced(err)) return false;
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') return rootOf(err).retriable !== false;
-  return e.retriable === true || rootOf(err).retriable === true || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSRequestTimeoutError';
+  return e.retriable === true || rootOf(err).retriable === true || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSRequestTimeoutError' || isHandshakePending(err);
 }
 
 export class PartitionTransactions {

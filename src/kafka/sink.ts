@@ -21,6 +21,9 @@
  * Each `send` resolves only after the broker acknowledged all of its records; kafkajs
  * retries retriable errors (`retries` times, exponential backoff) and what still fails
  * rejects the callers of that batch with PRODUCE_FAILED, retriable when the cause was.
+ * kafkajs keeps using a broker whose handshake failed (a reconnect under load) and fails
+ * every request on it; on that error the sink drops its connections, so the next send
+ * connects afresh (an at-least-once resend of a batch whose ack was lost may then repeat it).
  *
  * @example
  * const sink = new KafkaSink({ kafka });
@@ -34,6 +37,7 @@ import { RecordsRefused } from '../pipeline/refused-records.js';
 import { BATCH_OVERHEAD_BYTES, recordBytes, recordLimit } from '../pipeline/record-size.js';
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, rejectOption } from '../options.js';
+import { isHandshakePending } from './handshake-pending.js';
 
 export interface KafkaSinkOptions {
   /** A client from `createKafka()`. */
@@ -134,6 +138,13 @@ export class KafkaSink implements RecordSink {
       },
     );
     return this.connecting;
+  }
+
+  /** Drops the producer's connections, so the next send connects again (the failed send stays retriable). */
+  private async reconnect(): Promise<void> {
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    if (connecting) await this.producer.disconnect().catch(() => {});
   }
 
   /**
@@ -238,6 +249,8 @@ export class KafkaSink implements RecordSink {
       }
     } catch (err) {
       this.counters.failed += count;
+      // kafkajs keeps a broker whose handshake failed and fails every request on it: start afresh.
+      if (isHandshakePending(err)) await this.reconnect();
       const topics = [...new Set(batch.flatMap((p) => p.records.map((r) => r.topic)))];
       const error = err instanceof TeacherlmError ? err : produceFailed(err, `could not produce to ${topics.join(', ')}`);
       for (const p of batch) p.reject(error);

@@ -126,7 +126,9 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
   const workers = new WorkerSet(dir, topology.file, env);
   const faults: number[] = [];
   const stream = streamSamples({ brokers, topic: topology.input, partitions: s.partitions, samples: ctx.size.samples, durationMs: s.backlog ? 0 : ctx.size.streamMs, questionChars: s.questionChars });
-  stream.catch(() => {}); // awaited after the faults; a failure must not go unhandled meanwhile
+  // Awaited after the faults; meanwhile a failure ends the waits below at once instead of unhandled.
+  let streamFailed = false;
+  stream.catch(() => void (streamFailed = true));
   const startedAt = Date.now();
   const run: LiveRun = {
     ctx,
@@ -141,7 +143,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     async writes(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let base: number | undefined;
-      while (Date.now() < deadline && workers.alive.length > 0) {
+      while (!streamFailed && Date.now() < deadline && workers.alive.length > 0) {
         const now = await outputSize(admin, topology);
         if (now !== undefined && base !== undefined && now > base) return true;
         base ??= now;
@@ -151,7 +153,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     },
     async recovered(since, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && workers.alive.length > 0) {
+      while (!streamFailed && Date.now() < deadline && workers.alive.length > 0) {
         const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
         if (partitionsWrittenSince(records, since, s.partitions) === s.partitions) return true;
         if (new Set(records.map((r) => r.id)).size >= ctx.size.samples) return true;

@@ -4,8 +4,9 @@
  * input is still arriving. The producer is idempotent and never gives up (a broker outage
  * only delays it), so each id is in the input topic exactly once; `count.ts` checks that.
  */
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import { createKafka } from '../../../src/kafka/client.js';
+import { isHandshakePending } from '../../../src/kafka/handshake-pending.js';
 
 export const sampleId = (i: number): string => `q${i}`;
 export const partitionOfId = (id: string, partitions: number): number => Number(id.slice(1)) % partitions;
@@ -28,14 +29,7 @@ export async function streamSamples(o: StreamOptions): Promise<void> {
   const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'chaos-stream', logLevel: 'nothing', retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 } });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   // A fresh broker can take longer than a request timeout to hand out its first producer id.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await producer.connect();
-      break;
-    } catch (err) {
-      if (attempt === 5) throw err;
-    }
-  }
+  await connect(producer);
   try {
     const slices = Math.max(1, Math.ceil(o.durationMs / 250));
     const per = Math.ceil(o.samples / slices);
@@ -47,10 +41,47 @@ export async function streamSamples(o: StreamOptions): Promise<void> {
       const messages = [];
       for (let i = next; i < end; i++) messages.push({ key: sampleId(i), value: sampleValue(i, o.questionChars), partition: i % o.partitions });
       // Under the broker's 1 MiB request cap even with 1 KB questions.
-      for (let c = 0; c < messages.length; c += 256) await producer.send({ topic: o.topic, messages: messages.slice(c, c + 256) });
+      for (let c = 0; c < messages.length; c += 256) await send(producer, { topic: o.topic, messages: messages.slice(c, c + 256) });
       next = end;
     }
   } finally {
     await producer.disconnect();
+  }
+}
+
+/**
+ * Connects, starting afresh after a failed attempt: a fresh broker can take longer than a
+ * request timeout to hand out its first producer id, and kafkajs keeps a broker whose
+ * handshake timed out, failing every later request on it.
+ */
+async function connect(producer: Producer): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await producer.connect();
+      return;
+    } catch (err) {
+      await producer.disconnect().catch(() => {});
+      if (attempt === 5) throw err;
+    }
+  }
+}
+
+/**
+ * A send that meets a broker whose handshake failed (a loaded machine) fails, and so does
+ * every later one until the producer connects again: reconnect and send it again, for up
+ * to a minute. Only a request written with its ack lost could then repeat, and `count.ts`
+ * would report that id's duplicate in the input.
+ */
+async function send(producer: Producer, record: ProducerRecord): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await producer.send(record);
+      return;
+    } catch (err) {
+      if (!isHandshakePending(err) || Date.now() > deadline) throw err;
+      await producer.disconnect().catch(() => {});
+      await connect(producer);
+    }
   }
 }
