@@ -341,11 +341,16 @@ interface KafkaJsLikeError {
 /**
  * Retries exhausted on a retriable cause stays retriable (the broker may come back);
  * anything kafkajs calls non-retriable (invalid topic, record too large) is not.
+ * kafkajs nests retriers: an inner one that gives up on a connection error reaches the
+ * outer one as non-retriable, which wraps it in a KafkaJSNonRetriableError whose cause is
+ * that connection error. Its root cause decides.
  */
-function produceFailed(err: unknown, what: string): TeacherlmError {
+export function produceFailed(err: unknown, what: string): TeacherlmError {
   const e = (err ?? {}) as KafkaJsLikeError;
-  const root = (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause ? e.cause : e) as KafkaJsLikeError;
-  const retriable = e.name === 'KafkaJSNumberOfRetriesExceeded' ? root.retriable !== false : e.retriable !== false;
+  let root = e;
+  while (root.cause && typeof root.cause === 'object') root = root.cause as KafkaJsLikeError;
+  const retriable =
+    e.name === 'KafkaJSNumberOfRetriesExceeded' ? root.retriable !== false : e.name === 'KafkaJSNonRetriableError' ? root !== e && root.retriable === true : e.retriable !== false;
   const unknownTopic = root.type === 'UNKNOWN_TOPIC_OR_PARTITION';
   return new TeacherlmError('PRODUCE_FAILED', `${what}: ${root.message ?? String(err)}`, {
     cause: err,
