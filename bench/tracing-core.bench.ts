@@ -33,7 +33,8 @@ const drop: SpanExporter = {
 };
 
 async function round(traced: boolean): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
-  const telemetry = traced ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env: {} }) : undefined;
+  const env = { OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG };
+  const telemetry = traced ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
   const before = spans;
   const input = new Subject<SourceRecord>();
   const source: RecordSource = { records: () => input, pause: () => {}, resume: () => {}, commit: async () => {}, stop: async () => input.complete(), stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }) };

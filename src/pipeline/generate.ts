@@ -28,7 +28,7 @@ export interface GenerateOptions {
   scheduler?: SchedulerLike;
   /** Batch sizes, engine calls, tokens, retries; default: none. */
   metrics?: { sink: PipelineMetrics; engine: EngineRef };
-  /** One span per engine call serving traced samples; default: none. */
+  /** One span per engine call serving traced samples, which also ends their inference stage; the traced tasks' batch start; default: none. */
   tracing?: SampleTracing;
 }
 
@@ -82,6 +82,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
       };
   return mergeMap((tasks) => {
     metrics.batchStarted(engine, tasks);
+    tracing?.batchStarted(tasks);
     if (!options.perTask) return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));
     return merge(...tasks.map((task) => retryBisect([task], call, { policy, scheduler }).pipe(finalize(() => slots.release()))));
   });
