@@ -47,6 +47,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
   const measured = async (tasks: readonly GenerationTask[], run: () => Promise<GenerationResult[]>): Promise<GenerationResult[]> => {
     const previous = failedWith.get(tasks);
     if (previous !== undefined) metrics.retried(engine, previous);
+    metrics.engineStarted(engine);
     const startedAt = performance.now();
     try {
       const results = await run();

@@ -16,6 +16,7 @@
  */
 import type { Attributes, BatchObservableResult, Meter, Observable as ObservableInstrument } from '@opentelemetry/api';
 import type { TopicPartition } from '../pipeline/ports.js';
+import { BusyShare } from './busy-share.js';
 import type { CounterSeries, HistogramSeries, LocalAggregates } from './local-aggregates.js';
 
 /** What a pipeline exposes for the observable gauges, read at each collection. */
@@ -30,7 +31,7 @@ export interface PipelineGauges {
 export interface EngineRef {
   key: string;
   modelId: string;
-  /** Batches it may run at once; the busy share is over this many slots. */
+  /** Batches it may run at once, one per worker; the busy share is over this many workers. */
   concurrency: number;
 }
 
@@ -50,9 +51,11 @@ export interface PipelineMetrics {
   queued(engine: EngineRef, task: object): void;
   /** `batch` emitted these tasks for the engine: they leave its queue. */
   batchStarted(engine: EngineRef, tasks: readonly object[]): void;
-  /** One successful call of the engine (a whole batch, a retry or a bisected half). */
+  /** An engine call starts (a whole batch, a retry, a bisected half, or with continuous batching one task). */
+  engineStarted(engine: EngineRef): void;
+  /** One successful call of the engine (a whole batch, a retry or a bisected half) ended. */
   engineCall(engine: EngineRef, durationMs: number, results: readonly EngineCallResult[]): void;
-  /** Busy time of a failed call still counts. */
+  /** A failed call ended: its busy time still counts. */
   engineFailed(engine: EngineRef, durationMs: number): void;
   retried(engine: EngineRef, errorCode: string): void;
   /** For transactional sinks: one transaction ended. */
@@ -76,6 +79,7 @@ export const NOOP_PIPELINE_METRICS: PipelineMetrics = {
   deadLettered: noop,
   queued: noop,
   batchStarted: noop,
+  engineStarted: noop,
   engineCall: noop,
   engineFailed: noop,
   retried: noop,
@@ -100,8 +104,8 @@ interface EngineState {
   inputTokens: HistogramSeries;
   outputTokens: HistogramSeries;
   queueDepth: number;
-  /** Slot-milliseconds spent in engine calls. */
-  busyMs: number;
+  /** Its workers' busy time (busy-share.ts). */
+  busy: BusyShare;
 }
 
 /** One series per key, its attributes built once. */
@@ -145,7 +149,10 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     description: "An engine call's duration over its decode steps (the most tokens any of its rows generated).",
     advice: { explicitBucketBoundaries: PER_TOKEN_BUCKETS },
   });
-  const busyTime = meter.createCounter('teacherlm.engine.busy.time', { unit: 's', description: 'Slot-seconds spent in engine calls; rate() over slots gives the busy share.' });
+  const busyTime = meter.createObservableCounter('teacherlm.engine.busy.time', {
+    unit: 's',
+    description: 'Worker-seconds with a call running (calls in flight, at most the workers); rate() over the workers gives the busy share.',
+  });
   const retries = meter.createCounter('teacherlm.engine.retries', { unit: '{call}', description: 'Engine calls retried after a retriable error.' });
   const transactions = meter.createCounter('teacherlm.transactions', { unit: '{transaction}', description: 'Transactions ended, by teacherlm.transaction.outcome (commit, abort).' });
   const gate = meter.createCounter('teacherlm.quality_gate.outcomes', { unit: '{sample}', description: 'Quality-gate outcomes by teacherlm.quality_gate.check and outcome (pass, fail).' });
@@ -156,7 +163,7 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
   const queueDepth = meter.createObservableGauge('teacherlm.engine.queue.depth', { unit: '{task}', description: 'Tasks waiting for an engine (not yet in a batch it runs).' });
   const utilization = meter.createObservableGauge('teacherlm.engine.utilization', {
     unit: '1',
-    description: "Share of the engine's slot time spent in calls since the pipeline started, in [0, 1].",
+    description: "Share of the engine's worker time with a call running since the pipeline started, in [0, 1] (the union of each worker's calls, averaged over workers).",
   });
 
   const engines = new Map<string, EngineState>();
@@ -172,7 +179,7 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
         inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
         outputTokens: tokenUsage(`${engine.key}\u0000output`, { ...usage, 'gen_ai.token.type': 'output' }),
         queueDepth: 0,
-        busyMs: 0,
+        busy: new BusyShare(engine.concurrency, now()),
       };
       engines.set(engine.key, state);
     }
@@ -184,11 +191,6 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     'messaging.destination.name': tp.topic,
     'messaging.destination.partition.id': String(tp.partition),
   });
-  const busy = (engine: EngineRef, durationMs: number): void => {
-    const state = stateOf(engine);
-    state.busyMs += durationMs;
-    busyTime.add(durationMs / 1000, state.attributes);
-  };
 
   return {
     enabled: true,
@@ -220,9 +222,10 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
       }
       state.batchSize.record(tasks.length);
     },
+    engineStarted: (engine) => stateOf(engine).busy.started(now()),
     engineCall: (engine, durationMs, results) => {
-      busy(engine, durationMs);
       const state = stateOf(engine);
+      state.busy.ended(now());
       const attributes = { ...state.attributes, 'gen_ai.operation.name': 'text_completion' };
       requestDuration.record(durationMs / 1000, attributes);
       let prompt = 0;
@@ -241,7 +244,7 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
       tokens.add(generated, output);
       if (steps > 0) perOutputToken.record(durationMs / 1000 / steps, attributes);
     },
-    engineFailed: (engine, durationMs) => busy(engine, durationMs),
+    engineFailed: (engine) => stateOf(engine).busy.ended(now()),
     retried: (engine, errorCode) => retries.add(1, { ...stateOf(engine).attributes, 'error.type': errorCode }),
     transaction: (outcome) => transactions.add(1, { 'teacherlm.transaction.outcome': outcome }),
     qualityCheck: (check, passed) => gate.add(1, { 'teacherlm.quality_gate.check': check, 'teacherlm.quality_gate.outcome': passed ? 'pass' : 'fail' }),
@@ -249,16 +252,20 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     observe: (gauges, refs) => {
       const startedAt = now();
       let stoppedAt: number | undefined;
-      for (const engine of refs) stateOf(engine);
-      const observables: ObservableInstrument[] = [lag, inFlight, queueDepth, utilization];
+      // The share is this pipeline's, from its start: what its engines did before (an earlier pipeline) is left out.
+      const busyBefore = new Map(refs.map((engine) => [engine.key, stateOf(engine).busy.busyWorkerMs(startedAt)]));
+      const observables: ObservableInstrument[] = [lag, inFlight, queueDepth, utilization, busyTime];
       const callback = (result: BatchObservableResult): void => {
         for (const p of gauges.lagByPartition()) result.observe(lag, p.lag, partitionAttributes(p));
         result.observe(inFlight, gauges.inFlight());
-        const elapsedMs = (stoppedAt ?? now()) - startedAt;
+        const until = stoppedAt ?? now();
+        const elapsedMs = until - startedAt;
         for (const engine of refs) {
           const state = stateOf(engine);
           result.observe(queueDepth, state.queueDepth, state.attributes);
-          if (elapsedMs > 0) result.observe(utilization, Math.min(1, state.busyMs / (elapsedMs * engine.concurrency)), state.attributes);
+          const busyMs = state.busy.busyWorkerMs(until);
+          result.observe(busyTime, busyMs / 1000, state.attributes);
+          if (elapsedMs > 0) result.observe(utilization, Math.min(1, (busyMs - (busyBefore.get(engine.key) ?? 0)) / (elapsedMs * state.busy.workers)), state.attributes);
         }
       };
       meter.addBatchObservableCallback(callback, observables);
