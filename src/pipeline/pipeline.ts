@@ -153,8 +153,6 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const metrics = options.metrics ?? NOOP_PIPELINE_METRICS;
   const eos = options.transactions;
   const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined }) : undefined;
-  /** Consume times for `messaging.process.duration`, kept only while metrics are on. */
-  const consumedAt = new WeakMap<SourceRecord, number>();
   const bindings = bindTeachers(topology, generators);
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
@@ -215,12 +213,14 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       const key = partitionKey(record.topic, record.partition);
       if (!seenPartitions.has(key)) seenPartitions.set(key, { topic: record.topic, partition: record.partition });
     }
-    tracker.track(record);
-    if (queued() > peakInFlight) peakInFlight = queued();
+    // The consume time rides in the tracker's entry (for `messaging.process.duration`), read only with metrics on.
     if (metrics.enabled) {
+      tracker.track(record, performance.now());
       metrics.consumed(record);
-      consumedAt.set(record, performance.now());
+    } else {
+      tracker.track(record);
     }
+    if (queued() > peakInFlight) peakInFlight = queued();
     flow.added(record.topic, record.partition, queued());
     input$.next(record);
   };
@@ -305,8 +305,9 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           return;
         }
         for (const item of acked) {
-          if (!tracker.complete(item.record)) continue;
-          if (metrics.enabled) metrics.written(item.record, consumedAt.get(item.record), item.kind);
+          const consumedAt = tracker.completeAt(item.record);
+          if (consumedAt === undefined) continue;
+          if (metrics.enabled) metrics.written(item.record, consumedAt, item.kind);
           if (item.kind === 'augmented') counters.augmented++;
           else counters.deadLettered++;
         }

@@ -27,6 +27,11 @@ export interface PipelineGauges {
   lagByPartition(): readonly (TopicPartition & { lag: number })[];
 }
 
+/** A task as the metrics see it: the time it joined its queue rides on it (no lookup table per task). */
+export interface QueuedTask {
+  queuedAt?: number;
+}
+
 /** One engine as the pipeline runs it. */
 export interface EngineRef {
   key: string;
@@ -47,10 +52,10 @@ export interface PipelineMetrics {
   /** A record's output (augmented or dead letter) was acknowledged: `startedAt` is its consume time (performance.now()). */
   written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter'): void;
   deadLettered(errorCode: string): void;
-  /** A task joins an engine's queue (before batching). */
-  queued(engine: EngineRef, task: object): void;
+  /** A task joins an engine's queue (before batching): its `queuedAt` is set. */
+  queued(engine: EngineRef, task: QueuedTask): void;
   /** `batch` emitted these tasks for the engine: they leave its queue. */
-  batchStarted(engine: EngineRef, tasks: readonly object[]): void;
+  batchStarted(engine: EngineRef, tasks: readonly QueuedTask[]): void;
   /** An engine call starts (a whole batch, a retry, a bisected half, or with continuous batching one task). */
   engineStarted(engine: EngineRef): void;
   /** One successful call of the engine (a whole batch, a retry or a bisected half) ended. */
@@ -99,6 +104,10 @@ const KAFKA = { 'messaging.system': 'kafka' } as const;
 
 interface EngineState {
   attributes: Attributes;
+  /** Per engine call, built once: the SDK's instruments hash them per call, but nothing is allocated. */
+  callAttributes: Attributes;
+  inputAttributes: Attributes;
+  outputAttributes: Attributes;
   queueTime: HistogramSeries;
   batchSize: HistogramSeries;
   inputTokens: HistogramSeries;
@@ -108,29 +117,47 @@ interface EngineState {
   busy: BusyShare;
 }
 
-/** One series per key, its attributes built once. */
-function cached<T>(make: (key: string, attributes: Attributes) => T): (key: string, attributes: () => Attributes) => T {
-  const series = new Map<string, T>();
-  return (key, attributes) => {
-    let s = series.get(key);
-    if (s === undefined) series.set(key, (s = make(key, attributes())));
-    return s;
-  };
+/** A topic's per-record series, made once: a record then costs a few additions, no allocation. */
+interface TopicSeries {
+  consumed: CounterSeries;
+  processDuration: HistogramSeries;
+  written: Record<'augmented' | 'dead-letter', CounterSeries>;
+  endToEnd: Record<'augmented' | 'dead-letter', HistogramSeries>;
 }
 
 export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
   const now = options.now ?? (() => performance.now());
-  const consumedMessages = cached<CounterSeries>(local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' }));
-  const processDuration = cached<HistogramSeries>(
-    local.histogram({ name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' }, DURATION_BUCKETS),
+  const consumedMessages = local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' });
+  const processDuration = local.histogram(
+    { name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' },
+    DURATION_BUCKETS,
   );
-  const endToEnd = cached<HistogramSeries>(
-    local.histogram(
-      { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
-      DURATION_BUCKETS,
-    ),
+  const endToEnd = local.histogram(
+    { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
+    DURATION_BUCKETS,
   );
-  const written = cached<CounterSeries>(local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' }));
+  const written = local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' });
+  const topics = new Map<string, TopicSeries>();
+  let lastTopic: string | undefined;
+  let lastSeries: TopicSeries | undefined;
+  const seriesOf = (topic: string): TopicSeries => {
+    if (topic === lastTopic) return lastSeries!;
+    let series = topics.get(topic);
+    if (!series) {
+      const where = { ...KAFKA, 'messaging.destination.name': topic };
+      const outcome = (o: 'augmented' | 'dead-letter') => ({ ...where, 'teacherlm.outcome': o });
+      series = {
+        consumed: consumedMessages(topic, where),
+        processDuration: processDuration(topic, { ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': topic }),
+        written: { augmented: written(`${topic}\u0000augmented`, outcome('augmented')), 'dead-letter': written(`${topic}\u0000dead-letter`, outcome('dead-letter')) },
+        endToEnd: { augmented: endToEnd(`${topic}\u0000augmented`, outcome('augmented')), 'dead-letter': endToEnd(`${topic}\u0000dead-letter`, outcome('dead-letter')) },
+      };
+      topics.set(topic, series);
+    }
+    lastTopic = topic;
+    lastSeries = series;
+    return series;
+  };
   const deadLetters = meter.createCounter('teacherlm.dead_letters', { unit: '{record}', description: 'Records dead-lettered, by error code (error.type).' });
   const queueTime = local.histogram(
     { name: 'teacherlm.engine.queue.duration', unit: 's', description: "Time a task waits for its engine: from joining the engine's queue to its batch starting." },
@@ -174,6 +201,9 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
       const usage = { ...attributes, 'gen_ai.operation.name': 'text_completion' };
       state = {
         attributes,
+        callAttributes: usage,
+        inputAttributes: { ...usage, 'gen_ai.token.type': 'input' },
+        outputAttributes: { ...usage, 'gen_ai.token.type': 'output' },
         queueTime: queueTime(engine.key, attributes),
         batchSize: batchSize(engine.key, attributes),
         inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
@@ -185,7 +215,6 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     }
     return state;
   };
-  const queuedAt = new WeakMap<object, number>();
   const partitionAttributes = (tp: TopicPartition): Attributes => ({
     ...KAFKA,
     'messaging.destination.name': tp.topic,
@@ -194,29 +223,26 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
 
   return {
     enabled: true,
-    consumed: (record) => consumedMessages(record.topic, () => ({ ...KAFKA, 'messaging.destination.name': record.topic })).add(1),
+    consumed: (record) => seriesOf(record.topic).consumed.add(1),
     written: (record, startedAt, outcome) => {
-      const key = `${record.topic}\u0000${outcome}`;
-      const attributes = () => ({ ...KAFKA, 'messaging.destination.name': record.topic, 'teacherlm.outcome': outcome });
-      written(key, attributes).add(1);
-      if (startedAt !== undefined) {
-        processDuration(record.topic, () => ({ ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': record.topic })).record((now() - startedAt) / 1000);
-      }
+      const series = seriesOf(record.topic);
+      series.written[outcome].add(1);
+      if (startedAt !== undefined) series.processDuration.record((now() - startedAt) / 1000);
       const producedAt = Number(record.timestamp);
-      if (Number.isFinite(producedAt) && producedAt > 0) endToEnd(key, attributes).record(Math.max(0, Date.now() - producedAt) / 1000);
+      if (Number.isFinite(producedAt) && producedAt > 0) series.endToEnd[outcome].record(Math.max(0, Date.now() - producedAt) / 1000);
     },
     deadLettered: (errorCode) => deadLetters.add(1, { 'error.type': errorCode }),
     queued: (engine, task) => {
       stateOf(engine).queueDepth++;
-      queuedAt.set(task, now());
+      task.queuedAt = now();
     },
     batchStarted: (engine, tasks) => {
       const state = stateOf(engine);
       const at = now();
       for (const task of tasks) {
-        const since = queuedAt.get(task);
+        const since = task.queuedAt;
         if (since === undefined) continue;
-        queuedAt.delete(task);
+        task.queuedAt = undefined;
         state.queueDepth--;
         state.queueTime.record((at - since) / 1000);
       }
@@ -226,13 +252,11 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     engineCall: (engine, durationMs, results) => {
       const state = stateOf(engine);
       state.busy.ended(now());
-      const attributes = { ...state.attributes, 'gen_ai.operation.name': 'text_completion' };
+      const attributes = state.callAttributes;
       requestDuration.record(durationMs / 1000, attributes);
       let prompt = 0;
       let generated = 0;
       let steps = 0;
-      const input = { ...attributes, 'gen_ai.token.type': 'input' };
-      const output = { ...attributes, 'gen_ai.token.type': 'output' };
       for (const r of results) {
         prompt += r.promptTokens;
         generated += r.generatedTokens;
@@ -240,8 +264,8 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
         state.inputTokens.record(r.promptTokens);
         state.outputTokens.record(r.generatedTokens);
       }
-      tokens.add(prompt, input);
-      tokens.add(generated, output);
+      tokens.add(prompt, state.inputAttributes);
+      tokens.add(generated, state.outputAttributes);
       if (steps > 0) perOutputToken.record(durationMs / 1000 / steps, attributes);
     },
     engineFailed: (engine) => stateOf(engine).busy.ended(now()),
