@@ -304,10 +304,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           if (pending.size * 2 >= topology.batching.queueLimit && !commitRunning) void commitNow().catch(() => {});
           return;
         }
+        // One reading of the clocks for the batch: its records were acknowledged together.
+        const ackClock = metrics.enabled ? metrics.ackClock() : undefined;
         for (const item of acked) {
           const consumedAt = tracker.completeAt(item.record);
           if (consumedAt === undefined) continue;
-          if (metrics.enabled) metrics.written(item.record, consumedAt, item.kind);
+          if (ackClock) metrics.written(item.record, consumedAt, item.kind, ackClock);
           if (item.kind === 'augmented') counters.augmented++;
           else counters.deadLettered++;
         }

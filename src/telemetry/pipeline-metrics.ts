@@ -30,6 +30,16 @@ export interface PipelineGauges {
 /** A task as the metrics see it: the time it joined its queue rides on it (no lookup table per task). */
 export interface QueuedTask {
   queuedAt?: number;
+  /** Its sample: a sample's tasks join their queues at one instant (expand emits them back to back), so one clock read serves them all. */
+  job: object;
+}
+
+/** The clocks read once for a batch of outputs acknowledged together. */
+export interface AckClock {
+  /** The metrics' monotonic clock (performance.now()). */
+  now: number;
+  /** Wall-clock epoch milliseconds, against the producers' timestamps. */
+  epochMs: number;
 }
 
 /** One engine as the pipeline runs it. */
@@ -50,7 +60,9 @@ export interface PipelineMetrics {
   readonly enabled: boolean;
   consumed(record: TopicPartition): void;
   /** A record's output (augmented or dead letter) was acknowledged: `startedAt` is its consume time (performance.now()). */
-  written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter'): void;
+  written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter', acked?: AckClock): void;
+  /** Both clocks now, for {@link written} of every record of one acknowledged batch. */
+  ackClock(): AckClock;
   deadLettered(errorCode: string): void;
   /** A task joins an engine's queue (before batching): its `queuedAt` is set. */
   queued(engine: EngineRef, task: QueuedTask): void;
@@ -81,6 +93,7 @@ export const NOOP_PIPELINE_METRICS: PipelineMetrics = {
   enabled: false,
   consumed: noop,
   written: noop,
+  ackClock: () => ({ now: 0, epochMs: 0 }),
   deadLettered: noop,
   queued: noop,
   batchStarted: noop,
@@ -137,6 +150,8 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     DURATION_BUCKETS,
   );
   const written = local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' });
+  let lastQueuedJob: object | undefined;
+  let lastQueuedAt = 0;
   const topics = new Map<string, TopicSeries>();
   let lastTopic: string | undefined;
   let lastSeries: TopicSeries | undefined;
@@ -224,17 +239,22 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
   return {
     enabled: true,
     consumed: (record) => seriesOf(record.topic).consumed.add(1),
-    written: (record, startedAt, outcome) => {
+    written: (record, startedAt, outcome, acked) => {
       const series = seriesOf(record.topic);
       series.written[outcome].add(1);
-      if (startedAt !== undefined) series.processDuration.record((now() - startedAt) / 1000);
+      if (startedAt !== undefined) series.processDuration.record(((acked?.now ?? now()) - startedAt) / 1000);
       const producedAt = Number(record.timestamp);
-      if (Number.isFinite(producedAt) && producedAt > 0) series.endToEnd[outcome].record(Math.max(0, Date.now() - producedAt) / 1000);
+      if (Number.isFinite(producedAt) && producedAt > 0) series.endToEnd[outcome].record(Math.max(0, (acked?.epochMs ?? Date.now()) - producedAt) / 1000);
     },
+    ackClock: () => ({ now: now(), epochMs: Date.now() }),
     deadLettered: (errorCode) => deadLetters.add(1, { 'error.type': errorCode }),
     queued: (engine, task) => {
       stateOf(engine).queueDepth++;
-      task.queuedAt = now();
+      if (task.job !== lastQueuedJob) {
+        lastQueuedJob = task.job;
+        lastQueuedAt = now();
+      }
+      task.queuedAt = lastQueuedAt;
     },
     batchStarted: (engine, tasks) => {
       const state = stateOf(engine);
