@@ -12,12 +12,14 @@
  *    of the bare engine fed the pipeline's own prompts in batches of the same policy,
  *    then samples/s of the whole pipeline on the same samples, alternated over `--rounds`
  *    (best of each), and their ratio.
- * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off, then both on
+ * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off, then on
  *    (spans through the batch processor `teacherlm run` configures, serialized to OTLP
  *    protobuf as its exporter does and then dropped; metrics through a periodic reader and
  *    the Prometheus reader), alternated over `--telemetry-rounds` (default 3); best of each
- *    and their ratio, CPU per record too. `--trace-ratio R` (default 1: every sample) sets
- *    OTEL_TRACES_SAMPLER=parentbased_traceidratio with R. Then the bare SDK's cost: creating,
+ *    and their ratio, CPU per record too. "On" is `--telemetry-parts` (default both) with
+ *    `--trace-ratio R` (default 1: every sample; OTEL_TRACES_SAMPLER=parentbased_traceidratio
+ *    with R), or several configurations against the same "off" rounds with
+ *    `--telemetry-configs metrics,both@0.01,both@1`. Then the bare SDK's cost: creating,
  *    ending, serializing `--sdk-spans` spans (default 100,000) with no pipeline, per span.
  * Rates run from the first record consumed to the last record acknowledged, so the
  * consumer group join (a one-off start cost) is left out. Prints one JSON object.
@@ -65,6 +67,8 @@ const { values: v } = parseArgs({
     'telemetry-parts': { type: 'string', default: 'both' },
     /** Share of samples traced (the root sampler's ratio). */
     'trace-ratio': { type: 'string', default: '1' },
+    /** Several "on" configurations, each against the same "off" rounds: e.g. metrics,both@0.01,both@1 (overrides the two above). */
+    'telemetry-configs': { type: 'string' },
     'sdk-spans': { type: 'string', default: '100000' },
   },
 });
@@ -79,6 +83,24 @@ const traceRatio = Number(v['trace-ratio']);
 if (!(traceRatio >= 0 && traceRatio <= 1)) throw new Error(`--trace-ratio: expected a number in [0, 1], got ${v['trace-ratio']}`);
 const sdkSpans = Math.max(0, Number(v['sdk-spans']));
 if (!['both', 'metrics', 'tracing'].includes(telemetryParts)) throw new Error(`--telemetry-parts: expected both, metrics or tracing, got ${telemetryParts}`);
+
+/** One "on" configuration of the telemetry rounds: what it turns on, and the ratio of samples traced (parentbased_traceidratio). */
+interface TelemetryConfig {
+  label: string;
+  metrics: boolean;
+  tracing: boolean;
+  ratio: number;
+}
+
+function telemetryConfig(text: string): TelemetryConfig {
+  const [parts, ratioText] = text.split('@') as [string, string | undefined];
+  const ratio = ratioText === undefined ? traceRatio : Number(ratioText);
+  if (!['both', 'metrics', 'tracing'].includes(parts) || !(ratio >= 0 && ratio <= 1) || (parts === 'metrics' && ratioText !== undefined)) {
+    throw new Error(`--telemetry-configs: expected metrics, tracing@R or both@R with R in [0, 1], got ${text}`);
+  }
+  return { label: parts === 'metrics' ? 'metrics' : `${parts}@${ratio}`, metrics: parts !== 'tracing', tracing: parts !== 'metrics', ratio };
+}
+const telemetryConfigs = (v['telemetry-configs'] ?? `${telemetryParts}${telemetryParts === 'metrics' ? '' : `@${traceRatio}`}`).split(',').map((c) => telemetryConfig(c.trim()));
 const run = Date.now().toString(36);
 
 function creakSamples(n: number): RawSample[] {
@@ -252,53 +274,77 @@ async function timeBareSpans(n: number) {
 }
 const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
 
-/** Echo rounds with telemetry off and on, alternated; best of each. */
+/**
+ * Echo rounds with telemetry off and then each configuration on, alternated (each round
+ * the configurations in a rotated order, so none always runs right after "off"); per
+ * configuration the best rounds' ratio, the median of each round's on/off ratio, and CPU
+ * per record (median over rounds).
+ */
 async function timeTelemetryCost(service: PipelineService, groupPrefix: string, n: number) {
-  const off: Awaited<ReturnType<typeof timePipeline>>[] = [];
-  const on: Awaited<ReturnType<typeof timePipeline>>[] = [];
-  const spansPerRound: number[] = [];
-  // The SDK reads its sampler from the environment when it starts.
-  process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
-  process.env.OTEL_TRACES_SAMPLER_ARG = String(traceRatio);
+  type Run = Awaited<ReturnType<typeof timePipeline>>;
+  const off: Run[] = [];
+  const on = new Map<string, Run[]>(telemetryConfigs.map((c) => [c.label, []]));
+  const spans = new Map<string, number[]>(telemetryConfigs.map((c) => [c.label, []]));
   for (let r = 0; r < telemetryRounds; r++) {
     const group = (tag: string) => `${groupPrefix}-t${tag}${r}`;
     off.push(await timePipeline(service, group('off'), n));
-    const tracing = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: telemetryParts === 'metrics' ? [] : [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] });
-    const before = exported.spans;
-    const metrics = startMetrics({
-      serviceName: 'teacherlm-bench',
-      prometheus: telemetryParts !== 'tracing',
-      readers: (metricProducers) => (telemetryParts === 'tracing' ? [] : [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })]),
-      env: {},
-    });
-    try {
-      // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
-      on.push(await timePipeline(service, group('on'), n, undefined, metrics.pipeline));
-    } finally {
-      await metrics.shutdown();
-      await tracing.shutdown();
+    const order = telemetryConfigs.map((_, i) => telemetryConfigs[(i + r) % telemetryConfigs.length]!);
+    for (const config of order) {
+      // The SDK's sampler is read from the environment when it starts.
+      process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+      process.env.OTEL_TRACES_SAMPLER_ARG = String(config.ratio);
+      const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
+      const metrics = config.metrics
+        ? startMetrics({
+            serviceName: 'teacherlm-bench',
+            prometheus: true,
+            readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })],
+            env: {},
+          })
+        : undefined;
+      const before = exported.spans;
+      try {
+        // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
+        on.get(config.label)!.push(await timePipeline(service, group(config.label.replace(/[^a-z0-9]/g, '')), n, undefined, metrics?.pipeline));
+      } finally {
+        await metrics?.shutdown();
+        await tracing?.shutdown();
+      }
+      spans.get(config.label)!.push(exported.spans - before);
     }
-    spansPerRound.push(exported.spans - before);
-    process.stderr.write(`[bench] telemetry round ${r + 1}: off ${Math.round(off[r]!.rate)}/s, on ${Math.round(on[r]!.rate)}/s\n`);
+    process.stderr.write(`[bench] telemetry round ${r + 1}: off ${Math.round(off[r]!.rate)}/s, ${telemetryConfigs.map((c) => `${c.label} ${Math.round(on.get(c.label)![r]!.rate)}/s`).join(', ')}\n`);
   }
-  const best = (runs: typeof off) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const best = (runs: Run[]) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const bestOff = best(off);
-  const bestOn = best(on);
+  const offCpu = median(off.map((x) => x.cpuMicrosPerRecord));
   return {
     records: n,
     rounds: telemetryRounds,
-    parts: telemetryParts,
-    traceRatio,
-    spansExportedPerRound: spansPerRound,
     offRecordsPerSec: off.map((x) => Math.round(x.rate)),
-    onRecordsPerSec: on.map((x) => Math.round(x.rate)),
-    ratio: round(bestOn.rate / bestOff.rate, 3),
-    costPercent: round((1 - bestOn.rate / bestOff.rate) * 100, 1),
-    deadLettered: [...off, ...on].reduce((sum, x) => sum + x.summary.deadLettered, 0),
-    offCpuMicrosPerRecord: off.map((x) => Math.round(x.cpuMicrosPerRecord)),
-    onCpuMicrosPerRecord: on.map((x) => Math.round(x.cpuMicrosPerRecord)),
-    goalCostPercent: 3,
-    ...(sdkSpans > 0 && telemetryParts !== 'metrics' ? { bareSdk: await timeBareSpans(sdkSpans) } : {}),
+    offCpuMicrosPerRecord: off.map((x) => round(x.cpuMicrosPerRecord)),
+    configs: telemetryConfigs.map((config) => {
+      const runs = on.get(config.label)!;
+      const ratio = best(runs).rate / bestOff.rate;
+      const cpu = median(runs.map((x) => x.cpuMicrosPerRecord));
+      return {
+        config: config.label,
+        metrics: config.metrics,
+        tracing: config.tracing ? { sampler: 'parentbased_traceidratio', ratio: config.ratio } : false,
+        spansExportedPerRound: spans.get(config.label),
+        onRecordsPerSec: runs.map((x) => Math.round(x.rate)),
+        ratio: round(ratio, 3),
+        costPercent: round((1 - ratio) * 100, 1),
+        // Each round's on against that round's off: less swayed by a burst of load in one run.
+        pairedRatioMedian: round(median(runs.map((x, i) => x.rate / off[i]!.rate)), 3),
+        onCpuMicrosPerRecord: runs.map((x) => round(x.cpuMicrosPerRecord)),
+        cpuCostPercent: round(((cpu - offCpu) / offCpu) * 100, 1),
+        goalCostPercent: 3,
+        met: (1 - ratio) * 100 < 3,
+      };
+    }),
+    deadLettered: [off, ...on.values()].flat().reduce((sum, x) => sum + x.summary.deadLettered, 0),
+    ...(sdkSpans > 0 && telemetryConfigs.some((c) => c.tracing) ? { bareSdk: await timeBareSpans(sdkSpans) } : {}),
   };
 }
 

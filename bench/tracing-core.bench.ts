@@ -1,12 +1,15 @@
 /**
- * `npx tsx bench/tracing-core.bench.ts [--records N] [--rounds N]`: the pipeline core alone
- * (in-memory source and sink, echo topology, no Kafka) with tracing off and on, alternated
- * in one run, on the sampler the environment sets (OTEL_TRACES_SAMPLER, _ARG). Spans go
- * through the batch processor `teacherlm run` configures to an exporter that serializes them
- * to OTLP protobuf and drops the bytes. Prints CPU µs per record for each, and spans per record.
+ * `npx tsx bench/tracing-core.bench.ts [--records N] [--rounds N] [--parts tracing|metrics|both]`:
+ * the pipeline core alone (in-memory source and sink, echo topology, no Kafka) with
+ * telemetry off and on (default: tracing), alternated in one run, on the sampler the
+ * environment sets (OTEL_TRACES_SAMPLER, _ARG). Spans go through the batch processor
+ * `teacherlm run` configures to an exporter that serializes them to OTLP protobuf and drops
+ * the bytes; metrics through a periodic reader (1 s) whose exporter drops them. Prints CPU µs
+ * per record for each, and spans per record.
  */
 import { parseArgs } from 'node:util';
 import { ExportResultCode } from '@opentelemetry/core';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Subject } from 'rxjs';
@@ -15,9 +18,11 @@ import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { RecordSink, RecordSource, SourceRecord } from '../src/pipeline/ports.js';
 import { loadTopology } from '../src/pipeline/topology.js';
 import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
+import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
 
-const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
+const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, parts: { type: 'string', default: 'tracing' } } });
+if (!['tracing', 'metrics', 'both'].includes(v.parts!)) throw new Error(`--parts: expected tracing, metrics or both, got ${v.parts}`);
 const n = Number(v.records);
 const topology = loadTopology('topologies/echo.yaml');
 const generators = await createGenerators(topology);
@@ -33,12 +38,18 @@ const drop: SpanExporter = {
 };
 
 async function round(traced: boolean): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
-  const telemetry = traced ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env: {} }) : undefined;
+  const env = { OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG };
+  const telemetry = traced && v.parts !== 'metrics' ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
+  const dropMetrics = { export: (_m: unknown, done: (r: { code: ExportResultCode }) => void) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
+  const metrics =
+    traced && v.parts !== 'tracing'
+      ? startMetrics({ readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })], env: {} })
+      : undefined;
   const before = spans;
   const input = new Subject<SourceRecord>();
   const source: RecordSource = { records: () => input, pause: () => {}, resume: () => {}, commit: async () => {}, stop: async () => input.complete(), stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }) };
   const sink: RecordSink = { send: async () => {}, flush: async () => {}, close: async () => {} };
-  const handle = runPipeline({ topology: { ...topology, batching: { ...topology.batching, queueLimit: n + 1 } }, source, sink, generators, maxRecords: n });
+  const handle = runPipeline({ topology: { ...topology, batching: { ...topology.batching, queueLimit: n + 1 } }, source, sink, generators, maxRecords: n, ...(metrics ? { metrics: metrics.pipeline } : {}) });
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     input.next({ topic: 'in', partition: i % 3, offset: String(Math.floor(i / 3)), key: null, value: values[i]!, headers: {}, timestamp: String(Date.now()) });
@@ -48,6 +59,7 @@ async function round(traced: boolean): Promise<{ cpuMicrosPerRecord: number; spa
   await telemetry?.forceFlush();
   const cpu = process.cpuUsage(cpu0);
   await telemetry?.shutdown();
+  await metrics?.shutdown();
   return { cpuMicrosPerRecord: (cpu.user + cpu.system) / n, spansPerRecord: (spans - before) / n };
 }
 
@@ -65,6 +77,7 @@ const best = (xs: number[]) => Math.min(...xs);
 console.log(
   JSON.stringify({
     records: n,
+    parts: v.parts,
     sampler: process.env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
     samplerArg: process.env.OTEL_TRACES_SAMPLER_ARG,
     spansPerRecord: Number(spansPerRecord.toFixed(3)),

@@ -29,6 +29,8 @@ export interface DecodeOptions {
   registryBackoff?: { initialMs: number; maxMs: number };
   /** Events `registry-unreachable` (each failed lookup, with the wait before the next) and `registry-answered`. */
   log?: (event: Record<string, unknown>) => void;
+  /** Told of each item as it leaves (the pipeline's tracing), inline rather than as a stage of its own. */
+  onDecoded?: (item: DecodedSample | Finished) => void;
 }
 
 export const DEFAULT_REGISTRY_BACKOFF = { initialMs: 500, maxMs: 30_000 };
@@ -42,16 +44,27 @@ export const DEFAULT_REGISTRY_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 export function decode(options: DecodeOptions): OperatorFunction<SourceRecord, DecodedSample | Finished> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const { format, codec, confluent } = options;
-  const decodeOne = (record: SourceRecord): DecodedSample | Finished => {
+  const decodeRecord = (record: SourceRecord): DecodedSample | Finished => {
     try {
       return { kind: 'sample', record, sample: decodeRawSample(record.value, format, codec, confluent) };
     } catch (error) {
       return deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: scheduler.now() });
     }
   };
+  const failedRecord = (record: SourceRecord, error: unknown): Finished => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: scheduler.now() });
+  const { onDecoded } = options;
+  const told = <A extends unknown[], R extends DecodedSample | Finished>(f: (...args: A) => R): ((...args: A) => R) =>
+    onDecoded
+      ? (...args: A) => {
+          const item = f(...args);
+          onDecoded(item);
+          return item;
+        }
+      : f;
+  const decodeOne = told(decodeRecord);
   if (!confluent) return map(decodeOne);
   const fetchWriter = withRegistryRetry(confluent, options.registryBackoff ?? DEFAULT_REGISTRY_BACKOFF, options.log ?? (() => {}));
-  return inOrder(confluent, fetchWriter, scheduler, decodeOne, (record, error) => deadLetterFor(record, { stage: 'decode', error, attempts: 1, now: scheduler.now() }));
+  return inOrder(confluent, fetchWriter, scheduler, decodeOne, told(failedRecord));
 }
 
 /** `closed`: the subscriber is gone; `wait`: a timer on the pipeline's clock, cancelled with the subscription (it then never resolves). */

@@ -74,8 +74,22 @@ function traceHeader(headers: SourceRecord['headers'], name: string): string | B
  * finished$.pipe(encode({ codecs: recordCodecs(), outputTopic: 'samples.augmented', deadLetterTopic: 'samples.dead-letter' }))
  * // { kind: 'augmented', value } -> { out: { topic: 'samples.augmented', key: value.id, value: <Avro>, headers } }
  */
-export function encode(options: EncodeOptions): OperatorFunction<Finished, Encoded> {
-  return map(encoder(options));
+export function encode(options: EncodeOptions, observe: EncodeObservers = {}): OperatorFunction<Finished, Encoded> {
+  const encodeOne = encoder(options);
+  const { onFinished, onEncoded } = observe;
+  if (!onFinished && !onEncoded) return map(encodeOne);
+  return map((item) => {
+    onFinished?.(item);
+    const encoded = encodeOne(item);
+    onEncoded?.(encoded);
+    return encoded;
+  });
+}
+
+/** Told of each item before and after its encoding (the pipeline's tracing and dead-letter count), inline rather than as stages of their own. */
+export interface EncodeObservers {
+  onFinished?: (item: Finished) => void;
+  onEncoded?: (item: Encoded) => void;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface GatherOptions {
   modelIds: ReadonlyMap<string, TextGenerator['modelId']>;
   /** Clock for `augmentedAt` and `failedAt` (the pipeline's scheduler). Default asyncScheduler. */
   scheduler?: SchedulerLike;
+  /** Told of each outcome as it arrives (the pipeline's tracing: the gate's end), inline rather than as a stage of its own. */
+  onOutcome?: (outcome: TaskOutcome) => void;
 }
 
 function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
@@ -68,9 +70,11 @@ function finish(job: SampleJob, options: GatherOptions, now: number): Finished {
  */
 export function gather(options: GatherOptions): OperatorFunction<TaskOutcome, Finished> {
   const scheduler = options.scheduler ?? asyncScheduler;
+  const { onOutcome } = options;
   return (source) =>
     source.pipe(
       filter((outcome) => {
+        onOutcome?.(outcome);
         const job = outcome.task.job;
         job.outcomes.push(outcome);
         return job.outcomes.length === job.expected;

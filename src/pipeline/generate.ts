@@ -28,7 +28,7 @@ export interface GenerateOptions {
   scheduler?: SchedulerLike;
   /** Batch sizes, engine calls, tokens, retries; default: none. */
   metrics?: { sink: PipelineMetrics; engine: EngineRef };
-  /** One span per engine call serving traced samples; default: none. */
+  /** One span per engine call serving traced samples, which also ends their inference stage; the traced tasks' batch start; default: none. */
   tracing?: SampleTracing;
 }
 
@@ -47,6 +47,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
   const measured = async (tasks: readonly GenerationTask[], run: () => Promise<GenerationResult[]>): Promise<GenerationResult[]> => {
     const previous = failedWith.get(tasks);
     if (previous !== undefined) metrics.retried(engine, previous);
+    metrics.engineStarted(engine);
     const startedAt = performance.now();
     try {
       const results = await run();
@@ -82,6 +83,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
       };
   return mergeMap((tasks) => {
     metrics.batchStarted(engine, tasks);
+    tracing?.batchStarted(tasks);
     if (!options.perTask) return retryBisect(tasks, call, { policy, scheduler }).pipe(finalize(() => slots.release()));
     return merge(...tasks.map((task) => retryBisect([task], call, { policy, scheduler }).pipe(finalize(() => slots.release()))));
   });

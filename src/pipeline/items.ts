@@ -38,6 +38,8 @@ export interface GenerationTask {
   engineKey: string;
   prompt: string;
   promptTokens: number;
+  /** When it joined its engine's queue (the metrics' clock), while metrics are on and until its batch starts. */
+  queuedAt?: number;
 }
 
 /** A task's result, or its final error after retries and bisection. */

@@ -16,6 +16,8 @@ interface Entry {
   /** The offset as tracked: its key in `index`. */
   key: string;
   done: boolean;
+  /** When it was tracked, as the caller gave it (the metrics' consume time). */
+  at: number;
 }
 
 interface PartitionState {
@@ -44,8 +46,8 @@ export class OffsetTracker {
     return this.pending;
   }
 
-  /** Starts tracking a record just delivered by the source. */
-  track({ topic, partition, offset }: TrackedPosition): void {
+  /** Starts tracking a record just delivered by the source; `at` is kept for {@link completeAt}. */
+  track({ topic, partition, offset }: TrackedPosition, at = 0): void {
     const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
@@ -56,7 +58,7 @@ export class OffsetTracker {
     const value = BigInt(offset);
     // Delivered again after it was done: tracking it anew would move the watermark back.
     if (state.watermark !== undefined && value < state.watermark) return;
-    const entry = { offset: value, key: offset, done: false };
+    const entry = { offset: value, key: offset, done: false, at };
     state.entries.push(entry);
     state.index.set(offset, entry);
     this.pending++;
@@ -66,10 +68,15 @@ export class OffsetTracker {
    * Marks a record written and acknowledged. Returns false for a record not tracked
    * (e.g. its partition was revoked meanwhile): it is then ignored.
    */
-  complete({ topic, partition, offset }: TrackedPosition): boolean {
+  complete(position: TrackedPosition): boolean {
+    return this.completeAt(position) !== undefined;
+  }
+
+  /** {@link complete}, returning the `at` the record was tracked with, or undefined for a record not tracked. */
+  completeAt({ topic, partition, offset }: TrackedPosition): number | undefined {
     const state = this.partitions.get(partitionKey(topic, partition));
     const entry = state?.index.get(offset);
-    if (!state || !entry || entry.done) return false;
+    if (!state || !entry || entry.done) return undefined;
     entry.done = true;
     this.pending--;
     let head = state.entries[state.head];
@@ -83,7 +90,7 @@ export class OffsetTracker {
       state.entries = state.entries.slice(state.head);
       state.head = 0;
     }
-    return true;
+    return entry.at;
   }
 
   /** For each partition whose watermark moved past its last commit: the offset to commit. */

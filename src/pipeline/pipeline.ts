@@ -28,12 +28,11 @@ import {
   identity,
   map,
   merge,
-  tap,
 } from 'rxjs';
 import { TeacherlmError, asTeacherlmError } from '../errors.js';
 import { intOption } from '../options.js';
 import { recordCodecs, type PipelineCodecs } from '../records/codecs.js';
-import { NOOP_PIPELINE_METRICS, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
+import { NOOP_PIPELINE_METRICS, type EngineRef, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
 import type { TextGenerator } from '../teacher/types.js';
 import { batch } from './batch.js';
 import { decode } from './decode.js';
@@ -44,10 +43,10 @@ import { gather } from './gather.js';
 import { emptyQualityCounts, qualityGate, type QualityCounts } from './quality-gate.js';
 import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import { generate } from './generate.js';
-import type { DecodedSample, Finished, GenerationTask } from './items.js';
+import type { DecodedSample, Encoded, Finished, GenerationTask, TaskOutcome } from './items.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { SampleTracing } from './sample-tracing.js';
-import { tracesSampler, tracingActive } from '../telemetry/tracing-active.js';
+import { tracingActive } from '../telemetry/tracing-active.js';
 import { PendingOutputs } from './pending-outputs.js';
 import { partitionKey, type PartitionCommitter, type RecordSink, type RecordSource, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 import { produce, type ProduceOptions } from './produce.js';
@@ -153,9 +152,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const codecs: PipelineCodecs = options.codecs ?? recordCodecs();
   const metrics = options.metrics ?? NOOP_PIPELINE_METRICS;
   const eos = options.transactions;
-  const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined, sampler: tracesSampler() }) : undefined;
-  /** Consume times for `messaging.process.duration`, kept only while metrics are on. */
-  const consumedAt = new WeakMap<SourceRecord, number>();
+  const tracing = (options.tracing ?? tracingActive()) ? new SampleTracing({ transactional: eos !== undefined }) : undefined;
   const bindings = bindTeachers(topology, generators);
   const tracker = new OffsetTracker();
   const flow = new FlowControl(source, { queueLimit: topology.batching.queueLimit });
@@ -216,12 +213,14 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       const key = partitionKey(record.topic, record.partition);
       if (!seenPartitions.has(key)) seenPartitions.set(key, { topic: record.topic, partition: record.partition });
     }
-    tracker.track(record);
-    if (queued() > peakInFlight) peakInFlight = queued();
+    // The consume time rides in the tracker's entry (for `messaging.process.duration`), read only with metrics on.
     if (metrics.enabled) {
+      tracker.track(record, performance.now());
       metrics.consumed(record);
-      consumedAt.set(record, performance.now());
+    } else {
+      tracker.track(record);
     }
+    if (queued() > peakInFlight) peakInFlight = queued();
     flow.added(record.topic, record.partition, queued());
     input$.next(record);
   };
@@ -231,17 +230,23 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     if (fetching) flow.removed(queued());
   };
 
+  /** An engine's tasks, each noted as queued (for the metrics and the tracing) in the same step: no stage of its own. */
+  const forEngine = (key: string, ref: EngineRef): ((task: GenerationTask) => boolean) => {
+    if (!metrics.enabled && !tracing) return (task) => task.engineKey === key;
+    return (task) => {
+      if (task.engineKey !== key) return false;
+      if (metrics.enabled) metrics.queued(ref, task);
+      tracing?.queued(task);
+      return true;
+    };
+  };
   const generateAll = (tasks$: Observable<GenerationTask>) =>
     merge(
       ...engines.map(({ key, generator, slots, perTask, ref }) =>
         tasks$.pipe(
-          filter((task) => task.engineKey === key),
-          metrics.enabled ? tap((task) => metrics.queued(ref, task)) : identity,
-          tracing ? tap((task) => tracing.queued(task)) : identity,
+          filter(forEngine(key, ref)),
           batch({ ...topology.batching, tokensOf: (task) => task.promptTokens, slots, perTask, scheduler }),
-          tracing ? tap((tasks) => tracing.batchStarted(tasks)) : identity,
           generate({ generator, retry: topology.retry, slots, perTask, scheduler, metrics: { sink: metrics, engine: ref }, ...(tracing ? { tracing } : {}) }),
-          tracing ? tap((outcome) => tracing.inferred(outcome)) : identity,
         ),
       ),
     );
@@ -253,9 +258,23 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
     scheduler,
     ...(sink.maxRecordBytes ? { maxRecordBytes: (topic: string) => sink.maxRecordBytes?.(topic) } : {}),
   };
+  // The tracing's and metrics' per-item hooks run inside the operators (no `tap` stage each), bound once here.
+  const onFinished =
+    metrics.enabled || tracing
+      ? (item: Finished): void => {
+          if (metrics.enabled && item.kind === 'dead-letter') metrics.deadLettered(item.value.errorCode);
+          tracing?.finished(item);
+        }
+      : undefined;
   const written$ = input$.pipe(
-    decode({ format: topology.input.format, codec: codecs.rawSample, scheduler, log, ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}) }),
-    tracing ? tap((item) => tracing.decoded(item)) : identity,
+    decode({
+      format: topology.input.format,
+      codec: codecs.rawSample,
+      scheduler,
+      log,
+      ...(codecs.confluentRawSample ? { confluent: codecs.confluentRawSample } : {}),
+      ...(tracing ? { onDecoded: (item: DecodedSample | Finished) => tracing.decoded(item) } : {}),
+    }),
     connect((decoded$) =>
       merge(
         decoded$.pipe(filter(isFinished)),
@@ -264,17 +283,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           expand(bindings),
           connect(generateAll),
           topology.quality && qualityCounts ? qualityGate({ spec: topology.quality, generators, scorers: options.scorers, counts: qualityCounts, metrics }) : identity,
-          tracing && topology.quality ? tap((outcome) => tracing.gated(outcome)) : identity,
-          gather({ modelIds, scheduler }),
+          gather({ modelIds, scheduler, ...(tracing && topology.quality ? { onOutcome: (outcome: TaskOutcome) => tracing.gated(outcome) } : {}) }),
         ),
       ),
     ),
-    metrics.enabled ? tap((item) => item.kind === 'dead-letter' && metrics.deadLettered(item.value.errorCode)) : identity,
-    tracing ? tap((item) => tracing.finished(item)) : identity,
-    encode(encodeOptions),
-    tracing ? tap((item) => tracing.encoded(item)) : identity,
+    encode(encodeOptions, { ...(onFinished ? { onFinished } : {}), ...(tracing ? { onEncoded: (item: Encoded) => tracing.encoded(item) } : {}) }),
     eos ? map((item) => [item]) : produce({ ...options.produce, sink, scheduler, log, refused: refusedRecordEncoder(encodeOptions) }),
-    tracing ? tap((acked) => tracing.acked(acked)) : identity,
   );
 
   let drained!: () => void;
@@ -282,6 +296,7 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   subscriptions.push(
     written$.subscribe({
       next: (acked) => {
+        tracing?.acked(acked);
         if (eos) {
           for (const item of acked) if (tracker.complete(item.record)) pending.add(item);
           lastActivity = scheduler.now();
@@ -289,9 +304,12 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
           if (pending.size * 2 >= topology.batching.queueLimit && !commitRunning) void commitNow().catch(() => {});
           return;
         }
+        // One reading of the clocks for the batch: its records were acknowledged together.
+        const ackClock = metrics.enabled ? metrics.ackClock() : undefined;
         for (const item of acked) {
-          if (!tracker.complete(item.record)) continue;
-          if (metrics.enabled) metrics.written(item.record, consumedAt.get(item.record), item.kind);
+          const consumedAt = tracker.completeAt(item.record);
+          if (consumedAt === undefined) continue;
+          if (ackClock) metrics.written(item.record, consumedAt, item.kind, ackClock);
           if (item.kind === 'augmented') counters.augmented++;
           else counters.deadLettered++;
         }

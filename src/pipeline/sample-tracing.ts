@@ -2,11 +2,15 @@
  * One trace per sample through the pipeline, paid for only by the samples the sampler
  * keeps (OTEL_TRACES_SAMPLER; parent-based by default, so a producer's decision holds).
  *
- * - At consume, `begin` asks the SDK for the record's process span (`<topic> process`,
- *   child of the context in its headers). An unsampled record passes on untouched and
- *   costs nothing more; a sampled one gets its headers re-pointed at the process span, so
- *   encode carries that context to the augmented record and its consumers join the trace.
- * - On its way, each stage of a sampled record only notes a timestamp (a number).
+ * - At consume, `begin` decides the record's sampling itself, once, as the SDK's sampler
+ *   would (trace-sampling.ts): from its traceparent's sampled flag (parent-based), or for a
+ *   root from a trace id it draws. An unsampled record passes on untouched: no SDK call,
+ *   no allocation. A sampled one gets its process span (`<topic> process`, child of the
+ *   context in its headers) and its headers re-pointed at that span, so encode carries the
+ *   context to the augmented record and its consumers join the trace.
+ * - On its way, each stage of a sampled record only notes a timestamp (a number). The
+ *   operators call these hooks inline (no rxjs `tap` stage per hook); for an unsampled
+ *   record each is one failed map lookup.
  * - When its output is committed, {@link emitStages} creates the stage spans at once with
  *   those times: consume, decode, and per teacher queue wait, inference (linked to the
  *   batch span), gate; then encode, produce, commit; and the process span ends.
@@ -21,34 +25,15 @@ import { type Attributes, type Context, ROOT_CONTEXT, type Span, type SpanContex
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { messagingAttributes, tracer } from '../telemetry/spans.js';
+import type { PresetTraceIds, TraceSampling } from '../telemetry/trace-sampling.js';
+import { activeTracing } from '../telemetry/tracing-active.js';
 import { type StageTiming, emitStages, epochNow, linkTo } from '../telemetry/stage-spans.js';
 import type { DecodedSample, Encoded, Finished, GenerationTask, TaskOutcome } from './items.js';
 import { partitionKey, type SourceRecord, type TopicPartition, type TopicPartitionOffset } from './ports.js';
 
 export const DEFAULT_MAX_OPEN_TRACES = 100_000;
 
-const NOT_SAMPLED = Symbol('not sampled');
-const PROPAGATOR = Symbol('ask the propagator');
 const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/**
- * The parent a record's headers name, read without running the propagators per record:
- * ROOT_CONTEXT when there is none; NOT_SAMPLED when its plain version-00 traceparent says
- * unsampled; a context holding the remote span when it says sampled; PROPAGATOR for
- * anything else (a tracestate, another case or version, a malformed value).
- */
-function parentOf(record: SourceRecord): Context | typeof NOT_SAMPLED | typeof PROPAGATOR {
-  const value = record.headers.traceparent;
-  if (value === undefined) {
-    for (const key in record.headers) if (key.toLowerCase() === 'traceparent') return PROPAGATOR;
-    return ROOT_CONTEXT;
-  }
-  if (record.headers.tracestate !== undefined) return PROPAGATOR;
-  const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
-  if (!match) return PROPAGATOR;
-  if ((parseInt(match[3]!, 16) & 1) === 0) return NOT_SAMPLED;
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags: 1, isRemote: true });
-}
 
 interface TaskTrace {
   task: GenerationTask;
@@ -77,7 +62,7 @@ interface SampleTrace {
 }
 
 export interface BatchTrace {
-  /** Ends the batch span with the call's outcome. */
+  /** Ends the batch span with the call's outcome, and the inference stage of its traced tasks. */
   end(results: readonly GenerationResult[] | undefined, error?: unknown): void;
 }
 
@@ -88,14 +73,16 @@ export class SampleTracing {
   private readonly transactional: boolean;
   private readonly maxOpen: number;
 
-  private readonly parentBased: boolean;
+  private readonly sampling: TraceSampling;
+  private readonly ids: PresetTraceIds;
 
-  /** `sampler`: OTEL_TRACES_SAMPLER, as the SDK reads it (default parent-based). */
-  constructor(options: { transactional?: boolean; maxOpen?: number; sampler?: string } = {}) {
+  /** `sampling` and `ids`: the registered SDK's ({@link activeTracing}), so both decide alike. */
+  constructor(options: { transactional?: boolean; maxOpen?: number; sampling?: TraceSampling; ids?: PresetTraceIds } = {}) {
     this.transactional = options.transactional ?? false;
     this.maxOpen = options.maxOpen ?? DEFAULT_MAX_OPEN_TRACES;
-    const sampler = options.sampler?.trim() || 'parentbased_always_on';
-    this.parentBased = sampler.startsWith('parentbased_');
+    const active = options.sampling && options.ids ? undefined : activeTracing();
+    this.sampling = options.sampling ?? active!.sampling;
+    this.ids = options.ids ?? active!.ids;
   }
 
   /** Traces not yet ended. */
@@ -104,11 +91,10 @@ export class SampleTracing {
   }
 
   begin(record: SourceRecord): SourceRecord {
-    const parent = parentOf(record);
-    // Parent-based sampling (the default sampler) keeps an unsampled producer's decision: skip the SDK.
-    if (parent === NOT_SAMPLED && this.parentBased) return record;
+    const context = this.sampledParent(record);
+    // Not sampled: the record passes on untouched, and no SDK call is made.
+    if (context === undefined) return record;
     const consumedAt = epochNow();
-    const context = typeof parent === 'symbol' ? extractTraceContext(record.headers) : parent;
     // Attributes only once recording: an unsampled record builds none.
     const span = tracer().startSpan(`${record.topic} process`, { kind: SpanKind.CONSUMER, startTime: consumedAt }, context);
     if (!span.isRecording()) return record;
@@ -134,7 +120,9 @@ export class SampleTracing {
     this.traces.get(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
   }
 
+  /** Notes the batch's start for its traced tasks. */
   batchStarted(tasks: readonly GenerationTask[]): void {
+    if (this.traces.size === 0) return;
     let at: number | undefined;
     for (const task of tasks) {
       const tt = this.taskTrace(task);
@@ -172,6 +160,15 @@ export class SampleTracing {
     }
     return {
       end: (results, error) => {
+        // The task's inference ends with its last call: a retry or a bisected half overwrites an earlier failure.
+        const at = epochNow();
+        const code = error === undefined ? undefined : ((error as { code?: string }).code ?? 'GENERATION_FAILED');
+        for (const list of samples.values()) {
+          for (const tt of list) {
+            tt.inferredAt = at;
+            tt.error = code;
+          }
+        }
         if (results) {
           let prompt = 0;
           let generated = 0;
@@ -188,13 +185,6 @@ export class SampleTracing {
         span.end();
       },
     };
-  }
-
-  inferred(outcome: TaskOutcome): void {
-    const tt = this.taskTrace(outcome.task);
-    if (!tt) return;
-    tt.inferredAt = epochNow();
-    if (!outcome.ok) tt.error = outcome.error.code;
   }
 
   gated(outcome: TaskOutcome): void {
@@ -265,6 +255,39 @@ export class SampleTracing {
   /** Ends every open trace as abandoned (shutdown). */
   close(): void {
     for (const t of [...this.traces.values()]) this.abandon(t);
+  }
+
+  /**
+   * The parent context of a record the sampler keeps, undefined for one it does not. A
+   * plain version-00 traceparent is read here, without the propagators; anything else (a
+   * tracestate, another case or version, a malformed value) goes through them.
+   */
+  private sampledParent(record: SourceRecord): Context | undefined {
+    const value = record.headers.traceparent;
+    if (value === undefined) {
+      for (const key in record.headers) if (key.toLowerCase() === 'traceparent') return this.sampledFrom(extractTraceContext(record.headers));
+      return this.sampledRoot();
+    }
+    if (record.headers.tracestate !== undefined) return this.sampledFrom(extractTraceContext(record.headers));
+    const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
+    if (!match) return this.sampledFrom(extractTraceContext(record.headers));
+    const flags = parseInt(match[3]!, 16);
+    if (!this.sampling.follows(match[1]!, (flags & 1) === 1)) return undefined;
+    return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags: flags & 1, isRemote: true });
+  }
+
+  private sampledFrom(context: Context): Context | undefined {
+    const parent = trace.getSpanContext(context);
+    if (!parent || !trace.isSpanContextValid(parent)) return this.sampledRoot();
+    return this.sampling.follows(parent.traceId, (parent.traceFlags & 1) === 1) ? context : undefined;
+  }
+
+  /** A new trace, when the ratio keeps it: its id is drawn here and handed to the SDK for the process span. */
+  private sampledRoot(): Context | undefined {
+    const traceId = this.sampling.newRootTraceId();
+    if (traceId === undefined) return undefined;
+    this.ids.preset(traceId);
+    return ROOT_CONTEXT;
   }
 
   private taskTrace(task: GenerationTask): TaskTrace | undefined {

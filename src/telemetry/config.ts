@@ -9,8 +9,9 @@
  *   With `otlp` and neither set, the exporter's default (`http://localhost:4318/v1/traces`).
  * - `OTEL_EXPORTER_OTLP_PROTOCOL` (or `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
  *   `_METRICS_PROTOCOL`): `http/protobuf` (the default, as the OTLP spec says) or `http/json`.
- * - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`: the SDK reads them itself (default
- *   `parentbased_always_on`; e.g. `parentbased_traceidratio` with `0.01`).
+ * - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`: read by `traceSamplingFromEnv`
+ *   (trace-sampling.ts; default `parentbased_always_on`; e.g. `parentbased_traceidratio`
+ *   with `0.01`), which both the SDK and the pipeline decide by.
  * - `OTEL_BSP_*`: the batch span processor's limits; unset ones get {@link SPAN_BATCH_DEFAULTS}.
  * - `OTEL_SERVICE_NAME`: overrides the service name each command chooses.
  *

@@ -43,9 +43,11 @@ export interface HistogramSeries {
 interface CounterState {
   attributes: Attributes;
   value: number;
+  handle: CounterSeries;
 }
 
 interface HistogramState {
+  handle: HistogramSeries;
   attributes: Attributes;
   counts: number[];
   sum: number;
@@ -67,9 +69,11 @@ export class LocalAggregates implements MetricProducer {
     this.counters.push({ descriptor, series });
     return (key, attributes) => {
       let state = series.get(key);
-      if (!state) series.set(key, (state = { attributes, value: 0 }));
-      const s = state;
-      return { add: (value) => void (s.value += value) };
+      if (!state) {
+        const s: CounterState = { attributes, value: 0, handle: { add: (value) => void (s.value += value) } };
+        series.set(key, (state = s));
+      }
+      return state.handle;
     };
   }
 
@@ -78,19 +82,29 @@ export class LocalAggregates implements MetricProducer {
     this.histograms.push({ descriptor, boundaries, series });
     return (key, attributes) => {
       let state = series.get(key);
-      if (!state) series.set(key, (state = { attributes, counts: new Array<number>(boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity }));
-      const s = state;
-      return {
-        record: (value) => {
-          let i = 0;
-          while (i < boundaries.length && value > (boundaries[i] as number)) i++;
-          (s.counts[i] as number)++;
-          s.sum += value;
-          s.count++;
-          if (value < s.min) s.min = value;
-          if (value > s.max) s.max = value;
-        },
-      };
+      if (!state) {
+        const s: HistogramState = {
+          attributes,
+          counts: new Array<number>(boundaries.length + 1).fill(0),
+          sum: 0,
+          count: 0,
+          min: Infinity,
+          max: -Infinity,
+          handle: {
+            record: (value) => {
+              let i = 0;
+              while (i < boundaries.length && value > (boundaries[i] as number)) i++;
+              (s.counts[i] as number)++;
+              s.sum += value;
+              s.count++;
+              if (value < s.min) s.min = value;
+              if (value > s.max) s.max = value;
+            },
+          },
+        };
+        series.set(key, (state = s));
+      }
+      return state.handle;
     };
   }
 

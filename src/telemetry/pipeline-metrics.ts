@@ -16,6 +16,7 @@
  */
 import type { Attributes, BatchObservableResult, Meter, Observable as ObservableInstrument } from '@opentelemetry/api';
 import type { TopicPartition } from '../pipeline/ports.js';
+import { BusyShare } from './busy-share.js';
 import type { CounterSeries, HistogramSeries, LocalAggregates } from './local-aggregates.js';
 
 /** What a pipeline exposes for the observable gauges, read at each collection. */
@@ -26,11 +27,26 @@ export interface PipelineGauges {
   lagByPartition(): readonly (TopicPartition & { lag: number })[];
 }
 
+/** A task as the metrics see it: the time it joined its queue rides on it (no lookup table per task). */
+export interface QueuedTask {
+  queuedAt?: number;
+  /** Its sample: a sample's tasks join their queues at one instant (expand emits them back to back), so one clock read serves them all. */
+  job: object;
+}
+
+/** The clocks read once for a batch of outputs acknowledged together. */
+export interface AckClock {
+  /** The metrics' monotonic clock (performance.now()). */
+  now: number;
+  /** Wall-clock epoch milliseconds, against the producers' timestamps. */
+  epochMs: number;
+}
+
 /** One engine as the pipeline runs it. */
 export interface EngineRef {
   key: string;
   modelId: string;
-  /** Batches it may run at once; the busy share is over this many slots. */
+  /** Batches it may run at once, one per worker; the busy share is over this many workers. */
   concurrency: number;
 }
 
@@ -44,15 +60,19 @@ export interface PipelineMetrics {
   readonly enabled: boolean;
   consumed(record: TopicPartition): void;
   /** A record's output (augmented or dead letter) was acknowledged: `startedAt` is its consume time (performance.now()). */
-  written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter'): void;
+  written(record: TopicPartition & { timestamp: string }, startedAt: number | undefined, outcome: 'augmented' | 'dead-letter', acked?: AckClock): void;
+  /** Both clocks now, for {@link written} of every record of one acknowledged batch. */
+  ackClock(): AckClock;
   deadLettered(errorCode: string): void;
-  /** A task joins an engine's queue (before batching). */
-  queued(engine: EngineRef, task: object): void;
+  /** A task joins an engine's queue (before batching): its `queuedAt` is set. */
+  queued(engine: EngineRef, task: QueuedTask): void;
   /** `batch` emitted these tasks for the engine: they leave its queue. */
-  batchStarted(engine: EngineRef, tasks: readonly object[]): void;
-  /** One successful call of the engine (a whole batch, a retry or a bisected half). */
+  batchStarted(engine: EngineRef, tasks: readonly QueuedTask[]): void;
+  /** An engine call starts (a whole batch, a retry, a bisected half, or with continuous batching one task). */
+  engineStarted(engine: EngineRef): void;
+  /** One successful call of the engine (a whole batch, a retry or a bisected half) ended. */
   engineCall(engine: EngineRef, durationMs: number, results: readonly EngineCallResult[]): void;
-  /** Busy time of a failed call still counts. */
+  /** A failed call ended: its busy time still counts. */
   engineFailed(engine: EngineRef, durationMs: number): void;
   retried(engine: EngineRef, errorCode: string): void;
   /** For transactional sinks: one transaction ended. */
@@ -73,9 +93,11 @@ export const NOOP_PIPELINE_METRICS: PipelineMetrics = {
   enabled: false,
   consumed: noop,
   written: noop,
+  ackClock: () => ({ now: 0, epochMs: 0 }),
   deadLettered: noop,
   queued: noop,
   batchStarted: noop,
+  engineStarted: noop,
   engineCall: noop,
   engineFailed: noop,
   retried: noop,
@@ -95,38 +117,62 @@ const KAFKA = { 'messaging.system': 'kafka' } as const;
 
 interface EngineState {
   attributes: Attributes;
+  /** Per engine call, built once: the SDK's instruments hash them per call, but nothing is allocated. */
+  callAttributes: Attributes;
+  inputAttributes: Attributes;
+  outputAttributes: Attributes;
   queueTime: HistogramSeries;
   batchSize: HistogramSeries;
   inputTokens: HistogramSeries;
   outputTokens: HistogramSeries;
   queueDepth: number;
-  /** Slot-milliseconds spent in engine calls. */
-  busyMs: number;
+  /** Its workers' busy time (busy-share.ts). */
+  busy: BusyShare;
 }
 
-/** One series per key, its attributes built once. */
-function cached<T>(make: (key: string, attributes: Attributes) => T): (key: string, attributes: () => Attributes) => T {
-  const series = new Map<string, T>();
-  return (key, attributes) => {
-    let s = series.get(key);
-    if (s === undefined) series.set(key, (s = make(key, attributes())));
-    return s;
-  };
+/** A topic's per-record series, made once: a record then costs a few additions, no allocation. */
+interface TopicSeries {
+  consumed: CounterSeries;
+  processDuration: HistogramSeries;
+  written: Record<'augmented' | 'dead-letter', CounterSeries>;
+  endToEnd: Record<'augmented' | 'dead-letter', HistogramSeries>;
 }
 
 export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
   const now = options.now ?? (() => performance.now());
-  const consumedMessages = cached<CounterSeries>(local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' }));
-  const processDuration = cached<HistogramSeries>(
-    local.histogram({ name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' }, DURATION_BUCKETS),
+  const consumedMessages = local.counter({ name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records delivered by the consumer.' });
+  const processDuration = local.histogram(
+    { name: 'messaging.process.duration', unit: 's', description: 'From a record consumed to its output acknowledged by the broker.' },
+    DURATION_BUCKETS,
   );
-  const endToEnd = cached<HistogramSeries>(
-    local.histogram(
-      { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
-      DURATION_BUCKETS,
-    ),
+  const endToEnd = local.histogram(
+    { name: 'teacherlm.record.end_to_end.duration', unit: 's', description: "From the input record's producer timestamp to its output acknowledged by the broker." },
+    DURATION_BUCKETS,
   );
-  const written = cached<CounterSeries>(local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' }));
+  const written = local.counter({ name: 'teacherlm.records.written', unit: '{record}', description: 'Input records finished: augmented or dead-lettered, acknowledged.' });
+  let lastQueuedJob: object | undefined;
+  let lastQueuedAt = 0;
+  const topics = new Map<string, TopicSeries>();
+  let lastTopic: string | undefined;
+  let lastSeries: TopicSeries | undefined;
+  const seriesOf = (topic: string): TopicSeries => {
+    if (topic === lastTopic) return lastSeries!;
+    let series = topics.get(topic);
+    if (!series) {
+      const where = { ...KAFKA, 'messaging.destination.name': topic };
+      const outcome = (o: 'augmented' | 'dead-letter') => ({ ...where, 'teacherlm.outcome': o });
+      series = {
+        consumed: consumedMessages(topic, where),
+        processDuration: processDuration(topic, { ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': topic }),
+        written: { augmented: written(`${topic}\u0000augmented`, outcome('augmented')), 'dead-letter': written(`${topic}\u0000dead-letter`, outcome('dead-letter')) },
+        endToEnd: { augmented: endToEnd(`${topic}\u0000augmented`, outcome('augmented')), 'dead-letter': endToEnd(`${topic}\u0000dead-letter`, outcome('dead-letter')) },
+      };
+      topics.set(topic, series);
+    }
+    lastTopic = topic;
+    lastSeries = series;
+    return series;
+  };
   const deadLetters = meter.createCounter('teacherlm.dead_letters', { unit: '{record}', description: 'Records dead-lettered, by error code (error.type).' });
   const queueTime = local.histogram(
     { name: 'teacherlm.engine.queue.duration', unit: 's', description: "Time a task waits for its engine: from joining the engine's queue to its batch starting." },
@@ -145,7 +191,10 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     description: "An engine call's duration over its decode steps (the most tokens any of its rows generated).",
     advice: { explicitBucketBoundaries: PER_TOKEN_BUCKETS },
   });
-  const busyTime = meter.createCounter('teacherlm.engine.busy.time', { unit: 's', description: 'Slot-seconds spent in engine calls; rate() over slots gives the busy share.' });
+  const busyTime = meter.createObservableCounter('teacherlm.engine.busy.time', {
+    unit: 's',
+    description: 'Worker-seconds with a call running (calls in flight, at most the workers); rate() over the workers gives the busy share.',
+  });
   const retries = meter.createCounter('teacherlm.engine.retries', { unit: '{call}', description: 'Engine calls retried after a retriable error.' });
   const transactions = meter.createCounter('teacherlm.transactions', { unit: '{transaction}', description: 'Transactions ended, by teacherlm.transaction.outcome (commit, abort).' });
   const gate = meter.createCounter('teacherlm.quality_gate.outcomes', { unit: '{sample}', description: 'Quality-gate outcomes by teacherlm.quality_gate.check and outcome (pass, fail).' });
@@ -156,7 +205,7 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
   const queueDepth = meter.createObservableGauge('teacherlm.engine.queue.depth', { unit: '{task}', description: 'Tasks waiting for an engine (not yet in a batch it runs).' });
   const utilization = meter.createObservableGauge('teacherlm.engine.utilization', {
     unit: '1',
-    description: "Share of the engine's slot time spent in calls since the pipeline started, in [0, 1].",
+    description: "Share of the engine's worker time with a call running since the pipeline started, in [0, 1] (the union of each worker's calls, averaged over workers).",
   });
 
   const engines = new Map<string, EngineState>();
@@ -167,69 +216,67 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
       const usage = { ...attributes, 'gen_ai.operation.name': 'text_completion' };
       state = {
         attributes,
+        callAttributes: usage,
+        inputAttributes: { ...usage, 'gen_ai.token.type': 'input' },
+        outputAttributes: { ...usage, 'gen_ai.token.type': 'output' },
         queueTime: queueTime(engine.key, attributes),
         batchSize: batchSize(engine.key, attributes),
         inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
         outputTokens: tokenUsage(`${engine.key}\u0000output`, { ...usage, 'gen_ai.token.type': 'output' }),
         queueDepth: 0,
-        busyMs: 0,
+        busy: new BusyShare(engine.concurrency, now()),
       };
       engines.set(engine.key, state);
     }
     return state;
   };
-  const queuedAt = new WeakMap<object, number>();
   const partitionAttributes = (tp: TopicPartition): Attributes => ({
     ...KAFKA,
     'messaging.destination.name': tp.topic,
     'messaging.destination.partition.id': String(tp.partition),
   });
-  const busy = (engine: EngineRef, durationMs: number): void => {
-    const state = stateOf(engine);
-    state.busyMs += durationMs;
-    busyTime.add(durationMs / 1000, state.attributes);
-  };
 
   return {
     enabled: true,
-    consumed: (record) => consumedMessages(record.topic, () => ({ ...KAFKA, 'messaging.destination.name': record.topic })).add(1),
-    written: (record, startedAt, outcome) => {
-      const key = `${record.topic}\u0000${outcome}`;
-      const attributes = () => ({ ...KAFKA, 'messaging.destination.name': record.topic, 'teacherlm.outcome': outcome });
-      written(key, attributes).add(1);
-      if (startedAt !== undefined) {
-        processDuration(record.topic, () => ({ ...KAFKA, 'messaging.operation.name': 'process', 'messaging.destination.name': record.topic })).record((now() - startedAt) / 1000);
-      }
+    consumed: (record) => seriesOf(record.topic).consumed.add(1),
+    written: (record, startedAt, outcome, acked) => {
+      const series = seriesOf(record.topic);
+      series.written[outcome].add(1);
+      if (startedAt !== undefined) series.processDuration.record(((acked?.now ?? now()) - startedAt) / 1000);
       const producedAt = Number(record.timestamp);
-      if (Number.isFinite(producedAt) && producedAt > 0) endToEnd(key, attributes).record(Math.max(0, Date.now() - producedAt) / 1000);
+      if (Number.isFinite(producedAt) && producedAt > 0) series.endToEnd[outcome].record(Math.max(0, (acked?.epochMs ?? Date.now()) - producedAt) / 1000);
     },
+    ackClock: () => ({ now: now(), epochMs: Date.now() }),
     deadLettered: (errorCode) => deadLetters.add(1, { 'error.type': errorCode }),
     queued: (engine, task) => {
       stateOf(engine).queueDepth++;
-      queuedAt.set(task, now());
+      if (task.job !== lastQueuedJob) {
+        lastQueuedJob = task.job;
+        lastQueuedAt = now();
+      }
+      task.queuedAt = lastQueuedAt;
     },
     batchStarted: (engine, tasks) => {
       const state = stateOf(engine);
       const at = now();
       for (const task of tasks) {
-        const since = queuedAt.get(task);
+        const since = task.queuedAt;
         if (since === undefined) continue;
-        queuedAt.delete(task);
+        task.queuedAt = undefined;
         state.queueDepth--;
         state.queueTime.record((at - since) / 1000);
       }
       state.batchSize.record(tasks.length);
     },
+    engineStarted: (engine) => stateOf(engine).busy.started(now()),
     engineCall: (engine, durationMs, results) => {
-      busy(engine, durationMs);
       const state = stateOf(engine);
-      const attributes = { ...state.attributes, 'gen_ai.operation.name': 'text_completion' };
+      state.busy.ended(now());
+      const attributes = state.callAttributes;
       requestDuration.record(durationMs / 1000, attributes);
       let prompt = 0;
       let generated = 0;
       let steps = 0;
-      const input = { ...attributes, 'gen_ai.token.type': 'input' };
-      const output = { ...attributes, 'gen_ai.token.type': 'output' };
       for (const r of results) {
         prompt += r.promptTokens;
         generated += r.generatedTokens;
@@ -237,11 +284,11 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
         state.inputTokens.record(r.promptTokens);
         state.outputTokens.record(r.generatedTokens);
       }
-      tokens.add(prompt, input);
-      tokens.add(generated, output);
+      tokens.add(prompt, state.inputAttributes);
+      tokens.add(generated, state.outputAttributes);
       if (steps > 0) perOutputToken.record(durationMs / 1000 / steps, attributes);
     },
-    engineFailed: (engine, durationMs) => busy(engine, durationMs),
+    engineFailed: (engine) => stateOf(engine).busy.ended(now()),
     retried: (engine, errorCode) => retries.add(1, { ...stateOf(engine).attributes, 'error.type': errorCode }),
     transaction: (outcome) => transactions.add(1, { 'teacherlm.transaction.outcome': outcome }),
     qualityCheck: (check, passed) => gate.add(1, { 'teacherlm.quality_gate.check': check, 'teacherlm.quality_gate.outcome': passed ? 'pass' : 'fail' }),
@@ -249,16 +296,20 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     observe: (gauges, refs) => {
       const startedAt = now();
       let stoppedAt: number | undefined;
-      for (const engine of refs) stateOf(engine);
-      const observables: ObservableInstrument[] = [lag, inFlight, queueDepth, utilization];
+      // The share is this pipeline's, from its start: what its engines did before (an earlier pipeline) is left out.
+      const busyBefore = new Map(refs.map((engine) => [engine.key, stateOf(engine).busy.busyWorkerMs(startedAt)]));
+      const observables: ObservableInstrument[] = [lag, inFlight, queueDepth, utilization, busyTime];
       const callback = (result: BatchObservableResult): void => {
         for (const p of gauges.lagByPartition()) result.observe(lag, p.lag, partitionAttributes(p));
         result.observe(inFlight, gauges.inFlight());
-        const elapsedMs = (stoppedAt ?? now()) - startedAt;
+        const until = stoppedAt ?? now();
+        const elapsedMs = until - startedAt;
         for (const engine of refs) {
           const state = stateOf(engine);
           result.observe(queueDepth, state.queueDepth, state.attributes);
-          if (elapsedMs > 0) result.observe(utilization, Math.min(1, state.busyMs / (elapsedMs * engine.concurrency)), state.attributes);
+          const busyMs = state.busy.busyWorkerMs(until);
+          result.observe(busyTime, busyMs / 1000, state.attributes);
+          if (elapsedMs > 0) result.observe(utilization, Math.min(1, (busyMs - (busyBefore.get(engine.key) ?? 0)) / (elapsedMs * state.busy.workers)), state.attributes);
         }
       };
       meter.addBatchObservableCallback(callback, observables);

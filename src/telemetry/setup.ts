@@ -13,7 +13,8 @@ import { envDetector, processDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SPAN_BATCH_DEFAULTS, type TelemetryConfig, telemetryConfigFromEnv } from './config.js';
-import { setTracingActive } from './tracing-active.js';
+import { setActiveTracing } from './tracing-active.js';
+import { PresetTraceIds, samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 
 export interface TelemetryOptions {
@@ -54,10 +55,15 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
   const processors = options.spanProcessors ?? processorsFor(config, env);
   if (processors.length === 0) return disabledTelemetry(config);
+  // Ours, not the SDK's: the pipeline decides each record's sampling itself, the same way (trace-sampling.ts).
+  const sampling = traceSamplingFromEnv(env);
+  const ids = new PresetTraceIds();
 
   const sdk = new NodeSDK({
     serviceName: config.serviceName,
     spanProcessors: processors,
+    sampler: samplerFor(sampling),
+    idGenerator: ids,
     // No async-hooks context manager: the project passes contexts explicitly (a record's
     // headers, sample-tracing.ts), and AsyncLocalStorage's promise hooks, switched on by the
     // first context.with (the batch processor's export), would tax every promise kafkajs makes.
@@ -70,7 +76,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     resourceDetectors: [envDetector, processDetector],
   });
   sdk.start();
-  setTracingActive(true);
+  setActiveTracing({ sampling, ids });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -80,7 +86,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       await Promise.all(processors.map((p) => p.forceFlush()));
     },
     shutdown: () => {
-      setTracingActive(false);
+      setActiveTracing(undefined);
       stopping ??= sdk.shutdown().finally(() => {
         // Unregister the globals so a later startTelemetry() in the same process works.
         trace.disable();

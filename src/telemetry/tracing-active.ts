@@ -1,19 +1,27 @@
 /**
- * Whether this process registered a tracing SDK ({@link startTelemetry}). The pipeline
- * reads it once per run to decide whether to trace at all, so an untraced run does no
- * per-record tracing work (no header parsing, no no-op spans).
+ * The tracing this process registered ({@link startTelemetry}), if any: its sampler and id
+ * generator. The pipeline reads it once per run to decide whether to trace at all, so an
+ * untraced run does no per-record tracing work (no header parsing, no no-op spans), and a
+ * traced one decides each record's sampling itself, as the SDK would.
  */
-let active = false;
+import { PresetTraceIds, TraceSampling } from './trace-sampling.js';
+
+export interface ActiveTracing {
+  sampling: TraceSampling;
+  ids: PresetTraceIds;
+}
+
+let active: ActiveTracing | undefined;
 
 export function tracingActive(): boolean {
-  return active;
+  return active !== undefined;
 }
 
-export function setTracingActive(value: boolean): void {
+/** The registered SDK's sampling and ids; without one, the defaults (parent-based, always on; ids nobody reads). */
+export function activeTracing(): ActiveTracing {
+  return active ?? { sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds() };
+}
+
+export function setActiveTracing(value: ActiveTracing | undefined): void {
   active = value;
-}
-
-/** OTEL_TRACES_SAMPLER as the SDK reads it (from the process environment); default parent-based. */
-export function tracesSampler(): string {
-  return process.env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
 }

@@ -101,13 +101,14 @@ describe('Prometheus in docker-compose.yml', () => {
     const metrics = startMetrics({ prometheus: true, env: {} });
     const engine = { key: 'echo', modelId: 'echo', concurrency: 1 };
     const p = metrics.pipeline;
-    const task = {};
+    const task = { job: {} };
     p.observe({ inFlight: () => 0, lagByPartition: () => [{ topic: 't', partition: 0, lag: 0 }] }, [engine]);
     p.consumed({ topic: 't', partition: 0 });
     p.written({ topic: 't', partition: 0, timestamp: String(Date.now()) }, 0, 'augmented');
     p.deadLettered('DECODE_FAILED');
     p.queued(engine, task);
     p.batchStarted(engine, [task]);
+    p.engineStarted(engine);
     p.engineCall(engine, 5, [{ promptTokens: 3, generatedTokens: 2 }]);
     p.retried(engine, 'WORKER_CRASHED');
     p.transaction('abort');

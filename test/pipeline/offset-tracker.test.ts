@@ -77,4 +77,14 @@ describe('OffsetTracker', () => {
     expect(t.committable()).toEqual([{ topic: 'in', partition: 0, offset: String(n) }]);
     expect(t.inFlight).toBe(0);
   });
+
+  it('gives back the time a record was tracked with, once, and nothing for one not tracked', () => {
+    const t = new OffsetTracker();
+    t.track(at(0, 0), 12.5);
+    t.track(at(0, 1));
+    expect(t.completeAt(at(0, 0))).toBe(12.5);
+    expect(t.completeAt(at(0, 0))).toBeUndefined();
+    expect(t.completeAt(at(0, 1))).toBe(0);
+    expect(t.completeAt(at(1, 0))).toBeUndefined();
+  });
 });
