@@ -130,7 +130,11 @@ function toGroup({ tokenizer }: Loaded, message: GenerateMessage): RowGroup {
     if (admitted.delete(message.id)) reply(reply_);
   };
   return {
-    inputs: message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
+    inputs: message.prompts.map((prompt, r) => {
+      const options = message.options[r]!;
+      const badWordIds = options.badWords?.map((w) => tokenizer.encodePlain(w));
+      return { prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options, ...(badWordIds ? { badWordIds } : {}) };
+    }),
     done: (rows) =>
       answer({
         type: 'result',

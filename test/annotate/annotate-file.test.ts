@@ -169,7 +169,7 @@ describe('annotateFile with the quality gate', () => {
       [[0.7, 1], [0.7, 1]],
       [[0.7, 2]],
     ]);
-    expect(summary.quality).toEqual({ checked: 3, passed: 2, regenerations: 3, failedByCheck: { contradiction: 1 }, dropped: 0, deadLettered: 0 });
+    expect(summary.quality).toEqual({ checked: 3, passed: 2, regenerations: 3, repaired: {}, failedByCheck: { contradiction: 1 }, dropped: 0, deadLettered: 0 });
     expect(summary.generatedTokens).toBe(6 * 10);
   });
 

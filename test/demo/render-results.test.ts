@@ -74,8 +74,8 @@ describe('renderResults with a quality gate', () => {
   it("shows each annotation's gate outcome beside its label", () => {
     const gated: AugmentedSample = {
       ...sample,
-      fundamentals: { ...sample.fundamentals!, quality: { passed: true, failedChecks: [], attempts: 1 } },
-      chainOfThought: { ...sample.chainOfThought!, quality: { passed: false, failedChecks: ['truncated', 'contradiction'], attempts: 3 } },
+      fundamentals: { ...sample.fundamentals!, quality: { passed: true, failedChecks: [], attempts: 1, repairs: [] } },
+      chainOfThought: { ...sample.chainOfThought!, quality: { passed: false, failedChecks: ['truncated', 'contradiction'], attempts: 3, repairs: [] } },
     };
     const text = renderResults(['dev_0'], new Map<string, DemoOutcome>([['dev_0', { kind: 'augmented', record: gated }]]));
     expect(text).toContain('  Fundamentals [passed]:\n');
