@@ -15,7 +15,16 @@
  *
  *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
  *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl] [--skip-old]
- *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated]
+ *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated] [--trim]
+ *     [--budget fundamentals=64,cot=96]
+ *
+ * `--trim` rescores with the gate's `trimTruncated` repair. `--budget` rescores the new
+ * topology's generations as if their kind had had fewer new tokens: each text is cut to its
+ * first N tokens (the teacher's tokenizer) and marked `length`. Decoding picks each token
+ * from the tokens before it alone, so a run with the smaller limit would have generated
+ * exactly that prefix (greedy, and sampled with the same seed); with regenerations the
+ * rescore can only undercount them, since a text that fails only at the smaller limit was
+ * not regenerated in the logged run.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +40,8 @@ import { parseFieldMap } from '../../src/records/field-map.js';
 import { mapToSample } from '../../src/records/map-sample.js';
 import { buildPrompt, createEngine, extractAnnotation, type AnnotationKind, type GenerationOptions, type RawSample } from '../../src/index.js';
 import { createChatTemplate } from '../../src/teacher/chat-template.js';
-import { loadTokenizerConfig } from '../../src/teacher/model-files.js';
+import { loadTokenizerConfig, loadTokenizerFiles } from '../../src/teacher/model-files.js';
+import { ModelTokenizer } from '../../src/teacher/tokenizer.js';
 import { ANNOTATION_KINDS } from '../../src/teacher/types.js';
 
 /** One logged generation. */
@@ -58,6 +68,7 @@ const { values } = parseArgs({
     'skip-old': { type: 'boolean' },
     relax: { type: 'string' },
     trim: { type: 'boolean' },
+    budget: { type: 'string' },
   },
 });
 
@@ -169,8 +180,27 @@ function table(log: LoggedGeneration[], spec: QualitySpec, attempts: number, sec
   return { relaxed: [...relaxed], trimTruncated: spec.trimTruncated === true, rows, ...(costs ? { samplesPerSecondRatios: costs } : {}) };
 }
 
+/** The new topology's generations cut to `--budget` tokens per kind. */
+function withBudget(log: LoggedGeneration[], budget: string | undefined): LoggedGeneration[] {
+  if (!budget) return log;
+  const limits = new Map(
+    budget.split(',').map((pair) => {
+      const [kind, n] = pair.split('=');
+      if (!(ANNOTATION_KINDS as readonly string[]).includes(kind!) || !(Number(n) > 0)) throw new Error(`--budget: expected kind=tokens, got '${pair}'`);
+      return [kind as AnnotationKind, Number(n)] as const;
+    }),
+  );
+  const tokenizer = new ModelTokenizer(loadTokenizerFiles(join(PROJECT_ROOT, 'models', 'smollm2-135m-instruct')));
+  return log.map((g) => {
+    const limit = g.config === 'new' ? limits.get(g.kind) : undefined;
+    if (limit === undefined) return g;
+    const ids = tokenizer.encodePlain(g.text);
+    return ids.length <= limit ? g : { ...g, text: tokenizer.decode(ids.slice(0, limit)).trim(), finishReason: 'length' };
+  });
+}
+
 if (values.rescore) {
-  const log = readFileSync(values.rescore, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedGeneration);
+  const log = withBudget(readFileSync(values.rescore, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedGeneration), values.budget);
   const spec: QualitySpec = { ...DEFAULT_QUALITY, checks: checksFor(DEFAULT_QUALITY.checks), ...(values.trim ? { trimTruncated: true } : {}) };
   console.log(JSON.stringify(table(log, spec, Number(values.attempts)), null, 1));
 } else {
