@@ -7,6 +7,7 @@
  */
 import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
 import { addFaithfulness, isBetter, judge, outcomeOf, regenerationOptions, repairedResult, type QualityOutcome, type Verdict } from '../quality/gate.js';
+import { generationForSample } from '../quality/invented-options.js';
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, TextGenerator } from '../teacher/types.js';
@@ -20,6 +21,8 @@ export interface GatedTask {
 export interface GateBatchOptions {
   spec: QualitySpec;
   generation: GenerationOptions;
+  /** Regenerations ban the option labels each question does not offer, as the first generation did. */
+  banInventedOptions?: boolean;
   promptStyle: PromptStyle;
   maxBatchSize: number;
   /** For `checks.faithfulness`. */
@@ -81,7 +84,9 @@ export async function gateBatch(
       let made: { task: number; result: GenerationResult }[];
       let judged: { verdict: Verdict; result: GenerationResult }[];
       try {
-        const again = await generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: request })));
+        const again = await generator.generate(
+          batch.map((t) => ({ prompt: tasks[t]!.prompt, options: generationForSample(request, options.banInventedOptions, tasks[t]!.sample.question) })),
+        );
         made = batch.flatMap((task, k) => (again[k] ? [{ task, result: again[k] }] : []));
         judged = await assessAll(made);
       } catch {

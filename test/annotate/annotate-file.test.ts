@@ -190,6 +190,21 @@ describe('annotateFile with the quality gate', () => {
     expect(dead).toMatchObject({ samples: 2, rejected: 1, failed: 0, quality: { deadLettered: 1 } });
   });
 
+  it('trims a cut annotation with trimTruncated, and bans invented options in every generation with banInventedOptions', async () => {
+    const gen = scripted({ s1: [`${GOOD} It is also`], s2: [WRONG, GOOD], s3: [GOOD] });
+    const cutOnce: TextGenerator = {
+      ...gen,
+      generate: async (requests) => (await gen.generate(requests)).map((r) => (r.text.endsWith('also') ? { ...r, finishReason: 'length' as const } : r)),
+    };
+    const out = memoryWriter();
+    const summary = await annotateFile({ ...gated(input(samples), 'keep'), quality: { ...DEFAULT_QUALITY, trimTruncated: true }, banInventedOptions: true }, cutOnce, out, memoryWriter());
+    const [s1, s2] = rows(out);
+    expect(s1).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, attempts: 1, repairs: ['trimmed'] } } });
+    expect(s2).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, attempts: 2, repairs: [] } } });
+    expect(summary.quality).toMatchObject({ repaired: { trimmed: 1 } });
+    expect(gen.requests.flat().every((r) => r.options.badWords?.includes(' (C') && !r.options.badWords.includes(' (B'))).toBe(true);
+  });
+
   it('writes no quality field without a gate', async () => {
     const out = memoryWriter();
     const summary = await annotateFile({ ...options(input(samples)), kinds: ['cot'] }, scripted({ s1: [WRONG], s2: [WRONG], s3: [WRONG] }), out, memoryWriter());
