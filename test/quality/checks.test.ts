@@ -44,6 +44,10 @@ describe('the quality checks', () => {
     expect(trimToLastSentence('Soup is a liquid. It is 3.5 parts water and')).toBe('Soup is a liquid.');
     expect(trimToLastSentence('Soup is "a liquid." It is')).toBe('Soup is "a liquid."');
     expect(trimToLastSentence('Soup is 3.5 parts water and')).toBeUndefined();
+    // A list's next number opens an item, it ends nothing; a year before a full stop does.
+    expect(trimToLastSentence('Soup is a liquid.\n\n2. It is')).toBe('Soup is a liquid.');
+    expect(trimToLastSentence('1. Soup is a liquid.\n 2. It is')).toBe('1. Soup is a liquid.');
+    expect(trimToLastSentence('It was served in 1985. It is')).toBe('It was served in 1985.');
   });
 
   it('with trimTruncated, judges the trimmed text by every check and records the repair', () => {
