@@ -5,6 +5,7 @@
  */
 import { type SchedulerLike, lastValueFrom, toArray } from 'rxjs';
 import { asTeacherlmError, TeacherlmError, type ErrorCode } from '../errors.js';
+import { generationForSample } from '../quality/invented-options.js';
 import { buildPrompt, extractAnnotation } from '../teacher/prompts.js';
 import { DEFAULT_RETRY_POLICY, retryBisect, type RetryPolicy } from '../teacher/retry-bisect.js';
 import type { ChatTemplate } from '../teacher/chat-template.js';
@@ -28,6 +29,8 @@ export interface AnnotateFileOptions {
   /** Requests per engine call. */
   maxBatchSize: number;
   generation: GenerationOptions;
+  /** Ban the option labels each sample's question does not offer while decoding (src/quality/invented-options.ts). */
+  banInventedOptions?: boolean;
   /** The quality gate (README, "Quality gate"); undefined: none. `dead-letter` sends the sample to the errors file with QUALITY_FAILED. */
   quality?: QualitySpec;
   /** Scores `quality.checks.faithfulness` (createContinuationScorer on the teacher's model). */
@@ -156,7 +159,7 @@ export async function annotateFile(
     const results = new Array<GenerationResult | undefined>(tasks.length);
     const failures = new Map<number, TeacherlmError>();
     // A batch that fails for good is bisected so only the requests that fail alone are lost.
-    const call = (batch: readonly number[], opts: GenerateCallOptions) => generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: options.generation })), opts);
+    const call = (batch: readonly number[], opts: GenerateCallOptions) => generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: generationForSample(options.generation, options.banInventedOptions, tasks[t]!.question) })), opts);
     const run = async (batch: number[]): Promise<void> => {
       const outcomes = await lastValueFrom(retryBisect(batch, call, { policy, scheduler: options.scheduler, isRunWide }).pipe(toArray()));
       for (const outcome of outcomes) {
@@ -171,7 +174,7 @@ export async function annotateFile(
       const gated = await gateBatch(
         tasks.map((t) => ({ kind: t.kind, prompt: t.prompt, sample: t })),
         results,
-        { spec: options.quality, generation: options.generation, promptStyle: options.promptStyle, maxBatchSize: options.maxBatchSize, scorer: options.scorer },
+        { spec: options.quality, generation: options.generation, ...(options.banInventedOptions ? { banInventedOptions: true } : {}), promptStyle: options.promptStyle, maxBatchSize: options.maxBatchSize, scorer: options.scorer },
         generator,
       );
       qualities = gated.qualities;

@@ -6,7 +6,8 @@
  * A regeneration batch that the engine (or the scorer) fails ends those annotations' regenerations.
  */
 import type { ContinuationScorer } from '../teacher/continuation-scorer.js';
-import { addFaithfulness, isBetter, judge, outcomeOf, regenerationOptions, type QualityOutcome, type Verdict } from '../quality/gate.js';
+import { addFaithfulness, isBetter, judge, outcomeOf, regenerationOptions, repairedResult, type QualityOutcome, type Verdict } from '../quality/gate.js';
+import { generationForSample } from '../quality/invented-options.js';
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { AnnotationKind, GenerationOptions, GenerationResult, PromptStyle, TextGenerator } from '../teacher/types.js';
@@ -20,6 +21,8 @@ export interface GatedTask {
 export interface GateBatchOptions {
   spec: QualitySpec;
   generation: GenerationOptions;
+  /** Regenerations ban the option labels each question does not offer, as the first generation did. */
+  banInventedOptions?: boolean;
   promptStyle: PromptStyle;
   maxBatchSize: number;
   /** For `checks.faithfulness`. */
@@ -53,18 +56,22 @@ export async function gateBatch(
 ): Promise<GatedResults> {
   const { spec } = options;
   // Judges the text checks, then scores faithfulness for all of them in one call.
-  const assessAll = async (items: { task: number; result: GenerationResult }[]): Promise<Verdict[]> => {
+  const assessAll = async (items: { task: number; result: GenerationResult }[]): Promise<{ verdict: Verdict; result: GenerationResult }[]> => {
     const judged = items.map(({ task, result }) => {
       const { kind, sample } = tasks[task]!;
       const text = extractAnnotation(kind, result.text, options.promptStyle);
-      return { kind, text, sample, verdict: judge(spec, kind, text, result.finishReason, sample) };
+      const verdict = judge(spec, kind, text, result.finishReason, sample);
+      return { kind, text: verdict.text, sample, verdict, result: repairedResult(result, text, verdict) };
     });
     await addFaithfulness(spec, options.scorer, judged);
-    return judged.map((j) => j.verdict);
+    return judged.map((j) => ({ verdict: j.verdict, result: j.result }));
   };
   const first = results.flatMap((result, task) => (result ? [{ task, result }] : []));
   const verdicts = new Array<Verdict | undefined>(results.length);
-  (await assessAll(first)).forEach((v, k) => (verdicts[first[k]!.task] = v));
+  (await assessAll(first)).forEach((v, k) => {
+    verdicts[first[k]!.task] = v.verdict;
+    results[first[k]!.task] = v.result;
+  });
   const attempts = results.map(() => 1);
   let regeneratedTokens = 0;
   let failing = verdicts.flatMap((v, i) => (v && !v.passed ? [i] : []));
@@ -75,18 +82,20 @@ export async function gateBatch(
     const stillFailing: number[] = [];
     await eachLimit(batches, Math.max(1, generator.concurrency), async (batch) => {
       let made: { task: number; result: GenerationResult }[];
-      let judged: Verdict[];
+      let judged: { verdict: Verdict; result: GenerationResult }[];
       try {
-        const again = await generator.generate(batch.map((t) => ({ prompt: tasks[t]!.prompt, options: request })));
+        const again = await generator.generate(
+          batch.map((t) => ({ prompt: tasks[t]!.prompt, options: generationForSample(request, options.banInventedOptions, tasks[t]!.sample.question) })),
+        );
         made = batch.flatMap((task, k) => (again[k] ? [{ task, result: again[k] }] : []));
         judged = await assessAll(made);
       } catch {
         return;
       }
-      made.forEach(({ task: t, result: r }, k) => {
-        const verdict = judged[k]!;
+      made.forEach(({ task: t, result: generated }, k) => {
+        const { verdict, result: r } = judged[k]!;
         attempts[t] = attempt;
-        regeneratedTokens += r.generatedTokens;
+        regeneratedTokens += generated.generatedTokens;
         if (isBetter(verdict, verdicts[t]!)) {
           verdicts[t] = verdict;
           results[t] = r;

@@ -41,6 +41,8 @@ Output: one JSON line per sample with its annotations and generation stats.
   --repetition-penalty R > 1 discourages tokens already in the sequence (Hugging Face's; default 1 = off)
   --no-repeat-ngram-size N  no n-gram of N tokens occurs twice (default 0 = off)
   --min-new-tokens N     no end-of-sequence before N tokens (default 0)
+  --ban-invented-options never write an option label the question does not offer ("(C)"
+                         under (A) and (B)): banned token sequences, per sample
   --quality FILE         the quality gate, set by FILE's 'quality:' section as in a topology
                          (e.g. topologies/default.yaml); see the README, "Quality gate"
   --quality-attempts N   generations per annotation, the first included (gate on; default 3)
@@ -89,6 +91,7 @@ export const annotateCommand: Command = {
           'repetition-penalty': { type: 'string' },
           'no-repeat-ngram-size': { type: 'string' },
           'min-new-tokens': { type: 'string' },
+          'ban-invented-options': { type: 'boolean' },
           quality: { type: 'string' },
           'quality-attempts': { type: 'string' },
           'quality-on-failure': { type: 'string' },
@@ -132,6 +135,7 @@ export const annotateCommand: Command = {
         minNewTokens: intArg('--min-new-tokens', v['min-new-tokens'], { min: 0, max: 32768 }),
       },
     };
+    if (v['ban-invented-options'] === true) options.banInventedOptions = true;
     const quality = qualityOption(v.quality, v['quality-attempts'], v['quality-on-failure']);
     if (quality) options.quality = quality;
     const { generation } = options;

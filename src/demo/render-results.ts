@@ -27,12 +27,13 @@ export function wrap(text: string, indent: string, width = 88): string {
   return lines.length > 0 ? lines.join('\n') : `${indent}(empty)`;
 }
 
-/** What the quality gate found, when the topology has one: ` [passed]`, ` [failed: contradiction; 3 attempts]`. */
+/** What the quality gate found, when the topology has one: ` [passed]`, ` [failed: contradiction; 3 attempts]`, ` [passed; trimmed to its last sentence]`. */
 function gate(value: Annotation): string {
   const q = value.quality;
   if (!q) return '';
   const attempts = q.attempts > 1 ? `; ${q.attempts} attempts` : '';
-  return q.passed ? ` [passed${attempts}]` : ` [failed: ${q.failedChecks.join(', ')}${attempts}]`;
+  const trimmed = (q.repairs ?? []).includes('trimmed') ? '; trimmed to its last sentence' : '';
+  return q.passed ? ` [passed${attempts}${trimmed}]` : ` [failed: ${q.failedChecks.join(', ')}${attempts}${trimmed}]`;
 }
 
 function annotation(label: string, value: Annotation | null): string {

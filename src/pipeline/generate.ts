@@ -10,6 +10,7 @@
  * they finish, and the batcher fills them at once.
  */
 import { type OperatorFunction, type SchedulerLike, finalize, merge, mergeMap } from 'rxjs';
+import { generationForSample } from '../quality/invented-options.js';
 import { retryBisect } from '../teacher/retry-bisect.js';
 import type { GenerateCallOptions, GenerationResult, TextGenerator } from '../teacher/types.js';
 import { NOOP_PIPELINE_METRICS, type EngineRef, type PipelineMetrics } from '../telemetry/pipeline-metrics.js';
@@ -61,7 +62,7 @@ export function generate(options: GenerateOptions): OperatorFunction<GenerationT
   };
   const engineCall = (tasks: readonly GenerationTask[], call: GenerateCallOptions) => () =>
     generator.generate(
-      tasks.map((t) => ({ prompt: t.prompt, options: t.teacher.generation })),
+      tasks.map((t) => ({ prompt: t.prompt, options: generationForSample(t.teacher.generation, t.teacher.banInventedOptions, t.job.sample.question) })),
       call,
     );
   const untraced = (tasks: readonly GenerationTask[], call: GenerateCallOptions) => (metrics.enabled ? measured(tasks, engineCall(tasks, call)) : engineCall(tasks, call)());

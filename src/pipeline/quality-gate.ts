@@ -23,10 +23,12 @@ import {
   outcomeOf,
   regenerationOptions,
   rejectionOf,
+  repairedResult,
   type QualityCounts,
   type QualityOutcome,
   type Verdict,
 } from '../quality/gate.js';
+import { generationForSample } from '../quality/invented-options.js';
 import type { QualitySpec } from '../quality/quality-options.js';
 import { extractAnnotation } from '../teacher/prompts.js';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
@@ -59,14 +61,14 @@ async function gateOne(outcome: Extract<TaskOutcome, { ok: true }>, options: Qua
   const assess = async (result: GenerationResult): Promise<Attempt> => {
     const text = extractAnnotation(teacher.annotation, result.text, teacher.promptStyle);
     const verdict = judge(spec, teacher.annotation, text, result.finishReason, job.sample);
-    await addFaithfulness(spec, options.scorers?.get(task.engineKey), [{ kind: teacher.annotation, text, sample: job.sample, verdict }]);
-    return { result, verdict };
+    await addFaithfulness(spec, options.scorers?.get(task.engineKey), [{ kind: teacher.annotation, text: verdict.text, sample: job.sample, verdict }]);
+    return { result: repairedResult(result, text, verdict), verdict };
   };
   let best = await assess(outcome.result);
   let attempts = 1;
   const generator = generators.get(task.engineKey);
   while (!best.verdict.passed && attempts < spec.attempts && generator) {
-    const options = regenerationOptions(teacher.generation, spec, attempts + 1);
+    const options = regenerationOptions(generationForSample(teacher.generation, teacher.banInventedOptions, job.sample.question), spec, attempts + 1);
     let result: GenerationResult | undefined;
     try {
       [result] = await generator.generate([{ prompt: task.prompt, options }]);

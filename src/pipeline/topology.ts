@@ -65,6 +65,8 @@ export interface TeacherSpec {
   server?: OpenAiServerSpec;
   /** Chat style only: task instructions around the reference prompt (README, "Quality gate"). */
   instructions?: PromptInstructions;
+  /** `onnx` only: ban option labels the sample's question does not offer ("(C)" under (A) and (B)) while decoding (src/quality/invented-options.ts). */
+  banInventedOptions?: boolean;
   /** `openai` only: a local model folder whose tokenizer counts prompt tokens exactly (else estimated). */
   tokenizer?: string;
   promptStyle: PromptStyle;
@@ -181,7 +183,7 @@ function generation(value: unknown, field: string): GenerationOptions {
 }
 
 function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
-  const common = ['annotation', 'kind', 'model', 'promptStyle', 'generation', 'instructions'];
+  const common = ['annotation', 'kind', 'model', 'promptStyle', 'generation', 'instructions', 'banInventedOptions'];
   const kind = oneOf((value as Obj | null)?.kind, `${field}.kind`, TEACHER_KINDS, 'onnx');
   const o = object(value, field, kind === 'openai' ? [...common, ...OPENAI_TEACHER_FIELDS] : common);
   const model = kind === 'echo' ? (o.model === undefined ? 'echo' : text(o.model, `${field}.model`)) : text(o.model, `${field}.model`);
@@ -202,6 +204,11 @@ function teacher(value: unknown, field: string, baseDir: string): TeacherSpec {
       if (!user.includes(PROMPT_PLACEHOLDER)) fail(`${field}.instructions.user`, `a text containing ${PROMPT_PLACEHOLDER}`, user);
       spec.instructions.user = user;
     }
+  }
+  if (o.banInventedOptions !== undefined) {
+    if (typeof o.banInventedOptions !== 'boolean') fail(`${field}.banInventedOptions`, 'true or false', o.banInventedOptions);
+    if (o.banInventedOptions && kind !== 'onnx') fail(`${field}.banInventedOptions`, 'a teacher of kind onnx (it bans token sequences while decoding)', o.banInventedOptions);
+    if (o.banInventedOptions) spec.banInventedOptions = true;
   }
   if (kind === 'openai') {
     spec.server = openAiServer(o, field, spec.generation);

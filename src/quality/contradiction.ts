@@ -4,7 +4,7 @@
  * teaches the wrong "why". Assertions are read from the phrasings teachers use:
  *
  * - a label: "the answer is (B)", "answer: B", "(B) is correct", "option (B) is right";
- * - an option's text: "the answer is False", "the sentence is false/incorrect" (True/False
+ * - an option's text: "the answer is False" or "(False)", "the sentence is false/incorrect" (True/False
  *   style options, as in CREAK);
  * - a bare verdict opening the text: "False. ..." (True/False options);
  * - negations: "(A) is incorrect", "the answer is not (A)", "the statement is not true".
@@ -50,8 +50,8 @@ function labelOfText(options: readonly QuestionOption[], text: string): string |
 const ANSWER_LABEL = /\b(?:answer|option|choice)\s*(?:is|:|=)\s*(not\s+)?(?:option\s+)?\(?([a-z])\)(?![a-z])|\b(?:answer|option|choice)\s*(?:is|:|=)\s*(not\s+)?(?:option\s+)?([a-z])(?=[\s.,;:!?)]|$)/g;
 // "(b) is correct", "(a) is not true", "option (a) is wrong"
 const LABEL_VERDICT = /(?:option\s+)?\(([a-z])\)\s*(?:is|was)\s+(not\s+)?(?:the\s+)?(correct|right|true|answer|incorrect|wrong|false|untrue)\b/g;
-// "answer is false", "the answer is true"
-const ANSWER_TRUTH = /\banswer\s*(?:is|:)\s*(not\s+)?"?(true|false|correct|incorrect|yes|no)\b/g;
+// "answer is false", "the answer is true", "the answer is (True)" (an option's text in a label's parentheses)
+const ANSWER_TRUTH = /\banswer\s*(?:is|:)\s*(not\s+)?["(]?(true|false|correct|incorrect|yes|no)\b/g;
 // A bare verdict opening the text: "False.", "True. The sentence is indeed...", "\"False\"".
 const LEADING_VERDICT = /^[\s"'*]*(true|false|correct|incorrect)\b/g;
 // "the sentence is false", "this statement is not true", "the claim is incorrect"

@@ -10,6 +10,10 @@ import type { AnnotationKind, GenerationOptions } from '../teacher/types.js';
 import { checkAnnotation, failedChecks, type CheckResult, type QualityCheckName } from './checks.js';
 import { checkFaithfulness } from './faithfulness.js';
 import type { QualitySpec } from './quality-options.js';
+import { cutMidSentence, trimToLastSentence } from './truncation.js';
+
+/** What the gate may do to a text before it is checked: `trimmed`, cut back to its last complete sentence. */
+export type QualityRepair = 'trimmed';
 
 /** What an annotation carries of the gate (schema `QualityOutcome`). */
 export interface QualityOutcome {
@@ -18,11 +22,16 @@ export interface QualityOutcome {
   failedChecks: QualityCheckName[];
   /** Generations made for this annotation, the first included. */
   attempts: number;
+  /** What the gate did to the kept text before checking it (empty: it is the teacher's as generated). */
+  repairs: QualityRepair[];
 }
 
 export interface Verdict {
   results: CheckResult[];
   passed: boolean;
+  /** The text the checks judged: the annotation, or its repair. */
+  text: string;
+  repairs: QualityRepair[];
 }
 
 /** What the gate counts, for the run summary and the logs. */
@@ -33,6 +42,8 @@ export interface QualityCounts {
   passed: number;
   /** Regenerations made. */
   regenerations: number;
+  /** Kept annotations the gate repaired, by repair. */
+  repaired: Partial<Record<QualityRepair, number>>;
   /** Kept annotations that failed, by check. */
   failedByCheck: Partial<Record<QualityCheckName, number>>;
   /** Annotations dropped (onFailure: drop) or samples dead-lettered (onFailure: dead-letter). */
@@ -41,9 +52,15 @@ export interface QualityCounts {
 }
 
 export function emptyQualityCounts(): QualityCounts {
-  return { checked: 0, passed: 0, regenerations: 0, failedByCheck: {}, dropped: 0, deadLettered: 0 };
+  return { checked: 0, passed: 0, regenerations: 0, repaired: {}, failedByCheck: {}, dropped: 0, deadLettered: 0 };
 }
 
+/**
+ * Checks one annotation. With `trimTruncated`, a text cut at the token limit in mid-sentence
+ * is first trimmed to its last complete sentence and the trimmed text is what every check
+ * judges (`truncated` then passes: it no longer ends mid-sentence); a text with no complete
+ * sentence is judged as it is.
+ */
 export function judge(
   spec: QualitySpec,
   kind: AnnotationKind,
@@ -51,8 +68,21 @@ export function judge(
   finishReason: string,
   sample: { question: string; answer: string },
 ): Verdict {
-  const results = checkAnnotation({ kind, text, finishReason, question: sample.question, answer: sample.answer }, spec.checks);
-  return { results, passed: results.every((r) => r.passed) };
+  const trimmed = spec.trimTruncated === true && cutMidSentence(text, finishReason) ? trimToLastSentence(text) : undefined;
+  const judged = trimmed ?? text;
+  const results = checkAnnotation({ kind, text: judged, finishReason: trimmed === undefined ? finishReason : 'stop', question: sample.question, answer: sample.answer }, spec.checks);
+  return { results, passed: results.every((r) => r.passed), text: judged, repairs: trimmed === undefined ? [] : ['trimmed'] };
+}
+
+/**
+ * The generation with its text cut where the verdict's repair cut the annotation. The
+ * annotation is a suffix of the trimmed completion (extractAnnotation), so cutting the same
+ * characters off the completion's end gives the repaired annotation when extracted again.
+ */
+export function repairedResult<R extends { text: string }>(result: R, annotation: string, verdict: Verdict): R {
+  if (verdict.repairs.length === 0) return result;
+  const completion = result.text.trim();
+  return { ...result, text: completion.slice(0, completion.length - (annotation.length - verdict.text.length)) };
 }
 
 /** One chain of thought's verdict awaiting the teacher-scored check. */
@@ -81,7 +111,7 @@ export async function addFaithfulness(spec: QualitySpec, scorer: ContinuationSco
 }
 
 export function outcomeOf(verdict: Verdict, attempts: number): QualityOutcome {
-  return { passed: verdict.passed, failedChecks: failedChecks(verdict.results), attempts };
+  return { passed: verdict.passed, failedChecks: failedChecks(verdict.results), attempts, repairs: [...verdict.repairs] };
 }
 
 /** Generation `attempt` (2 for the first regeneration): sampled at `regenerateTemperature`, with the teacher's seed + attempt - 1. */
@@ -107,6 +137,7 @@ export function countOutcome(counts: QualityCounts, quality: QualityOutcome, rej
   counts.checked++;
   counts.regenerations += quality.attempts - 1;
   if (quality.passed) counts.passed++;
+  for (const repair of quality.repairs) counts.repaired[repair] = (counts.repaired[repair] ?? 0) + 1;
   for (const check of quality.failedChecks) counts.failedByCheck[check] = (counts.failedByCheck[check] ?? 0) + 1;
   if (rejected) counts[rejected]++;
 }

@@ -11,6 +11,7 @@
  *     minNovelWords: 3             # content words beyond the question's own
  *     contradiction: true          # asserts an option other than the gold answer
  *     faithfulness: false          # the teacher, given the CoT, prefers another option (off by default)
+ *   trimTruncated: false           # cut at the token limit: trim to the last complete sentence, then check
  *   attempts: 3                    # generations per annotation, the first included
  *   regenerateTemperature: 0.7     # sampling for the regenerations (each gets another seed)
  *   onFailure: keep                # keep (checks recorded) | drop (null) | dead-letter
@@ -25,6 +26,11 @@ export type QualityFailureAction = (typeof QUALITY_FAILURE_ACTIONS)[number];
 
 export interface QualitySpec {
   checks: QualityChecks;
+  /**
+   * Trim an annotation cut at the token limit in mid-sentence back to its last complete
+   * sentence before checking it (recorded as the repair `trimmed`).
+   */
+  trimTruncated?: boolean;
   /** Generations per annotation, the first included (1 = never regenerate). */
   attempts: number;
   /** Temperature of the regenerations; each attempt also gets its own seed. */
@@ -76,7 +82,7 @@ function minWords(value: unknown, field: string): Partial<Record<AnnotationKind,
  */
 export function parseQuality(value: unknown, field = 'quality'): QualitySpec | undefined {
   if (value === undefined) return undefined;
-  const q = value === null ? {} : object(value, field, ['checks', 'attempts', 'regenerateTemperature', 'onFailure']);
+  const q = value === null ? {} : object(value, field, ['checks', 'trimTruncated', 'attempts', 'regenerateTemperature', 'onFailure']);
   const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction', 'faithfulness']);
   const d = DEFAULT_QUALITY;
   const temperature = q.regenerateTemperature;
@@ -93,6 +99,7 @@ export function parseQuality(value: unknown, field = 'quality'): QualitySpec | u
       contradiction: flag(c.contradiction, `${field}.checks.contradiction`, true),
       ...(flag(c.faithfulness, `${field}.checks.faithfulness`, false) ? { faithfulness: true } : {}),
     },
+    ...(flag(q.trimTruncated, `${field}.trimTruncated`, false) ? { trimTruncated: true } : {}),
     attempts: count(q.attempts, `${field}.attempts`, d.attempts, true),
     regenerateTemperature: (temperature as number | undefined) ?? d.regenerateTemperature,
     onFailure: oneOf(q.onFailure, `${field}.onFailure`, QUALITY_FAILURE_ACTIONS, d.onFailure),

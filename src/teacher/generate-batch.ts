@@ -30,6 +30,8 @@ export interface RowInput {
   prompt: string;
   /** Already validated (`validateRequests`): in particular, stop strings are non-empty. */
   options: GenerationOptions;
+  /** `options.badWords`, encoded. */
+  badWordIds?: readonly (readonly number[])[];
 }
 
 export interface RowOutput {
@@ -239,7 +241,7 @@ export class BatchGenerator {
         data = this.logitsRow;
         at = 0;
       }
-      applyLogitsProcessors(data, at, vocab, options, { prompt: row.input.ids, generated: row.generated }, this.eos);
+      applyLogitsProcessors(data, at, vocab, options, { prompt: row.input.ids, generated: row.generated, ...(row.input.badWordIds ? { badWordIds: row.input.badWordIds } : {}) }, this.eos);
     }
     if (!(options.temperature > 0)) return argmax(data, at, vocab);
     if (this.scratch.length < 2 * vocab) this.scratch = new Float32Array(2 * vocab);

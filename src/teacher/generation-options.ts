@@ -25,6 +25,9 @@ export function validateRequests(requests: readonly GenerationRequest[]): void {
     if (o.minNewTokens !== undefined && (!Number.isInteger(o.minNewTokens) || o.minNewTokens < 0 || o.minNewTokens > o.maxNewTokens)) {
       rejectOption(`${at}.options.minNewTokens`, `an integer from 0 to maxNewTokens (${o.maxNewTokens})`, o.minNewTokens);
     }
+    if (o.badWords !== undefined && (!Array.isArray(o.badWords) || (o.badWords as unknown[]).some((s) => typeof s !== 'string' || s === ''))) {
+      rejectOption(`${at}.options.badWords`, 'an array of non-empty strings', o.badWords);
+    }
     if (o.stop !== undefined && (!Array.isArray(o.stop) || (o.stop as unknown[]).some((s) => typeof s !== 'string' || s === ''))) {
       rejectOption(`${at}.options.stop`, 'an array of non-empty strings', o.stop);
     }

@@ -123,6 +123,19 @@ async function runBatch(loaded: Loaded): Promise<void> {
   }
 }
 
+// Banned words recur on every prompt of a topology (invented-options.ts: 96 per question),
+// so each is encoded once; the bound keeps a stream of ever-new words from growing it.
+const encodedWords = new Map<string, number[]>();
+function encodeWord(tokenizer: ModelTokenizer, word: string): number[] {
+  let ids = encodedWords.get(word);
+  if (!ids) {
+    if (encodedWords.size >= 10_000) encodedWords.clear();
+    ids = tokenizer.encodePlain(word);
+    encodedWords.set(word, ids);
+  }
+  return ids;
+}
+
 function toGroup({ tokenizer }: Loaded, message: GenerateMessage): RowGroup {
   if (init.crashOnPrompt !== undefined && message.prompts.includes(init.crashOnPrompt)) process.exit(70);
   admitted.add(message.id);
@@ -130,7 +143,11 @@ function toGroup({ tokenizer }: Loaded, message: GenerateMessage): RowGroup {
     if (admitted.delete(message.id)) reply(reply_);
   };
   return {
-    inputs: message.prompts.map((prompt, r) => ({ prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options: message.options[r]! })),
+    inputs: message.prompts.map((prompt, r) => {
+      const options = message.options[r]!;
+      const badWordIds = options.badWords?.map((w) => encodeWord(tokenizer, w));
+      return { prompt, ids: message.ids[r] ?? tokenizer.encode(prompt), options, ...(badWordIds ? { badWordIds } : {}) };
+    }),
     done: (rows) =>
       answer({
         type: 'result',

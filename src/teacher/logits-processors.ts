@@ -8,7 +8,9 @@
  * - `noRepeatNgramSize` (NoRepeatNGramLogitsProcessor): a token that would complete an
  *   n-gram already in the sequence, prompt included, is banned;
  * - `minNewTokens` (MinNewTokensLengthLogitsProcessor): end-of-sequence tokens are banned
- *   until that many tokens were generated.
+ *   until that many tokens were generated;
+ * - `badWords` (NoBadWordsLogitsProcessor, `bad_words_ids`): the last token of each banned
+ *   sequence is banned when the sequence's other tokens end the sequence so far.
  *
  * Each row sees only its own sequence, so a prompt's output alone equals its output in a
  * batch.
@@ -20,6 +22,8 @@ export interface RowSequence {
   prompt: ArrayLike<number>;
   /** The ids generated so far. */
   generated: readonly number[];
+  /** `options.badWords` as token sequences (the row's tokenizer's). */
+  badWordIds?: readonly (readonly number[])[];
 }
 
 /** True when any control is set, so rows without them skip the work entirely. */
@@ -27,7 +31,8 @@ export function hasLogitsProcessors(options: GenerationOptions): boolean {
   return (
     (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1) ||
     (options.noRepeatNgramSize ?? 0) > 0 ||
-    (options.minNewTokens ?? 0) > 0
+    (options.minNewTokens ?? 0) > 0 ||
+    (options.badWords?.length ?? 0) > 0
   );
 }
 
@@ -67,6 +72,14 @@ export function applyLogitsProcessors(
         if (banned >= 0 && banned < vocab) logits[offset + banned] = -Infinity;
       }
     }
+  }
+  for (const banned of seq.badWordIds ?? []) {
+    const last = banned.length - 1;
+    if (last < 0 || length < last) continue;
+    let match = true;
+    for (let j = 0; j < last && match; j++) match = tokenAt(seq, length - last + j) === banned[j];
+    const token = banned[last]!;
+    if (match && token >= 0 && token < vocab) logits[offset + token] = -Infinity;
   }
   if ((options.minNewTokens ?? 0) > seq.generated.length) {
     for (const eos of eosIds) if (eos >= 0 && eos < vocab) logits[offset + eos] = -Infinity;

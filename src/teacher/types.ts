@@ -36,6 +36,11 @@ export interface GenerationOptions {
   noRepeatNgramSize?: number;
   /** Hugging Face's min_new_tokens: end-of-sequence is not picked before this many tokens (0 = off). */
   minNewTokens?: number;
+  /**
+   * Hugging Face's bad_words_ids, as text: each string is encoded with the teacher's own
+   * tokenizer (no special tokens), and a token that would complete its token sequence is banned.
+   */
+  badWords?: string[];
 }
 
 export interface GenerationRequest {

@@ -169,7 +169,7 @@ describe('annotateFile with the quality gate', () => {
       [[0.7, 1], [0.7, 1]],
       [[0.7, 2]],
     ]);
-    expect(summary.quality).toEqual({ checked: 3, passed: 2, regenerations: 3, failedByCheck: { contradiction: 1 }, dropped: 0, deadLettered: 0 });
+    expect(summary.quality).toEqual({ checked: 3, passed: 2, regenerations: 3, repaired: {}, failedByCheck: { contradiction: 1 }, dropped: 0, deadLettered: 0 });
     expect(summary.generatedTokens).toBe(6 * 10);
   });
 
@@ -188,6 +188,21 @@ describe('annotateFile with the quality gate', () => {
       expect.objectContaining({ id: 's2', line: 2, code: 'QUALITY_FAILED', error: expect.stringContaining("sample 's2' failed the quality gate: cot after 1 attempts: contradiction (asserts (A)") }),
     ]);
     expect(dead).toMatchObject({ samples: 2, rejected: 1, failed: 0, quality: { deadLettered: 1 } });
+  });
+
+  it('trims a cut annotation with trimTruncated, and bans invented options in every generation with banInventedOptions', async () => {
+    const gen = scripted({ s1: [`${GOOD} It is also`], s2: [WRONG, GOOD], s3: [GOOD] });
+    const cutOnce: TextGenerator = {
+      ...gen,
+      generate: async (requests) => (await gen.generate(requests)).map((r) => (r.text.endsWith('also') ? { ...r, finishReason: 'length' as const } : r)),
+    };
+    const out = memoryWriter();
+    const summary = await annotateFile({ ...gated(input(samples), 'keep'), quality: { ...DEFAULT_QUALITY, trimTruncated: true }, banInventedOptions: true }, cutOnce, out, memoryWriter());
+    const [s1, s2] = rows(out);
+    expect(s1).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, attempts: 1, repairs: ['trimmed'] } } });
+    expect(s2).toMatchObject({ annotations: { cot: GOOD }, quality: { cot: { passed: true, attempts: 2, repairs: [] } } });
+    expect(summary.quality).toMatchObject({ repaired: { trimmed: 1 } });
+    expect(gen.requests.flat().every((r) => r.options.badWords?.includes(' (C') && !r.options.badWords.includes(' (B'))).toBe(true);
   });
 
   it('writes no quality field without a gate', async () => {

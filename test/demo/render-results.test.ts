@@ -74,12 +74,13 @@ describe('renderResults with a quality gate', () => {
   it("shows each annotation's gate outcome beside its label", () => {
     const gated: AugmentedSample = {
       ...sample,
-      fundamentals: { ...sample.fundamentals!, quality: { passed: true, failedChecks: [], attempts: 1 } },
-      chainOfThought: { ...sample.chainOfThought!, quality: { passed: false, failedChecks: ['truncated', 'contradiction'], attempts: 3 } },
+      fundamentals: { ...sample.fundamentals!, quality: { passed: true, failedChecks: [], attempts: 1, repairs: [] } },
+      commonMistakes: { ...sample.fundamentals!, finishReason: 'length', quality: { passed: true, failedChecks: [], attempts: 2, repairs: ['trimmed'] } },
+      chainOfThought: { ...sample.chainOfThought!, quality: { passed: false, failedChecks: ['truncated', 'contradiction'], attempts: 3, repairs: [] } },
     };
     const text = renderResults(['dev_0'], new Map<string, DemoOutcome>([['dev_0', { kind: 'augmented', record: gated }]]));
     expect(text).toContain('  Fundamentals [passed]:\n');
     expect(text).toContain('  Chain of thought [cut at the token limit] [failed: truncated, contradiction; 3 attempts]:\n');
-    expect(text).toContain('  Common mistakes: (not generated)');
+    expect(text).toContain('  Common mistakes [cut at the token limit] [passed; 2 attempts; trimmed to its last sentence]:\n');
   });
 });

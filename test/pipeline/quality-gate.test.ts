@@ -35,24 +35,42 @@ class Replies implements TextGenerator {
   async close(): Promise<void> {}
 }
 
-function firstOutcome(text: string): Extract<TaskOutcome, { ok: true }> {
+function firstOutcome(text: string, finishReason = 'eos', banInventedOptions = false): Extract<TaskOutcome, { ok: true }> {
   const job: SampleJob = { record: sourceRecord(0), sample: { id: 's1', task: 't', question: QUESTION, answer: '(B)' }, expected: 1, outcomes: [] };
-  const teacher = { ...teacherSpec('cot'), generation: { maxNewTokens: 32, temperature: 0, seed: 7 } };
+  const teacher = { ...teacherSpec('cot'), generation: { maxNewTokens: 32, temperature: 0, seed: 7 }, ...(banInventedOptions ? { banInventedOptions } : {}) };
   const task: GenerationTask = { job, teacher, engineKey: 'e', prompt: 'Q: ... step by step.', promptTokens: 3 };
-  return { task, ok: true, result: result(text), attempts: 1 };
+  return { task, ok: true, result: { ...result(text), finishReason: finishReason as GenerationResult['finishReason'] }, attempts: 1 };
 }
 
-async function run(spec: QualitySpec, first: string, replies: (string | TeacherlmError)[], scorer?: ContinuationScorer) {
+async function run(spec: QualitySpec, first: string | Extract<TaskOutcome, { ok: true }>, replies: (string | TeacherlmError)[], scorer?: ContinuationScorer) {
   const generator = new Replies(replies);
   const counts = emptyQualityCounts();
   const scorers = scorer ? new Map([['e', scorer]]) : undefined;
   const checks: string[] = [];
   const metrics = { qualityCheck: (check: string, passed: boolean) => checks.push(`${check}:${passed ? 'pass' : 'fail'}`) };
-  const [out] = await firstValueFrom(from([firstOutcome(first)]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), scorers, counts, metrics }), toArray()));
+  const [out] = await firstValueFrom(from([typeof first === 'string' ? firstOutcome(first) : first]).pipe(qualityGate({ spec, generators: new Map([['e', generator]]), scorers, counts, metrics }), toArray()));
   return { out: out as TaskOutcome, generator, counts, checks };
 }
 
 describe('qualityGate', () => {
+  it('with trimTruncated, keeps a cut annotation trimmed to its last sentence when that passes, and records the repair', async () => {
+    const cut = `${GOOD} It is also served`;
+    const spec = { ...DEFAULT_QUALITY, trimTruncated: true };
+    const { out, generator, counts } = await run(spec, firstOutcome(cut, 'length'), []);
+    expect(out).toMatchObject({ ok: true, result: { text: GOOD, finishReason: 'length' }, quality: { passed: true, failedChecks: [], attempts: 1, repairs: ['trimmed'] } });
+    expect(generator.requests).toEqual([]);
+    expect(counts).toMatchObject({ checked: 1, passed: 1, repaired: { trimmed: 1 } });
+    // Without it the cut fails `truncated` and is regenerated.
+    const untrimmed = await run(DEFAULT_QUALITY, firstOutcome(cut, 'length'), [GOOD]);
+    expect(untrimmed.out).toMatchObject({ result: { text: GOOD }, quality: { attempts: 2, repairs: [] } });
+  });
+
+  it('regenerates with the invented-options guard of a teacher that bans them', async () => {
+    const { generator } = await run(DEFAULT_QUALITY, firstOutcome(WRONG, 'eos', true), [GOOD]);
+    expect(generator.requests[0]!.options.badWords).toContain(' (C');
+    expect(generator.requests[0]!.options.badWords).not.toContain(' (A');
+  });
+
   it('passes a good annotation through with its outcome, generating nothing more', async () => {
     const { out, generator, counts } = await run(DEFAULT_QUALITY, GOOD, []);
     expect(out).toMatchObject({ ok: true, quality: { passed: true, failedChecks: [], attempts: 1 }, dropped: false });

@@ -75,6 +75,14 @@ describe('topology', () => {
     }
   });
 
+  it('takes banInventedOptions for onnx teachers only', () => {
+    const t = minimal();
+    expect(parseTopology({ ...t, teachers: [{ ...t.teachers[0]!, banInventedOptions: true }] }, '/b').teachers[0]!.banInventedOptions).toBe(true);
+    expect(parseTopology(t, '/b').teachers[0]!.banInventedOptions).toBeUndefined();
+    expect(() => parseTopology({ ...t, teachers: [{ ...t.teachers[0]!, banInventedOptions: 'yes' }] }, '/b')).toThrow(/teachers\[0\]\.banInventedOptions: expected true or false/);
+    expect(() => parseTopology({ ...t, teachers: [{ ...t.teachers[0]!, kind: 'echo', banInventedOptions: true }] }, '/b')).toThrow(/banInventedOptions: expected a teacher of kind onnx/);
+  });
+
   it('names the file in load errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'topo-'));
     const file = join(dir, 'bad.yaml');

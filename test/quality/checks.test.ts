@@ -3,7 +3,9 @@ import { checkAnnotation, failedChecks } from '../../src/quality/checks.js';
 import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
 import { repeatedNgramShare } from '../../src/quality/repetition.js';
 import { novelContentWords } from '../../src/quality/restatement.js';
-import { cutMidSentence } from '../../src/quality/truncation.js';
+import { cutMidSentence, trimToLastSentence } from '../../src/quality/truncation.js';
+import { judge, repairedResult } from '../../src/quality/gate.js';
+import { DEFAULT_QUALITY as QUALITY } from '../../src/quality/quality-options.js';
 import { wordsOf } from '../../src/quality/words.js';
 
 const Q = 'Determine the correctness of the following sentence. Eating soup means eating only solids. (A) True (B) False';
@@ -36,6 +38,32 @@ describe('the quality checks', () => {
     expect(cutMidSentence('Soup is a liquid.', 'length')).toBe(false);
     expect(cutMidSentence('Soup is a liquid."', 'length')).toBe(false);
     expect(cutMidSentence('Soup is a liquid and', 'eos')).toBe(false);
+  });
+
+  it('trims a cut text back to its last complete sentence, not at a decimal point', () => {
+    expect(trimToLastSentence('Soup is a liquid. It is 3.5 parts water and')).toBe('Soup is a liquid.');
+    expect(trimToLastSentence('Soup is "a liquid." It is')).toBe('Soup is "a liquid."');
+    expect(trimToLastSentence('Soup is 3.5 parts water and')).toBeUndefined();
+    // A list's next number opens an item, it ends nothing; a year before a full stop does.
+    expect(trimToLastSentence('Soup is a liquid.\n\n2. It is')).toBe('Soup is a liquid.');
+    expect(trimToLastSentence('1. Soup is a liquid.\n 2. It is')).toBe('1. Soup is a liquid.');
+    expect(trimToLastSentence('It was served in 1985. It is')).toBe('It was served in 1985.');
+  });
+
+  it('with trimTruncated, judges the trimmed text by every check and records the repair', () => {
+    const sample = { question: Q, answer: '(B)' };
+    const spec = { ...QUALITY, trimTruncated: true };
+    const cut = 'Soup is mostly water with bits of vegetables in it. Eating soup means drinking a liquid, so';
+    const trimmed = judge(spec, 'fundamentals', cut, 'length', sample);
+    expect(trimmed).toMatchObject({ passed: true, repairs: ['trimmed'], text: 'Soup is mostly water with bits of vegetables in it.' });
+    expect(judge({ ...QUALITY }, 'fundamentals', cut, 'length', sample)).toMatchObject({ passed: false, repairs: [], text: cut });
+    // The trimmed text must still pass the rest: two words are too short.
+    expect(judge(spec, 'fundamentals', 'Soup is. Eating soup means drinking a liquid, so', 'length', sample)).toMatchObject({ passed: false, repairs: ['trimmed'] });
+    // A text that ended by itself is never trimmed.
+    expect(judge(spec, 'fundamentals', cut, 'eos', sample).repairs).toEqual([]);
+    // The completion is cut where the annotation was: extracting it again gives the trimmed text.
+    const result = { text: ` Fundamentals: ${cut}  `, finishReason: 'length' };
+    expect(repairedResult(result, cut, trimmed)).toEqual({ text: 'Fundamentals: Soup is mostly water with bits of vegetables in it.', finishReason: 'length' });
   });
 
   it('runs the configured checks and names the failed ones', () => {

@@ -18,6 +18,9 @@ describe('findContradiction', () => {
 
   it('reads option text, true/false verdicts and negations', () => {
     expect(findContradiction('The sentence is true: soup is solid.', Q, '(B)').contradicting?.label).toBe('A');
+    // An option's text in a label's parentheses, as a teacher barred from inventing '(C)' writes it.
+    expect(findContradiction('The answer is (True), as soup has solid bits.', Q, '(B)').contradicting?.label).toBe('A');
+    expect(findContradiction('The answer is (False), as soup is a liquid.', Q, '(B)').contradicting).toBeUndefined();
     expect(findContradiction('The statement is not false.', Q, '(B)').contradicting).toMatchObject({ label: 'B', negated: true });
     expect(findContradiction('(B) is incorrect, soup is solid.', Q, '(B)').contradicting).toMatchObject({ label: 'B', negated: true });
     expect(findContradiction('(A) is incorrect because soup is a liquid.', Q, '(B)').contradicting).toBeUndefined();

@@ -20,7 +20,7 @@ describe('record codecs', () => {
       chainOfThought: null,
       commonMistakes: {
         text: 'm', modelId: 'm', promptTokens: 6, generatedTokens: 1, finishReason: 'eos',
-        quality: { passed: false, failedChecks: ['too-short', 'contradiction'], attempts: 3 },
+        quality: { passed: false, failedChecks: ['too-short', 'contradiction'], attempts: 3, repairs: ['trimmed'] },
       },
       source: { topic: 'samples.raw', partition: 2, offset: 123456789012 },
       sourceTimestamp: 1700000000000, augmentedAt: 1700000000500,

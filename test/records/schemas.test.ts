@@ -66,8 +66,17 @@ describe('schemas', () => {
   });
 
   it('decode records of the shipped history versions, new fields taking their defaults', () => {
-    const previous = loadSchema('augmented-sample').history.at(-1);
-    expect(previous, 'schemas/history/augmented-sample.1.avsc').toBeDefined();
+    const [first, second] = loadSchema('augmented-sample').history;
+    expect(second, 'schemas/history/augmented-sample.2.avsc').toBeDefined();
+    // Version 2 had the gate's outcome without its repairs: they read as none.
+    const v2 = new AvroCodec<Record<string, unknown>>(second as avro.Type);
+    const gated = { text: 'f', modelId: 'm', promptTokens: 3, generatedTokens: 2, finishReason: 'eos', quality: { passed: true, failedChecks: [], attempts: 1 } };
+    const v2Bytes = v2.encode({
+      id: 's5', task: 't', question: 'q', answer: 'a', context: null, metadata: {}, fundamentals: gated, chainOfThought: null, commonMistakes: null,
+      source: { topic: 'x', partition: 0, offset: 1 }, sourceTimestamp: 2, augmentedAt: 3,
+    });
+    expect(recordCodecs().augmentedSample.decode(v2Bytes).fundamentals).toEqual({ ...gated, quality: { ...gated.quality, repairs: [] } });
+    const previous = first;
     const old = new AvroCodec<Record<string, unknown>>(previous as avro.Type);
     const annotation = { text: 'f', modelId: 'm', promptTokens: 3, generatedTokens: 2, finishReason: 'eos' };
     const bytes = old.encode({

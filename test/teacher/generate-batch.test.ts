@@ -209,3 +209,30 @@ describe.each(TEST_MODELS)('BatchGenerator decoding controls on %s', (model) => 
     expect(plain.some((p, i) => p.tokens.join() !== batched[i]!.tokens.join())).toBe(true);
   });
 });
+
+describe.each(TEST_MODELS)('BatchGenerator banned sequences on %s', (model) => {
+  it('never complete a row\'s own banned sequences, and a row alone equals it in a batch where other rows ban others', async () => {
+    const { generator, tokenizer } = await inProcess(model);
+    const prompts = mixedPrompts().slice(0, 6);
+    const plain = await generator.generate(prompts.map((prompt) => ({ prompt, ids: tokenizer.encode(prompt), options: greedy })));
+    // Each even row bans the first two tokens its plain output began with; odd rows ban nothing.
+    const rows = prompts.map((prompt, i) => {
+      const ban = [Array.from(plain[i]!.tokens.slice(0, 2))];
+      return i % 2 === 0
+        ? { prompt, ids: tokenizer.encode(prompt), options: { ...greedy, badWords: ['banned'] }, badWordIds: ban }
+        : { prompt, ids: tokenizer.encode(prompt), options: greedy };
+    });
+    const batched = await generator.generate(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const [alone] = await generator.generate([rows[i]!]);
+      expect(Array.from(batched[i]!.tokens), `prompt ${i}`).toEqual(Array.from(alone!.tokens));
+      if (i % 2 === 1) {
+        expect(Array.from(batched[i]!.tokens), `prompt ${i}`).toEqual(Array.from(plain[i]!.tokens));
+        continue;
+      }
+      const [a, b] = plain[i]!.tokens;
+      const sequence = [...rows[i]!.ids, ...batched[i]!.tokens];
+      for (let j = rows[i]!.ids.length; j < sequence.length; j++) expect(sequence[j - 1] === a && sequence[j] === b, `prompt ${i} at ${j}`).toBe(false);
+    }
+  });
+});

@@ -4,11 +4,11 @@ import type { GenerationOptions } from '../../src/teacher/types.js';
 
 const base: GenerationOptions = { maxNewTokens: 8, temperature: 0 };
 
-function apply(logits: number[], options: Partial<GenerationOptions>, prompt: number[], generated: number[], eos: number[] = []): number[] {
+function apply(logits: number[], options: Partial<GenerationOptions>, prompt: number[], generated: number[], eos: number[] = [], badWordIds?: number[][]): number[] {
   // A second row before this one: the processors touch only [offset, offset + vocab).
   const vocab = logits.length;
   const data = Float32Array.from([...logits.map(() => 7), ...logits]);
-  applyLogitsProcessors(data, vocab, vocab, { ...base, ...options }, { prompt, generated }, eos);
+  applyLogitsProcessors(data, vocab, vocab, { ...base, ...options }, { prompt, generated, ...(badWordIds ? { badWordIds } : {}) }, eos);
   expect(Array.from(data.subarray(0, vocab))).toEqual(logits.map(() => 7));
   return Array.from(data.subarray(vocab));
 }
@@ -20,6 +20,8 @@ describe('logits processors', () => {
     expect(hasLogitsProcessors({ ...base, repetitionPenalty: 1.2 })).toBe(true);
     expect(hasLogitsProcessors({ ...base, noRepeatNgramSize: 3 })).toBe(true);
     expect(hasLogitsProcessors({ ...base, minNewTokens: 2 })).toBe(true);
+    expect(hasLogitsProcessors({ ...base, badWords: [] })).toBe(false);
+    expect(hasLogitsProcessors({ ...base, badWords: ['(C'] })).toBe(true);
   });
 
   it('penalize every token of the sequence once, prompt included, as transformers does (divide positives, multiply negatives)', () => {
@@ -38,5 +40,14 @@ describe('logits processors', () => {
   it('ban end-of-sequence until minNewTokens were generated', () => {
     expect(apply([5, 1, 1], { minNewTokens: 2 }, [1], [2], [0])).toEqual([-Infinity, 1, 1]);
     expect(apply([5, 1, 1], { minNewTokens: 2 }, [1], [2, 2], [0])).toEqual([5, 1, 1]);
+  });
+
+  it('ban the last token of a banned sequence when its other tokens end the sequence, as bad_words_ids does', () => {
+    const bad = { badWords: ['(C', 'x'] };
+    // "(" "C" is [1, 2]; token 3 alone is banned everywhere.
+    expect(apply([1, 1, 1, 1], bad, [0], [1], [], [[1, 2], [3]])).toEqual([1, 1, -Infinity, -Infinity]);
+    expect(apply([1, 1, 1, 1], bad, [0], [0], [], [[1, 2], [3]])).toEqual([1, 1, 1, -Infinity]);
+    // The prompt counts: a sequence ending in the prompt's last token bans too.
+    expect(apply([1, 1, 1, 1], bad, [0, 1], [], [], [[1, 2]])).toEqual([1, 1, -Infinity, 1]);
   });
 });

@@ -37,6 +37,24 @@ describe('createEngine (worker pool)', () => {
     });
   });
 
+  it('encodes badWords with the model\'s tokenizer in the worker and bans them for their row only', async () => {
+    const engine = await createEngine({ modelDir: modelDir('tiny-llama'), workers: 1, intraOpThreads: 1, device: 'cpu' });
+    open.push(engine);
+    const tokenizer = new ModelTokenizer(loadModelFiles(modelDir('tiny-llama')));
+    const [prompt, other] = creakPrompts(2);
+    const [plain] = await engine.generate([greedy(prompt!)]);
+    // A word of the plain output that encodes to itself alone, banned as text.
+    const ids = tokenizer.encodePlain(plain!.text);
+    const word = ids.map((id) => tokenizer.decode([id])).find((w) => w.trim() !== '' && tokenizer.encodePlain(w).length === 1 && plain!.text.includes(w))!;
+    expect(word).toBeDefined();
+    const banned = { prompt: prompt!, options: { maxNewTokens: 16, temperature: 0, badWords: [word] } };
+    const [alone] = await engine.generate([banned]);
+    const [together, untouched] = await engine.generate([banned, greedy(other!)]);
+    expect(alone!.text).not.toContain(word);
+    expect(together!.text).toBe(alone!.text);
+    expect(untouched!.text).toBe((await engine.generate([greedy(other!)]))[0]!.text);
+  });
+
   it('encodes each prompt once: the ids countTokens made go to the worker, which encodes only prompts sent without them', async () => {
     const engine = await createEngine({ modelDir: modelDir('tiny-llama'), workers: 1, intraOpThreads: 1, device: 'cpu' });
     open.push(engine);

@@ -2,7 +2,7 @@
  * Precision and recall of the quality gate's checks (src/quality/checks.ts, at the
  * defaults of src/quality/quality-options.ts) against the hand-labelled annotations in
  * test/fixtures/quality/labelled-annotations.jsonl, per split (dev: what the detectors
- * were tuned on; test: held out) and per check. Prints JSON.
+ * were tuned on; test: held out; test-2: labelled later, held out too) and per check. Prints JSON.
  *
  *   npx tsx tools/quality/detector-scores.ts [--errors]
  */
@@ -15,7 +15,7 @@ import type { AnnotationKind } from '../../src/teacher/types.js';
 
 export interface LabelledAnnotation {
   id: string;
-  split: 'dev' | 'test';
+  split: 'dev' | 'test' | 'test-2';
   question: string;
   answer: string;
   kind: AnnotationKind;
@@ -72,7 +72,7 @@ export function scores(items: readonly LabelledAnnotation[], split: string): Sco
 if (import.meta.url === `file://${process.argv[1]}`) {
   const all = readLabelled();
   const report: Record<string, unknown> = {};
-  for (const split of ['dev', 'test', 'all']) {
+  for (const split of [...new Set(all.map((a) => a.split)), 'all']) {
     const items = split === 'all' ? all : all.filter((a) => a.split === split);
     report[split] = { annotations: items.length, checks: scores(items, split).map(({ split: _s, ...s }) => ({ ...s, precision: +s.precision.toFixed(3), recall: +s.recall.toFixed(3) })) };
   }

@@ -15,21 +15,33 @@
  *
  *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
  *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl] [--skip-old]
- *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated]
+ *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated] [--trim]
+ *     [--budget fundamentals=64,cot=96]
+ *
+ * `--trim` rescores with the gate's `trimTruncated` repair. `--budget` rescores the new
+ * topology's generations as if their kind had had fewer new tokens: each text is cut to its
+ * first N tokens (the teacher's tokenizer) and marked `length`. Decoding picks each token
+ * from the tokens before it alone, so a run with the smaller limit would have generated
+ * exactly that prefix (greedy, and sampled with the same seed); with regenerations the
+ * rescore can only undercount them, since a text that fails only at the smaller limit was
+ * not regenerated in the logged run.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../src/project-root.js';
-import { checkAnnotation, failedChecks, QUALITY_CHECKS, type QualityCheckName, type QualityChecks } from '../../src/quality/checks.js';
-import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
+import { failedChecks, QUALITY_CHECKS, type QualityCheckName, type QualityChecks } from '../../src/quality/checks.js';
+import { judge } from '../../src/quality/gate.js';
+import { generationForSample } from '../../src/quality/invented-options.js';
+import { DEFAULT_QUALITY, type QualitySpec } from '../../src/quality/quality-options.js';
 import { wordsOf } from '../../src/quality/words.js';
 import { loadTopology } from '../../src/pipeline/topology.js';
 import { parseFieldMap } from '../../src/records/field-map.js';
 import { mapToSample } from '../../src/records/map-sample.js';
 import { buildPrompt, createEngine, extractAnnotation, type AnnotationKind, type GenerationOptions, type RawSample } from '../../src/index.js';
 import { createChatTemplate } from '../../src/teacher/chat-template.js';
-import { loadTokenizerConfig } from '../../src/teacher/model-files.js';
+import { loadTokenizerConfig, loadTokenizerFiles } from '../../src/teacher/model-files.js';
+import { ModelTokenizer } from '../../src/teacher/tokenizer.js';
 import { ANNOTATION_KINDS } from '../../src/teacher/types.js';
 
 /** One logged generation. */
@@ -55,6 +67,8 @@ const { values } = parseArgs({
     rescore: { type: 'string' },
     'skip-old': { type: 'boolean' },
     relax: { type: 'string' },
+    trim: { type: 'boolean' },
+    budget: { type: 'string' },
   },
 });
 
@@ -75,6 +89,7 @@ const share = (n: number, d: number) => (d === 0 ? null : +(n / d).toFixed(3));
 
 interface Judged extends LoggedGeneration {
   failed: QualityCheckName[];
+  trimmed: boolean;
 }
 
 /** The gate's choice among one annotation's attempts: the first passing, else the fewest failures (earliest on a tie). */
@@ -129,6 +144,7 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
     annotationsPassing: share(passing.length, kept.length),
     fundamentals8WordsAmongPassing: share(passingFundamentals.filter((j) => wordsOf(j.text).length >= 8).length, passingFundamentals.length),
     loopingKept: share(failures.repetition ?? 0, kept.length),
+    trimmedKept: share(kept.filter((j) => j.trimmed).length, kept.length),
     generations: made,
     failuresByCheck: failures,
     byKind,
@@ -136,15 +152,16 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
   };
 }
 
-function judgeAll(log: LoggedGeneration[], checks: QualityChecks): Judged[] {
-  return log.map((g) => ({
-    ...g,
-    failed: failedChecks(checkAnnotation({ kind: g.kind, text: g.text, finishReason: g.finishReason, question: g.question, answer: g.answer }, checks)),
-  }));
+/** The gate's verdict on each generation; the old defaults have no gate to trim, the new ones trim as `spec` says. */
+function judgeAll(log: LoggedGeneration[], spec: QualitySpec): Judged[] {
+  return log.map((g) => {
+    const v = judge(g.config === 'new' ? spec : { ...spec, trimTruncated: false }, g.kind, g.text, g.finishReason, g);
+    return { ...g, text: v.text, failed: failedChecks(v.results), trimmed: v.repairs.includes('trimmed') };
+  });
 }
 
-function table(log: LoggedGeneration[], checks: QualityChecks, attempts: number, seconds?: { old: number; new: number; gate: number; regenerate: number }) {
-  const judged = judgeAll(log, checks);
+function table(log: LoggedGeneration[], spec: QualitySpec, attempts: number, seconds?: { old: number; new: number; gate: number; regenerate: number }) {
+  const judged = judgeAll(log, spec);
   const samples = new Set(log.map((g) => g.id)).size;
   const old = judged.filter((g) => g.config === 'old');
   const fresh = judged.filter((g) => g.config === 'new');
@@ -160,20 +177,40 @@ function table(log: LoggedGeneration[], checks: QualityChecks, attempts: number,
         newNoGateVsOld: +(seconds.old / seconds.new).toFixed(3),
       }
     : undefined;
-  return { relaxed: [...relaxed], rows, ...(costs ? { samplesPerSecondRatios: costs } : {}) };
+  return { relaxed: [...relaxed], trimTruncated: spec.trimTruncated === true, rows, ...(costs ? { samplesPerSecondRatios: costs } : {}) };
+}
+
+/** The new topology's generations cut to `--budget` tokens per kind. */
+function withBudget(log: LoggedGeneration[], budget: string | undefined): LoggedGeneration[] {
+  if (!budget) return log;
+  const limits = new Map(
+    budget.split(',').map((pair) => {
+      const [kind, n] = pair.split('=');
+      if (!(ANNOTATION_KINDS as readonly string[]).includes(kind!) || !(Number(n) > 0)) throw new Error(`--budget: expected kind=tokens, got '${pair}'`);
+      return [kind as AnnotationKind, Number(n)] as const;
+    }),
+  );
+  const tokenizer = new ModelTokenizer(loadTokenizerFiles(join(PROJECT_ROOT, 'models', 'smollm2-135m-instruct')));
+  return log.map((g) => {
+    const limit = g.config === 'new' ? limits.get(g.kind) : undefined;
+    if (limit === undefined) return g;
+    const ids = tokenizer.encodePlain(g.text);
+    return ids.length <= limit ? g : { ...g, text: tokenizer.decode(ids.slice(0, limit)).trim(), finishReason: 'length' };
+  });
 }
 
 if (values.rescore) {
-  const log = readFileSync(values.rescore, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedGeneration);
-  console.log(JSON.stringify(table(log, checksFor(DEFAULT_QUALITY.checks), Number(values.attempts)), null, 1));
+  const log = withBudget(readFileSync(values.rescore, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedGeneration), values.budget);
+  const spec: QualitySpec = { ...DEFAULT_QUALITY, checks: checksFor(DEFAULT_QUALITY.checks), ...(values.trim ? { trimTruncated: true } : {}) };
+  console.log(JSON.stringify(table(log, spec, Number(values.attempts)), null, 1));
 } else {
   await measure();
 }
 
 async function measure(): Promise<void> {
   const topology = loadTopology(values.topology, PROJECT_ROOT);
-  const spec = { ...(topology.quality ?? DEFAULT_QUALITY), attempts: Number(values.attempts) };
-  const checks = checksFor(spec.checks);
+  const base = topology.quality ?? DEFAULT_QUALITY;
+  const spec: QualitySpec = { ...base, checks: checksFor(base.checks), attempts: Number(values.attempts), ...(values.trim ? { trimTruncated: true } : {}) };
   const teachers = new Map(topology.teachers.map((t) => [t.annotation, t]));
   const modelDir = topology.teachers[0]!.model!;
   const lines = readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'creak', 'creak-dev.jsonl'), 'utf8').split('\n').filter(Boolean);
@@ -238,21 +275,22 @@ async function measure(): Promise<void> {
       const newJobs: Job[] = part.flatMap((sample) =>
         ANNOTATION_KINDS.map((kind) => {
           const t = teachers.get(kind)!;
-          return { config: 'new' as const, sample, kind, prompt: buildPrompt(sample, kind, t.promptStyle, chatTemplate, t.instructions), options: t.generation, attempt: 1 };
+          const options = generationForSample(t.generation, t.banInventedOptions, sample.question);
+          return { config: 'new' as const, sample, kind, prompt: buildPrompt(sample, kind, t.promptStyle, chatTemplate, t.instructions), options, attempt: 1 };
         }),
       );
       const runOld = async () => (values['skip-old'] ? [] : timed('old', () => generate(oldJobs)));
       const runNew = async () => {
         const first = await timed('new', () => generate(newJobs));
         // The gate: check, then regenerate the failing ones, as src/pipeline/quality-gate.ts does.
-        let failing = await timed('gate', () => first.map((g, k) => ({ job: newJobs[k]!, failed: judgeAll([g], checks)[0]!.failed })));
+        let failing = await timed('gate', () => first.map((g, k) => ({ job: newJobs[k]!, failed: judgeAll([g], spec)[0]!.failed })));
         failing = failing.filter((f) => f.failed.length > 0);
         for (let attempt = 2; attempt <= spec.attempts && failing.length > 0; attempt++) {
           const jobs = failing.map((f) => ({ ...f.job, attempt, options: { ...f.job.options, temperature: spec.regenerateTemperature, seed: (f.job.options.seed ?? 0) + attempt - 1 } }));
           const again = await timed('regenerate', () => generate(jobs));
           failing = await timed('gate', () =>
             again
-              .map((g, k) => ({ job: failing[k]!.job, failed: judgeAll([g], checks)[0]!.failed }))
+              .map((g, k) => ({ job: failing[k]!.job, failed: judgeAll([g], spec)[0]!.failed }))
               .filter((f) => f.failed.length > 0),
           );
         }
@@ -266,10 +304,10 @@ async function measure(): Promise<void> {
       }
       const done = Math.min((c + 1) * chunk, samples.length);
       console.error(`teacherlm: ${done}/${samples.length} samples; seconds old ${seconds.old.toFixed(0)}, new ${seconds.new.toFixed(0)}, gate ${seconds.gate.toFixed(1)}, regenerate ${seconds.regenerate.toFixed(0)}`);
-      writeFileSync(`${values.log}.table.json`, JSON.stringify({ samplesDone: done, seconds, ...table(log, checks, spec.attempts, seconds) }, null, 1));
+      writeFileSync(`${values.log}.table.json`, JSON.stringify({ samplesDone: done, seconds, ...table(log, spec, spec.attempts, seconds) }, null, 1));
     }
   } finally {
     await engine.close();
   }
-  console.log(JSON.stringify({ from: samples[0]?.id, to: samples.at(-1)?.id, seconds, ...table(log, checks, spec.attempts, seconds) }, null, 1));
+  console.log(JSON.stringify({ from: samples[0]?.id, to: samples.at(-1)?.id, seconds, ...table(log, spec, spec.attempts, seconds) }, null, 1));
 }

@@ -73,6 +73,9 @@ const OPENAI_MAX_STOP = 4;
  * field relative to the generation options, or undefined when all are honoured.
  */
 export function unsupportedGeneration(dialect: OpenAiDialect, options: GenerationOptions): { field: string; reason: string } | undefined {
+  if ((options.badWords?.length ?? 0) > 0) {
+    return { field: 'badWords', reason: 'OpenAI-compatible servers take no banned token sequences; use the in-process engine for them' };
+  }
   if ((options.noRepeatNgramSize ?? 0) > 0) {
     return { field: 'noRepeatNgramSize', reason: 'OpenAI-compatible servers have no no_repeat_ngram_size; use the in-process engine for it' };
   }
