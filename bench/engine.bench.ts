@@ -383,6 +383,13 @@ const report = {
     measuredBest: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
     matchesBestAt: batchSizes.filter((b) => ours.best[String(b)]?.layout === autoName),
   },
+  // `maxBatchSize: auto` against the batch size with the most tokens/s in auto's layout.
+  autoMaxBatchSize: (() => {
+    const runs = ours.layouts[autoName];
+    if (!runs) return undefined;
+    const [best] = Object.entries(runs).sort((a, b) => b[1].tokensPerSec - a[1].tokensPerSec);
+    return { picks: AUTO_MAX_BATCH_SIZE, layout: autoName, measuredBest: best ? Number(best[0]) : undefined, measured: batchSizes };
+  })(),
   transformersJs: tjs,
   stream,
   ratioOursOverTransformersJs: ratio,
