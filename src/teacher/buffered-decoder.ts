@@ -8,9 +8,9 @@
  * Every row keeps its own columns: its tokens so far at columns 0..length-1, the rest
  * masked out (the attention mask covers the buffer's columns, then the new token's), and
  * its own position ids. So rows are independent of each other, and rows can join a running
- * batch (continuous batching): newcomers are prefilled apart, in a batch of their own, and
- * their cache is copied into free rows of the buffer, real columns only (left padding
- * dropped). A row that leaves is replaced by the last row, so leaving copies one row.
+ * batch (continuous batching): newcomers are prefilled apart, in calls of their own
+ * (prompts of like lengths together, so little is padded: prefill-groups.ts), and their
+ * cache is copied into free rows of the buffer, real columns only (left padding dropped). A row that leaves is replaced by the last row, so leaving copies one row.
  * Capacity grows by GROW_COLUMNS when a row fills it and shrinks when long rows have left.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
@@ -18,6 +18,7 @@ import type { ModelIO } from './model-io.js';
 import type { CacheDecoder } from './cache-decoder.js';
 import { leftPad } from './tokenizer.js';
 import { withFloat16Bits } from './float16-feeds.js';
+import { prefillGroups } from './prefill-groups.js';
 
 type TensorCtor = typeof OrtTensor;
 type CacheData = Float32Array | Uint16Array;
@@ -44,6 +45,49 @@ export class BufferedDecoder implements CacheDecoder {
   ) {}
 
   async join(prompts: readonly ArrayLike<number>[], maxNewTokens: number): Promise<OrtTensor> {
+    const { Tensor } = this;
+    const batch = prompts.length;
+    const first = this.lengths.length;
+    const width = Math.max(...Array.from(prompts, (p) => p.length));
+    // The last generated token is never fed back: maxNewTokens - 1 step columns at most.
+    const spare = Math.min(Math.max(maxNewTokens - 1, 1), GROW_COLUMNS);
+    const columns = Math.max(this.capacity, width + spare);
+    // Rows grow by doubling, so newcomers joining one by one reallocate rarely.
+    const rowCapacity = first + batch > this.rowCapacity ? Math.max(first + batch, first > 0 ? 2 * this.rowCapacity : 0) : this.rowCapacity;
+    if (rowCapacity > this.rowCapacity || columns > this.capacity) this.allocate(rowCapacity, columns);
+
+    // Prompts of unlike lengths are prefilled in calls of like lengths (prefill-groups.ts),
+    // each row's cache copied into its own row: the newcomers' rows follow input order.
+    const groups = prefillGroups(Array.from(prompts, (p) => p.length));
+    let logits: OrtTensor | undefined;
+    let combined: CacheData | undefined;
+    for (const group of groups) {
+      const out = await this.prefill(group.map((r) => prompts[r]!));
+      group.forEach((r, k) => this.place(out, k, group.length, prompts[r]!.length, first + r));
+      const groupLogits = out.logits!;
+      if (groups.length === 1) {
+        logits = groupLogits;
+        break;
+      }
+      const [, steps, vocab] = groupLogits.dims as [number, number, number];
+      const data = groupLogits.data as CacheData;
+      combined ??= data instanceof Uint16Array ? new Uint16Array(batch * vocab) : new Float32Array(batch * vocab);
+      group.forEach((r, k) => combined!.set(data.subarray((k * steps + steps - 1) * vocab, (k * steps + steps) * vocab), r * vocab));
+      logits = new Tensor(groupLogits.type as 'float32', combined as Float32Array, [batch, 1, vocab]);
+    }
+    const stride = this.capacity + 1;
+    for (let r = 0; r < batch; r++) {
+      const row = first + r;
+      this.mask.fill(0n, row * stride, (row + 1) * stride);
+      this.mask.fill(1n, row * stride, row * stride + prompts[r]!.length);
+      this.mask[row * stride + this.capacity] = 1n;
+      this.lengths.push(prompts[r]!.length);
+    }
+    return logits!;
+  }
+
+  /** One prefill call over `prompts`, left-padded to the longest, with an empty cache. */
+  private prefill(prompts: readonly ArrayLike<number>[]): Promise<InferenceSession.OnnxValueMapType> {
     const { Tensor, io } = this;
     const padded = leftPad(prompts, this.padId);
     const batch = padded.rows;
@@ -68,38 +112,25 @@ export class BufferedDecoder implements CacheDecoder {
       feeds[layer.pastKey] = new Tensor(io.kvType, empty, [batch, io.kvHeads, 0, io.headDim]);
       feeds[layer.pastValue] = new Tensor(io.kvType, empty, [batch, io.kvHeads, 0, io.headDim]);
     }
-    const out = await this.run(feeds);
+    return this.run(feeds);
+  }
 
-    const first = this.lengths.length;
-    // The last generated token is never fed back: maxNewTokens - 1 step columns at most.
-    const spare = Math.min(Math.max(maxNewTokens - 1, 1), GROW_COLUMNS);
-    const columns = Math.max(this.capacity, width + spare);
-    // Rows grow by doubling, so newcomers joining one by one reallocate rarely.
-    const rowCapacity = first + batch > this.rowCapacity ? Math.max(first + batch, first > 0 ? 2 * this.rowCapacity : 0) : this.rowCapacity;
-    if (rowCapacity > this.rowCapacity || columns > this.capacity) this.allocate(rowCapacity, columns);
+  /** Copies row `k` of a prefill of `rows` rows (its real `length` columns, left padding dropped) into buffer row `row`. */
+  private place(out: InferenceSession.OnnxValueMapType, k: number, rows: number, length: number, row: number): void {
+    const { io } = this;
     const span = io.headDim;
     io.layers.forEach((layer, i) => {
       for (const [j, name] of [layer.presentKey, layer.presentValue].entries()) {
         const src = out[name]!.data as CacheData;
+        const width = src.length / (rows * io.kvHeads * span);
         const dst = this.buffers[2 * i + j]!;
-        for (let r = 0; r < batch; r++) {
-          const skip = width - prompts[r]!.length;
-          for (let h = 0; h < io.kvHeads; h++) {
-            const from = ((r * io.kvHeads + h) * width + skip) * span;
-            dst.set(src.subarray(from, from + prompts[r]!.length * span), ((first + r) * io.kvHeads + h) * this.capacity * span);
-          }
+        const skip = width - length;
+        for (let h = 0; h < io.kvHeads; h++) {
+          const from = ((k * io.kvHeads + h) * width + skip) * span;
+          dst.set(src.subarray(from, from + length * span), (row * io.kvHeads + h) * this.capacity * span);
         }
       }
     });
-    const stride = this.capacity + 1;
-    for (let r = 0; r < batch; r++) {
-      const row = first + r;
-      this.mask.fill(0n, row * stride, (row + 1) * stride);
-      this.mask.fill(1n, row * stride, row * stride + prompts[r]!.length);
-      this.mask[row * stride + this.capacity] = 1n;
-      this.lengths.push(prompts[r]!.length);
-    }
-    return out.logits!;
   }
 
   async step(tokens: readonly number[]): Promise<OrtTensor> {

@@ -33,7 +33,7 @@ export interface EngineOptions {
    * `static`: a worker runs one call's batch to its end before the next.
    */
   batching?: Batching;
-  /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts: 32). */
+  /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts: 64). */
   maxBatchSize?: number | Auto;
   /** `auto` tries CUDA and falls back to CPU (logging why); `cuda` fails when unavailable. Default auto. */
   device?: Device;

@@ -129,6 +129,37 @@ describe('BatchGenerator on the two cache layouts', () => {
     expect((await inProcess('tiny-bloom')).io.cacheLayout).toBe('optimum');
   });
 
+  it('prefills prompts of unlike lengths in calls of like lengths (fast layout), each row as alone', async () => {
+    const widths: [number, number][] = [];
+    const counting = (session: InferenceSession) =>
+      new Proxy(session, {
+        get(target, key) {
+          if (key === 'run') {
+            return (feeds: Record<string, ort.Tensor>) => {
+              const [rows, width] = feeds.input_ids!.dims as [number, number];
+              if (width > 1) widths.push([rows, width]);
+              return target.run(feeds);
+            };
+          }
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const { generator, tokenizer } = await inProcess('tiny-llama', counting);
+    const rows = mixedPrompts().map((prompt) => ({ prompt, ids: tokenizer.encode(prompt), options: greedy }));
+    const batched = await generator.generate(rows);
+    // One join, several calls: the doubled prompts apart from the fragments.
+    expect(widths.length).toBeGreaterThan(1);
+    expect(widths.reduce((n, [r]) => n + r, 0)).toBe(rows.length);
+    const padded = widths.reduce((n, [r, w]) => n + r * w, 0);
+    expect(padded).toBeLessThan(rows.length * Math.max(...rows.map((r) => r.ids.length)));
+    widths.length = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const [alone] = await generator.generate([rows[i]!]);
+      expect(Array.from(batched[i]!.tokens), `prompt ${i}`).toEqual(Array.from(alone!.tokens));
+    }
+  });
+
   it('gives the same greedy and sampled tokens in both layouts, batched with mixed lengths, rows finishing early and the buffer growing', async () => {
     const fast = await inProcess('tiny-llama');
     const optimum = await inProcess('tiny-llama', undefined, true, 'fp32', 'model.onnx');
