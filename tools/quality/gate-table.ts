@@ -16,7 +16,7 @@
  *   npx tsx tools/quality/gate-table.ts [--from 430] [--count 200] [--chunk 32] [--attempts 3]
  *     [--topology topologies/default.yaml] [--log .cache/quality/gate-table.jsonl] [--skip-old]
  *   npx tsx tools/quality/gate-table.ts --rescore .cache/quality/gate-table.jsonl [--relax truncated] [--trim]
- *     [--budget fundamentals=64,cot=96]
+ *     [--budget fundamentals=64,cot=96] [--faithfulness]
  *
  * `--trim` rescores with the gate's `trimTruncated` repair. `--budget` rescores the new
  * topology's generations as if their kind had had fewer new tokens: each text is cut to its
@@ -24,7 +24,9 @@
  * from the tokens before it alone, so a run with the smaller limit would have generated
  * exactly that prefix (greedy, and sampled with the same seed); with regenerations the
  * rescore can only undercount them, since a text that fails only at the smaller limit was
- * not regenerated in the logged run.
+ * not regenerated in the logged run. `--faithfulness` also scores the kept chains of thought
+ * that pass the text checks with the teacher's own faithfulness check (the gate's optional
+ * `checks.faithfulness`), as a second opinion on "0% contradicting among passing".
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +35,8 @@ import { PROJECT_ROOT } from '../../src/project-root.js';
 import { failedChecks, QUALITY_CHECKS, type QualityCheckName, type QualityChecks } from '../../src/quality/checks.js';
 import { judge } from '../../src/quality/gate.js';
 import { generationForSample } from '../../src/quality/invented-options.js';
+import { checkFaithfulness } from '../../src/quality/faithfulness.js';
+import { createContinuationScorer } from '../../src/teacher/continuation-scorer.js';
 import { DEFAULT_QUALITY, type QualitySpec } from '../../src/quality/quality-options.js';
 import { wordsOf } from '../../src/quality/words.js';
 import { loadTopology } from '../../src/pipeline/topology.js';
@@ -69,6 +73,7 @@ const { values } = parseArgs({
     relax: { type: 'string' },
     trim: { type: 'boolean' },
     budget: { type: 'string' },
+    faithfulness: { type: 'boolean' },
   },
 });
 
@@ -105,7 +110,8 @@ function gateChoice(attempts: Judged[], maxAttempts: number): { kept: Judged; ma
 }
 
 /** The table's row for one configuration: `maxAttempts` 1 is the gate without regenerations. */
-function row(name: string, generations: Judged[], maxAttempts: number, seconds: number | undefined, samples: number) {
+/** The attempt the gate keeps of each annotation, and the generations it made. */
+function keptOf(generations: Judged[], maxAttempts: number): { kept: Judged[]; made: number } {
   const byAnnotation = new Map<string, Judged[]>();
   for (const g of generations) {
     const key = `${g.id}\u0000${g.kind}`;
@@ -119,6 +125,11 @@ function row(name: string, generations: Judged[], maxAttempts: number, seconds: 
     kept.push(choice.kept);
     made += choice.made;
   }
+  return { kept, made };
+}
+
+function row(name: string, generations: Judged[], maxAttempts: number, seconds: number | undefined, samples: number) {
+  const { kept, made } = keptOf(generations, maxAttempts);
   const passing = kept.filter((j) => j.failed.length === 0);
   const cots = kept.filter((j) => j.kind === 'cot');
   const passingCots = passing.filter((j) => j.kind === 'cot');
@@ -199,10 +210,32 @@ function withBudget(log: LoggedGeneration[], budget: string | undefined): Logged
   });
 }
 
+/**
+ * `--faithfulness`: the teacher's own verdict on the kept chains of thought that pass the
+ * text checks (src/quality/faithfulness.ts): the share after which it prefers the gold letter.
+ */
+async function faithfulness(log: LoggedGeneration[], spec: QualitySpec, attempts: number): Promise<Record<string, unknown>> {
+  const scorer = await createContinuationScorer({ modelDir: join(PROJECT_ROOT, 'models', 'smollm2-135m-instruct') });
+  try {
+    const judged = judgeAll(log, spec);
+    const out: Record<string, unknown> = {};
+    for (const [name, config, maxAttempts] of [['old defaults', 'old', 1], [`default topology, attempts ${attempts}`, 'new', attempts]] as const) {
+      const cots = keptOf(judged.filter((g) => g.config === config), maxAttempts).kept.filter((j) => j.kind === 'cot' && j.failed.length === 0);
+      const results = await checkFaithfulness(scorer, cots);
+      const scored = results.filter((r) => r !== undefined);
+      out[name] = { passingCots: cots.length, faithful: scored.filter((r) => r.passed).length, share: share(scored.filter((r) => r.passed).length, scored.length) };
+    }
+    return out;
+  } finally {
+    await scorer.close();
+  }
+}
+
 if (values.rescore) {
   const log = withBudget(readFileSync(values.rescore, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedGeneration), values.budget);
   const spec: QualitySpec = { ...DEFAULT_QUALITY, checks: checksFor(DEFAULT_QUALITY.checks), ...(values.trim ? { trimTruncated: true } : {}) };
-  console.log(JSON.stringify(table(log, spec, Number(values.attempts)), null, 1));
+  const attempts = Number(values.attempts);
+  console.log(JSON.stringify({ ...table(log, spec, attempts), ...(values.faithfulness ? { faithfulnessAmongPassingCots: await faithfulness(log, spec, attempts) } : {}) }, null, 1));
 } else {
   await measure();
 }
