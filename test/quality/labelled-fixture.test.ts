@@ -26,7 +26,8 @@ describe('the quality detectors on the labelled annotations', () => {
     // Measured: 0.82 and 0.87 (27 of 31). On the first 120 it was 0.94 and 0.89; the 96 labelled
     // later (test-2) gave 0.69 and 0.85: step-by-step templates ("Step 1: Identify the subject of
     // the sentence ...") repeat 4-grams without looping, and one idea said twice in other words
-    // is no exact repeat. The issue's goal is 0.9: not met.
+    // is no exact repeat. The issue's goal is 0.9: not met. No other measure chosen on dev does
+    // 0.9 and 0.9 held out either (tools/quality/repetition-variants.ts), so the floors stay.
     expect(byCheck.repetition!.precision).toBeGreaterThanOrEqual(0.8);
     expect(byCheck.repetition!.recall).toBeGreaterThanOrEqual(0.85);
   });
