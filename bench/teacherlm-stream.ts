@@ -149,6 +149,8 @@ export async function benchStream(opts: StreamOptions, root: string) {
     rounds: pairs.map((p) => ({ static: strip(p.static), continuous: strip(p.continuous), ratio: round(p.static.seconds / p.continuous.seconds) })),
     /** Over all rounds: samples/s continuous over static. */
     ratioContinuousOverStatic: round(seconds('static') / seconds('continuous')),
+    /** The median of the rounds' own ratios (the lower middle of an even count): one round slowed by the machine's load moves it less than the totals. */
+    medianRoundRatio: round(pairs.map((p) => p.static.seconds / p.continuous.seconds).sort((a, b) => a - b)[Math.floor((pairs.length - 1) / 2)]!),
     /** Same text and token count for every prompt (greedy), in every run. */
     sameOutputs: differing.size === 0,
     differingPrompts: [...differing],
