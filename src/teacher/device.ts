@@ -23,17 +23,6 @@ export interface OpenedSession {
   fallbackReason?: string;
 }
 
-/**
- * Intra-op threads do not spin between ops (ONNX Runtime's default is to spin). A spinning
- * thread holds its core while it waits, so on a machine that runs anything else (the
- * pipeline's own threads, other workers, other processes) a thread of the next op waits for
- * a core: a decode step of SmolLM2-135M on one session of 2 threads (onnxruntime 1.31,
- * Python) took 132-152 ms spinning against 70-78 ms not (batch 1; 228-277 against 137-147
- * ms at batch 16; load average 5.6-5.9 on 2 cores, separate processes, alternating).
- * One-thread sessions (auto's layout on the CPU) have no such threads.
- */
-const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
-
 function sessionOptions(settings: SessionSettings, provider: 'cpu' | 'cuda'): InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
@@ -41,7 +30,6 @@ function sessionOptions(settings: SessionSettings, provider: 'cpu' | 'cuda'): In
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    ...(settings.intraOpThreads > 1 ? { extra: NO_SPINNING } : {}),
   };
 }
 

@@ -58,23 +58,4 @@ describe('openSession', () => {
     expect(cpu.provider).toBe('cpu');
     expect(cpu.fallbackReason).toBeUndefined();
   });
-
-  it('opens sessions of several intra-op threads without spinning, and one-thread sessions as ONNX Runtime does', async () => {
-    const seen: ort.InferenceSession.SessionOptions[] = [];
-    const spying = {
-      ...ort,
-      InferenceSession: {
-        create: (path: string, options: ort.InferenceSession.SessionOptions) => {
-          seen.push(options);
-          return ort.InferenceSession.create(path, options);
-        },
-      },
-    } as unknown as typeof ort;
-    const two = await openSession(onnx, { device: 'cpu', intraOpThreads: 2 }, spying);
-    await openSession(onnx, { device: 'cpu', intraOpThreads: 1 }, spying);
-    expect(seen[0]).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
-    expect(seen[1]).not.toHaveProperty('extra');
-    // The binding takes the setting (it refuses an `extra` it cannot read): the session opens.
-    expect(two.session.inputNames).toContain('input_ids');
-  });
 });
