@@ -20,6 +20,7 @@ import { createChatTemplate } from '../src/teacher/chat-template.js';
 import { loadTokenizerConfig } from '../src/teacher/model-files.js';
 import type { ModelDtype } from '../src/teacher/model-files.js';
 import type { Batching } from '../src/teacher/engine-options.js';
+import { autoMaxBatchSize } from '../src/teacher/batch-size.js';
 import { CREAK_DEV } from '../test/support/creak.js';
 
 export interface StreamOptions {
@@ -28,7 +29,8 @@ export interface StreamOptions {
   samples: number;
   /** Samples arriving per second (each brings three prompts). */
   rate: number;
-  maxBatchSize: number;
+  /** A number, or auto: what the engine's auto is for each batching mode (batch-size.ts). */
+  maxBatchSize: number | 'auto';
   workers: number;
   threads: number;
   /** Static-continuous pairs, interleaved so a change in the machine's load hits both alike. */
@@ -65,7 +67,7 @@ export function streamRequests(modelDir: string, samples: number, root: string):
 }
 
 /** Feeds the requests in at `rate` samples/s through `batch` into `engine`, as the pipeline does; resolves with results in request order. */
-async function feed(engine: TextGenerator, requests: Request[], opts: StreamOptions): Promise<GenerationResult[]> {
+async function feed(engine: TextGenerator, requests: Request[], opts: StreamOptions, maxBatchSize: number): Promise<GenerationResult[]> {
   const rows = engine.continuousRows;
   const slots = new WorkerSlots(rows ?? engine.concurrency);
   const perTask = rows !== undefined;
@@ -74,7 +76,7 @@ async function feed(engine: TextGenerator, requests: Request[], opts: StreamOpti
   const call = (ids: number[]) => engine.generate(ids.map((i) => requests[i]!)).then((r) => r.forEach((x, k) => (results[ids[k]!] = x)));
   const done = lastValueFrom(
     input.pipe(
-      batch({ maxBatchSize: opts.maxBatchSize, maxBatchTokens: 1e9, maxWaitMs: 50, tokensOf: (i) => engine.countTokens(requests[i]!.prompt), slots, perTask }),
+      batch({ maxBatchSize, maxBatchTokens: 1e9, maxWaitMs: 50, tokensOf: (i) => engine.countTokens(requests[i]!.prompt), slots, perTask }),
       mergeMap((ids) =>
         perTask
           ? merge(...ids.map((i) => from(call([i])).pipe(finalize(() => slots.release()))))
@@ -98,11 +100,12 @@ async function feed(engine: TextGenerator, requests: Request[], opts: StreamOpti
 }
 
 async function runStream(batching: Batching, requests: Request[], opts: StreamOptions): Promise<StreamRun> {
-  const engine = await createEngine({ modelDir: opts.modelDir, dtype: opts.dtype, workers: opts.workers, intraOpThreads: opts.threads, device: 'cpu', batching, maxBatchSize: opts.maxBatchSize });
+  const maxBatchSize = opts.maxBatchSize === 'auto' ? autoMaxBatchSize(batching) : opts.maxBatchSize;
+  const engine = await createEngine({ modelDir: opts.modelDir, dtype: opts.dtype, workers: opts.workers, intraOpThreads: opts.threads, device: 'cpu', batching, maxBatchSize });
   try {
     await engine.generate(requests.slice(0, 2).map((r) => ({ ...r, options: { ...r.options, maxNewTokens: 2 } })));
     const started = performance.now();
-    const results = await feed(engine, requests, opts);
+    const results = await feed(engine, requests, opts, maxBatchSize);
     const seconds = (performance.now() - started) / 1000;
     const lengths = results.map((r) => r.generatedTokens);
     const generatedTokens = lengths.reduce((a, b) => a + b, 0);
@@ -144,11 +147,13 @@ export async function benchStream(opts: StreamOptions, root: string) {
     samples: opts.samples,
     prompts: requests.length,
     arrivalSamplesPerSec: opts.rate,
-    maxBatchSize: opts.maxBatchSize,
+    maxBatchSize: opts.maxBatchSize === 'auto' ? { static: autoMaxBatchSize('static'), continuous: autoMaxBatchSize('continuous') } : opts.maxBatchSize,
     layout: `${opts.workers}x${opts.threads}`,
     rounds: pairs.map((p) => ({ static: strip(p.static), continuous: strip(p.continuous), ratio: round(p.static.seconds / p.continuous.seconds) })),
     /** Over all rounds: samples/s continuous over static. */
     ratioContinuousOverStatic: round(seconds('static') / seconds('continuous')),
+    /** The median of the rounds' own ratios (the lower middle of an even count): one round slowed by the machine's load moves it less than the totals. */
+    medianRoundRatio: round(pairs.map((p) => p.static.seconds / p.continuous.seconds).sort((a, b) => a - b)[Math.floor((pairs.length - 1) / 2)]!),
     /** Same text and token count for every prompt (greedy), in every run. */
     sameOutputs: differing.size === 0,
     differingPrompts: [...differing],

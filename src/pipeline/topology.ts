@@ -17,7 +17,7 @@ import type { OpenAiServerSpec } from '../teacher/openai/openai-options.js';
 import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from '../topology-fields.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
-import { AUTO_MAX_BATCH_SIZE, MAX_BATCH_SIZE } from '../teacher/batch-size.js';
+import { AUTO_MAX_BATCH_SIZE, MAX_BATCH_SIZE, autoMaxBatchSize } from '../teacher/batch-size.js';
 import { BATCHING_MODES } from '../teacher/engine-options.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
@@ -76,7 +76,7 @@ export interface TeacherSpec {
 export interface BatchingSpec {
   /**
    * Most tasks (prompts) per engine call; with continuous batching, most prompts in one
-   * engine worker's running batch. `auto` in the file: AUTO_MAX_BATCH_SIZE (batch-size.ts).
+   * engine worker's running batch. `auto` in the file: autoMaxBatchSize (batch-size.ts: 64, 32 batching statically).
    */
   maxBatchSize: number;
   /** Most padded tokens per batch: size x longest prompt. */
@@ -269,7 +269,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     delivery: oneOf(root.delivery, 'delivery', DELIVERY_MODES, DEFAULT_DELIVERY),
     teachers,
     batching: {
-      maxBatchSize: maxBatchSize(b.maxBatchSize),
+      maxBatchSize: maxBatchSize(b.maxBatchSize, oneOf(e.batching, 'engine.batching', BATCHING_MODES, DEFAULT_ENGINE.batching)),
       maxBatchTokens: number(b.maxBatchTokens, 'batching.maxBatchTokens', DEFAULT_BATCHING.maxBatchTokens, { integer: true, positive: true }),
       maxWaitMs: number(b.maxWaitMs, 'batching.maxWaitMs', DEFAULT_BATCHING.maxWaitMs, { min: 0 }),
       queueLimit: number(b.queueLimit, 'batching.queueLimit', DEFAULT_BATCHING.queueLimit, { integer: true, positive: true }),
@@ -332,10 +332,10 @@ export function loadTopology(path: string, baseDir?: string): Topology {
   }
 }
 
-/** `batching.maxBatchSize`: auto (AUTO_MAX_BATCH_SIZE) or an integer from 1 to MAX_BATCH_SIZE. */
-function maxBatchSize(value: unknown): number {
+/** `batching.maxBatchSize`: auto (batch-size.ts, by the engine's batching mode) or an integer from 1 to MAX_BATCH_SIZE. */
+function maxBatchSize(value: unknown, batching: (typeof BATCHING_MODES)[number]): number {
   const size = countOrAuto(value, 'batching.maxBatchSize', 'auto');
-  if (size === 'auto') return AUTO_MAX_BATCH_SIZE;
+  if (size === 'auto') return autoMaxBatchSize(batching);
   if (size > MAX_BATCH_SIZE) fail('batching.maxBatchSize', `at most ${MAX_BATCH_SIZE}`, size);
   return size;
 }

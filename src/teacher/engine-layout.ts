@@ -2,8 +2,8 @@
  * `workers` / `intraOpThreads: 'auto'`: how many sessions, of how many intra-op threads
  * each, the engine runs on this machine. The rule comes from bench:engine on the machines
  * we measure (2 cores, AVX-512): one single-threaded session per core beats fewer sessions
- * with more threads at every batch size (2x1 against 1x2 in fp32: 1.71x at batch 16 and
- * 1.50x at 64 in one run), and
+ * with more threads at every batch size (2x1 against 1x2 in fp32 at batch 16: 1.71x at a
+ * load of 5 to 9, 1.21x on a quiet machine), and
  * ONNX Runtime's integer GEMM is faster on one thread than on two at decode shapes, so
  * sessions scale with cores until their weights would fill half the memory. On CUDA one
  * session owns the device. `npm run bench:engine` prints which layout `auto` picks next to

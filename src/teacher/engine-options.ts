@@ -33,7 +33,7 @@ export interface EngineOptions {
    * `static`: a worker runs one call's batch to its end before the next.
    */
   batching?: Batching;
-  /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts: 64). */
+  /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts: 64, 32 batching statically). */
   maxBatchSize?: number | Auto;
   /** `auto` tries CUDA and falls back to CPU (logging why); `cuda` fails when unavailable. Default auto. */
   device?: Device;
@@ -63,7 +63,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   }
   const device = choiceOption('device', options.device, DEVICES, 'auto');
   const batching = choiceOption('batching', options.batching, BATCHING_MODES, 'continuous');
-  const maxBatchSize = resolveMaxBatchSize('maxBatchSize', options.maxBatchSize);
+  const maxBatchSize = resolveMaxBatchSize('maxBatchSize', options.maxBatchSize, AUTO, batching);
   if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
   const workers = options.workers === AUTO ? AUTO : intOption('workers', options.workers, 1, { max: 64 });
   const threads = options.intraOpThreads === AUTO ? AUTO : options.intraOpThreads === undefined ? undefined : intOption('intraOpThreads', options.intraOpThreads, 1, { max: 256 });

@@ -1,4 +1,4 @@
-import { AUTO_MAX_BATCH_SIZE } from '../../src/teacher/batch-size.js';
+import { AUTO_MAX_BATCH_SIZE, AUTO_STATIC_BATCH_SIZE } from '../../src/teacher/batch-size.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,8 @@ describe('topology', () => {
   it('fills defaults', () => {
     const t = parseTopology(minimal(), '/x');
     expect(t.batching).toEqual({ maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
+    // auto by the engine's batching mode: closed batches stay smaller.
+    expect(parseTopology({ ...minimal(), engine: { batching: 'static' } }, '/x').batching.maxBatchSize).toBe(AUTO_STATIC_BATCH_SIZE);
     expect(t.input).toMatchObject({ partitions: 1, replicationFactor: 1, configs: {}, format: 'auto' });
     expect(t.teachers[0]).toMatchObject({ kind: 'onnx', promptStyle: 'raw', model: resolve('/x', 'models/m'), generation: { maxNewTokens: 64, temperature: 0 } });
     expect(t.delivery).toBe('at-least-once');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEngineOptions } from '../../src/teacher/engine-options.js';
 import { onnxPathFor, type ModelDtype } from '../../src/teacher/model-files.js';
-import { AUTO_MAX_BATCH_SIZE } from '../../src/teacher/batch-size.js';
+import { AUTO_MAX_BATCH_SIZE, AUTO_STATIC_BATCH_SIZE } from '../../src/teacher/batch-size.js';
 
 describe('engine options', () => {
   it('refuses a dtype that is only an inherited property name', () => {
@@ -18,6 +18,9 @@ describe('engine options', () => {
     expect(resolveEngineOptions(base)).toMatchObject({ batching: 'continuous', maxBatchSize: AUTO_MAX_BATCH_SIZE });
     expect(AUTO_MAX_BATCH_SIZE).toBeGreaterThan(16);
     expect(resolveEngineOptions({ ...base, batching: 'static', maxBatchSize: 64 })).toMatchObject({ batching: 'static', maxBatchSize: 64 });
+    // Closed batches stay on one worker to their end: auto keeps them smaller.
+    expect(resolveEngineOptions({ ...base, batching: 'static' }).maxBatchSize).toBe(AUTO_STATIC_BATCH_SIZE);
+    expect(AUTO_STATIC_BATCH_SIZE).toBeLessThan(AUTO_MAX_BATCH_SIZE);
     expect(resolveEngineOptions({ ...base, maxBatchSize: 'auto' }).maxBatchSize).toBe(AUTO_MAX_BATCH_SIZE);
     expect(() => resolveEngineOptions({ ...base, maxBatchSize: 0 })).toThrow('maxBatchSize: expected auto or an integer from 1 to 256, got 0');
     expect(() => resolveEngineOptions({ ...base, maxBatchSize: 'big' as never })).toThrow(/maxBatchSize: expected auto or an integer/);
