@@ -16,18 +16,11 @@ import { checkAnnotation, failedChecks } from '../../src/quality/checks.js';
 import { DEFAULT_QUALITY } from '../../src/quality/quality-options.js';
 import { parseFieldMap } from '../../src/records/field-map.js';
 import { mapToSample } from '../../src/records/map-sample.js';
-import { buildPrompt, createEngine, extractAnnotation, type AnnotationKind, type GenerationOptions, type RawSample } from '../../src/index.js';
+import { buildPrompt, createEngine, extractAnnotation, type GenerationOptions, type RawSample } from '../../src/index.js';
 import { createChatTemplate } from '../../src/teacher/chat-template.js';
 import { loadTokenizerConfig } from '../../src/teacher/model-files.js';
 import { ANNOTATION_KINDS } from '../../src/teacher/types.js';
-import type { PromptInstructions } from '../../src/teacher/prompts.js';
 import { CANDIDATES } from './prompt-candidates.js';
-
-export interface Candidate {
-  name: string;
-  instructions?: Partial<Record<AnnotationKind, PromptInstructions>>;
-  generation?: Partial<GenerationOptions>;
-}
 
 const { values } = parseArgs({
   options: {

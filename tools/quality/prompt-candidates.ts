@@ -1,5 +1,12 @@
 /** The candidates tools/quality/compare-prompts.ts measures (README, "Quality gate"). */
-import type { Candidate } from './compare-prompts.js';
+import type { AnnotationKind, GenerationOptions } from '../../src/index.js';
+import type { PromptInstructions } from '../../src/teacher/prompts.js';
+
+export interface Candidate {
+  name: string;
+  instructions?: Partial<Record<AnnotationKind, PromptInstructions>>;
+  generation?: Partial<GenerationOptions>;
+}
 
 const TEACHER =
   'You are a teacher writing explanations for students. You are given a true/false or multiple-choice question together with its correct answer. ' +
