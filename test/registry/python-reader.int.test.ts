@@ -25,7 +25,7 @@ describe.skipIf(!registryPrerequisite('the outside readers tests'))('outside rea
     const topology = testTopology({ echo: true });
     topology.output.format = format;
     const inputs = await produceInputs(kafka, topology, 120);
-    const run = await runCli(['run', '--topology', topologyFile(topology), '--until-idle', '1500'], { SCHEMA_REGISTRY_URL: registryUrl() });
+    const run = await runCli(['run', '--topology', topologyFile(topology), '--until-idle', '1500'], { SCHEMA_REGISTRY_URL: registryUrl() }, { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     return { topology, inputs };
   }

@@ -8,6 +8,7 @@ import { ensureVenv } from '../../src/python/ensure-venv.js';
 import { findJava } from '../../src/registry/local/find-java.js';
 import { fetchSerdeJars } from '../../src/registry/local/serde-jars.js';
 import { prerequisite } from './prerequisite.js';
+import { settle } from './run-cli.js';
 import type { AugmentedSample } from '../../src/records/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,22 +36,20 @@ export interface ProcessOutput {
   stderr: string;
 }
 
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessOutput> {
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { timeoutMs?: number } = {}): Promise<ProcessOutput> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return settle(child, () => ({ stdout, stderr }), options.timeoutMs);
 }
 
 /** Runs examples/python/consume.py and returns the records it printed. */
 export async function pythonConsume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ records: Record<string, unknown>[]; stderr: string }> {
   const python = await consumerPython();
-  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args], env);
+  // It stops by itself after --idle seconds without a record; a hang fails with its output instead of the test's timeout.
+  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args], env, { timeoutMs: 90_000 });
   if (out.code !== 0) throw new Error(`consume.py exited with ${out.code}: ${out.stderr}`);
   const records = out.stdout
     .split('\n')

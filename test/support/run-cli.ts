@@ -2,7 +2,7 @@
  * Runs the `teacherlm` CLI from source (TEACHERLM_FROM_SOURCE=1, never a stale build)
  * against the run's broker (KAFKA_BROKERS), with spans written as JSON lines on stderr.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { kafkaBrokers } from './brokers.js';
 
@@ -14,7 +14,8 @@ export interface CliResult {
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teacherlm.js');
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** `timeoutMs`: SIGKILL the command after it, so a hang fails the test with what it wrote so far. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { timeoutMs?: number } = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: {
       ...process.env,
@@ -29,9 +30,20 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return settle(child, () => ({ stdout, stderr }), options.timeoutMs);
+}
+
+/** Resolves with the exit code and the output once `child` closes, or kills it after `timeoutMs` and says so in stderr. */
+export function settle(child: ChildProcess, output: () => { stdout: string; stderr: string }, timeoutMs?: number): Promise<CliResult> {
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const { stdout, stderr } = output();
+      resolve({ code, stdout, stderr: timedOut ? `${stderr}\n[killed after ${timeoutMs! / 1000} s without exiting]` : stderr });
+    });
   });
 }
 
