@@ -35,11 +35,6 @@ export class ModelTokenizer {
    * special tokens, then tokenizer_config.json `add_bos_token` enforced either way, and
    * never two BOS (a chat template that writes `bos_token` itself already has one).
    */
-  /** `text`'s tokens alone, without special tokens (for banned sequences). */
-  encodePlain(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
-  }
-
   encode(text: string): number[] {
     const ids = this.tokenizer.encode(text, { add_special_tokens: true }).ids;
     const { bosId, addBos } = this.special;
@@ -48,6 +43,11 @@ export class ModelTokenizer {
     if (addBos === false && ids[0] === bosId && !(this.special.bosText && text.startsWith(this.special.bosText))) ids.shift();
     if (ids[0] === bosId && ids[1] === bosId) ids.shift();
     return ids;
+  }
+
+  /** `text`'s tokens alone, without special tokens (for banned sequences). */
+  encodePlain(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
   countTokens(text: string): number {
