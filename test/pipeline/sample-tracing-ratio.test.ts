@@ -7,6 +7,7 @@ import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import { type Telemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import { sourceRecord } from './fakes.js';
 import { MemorySink, MemorySource } from './memory-ports.js';
+import { pythonKeeps } from '../support/python-trace-ratio.js';
 
 const topology = parseTopology({
   input: { topic: 'in' },
@@ -18,7 +19,6 @@ const topology = parseTopology({
 });
 
 const sample = (i: number) => JSON.stringify({ id: `s${i}`, task: 'CREAK', question: `Is ${i} fine? (A) True (B) False`, answer: '(A)' });
-const pythonKeeps = (traceId: string, ratio: number): boolean => BigInt(`0x${traceId.slice(16)}`) < BigInt(Math.round(ratio * 2 ** 64));
 /** Rightmost 8 bytes all ones: no ratio below 1 keeps this trace. */
 const UNKEPT_TRACE = '0af7651916cd43ddffffffffffffffff';
 

@@ -3,9 +3,7 @@ import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { isTeacherlmError } from '../../src/errors.js';
 import { PresetTraceIds, TraceSampling, samplerFor, traceSamplingFromEnv } from '../../src/telemetry/trace-sampling.js';
-
-/** The Python SDK's TraceIdRatioBased, written out with BigInt: the rightmost 8 bytes below round(ratio × 2^64). */
-const pythonKeeps = (traceId: string, ratio: number): boolean => BigInt(`0x${traceId.slice(16)}`) < BigInt(Math.round(ratio * 2 ** 64));
+import { pythonKeeps } from '../support/python-trace-ratio.js';
 
 /** Deterministic ids spread over the whole range (a linear congruential walk). */
 function ids(n: number): string[] {
