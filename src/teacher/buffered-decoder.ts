@@ -10,7 +10,8 @@
  * its own position ids. So rows are independent of each other, and rows can join a running
  * batch (continuous batching): newcomers are prefilled apart, in calls of their own
  * (prompts of like lengths together, so little is padded: prefill-groups.ts), and their
- * cache is copied into free rows of the buffer, real columns only (left padding dropped). A row that leaves is replaced by the last row, so leaving copies one row.
+ * cache is copied into free rows of the buffer, real columns only (left padding dropped).
+ * A row that leaves is replaced by the last row, so leaving copies one row.
  * Capacity grows by GROW_COLUMNS when a row fills it and shrinks when long rows have left.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
@@ -69,11 +70,14 @@ export class BufferedDecoder implements CacheDecoder {
         logits = groupLogits;
         break;
       }
+      // Each group's last-position logits go to its rows' places in one [batch, 1, vocab] tensor.
       const [, steps, vocab] = groupLogits.dims as [number, number, number];
       const data = groupLogits.data as CacheData;
-      combined ??= data instanceof Uint16Array ? new Uint16Array(batch * vocab) : new Float32Array(batch * vocab);
+      if (!combined) {
+        combined = data instanceof Uint16Array ? new Uint16Array(batch * vocab) : new Float32Array(batch * vocab);
+        logits = new Tensor(groupLogits.type as 'float32', combined as Float32Array, [batch, 1, vocab]);
+      }
       group.forEach((r, k) => combined!.set(data.subarray((k * steps + steps - 1) * vocab, (k * steps + steps) * vocab), r * vocab));
-      logits = new Tensor(groupLogits.type as 'float32', combined as Float32Array, [batch, 1, vocab]);
     }
     const stride = this.capacity + 1;
     for (let r = 0; r < batch; r++) {
