@@ -19,7 +19,7 @@ import { buildPrompt } from '../src/teacher/prompts.js';
 import { createChatTemplate } from '../src/teacher/chat-template.js';
 import { loadTokenizerConfig } from '../src/teacher/model-files.js';
 import type { ModelDtype } from '../src/teacher/model-files.js';
-import type { Batching } from '../src/teacher/engine-options.js';
+import type { Batching } from '../src/teacher/batching.js';
 import { autoMaxBatchSize } from '../src/teacher/batch-size.js';
 import { CREAK_DEV } from '../test/support/creak.js';
 

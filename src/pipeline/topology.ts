@@ -18,7 +18,7 @@ import { OPENAI_TEACHER_FIELDS, openAiServer } from './openai-teacher-spec.js';
 import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Obj } from '../topology-fields.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 import { AUTO_MAX_BATCH_SIZE, MAX_BATCH_SIZE, autoMaxBatchSize } from '../teacher/batch-size.js';
-import { BATCHING_MODES } from '../teacher/engine-options.js';
+import { BATCHING_MODES, type Batching } from '../teacher/batching.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 /**
@@ -93,7 +93,7 @@ export interface EngineSpec {
   threads: number | 'auto';
   device: (typeof ENGINE_DEVICES)[number];
   /** `continuous` (default): prompts join running batches between steps; `static`: closed batches. */
-  batching: (typeof BATCHING_MODES)[number];
+  batching: Batching;
   /** Which weights the onnx teachers load (src/teacher/model-files.ts). */
   dtype: (typeof ENGINE_DTYPES)[number];
 }
@@ -333,7 +333,7 @@ export function loadTopology(path: string, baseDir?: string): Topology {
 }
 
 /** `batching.maxBatchSize`: auto (batch-size.ts, by the engine's batching mode) or an integer from 1 to MAX_BATCH_SIZE. */
-function maxBatchSize(value: unknown, batching: (typeof BATCHING_MODES)[number]): number {
+function maxBatchSize(value: unknown, batching: Batching): number {
   const size = countOrAuto(value, 'batching.maxBatchSize', 'auto');
   if (size === 'auto') return autoMaxBatchSize(batching);
   if (size > MAX_BATCH_SIZE) fail('batching.maxBatchSize', `at most ${MAX_BATCH_SIZE}`, size);

@@ -14,6 +14,7 @@
  */
 import { AUTO, type Auto } from './engine-layout.js';
 import { integerWords, rejectOption } from '../options.js';
+import type { Batching } from './batching.js';
 
 export const AUTO_MAX_BATCH_SIZE = 64;
 /** `auto` for closed batches (`batching: static`). */
@@ -21,12 +22,12 @@ export const AUTO_STATIC_BATCH_SIZE = 32;
 export const MAX_BATCH_SIZE = 256;
 
 /** What `auto` means for the engine's batching mode. */
-export function autoMaxBatchSize(batching: 'continuous' | 'static'): number {
+export function autoMaxBatchSize(batching: Batching): number {
   return batching === 'static' ? AUTO_STATIC_BATCH_SIZE : AUTO_MAX_BATCH_SIZE;
 }
 
 /** Validates `maxBatchSize` (a positive integer up to MAX_BATCH_SIZE, or auto) and fills auto for `batching`; `field` names it in errors. */
-export function resolveMaxBatchSize(field: string, value: unknown, fallback: number | Auto = AUTO, batching: 'continuous' | 'static' = 'continuous'): number {
+export function resolveMaxBatchSize(field: string, value: unknown, fallback: number | Auto = AUTO, batching: Batching = 'continuous'): number {
   const v = value === undefined ? fallback : value;
   if (v === AUTO) return autoMaxBatchSize(batching);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > MAX_BATCH_SIZE) {

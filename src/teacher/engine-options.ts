@@ -6,9 +6,7 @@ import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from './model-files.js';
 import { choiceOption, intOption, rejectOption } from '../options.js';
 import { AUTO, machineFacts, resolveLayout, type Auto } from './engine-layout.js';
 import { resolveMaxBatchSize } from './batch-size.js';
-/** How a worker batches: new prompts join its running batch between steps, or each call runs as one closed batch. */
-export const BATCHING_MODES = ['continuous', 'static'] as const;
-export type Batching = (typeof BATCHING_MODES)[number];
+import { BATCHING_MODES, type Batching } from './batching.js';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];

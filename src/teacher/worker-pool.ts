@@ -19,7 +19,7 @@ import type { ModelTokenizer } from './tokenizer.js';
 import { validateRequests } from './generation-options.js';
 import { workerScript } from './worker-script.js';
 import { deserializeError, type WorkerInit, type WorkerReply, type GenerateMessage, type WorkerMessage } from './worker-protocol.js';
-import type { Batching } from './engine-options.js';
+import type { Batching } from './batching.js';
 
 /** Prompts counted and not yet sent whose ids are kept; beyond it the oldest are dropped (the worker then encodes them). */
 export const MAX_COUNTED_PROMPTS = 4096;
