@@ -218,7 +218,13 @@ export class PartitionTransactions {
         createPartitioner: fastDefaultPartitioner,
       });
       try {
-        await producer.connect(); // initProducerId: fences the previous owner of this id
+        await producer.connect();
+        // kafkajs's connect gets a plain idempotent producer id; the transactional
+        // initProducerId, the one that fences the previous owner of this id (and aborts or
+        // finishes its open transaction), runs at the first transaction(). Run it now: a
+        // caller reads the committed offsets after this, and an owner still free to commit
+        // would move them past what was read.
+        await (await producer.transaction()).abort();
       } catch (err) {
         // A connect that failed (a broker outage) may still hold sockets it opened.
         await producer.disconnect().catch(() => {});
