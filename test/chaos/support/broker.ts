@@ -1,5 +1,8 @@
 /** The suite's own broker (never the shared one), which a scenario may SIGKILL and start again. */
+import type { Producer } from 'kafkajs';
+import { createKafka } from '../../../src/kafka/client.js';
 import { startLocalBroker, stopLocalBroker } from '../../../src/kafka/local/broker.js';
+import { connectPatiently } from './patient-connect.js';
 
 export class ChaosBroker {
   private pid: number | undefined;
@@ -10,12 +13,13 @@ export class ChaosBroker {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Fresh storage: no topics or offsets from an earlier run. */
+  /** Fresh storage: no topics or offsets from an earlier run. Resolves once warmed up. */
   async start(log: (line: string) => void = () => {}): Promise<void> {
     const b = await startLocalBroker({ port: this.port, fresh: true, log });
     if (!b.startedHere) throw new Error(`a broker was already running on ${this.bootstrap}: the chaos suite needs its own (stop it with teacherlm kafka stop --port ${this.port})`);
     this.pid = b.pid;
     this.startedHere = true;
+    await warmUp(this.bootstrap);
   }
 
   /** SIGKILL: no shutdown, no flush, as a crashed machine. */
@@ -32,5 +36,40 @@ export class ChaosBroker {
 
   async stop(): Promise<void> {
     if (this.startedHere) await stopLocalBroker({ port: this.port });
+  }
+}
+
+/**
+ * Pays a fresh broker's first-use costs before any scenario's clock runs: its first block
+ * of producer ids, and the creation of the transaction-state and consumer-offsets topics.
+ * On a loaded machine these took longer than kafkajs's request timeout, and the first
+ * scenario's input stream or workers met them mid-run.
+ */
+async function warmUp(bootstrap: string): Promise<void> {
+  const kafka = createKafka({ brokers: [bootstrap], clientId: 'chaos-warm-up', logLevel: 'nothing' });
+  const idempotent = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await connectPatiently(idempotent, 'the warm-up producer', { deadlineMs: 120_000 });
+  await idempotent.disconnect();
+  // A transaction's first producer id, on a producer of its own per attempt.
+  let transactional: Producer | undefined;
+  await connectPatiently(
+    {
+      connect: async () => {
+        transactional = kafka.producer({ transactionalId: 'chaos-warm-up', idempotent: true, maxInFlightRequests: 1 });
+        await transactional.connect();
+        await (await transactional.transaction()).abort();
+      },
+      disconnect: async () => transactional?.disconnect(),
+    },
+    'the warm-up transaction',
+    { deadlineMs: 120_000 },
+  );
+  await transactional?.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.fetchOffsets({ groupId: 'chaos-warm-up', topics: [] });
+  } finally {
+    await admin.disconnect();
   }
 }

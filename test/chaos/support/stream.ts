@@ -7,6 +7,7 @@
 import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import { createKafka } from '../../../src/kafka/client.js';
 import { isHandshakePending } from '../../../src/kafka/handshake-pending.js';
+import { connectPatiently } from './patient-connect.js';
 
 export const sampleId = (i: number): string => `q${i}`;
 export const partitionOfId = (id: string, partitions: number): number => Number(id.slice(1)) % partitions;
@@ -25,10 +26,11 @@ export function sampleValue(i: number, questionChars: number): string {
   return JSON.stringify({ id: sampleId(i), task: 't', question: head + 'x'.repeat(Math.max(0, questionChars - head.length)), answer: 'A' });
 }
 
+const connect = (producer: Producer): Promise<void> => connectPatiently(producer, 'the chaos input stream', { deadlineMs: 150_000 });
+
 export async function streamSamples(o: StreamOptions): Promise<void> {
   const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'chaos-stream', logLevel: 'nothing', retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 } });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  // A fresh broker can take longer than a request timeout to hand out its first producer id.
   await connect(producer);
   try {
     const slices = Math.max(1, Math.ceil(o.durationMs / 250));
@@ -46,23 +48,6 @@ export async function streamSamples(o: StreamOptions): Promise<void> {
     }
   } finally {
     await producer.disconnect();
-  }
-}
-
-/**
- * Connects, starting afresh after a failed attempt: a fresh broker can take longer than a
- * request timeout to hand out its first producer id, and kafkajs keeps a broker whose
- * handshake timed out, failing every later request on it.
- */
-async function connect(producer: Producer): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await producer.connect();
-      return;
-    } catch (err) {
-      await producer.disconnect().catch(() => {});
-      if (attempt === 5) throw err;
-    }
   }
 }
 
