@@ -38,6 +38,7 @@ import { BATCH_OVERHEAD_BYTES, recordBytes, recordLimit } from '../pipeline/reco
 import { fastDefaultPartitioner } from './partitioner.js';
 import { intOption, rejectOption } from '../options.js';
 import { isHandshakePending } from './handshake-pending.js';
+import { connectProducer } from './producer-connect.js';
 
 export interface KafkaSinkOptions {
   /** A client from `createKafka()`. */
@@ -100,6 +101,7 @@ export class KafkaSink implements RecordSink {
   private readonly queue: Pending[] = [];
   private readonly outstanding = new Set<Promise<void>>();
   private connecting: Promise<void> | undefined;
+  private readonly retries: number;
   private inFlight = false;
   private closing: Promise<void> | undefined;
   private readonly counters: SinkStats = { sends: 0, records: 0, batches: 0, failed: 0 };
@@ -107,7 +109,7 @@ export class KafkaSink implements RecordSink {
   constructor(options: KafkaSinkOptions) {
     const { kafka } = options;
     if (!kafka || typeof kafka.producer !== 'function') rejectOption('kafka', 'a kafkajs Kafka client', kafka);
-    const retries = intOption('retries', options.retries, DEFAULT_PRODUCE_RETRIES);
+    const retries = (this.retries = intOption('retries', options.retries, DEFAULT_PRODUCE_RETRIES));
     this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS);
     this.maxBatchBytes = intOption('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     this.ackTimeoutMs = intOption('ackTimeoutMs', options.ackTimeoutMs, 30_000);
@@ -130,7 +132,7 @@ export class KafkaSink implements RecordSink {
 
   /** Connects now (otherwise the first send does), so a bad address fails early. */
   connect(): Promise<void> {
-    this.connecting ??= this.producer.connect().then(
+    this.connecting ??= connectProducer(this.producer, { retries: this.retries }).then(
       () => this.readTopicLimits(),
       (err: unknown) => {
         this.connecting = undefined;
