@@ -2,7 +2,7 @@
 import type { Producer } from 'kafkajs';
 import { createKafka } from '../../../src/kafka/client.js';
 import { startLocalBroker, stopLocalBroker } from '../../../src/kafka/local/broker.js';
-import { connectPatiently } from './patient-connect.js';
+import { connectPatiently, patiently } from './patient-connect.js';
 
 export class ChaosBroker {
   private pid: number | undefined;
@@ -68,7 +68,8 @@ async function warmUp(bootstrap: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.fetchOffsets({ groupId: 'chaos-warm-up', topics: [] });
+    // kafkajs's fetchOffsets does not retry a coordinator that is still loading.
+    await patiently('the warm-up offset fetch failed', () => admin.fetchOffsets({ groupId: 'chaos-warm-up', topics: [] }), { deadlineMs: 120_000 });
   } finally {
     await admin.disconnect();
   }

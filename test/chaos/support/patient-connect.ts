@@ -22,21 +22,26 @@ export interface PatienceOptions {
 
 const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function connectPatiently(client: Connectable, what: string, o: PatienceOptions): Promise<void> {
+export function connectPatiently(client: Connectable, what: string, o: PatienceOptions): Promise<void> {
+  return patiently(`${what} could not connect`, () => client.connect(), o, () => client.disconnect());
+}
+
+/** Runs `attempt` until it succeeds, calling `reset` after each failure, for up to `o.deadlineMs`. */
+export async function patiently(what: string, attempt: () => Promise<unknown>, o: PatienceOptions, reset: () => Promise<unknown> = async () => {}): Promise<void> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? realSleep;
   const began = now();
   const failures: string[] = [];
   for (;;) {
     try {
-      await client.connect();
+      await attempt();
       return;
     } catch (err) {
-      await client.disconnect().catch(() => {});
+      await reset().catch(() => {});
       const e = err as Error;
       failures.push(`${((now() - began) / 1000).toFixed(1)} s ${e.name}: ${e.message}`);
       if (now() - began >= o.deadlineMs) {
-        throw new Error(`${what} could not connect in ${Math.round(o.deadlineMs / 1000)} s, ${failures.length} attempts: ${failures.join('; ')}`, { cause: err });
+        throw new Error(`${what} in ${Math.round(o.deadlineMs / 1000)} s, ${failures.length} attempts: ${failures.join('; ')}`, { cause: err });
       }
       await sleep(o.pauseMs ?? 1_000);
     }
