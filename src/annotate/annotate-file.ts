@@ -125,7 +125,22 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-/** Annotates every valid sample with `generator`; output lines keep the input order. */
+/** A line to write, and which count it adds to once written. */
+interface Line {
+  to: 'out' | 'errors';
+  line: string;
+  counts: 'samples' | 'malformed' | 'failed' | 'rejected';
+}
+
+/**
+ * Annotates every valid sample with `generator`; output lines keep the input order.
+ *
+ * A static engine gets windows of several batches per worker, one window after another,
+ * so that length-sorting groups similar prompts. A continuous engine (`continuousRows`)
+ * gets each prompt as its own call, which joins the running batch at the next step, and
+ * samples keep arriving while others finish: up to `continuousRows` prompts in flight,
+ * with finished samples held until every earlier one is written.
+ */
 export async function annotateFile(
   options: AnnotateFileOptions,
   generator: TextGenerator,
@@ -136,14 +151,11 @@ export async function annotateFile(
   const summary: AnnotateSummary = { samples: 0, malformed: 0, failed: 0, rejected: 0, generatedTokens: 0, elapsedMs: 0, ...(options.quality ? { quality: emptyQualityCounts() } : {}) };
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const isRunWide = (error: TeacherlmError) => RUN_WIDE_ERRORS.has(error.code);
-  // A window of several batches per worker lets length-sorting group similar prompts.
-  const windowSamples = Math.max(1, Math.ceil((options.maxBatchSize * Math.max(1, generator.concurrency) * 4) / options.kinds.length));
-  let window: Pending[] = [];
+  const rows = generator.continuousRows;
+  const windowSamples = rows !== undefined ? 1 : Math.max(1, Math.ceil((options.maxBatchSize * Math.max(1, generator.concurrency) * 4) / options.kinds.length));
+  const windowsInFlight = rows !== undefined ? Math.max(1, Math.floor(rows / options.kinds.length)) : 1;
 
-  const flush = async (): Promise<void> => {
-    if (window.length === 0) return;
-    const pending = window;
-    window = [];
+  const annotateWindow = async (pending: Pending[]): Promise<Line[]> => {
     type Task = { sample: number; kind: AnnotationKind; prompt: string; tokens: number; question: string; answer: string };
     const tasks: Task[] = [];
     pending.forEach((p, sample) => {
@@ -152,10 +164,14 @@ export async function annotateFile(
         tasks.push({ sample, kind, prompt, tokens: generator.countTokens(prompt), question: p.sample.question, answer: p.sample.answer });
       }
     });
-    // Similar lengths in one batch waste less padding.
-    const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.tokens - tasks[a]!.tokens);
-    const batches: number[][] = [];
-    for (let i = 0; i < order.length; i += options.maxBatchSize) batches.push(order.slice(i, i + options.maxBatchSize));
+    let batches: number[][];
+    if (rows !== undefined) batches = tasks.map((_, i) => [i]);
+    else {
+      // Similar lengths in one batch waste less padding.
+      const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.tokens - tasks[a]!.tokens);
+      batches = [];
+      for (let i = 0; i < order.length; i += options.maxBatchSize) batches.push(order.slice(i, i + options.maxBatchSize));
+    }
     const results = new Array<GenerationResult | undefined>(tasks.length);
     const failures = new Map<number, TeacherlmError>();
     // A batch that fails for good is bisected so only the requests that fail alone are lost.
@@ -167,7 +183,7 @@ export async function annotateFile(
         else failures.set(tasks[outcome.task]!.sample, outcome.error);
       }
     };
-    await mapLimit(batches, generator.concurrency, run);
+    await mapLimit(batches, rows !== undefined ? batches.length : generator.concurrency, run);
     let qualities: (QualityOutcome | undefined)[] = [];
     let reasons: string[] = [];
     if (options.quality) {
@@ -189,6 +205,7 @@ export async function annotateFile(
       if (!m) bySample.set(t.sample, (m = new Map()));
       m.set(t.kind, { result: r, quality: qualities[i], task: i });
     });
+    const lines: Line[] = [];
     for (const [i, p] of pending.entries()) {
       const failure = failures.get(i);
       const annotated = [...(bySample.get(i) ?? [])];
@@ -198,12 +215,11 @@ export async function annotateFile(
       }
       const rejected = failure || !spec ? [] : annotated.filter(([, a]) => rejectionOf(spec, a.quality!) === 'deadLettered');
       if (failure) {
-        summary.failed += 1;
-        await errors.write(errorRecord(p.lineNo, p.text, failure, p.sample.id));
+        lines.push({ to: 'errors', line: errorRecord(p.lineNo, p.text, failure, p.sample.id), counts: 'failed' });
       } else if (rejected.length > 0) {
-        summary.rejected += 1;
         const why = rejected.map(([kind, a]) => `${kind} after ${a.quality!.attempts} attempts: ${reasons[a.task]}`).join('; ');
-        await errors.write(errorRecord(p.lineNo, p.text, new TeacherlmError('QUALITY_FAILED', `sample '${p.sample.id}' failed the quality gate: ${why}`), p.sample.id));
+        const error = new TeacherlmError('QUALITY_FAILED', `sample '${p.sample.id}' failed the quality gate: ${why}`);
+        lines.push({ to: 'errors', line: errorRecord(p.lineNo, p.text, error, p.sample.id), counts: 'rejected' });
       } else {
         const annotations: Record<string, string | null> = {};
         const stats: Record<string, unknown> = {};
@@ -220,25 +236,43 @@ export async function annotateFile(
           };
           summary.generatedTokens += r.generatedTokens;
         }
-        await out.write(JSON.stringify({ ...p.sample, model: generator.modelId, annotations, ...(spec ? { quality } : {}), stats }));
-        summary.samples += 1;
+        lines.push({ to: 'out', line: JSON.stringify({ ...p.sample, model: generator.modelId, annotations, ...(spec ? { quality } : {}), stats }), counts: 'samples' });
       }
+    }
+    return lines;
+  };
+
+  // Windows started (and malformed lines), in input order; each is written once all before it are.
+  const inOrder: Promise<Line[]>[] = [];
+  const start = (pending: Pending[]): void => {
+    const lines = annotateWindow(pending);
+    lines.catch(() => {}); // rethrown when its turn to be written comes
+    inOrder.push(lines);
+  };
+  const writeNext = async (): Promise<void> => {
+    for (const l of await inOrder.shift()!) {
+      await (l.to === 'out' ? out : errors).write(l.line);
+      summary[l.counts] += 1;
       options.onProgress?.(summary.samples + summary.malformed + summary.failed + summary.rejected);
     }
   };
 
+  let window: Pending[] = [];
   for await (const { lineNo, text } of readLines(options.inPath)) {
     try {
       window.push({ lineNo, text, sample: parseSampleLine(text, options.fieldMap) });
     } catch (err) {
-      summary.malformed += 1;
-      await errors.write(errorRecord(lineNo, text, err));
-      options.onProgress?.(summary.samples + summary.malformed + summary.failed + summary.rejected);
-      continue;
+      inOrder.push(Promise.resolve([{ to: 'errors', line: errorRecord(lineNo, text, err), counts: 'malformed' }]));
     }
-    if (window.length >= windowSamples) await flush();
+    if (window.length >= windowSamples) {
+      start(window);
+      window = [];
+    }
+    // Static: each window is written before the next line is read. Continuous: one less than the cap stays in flight.
+    while (inOrder.length >= windowsInFlight) await writeNext();
   }
-  await flush();
+  if (window.length > 0) start(window);
+  while (inOrder.length > 0) await writeNext();
   summary.elapsedMs = Date.now() - started;
   return summary;
 }

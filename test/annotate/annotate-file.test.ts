@@ -122,6 +122,66 @@ describe('annotateFile', () => {
   });
 });
 
+describe('annotateFile on a continuously batching engine', () => {
+  /** Prompts of odd-numbered samples take many turns of the event loop, even ones one: later samples often finish first. */
+  function continuousGenerator(rows: number, fail?: (prompt: string) => TeacherlmError | undefined) {
+    const g = {
+      modelId: 'continuous',
+      concurrency: 2,
+      continuousRows: rows,
+      sizes: [] as number[],
+      inFlight: 0,
+      peakInFlight: 0,
+      finished: [] as string[],
+      countTokens: (p: string) => p.length,
+      async generate(requests: GenerationRequest[]): Promise<GenerationResult[]> {
+        g.sizes.push(requests.length);
+        g.inFlight += requests.length;
+        g.peakInFlight = Math.max(g.peakInFlight, g.inFlight);
+        const id = /Question (s\d+)/.exec(requests[0]!.prompt)![1]!;
+        for (let turns = Number(id.slice(1)) % 2 === 1 ? 40 : 1; turns > 0; turns--) await new Promise((r) => setImmediate(r));
+        g.inFlight -= requests.length;
+        const err = fail?.(requests[0]!.prompt);
+        if (err) throw err;
+        g.finished.push(id);
+        return requests.map((r) => ({ text: ` about ${r.prompt.length} chars `, promptTokens: 1, generatedTokens: 3, finishReason: 'eos' as const, timings: { queuedMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 } }));
+      },
+      close: async () => {},
+    };
+    return g;
+  }
+
+  it('sends each prompt as its own call, keeps up to continuousRows in flight across samples, and writes in input order', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const path = input([...ids.slice(0, 7).map((id) => sample(id)), '{broken', ...ids.slice(7).map((id) => sample(id))]);
+    const gen = continuousGenerator(9);
+    const out = memoryWriter();
+    const errors = memoryWriter();
+    const summary = await annotateFile(options(path), gen, out, errors);
+    expect(summary).toMatchObject({ samples: 20, malformed: 1, failed: 0, generatedTokens: 20 * 3 * 3 });
+    expect(out.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(ids);
+    expect(errors.lines.map((l) => JSON.parse(l) as { line: number })).toMatchObject([{ line: 8, code: 'DECODE_FAILED' }]);
+    expect(new Set(gen.sizes)).toEqual(new Set([1]));
+    // Three samples' prompts at once (9 rows, 3 kinds), never more.
+    expect(gen.peakInFlight).toBe(9);
+    // Samples did finish out of order: the order of the output is the file's, not the engine's.
+    const firstDone = [...new Set(gen.finished)];
+    expect(firstDone).not.toEqual([...firstDone].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+  });
+
+  it('isolates a failing sample and ends the run on an engine that shut down, with no rejection left unhandled', async () => {
+    const path = input([sample('s0'), sample('s1'), sample('s2')]);
+    const errors = memoryWriter();
+    const out = memoryWriter();
+    const failing = continuousGenerator(6, (p) => (p.includes('Question s1') ? new TeacherlmError('GENERATION_FAILED', 'boom', { retriable: false }) : undefined));
+    await annotateFile({ ...options(path), kinds: ['cot'] }, failing, out, errors);
+    expect(out.lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['s0', 's2']);
+    expect(errors.lines.map((l) => JSON.parse(l) as { id: string })).toMatchObject([{ id: 's1', code: 'GENERATION_FAILED' }]);
+    const closed = continuousGenerator(6, () => new TeacherlmError('SHUT_DOWN', 'the engine is closed'));
+    await expect(annotateFile({ ...options(path), kinds: ['cot'] }, closed, memoryWriter(), memoryWriter())).rejects.toMatchObject({ code: 'SHUT_DOWN' });
+  });
+});
+
 describe('annotateFile with the quality gate', () => {
   const QUESTION = (id: string) => `Determine the correctness of the following sentence. ${id} soup means eating only solids. (A) True (B) False`;
   const GOOD = 'The answer is (B). Soup is mostly water or broth, so eating it means taking in a liquid.';
