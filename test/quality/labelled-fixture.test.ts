@@ -4,7 +4,7 @@
  * prints the whole table; this holds the floors the gate's defaults must keep.
  */
 import { describe, expect, it } from 'vitest';
-import { readLabelled, scores } from '../../tools/quality/detector-scores.js';
+import { readLabelled, REPETITION_SPLITS, scores } from '../../tools/quality/detector-scores.js';
 
 const all = readLabelled();
 const byCheck = Object.fromEntries(scores(all, 'all').map((s) => [s.check, s]));
@@ -24,12 +24,17 @@ describe('the quality detectors on the labelled annotations', () => {
     expect(byCheck.contradiction!.recall).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('find loops with precision and recall of at least 0.8', () => {
-    // Measured on all 504 labelled by rule v3: 0.85 and 0.84 (56 of 67). Step-by-step templates
-    // ("Step 1: Identify the subject of the sentence ...") repeat 4-grams without looping.
+  it('find loops with precision and recall of at least 0.9, on all and on the held-out test-3', () => {
+    // Measured: 1.00 and 1.00 on all 504 (67 loops) and on test-3 (19). Rule v3 is a rule of
+    // verbatim repeats, and the check measures what it says; the 4-gram share it replaced gave
+    // 0.85 and 0.84 (test-3: 0.94 and 0.89).
+    const heldOut = Object.fromEntries(scores(all.filter((a) => (REPETITION_SPLITS.heldOut as readonly string[]).includes(a.split)), 'held-out').map((s) => [s.check, s]));
     expect(byCheck.repetition!.positives).toBeGreaterThanOrEqual(60);
-    expect(byCheck.repetition!.precision).toBeGreaterThanOrEqual(0.8);
-    expect(byCheck.repetition!.recall).toBeGreaterThanOrEqual(0.8);
+    expect(heldOut.repetition!.positives).toBeGreaterThanOrEqual(15);
+    for (const s of [byCheck.repetition!, heldOut.repetition!]) {
+      expect(s.precision).toBeGreaterThanOrEqual(0.9);
+      expect(s.recall).toBeGreaterThanOrEqual(0.9);
+    }
   });
 
   it('measure length exactly, truncation at least 0.95, and restatement at least 0.8 both ways', () => {
