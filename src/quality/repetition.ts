@@ -44,7 +44,7 @@ export interface Repeat {
   words: number;
   /** How often it occurs, not overlapping. */
   times: number;
-  /** `own`: a run said twice holding a word of the text's own; `thrice`: a run said three times; `sentence`: a whole sentence said again. */
+  /** `own`: a run said twice or more holding a word of the text's own; `thrice`: a run said three times; `sentence`: a whole sentence said again. */
   how: 'own' | 'thrice' | 'sentence' | 'none';
   run: string;
 }
@@ -91,7 +91,8 @@ export function longestRepeat(text: string, question = '', minWords = 6): Repeat
     for (let j = i + 1; j + best.words < words.length; j++) {
       let length = 0;
       while (j + length < words.length && i + length < j && words[i + length] === words[j + length]) length++;
-      if (length > best.words && words.slice(i, i + length).some(own)) consider({ words: length, times: 2, how: 'own', run: words.slice(i, i + length).join(' ') });
+      const run = words.slice(i, i + length);
+      if (length > best.words && run.some(own)) consider({ words: length, times: occurrences(words, run), how: 'own', run: run.join(' ') });
     }
   }
   // A run said three times, whatever its words.
