@@ -16,7 +16,7 @@ import type { AnnotationKind } from '../../src/teacher/types.js';
 
 export interface LabelledAnnotation {
   id: string;
-  split: 'dev' | 'test' | 'test-2' | 'dev-2' | 'test-3';
+  split: 'dev' | 'test' | 'test-2' | 'dev-2' | 'test-3' | 'test-4';
   question: string;
   answer: string;
   kind: AnnotationKind;
@@ -50,7 +50,7 @@ export const LABELLED_FILE = join(PROJECT_ROOT, 'test', 'fixtures', 'quality', '
  * applied to dev, test and test-2 after they had been read, so they tune it with dev-2; test-3
  * was labelled by that rule before any detector ran on it.
  */
-export const REPETITION_SPLITS = { tuning: ['dev', 'test', 'test-2', 'dev-2'], heldOut: ['test-3'] } as const;
+export const REPETITION_SPLITS = { tuning: ['dev', 'test', 'test-2', 'dev-2'], heldOut: ['test-3', 'test-4'] } as const;
 
 export function readLabelled(path = LABELLED_FILE): LabelledAnnotation[] {
   return readFileSync(path, 'utf8')

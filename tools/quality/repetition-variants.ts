@@ -198,12 +198,12 @@ export function chooseThreshold(tuning: readonly { value: number; looping: boole
   return best ?? { threshold: 0, gap: 0, tuning: count(tuning, 0) };
 }
 
-const SPLITS = ['dev', 'test', 'test-2', 'dev-2', 'tuning', 'test-3 (held out)', 'all'] as const;
+const SPLITS = ['dev', 'test', 'test-2', 'dev-2', 'tuning', 'test-3', 'test-4', 'held out', 'all'] as const;
 
 function inSplit(a: LabelledAnnotation, split: (typeof SPLITS)[number]): boolean {
   if (split === 'all') return true;
   if (split === 'tuning') return (REPETITION_SPLITS.tuning as readonly string[]).includes(a.split);
-  if (split === 'test-3 (held out)') return (REPETITION_SPLITS.heldOut as readonly string[]).includes(a.split);
+  if (split === 'held out') return (REPETITION_SPLITS.heldOut as readonly string[]).includes(a.split);
   return a.split === split;
 }
 
