@@ -4,7 +4,7 @@
  */
 import type { AnnotationKind } from '../teacher/types.js';
 import { findContradiction } from './contradiction.js';
-import { repeatedNgramShare } from './repetition.js';
+import { longestRepeat, repeatedNgramShare } from './repetition.js';
 import { novelContentWords, restatesQuestion } from './restatement.js';
 import { cutMidSentence } from './truncation.js';
 import { wordsOf } from './words.js';
@@ -28,9 +28,15 @@ export interface AnnotationUnderCheck {
 export interface QualityChecks {
   /** Fewer words than this fails `too-short`, per kind. */
   minWords?: Partial<Record<AnnotationKind, number>>;
-  /** A larger share of repeated word n-grams fails `repetition`. */
+  /**
+   * A verbatim repeat of this many words fails `repetition` (repetition.ts: a run said twice
+   * holding a word of the text's own, a run said three times, a sentence said again); a
+   * sentence of 3 words or more said three times fails it too.
+   */
+  repeatWords?: number;
+  /** A larger share of repeated word n-grams also fails `repetition` (the measure before `repeatWords`; off unless set). */
   maxRepeatedNgramShare?: number;
-  /** n of the n-grams (default 4). */
+  /** n of those n-grams (default 4). */
   repetitionNgram?: number;
   /** Fail `truncated` when cut at the token limit in mid-sentence. */
   truncated?: boolean;
@@ -58,6 +64,7 @@ export interface CheckResult {
 }
 
 export const DEFAULT_REPETITION_NGRAM = 4;
+export const DEFAULT_REPEAT_WORDS = 6;
 
 /** Runs every configured text check on one annotation, in {@link TEXT_CHECKS} order. */
 export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks): CheckResult[] {
@@ -67,10 +74,7 @@ export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks):
     const words = wordsOf(a.text).length;
     results.push({ check: 'too-short', passed: words >= minWords, value: words, threshold: minWords });
   }
-  if (checks.maxRepeatedNgramShare !== undefined) {
-    const share = repeatedNgramShare(a.text, checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM, a.question);
-    results.push({ check: 'repetition', passed: share <= checks.maxRepeatedNgramShare, value: share, threshold: checks.maxRepeatedNgramShare });
-  }
+  if (checks.repeatWords !== undefined || checks.maxRepeatedNgramShare !== undefined) results.push(repetition(a, checks));
   if (checks.truncated === true) {
     const cut = cutMidSentence(a.text, a.finishReason);
     results.push({ check: 'truncated', passed: !cut, value: cut ? 1 : 0, threshold: 0 });
@@ -91,6 +95,26 @@ export function checkAnnotation(a: AnnotationUnderCheck, checks: QualityChecks):
     });
   }
   return results;
+}
+
+/** `repetition`: by the verbatim repeat (value: its words), and by the n-gram share when that is set. */
+function repetition(a: AnnotationUnderCheck, checks: QualityChecks): CheckResult {
+  const shareLimit = checks.maxRepeatedNgramShare;
+  const share = shareLimit === undefined ? 0 : repeatedNgramShare(a.text, checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM, a.question);
+  const shareFails = shareLimit !== undefined && share > shareLimit;
+  if (checks.repeatWords === undefined) return { check: 'repetition', passed: !shareFails, value: share, threshold: shareLimit! };
+  const repeat = longestRepeat(a.text, a.question, checks.repeatWords);
+  const details = [
+    ...(repeat.loops ? [`says "${repeat.run}" ${repeat.times} times`] : []),
+    ...(shareFails ? [`repeated ${checks.repetitionNgram ?? DEFAULT_REPETITION_NGRAM}-gram share ${share.toFixed(2)}`] : []),
+  ];
+  return {
+    check: 'repetition',
+    passed: details.length === 0,
+    value: repeat.words,
+    threshold: checks.repeatWords,
+    ...(details.length > 0 ? { detail: details.join('; ') } : {}),
+  };
 }
 
 /** The names of the checks that failed. */

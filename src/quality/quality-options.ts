@@ -6,7 +6,8 @@
  * quality:
  *   checks:
  *     minWords: 8                  # or per kind: { fundamentals: 8, cot: 12, mistakes: 6 }
- *     maxRepeatedNgramShare: 0.12  # share of repeated 4-grams
+ *     repeatWords: 6               # a verbatim repeat of this many words (repetition.ts)
+ *     maxRepeatedNgramShare: 0.12  # also: share of repeated 4-grams (off unless set)
  *     truncated: true              # cut at the token limit in mid-sentence
  *     minNovelWords: 3             # content words beyond the question's own
  *     contradiction: true          # asserts an option other than the gold answer
@@ -19,7 +20,7 @@
  */
 import { fail, number, object, oneOf } from '../topology-fields.js';
 import { ANNOTATION_KINDS, type AnnotationKind } from '../teacher/types.js';
-import { DEFAULT_REPETITION_NGRAM, type QualityChecks } from './checks.js';
+import { DEFAULT_REPEAT_WORDS, DEFAULT_REPETITION_NGRAM, type QualityChecks } from './checks.js';
 
 export const QUALITY_FAILURE_ACTIONS = ['keep', 'drop', 'dead-letter'] as const;
 export type QualityFailureAction = (typeof QUALITY_FAILURE_ACTIONS)[number];
@@ -42,8 +43,7 @@ export interface QualitySpec {
 export const DEFAULT_QUALITY: QualitySpec = {
   checks: {
     minWords: { fundamentals: 8, cot: 8, mistakes: 8 },
-    maxRepeatedNgramShare: 0.12,
-    repetitionNgram: DEFAULT_REPETITION_NGRAM,
+    repeatWords: DEFAULT_REPEAT_WORDS,
     truncated: true,
     minNovelWords: 3,
     contradiction: true,
@@ -83,7 +83,7 @@ function minWords(value: unknown, field: string): Partial<Record<AnnotationKind,
 export function parseQuality(value: unknown, field = 'quality'): QualitySpec | undefined {
   if (value === undefined) return undefined;
   const q = value === null ? {} : object(value, field, ['checks', 'trimTruncated', 'attempts', 'regenerateTemperature', 'onFailure']);
-  const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction', 'faithfulness']);
+  const c = q.checks === undefined || q.checks === null ? {} : object(q.checks, `${field}.checks`, ['minWords', 'repeatWords', 'maxRepeatedNgramShare', 'repetitionNgram', 'truncated', 'minNovelWords', 'contradiction', 'faithfulness']);
   const d = DEFAULT_QUALITY;
   const temperature = q.regenerateTemperature;
   if (temperature !== undefined && (typeof temperature !== 'number' || !(temperature > 0 && temperature <= 5))) {
@@ -92,8 +92,13 @@ export function parseQuality(value: unknown, field = 'quality'): QualitySpec | u
   return {
     checks: {
       minWords: minWords(c.minWords, `${field}.checks.minWords`),
-      maxRepeatedNgramShare: share(c.maxRepeatedNgramShare, `${field}.checks.maxRepeatedNgramShare`, d.checks.maxRepeatedNgramShare),
-      repetitionNgram: count(c.repetitionNgram, `${field}.checks.repetitionNgram`, DEFAULT_REPETITION_NGRAM, true),
+      repeatWords: count(c.repeatWords, `${field}.checks.repeatWords`, d.checks.repeatWords!, true),
+      ...(c.maxRepeatedNgramShare !== undefined
+        ? {
+            maxRepeatedNgramShare: share(c.maxRepeatedNgramShare, `${field}.checks.maxRepeatedNgramShare`, undefined),
+            repetitionNgram: count(c.repetitionNgram, `${field}.checks.repetitionNgram`, DEFAULT_REPETITION_NGRAM, true),
+          }
+        : {}),
       truncated: flag(c.truncated, `${field}.checks.truncated`, true),
       minNovelWords: count(c.minNovelWords, `${field}.checks.minNovelWords`, d.checks.minNovelWords!),
       contradiction: flag(c.contradiction, `${field}.checks.contradiction`, true),

@@ -83,7 +83,10 @@ for (const name of relaxed) if (!(QUALITY_CHECKS as readonly string[]).includes(
 function checksFor(base: QualityChecks): QualityChecks {
   const c: QualityChecks = { ...base };
   if (relaxed.has('too-short')) delete c.minWords;
-  if (relaxed.has('repetition')) delete c.maxRepeatedNgramShare;
+  if (relaxed.has('repetition')) {
+    delete c.repeatWords;
+    delete c.maxRepeatedNgramShare;
+  }
   if (relaxed.has('truncated')) delete c.truncated;
   if (relaxed.has('restates-question')) delete c.minNovelWords;
   if (relaxed.has('contradiction')) delete c.contradiction;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { repeatedNgramShare } from '../../../src/quality/repetition.js';
 import {
-  chooseThreshold, longestRepeatedSpan, ngramShare, repeatedTailShare, repeatedWordCoverage, wordRuns,
+  chooseThreshold, compressionGain, longestRepeatedSpan, ngramShare, repeatedSentenceWords, repeatedTailShare, repeatedWordCoverage, repeatWords, wordRuns,
 } from '../../../tools/quality/repetition-variants.js';
 
 const LOOP = 'The answer is (A). The answer is (A). The answer is (A). The answer is (A).';
@@ -33,8 +33,20 @@ describe('the repetition variants', () => {
     expect(longestRepeatedSpan(LOOP, 'the answer is (A)', 'kept')).toBe(0);
   });
 
+  it('measures compression, sentences said again and the gate\'s repeat as numbers', () => {
+    const prose = 'Soup is a liquid dish, often with pieces of vegetables or meat in it.';
+    expect(compressionGain(LOOP)).toBeGreaterThan(compressionGain(prose) + 0.3);
+    expect(repeatedSentenceWords(LOOP)).toBe(4);
+    expect(repeatedSentenceWords(prose)).toBe(0);
+    // Its words are all stopwords, so no run counts twice; the longest said three times is the
+    // 4-word sentence: 4, and 99 with sentences said three times counted.
+    expect(repeatWords(LOOP, '', false)).toBe(4);
+    expect(repeatWords(LOOP, '', true)).toBe(99);
+    expect(repeatWords(prose, '', true)).toBe(0);
+  });
+
   it('chooses the threshold in the middle of the gap that separates the classes best', () => {
     const dev = [{ value: 0.1, looping: false }, { value: 0.2, looping: false }, { value: 0.5, looping: true }, { value: 0.6, looping: true }];
-    expect(chooseThreshold(dev)).toMatchObject({ threshold: 0.35, dev: { tp: 2, fp: 0, fn: 0, precision: 1, recall: 1 } });
+    expect(chooseThreshold(dev)).toMatchObject({ threshold: 0.35, tuning: { tp: 2, fp: 0, fn: 0, precision: 1, recall: 1 } });
   });
 });
