@@ -91,8 +91,9 @@ export function longestRepeat(text: string, question = '', minWords = 6): Repeat
     for (let j = i + 1; j + best.words < words.length; j++) {
       let length = 0;
       while (j + length < words.length && i + length < j && words[i + length] === words[j + length]) length++;
+      if (length <= best.words) continue;
       const run = words.slice(i, i + length);
-      if (length > best.words && run.some(own)) consider({ words: length, times: occurrences(words, run), how: 'own', run: run.join(' ') });
+      if (run.some(own)) consider({ words: length, times: occurrences(words, run), how: 'own', run: run.join(' ') });
     }
   }
   // A run said three times, whatever its words.
