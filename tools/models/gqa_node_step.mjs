@@ -43,7 +43,17 @@ for (const [batch, cap] of [[1, 84], [16, 84], [16, 148]]) {
   cases.push({ name: `buffered@${batch}/${cap}`, session: buffered, batch, ...feedsFor(batch, cap, false) });
   cases.push({ name: `variant@${batch}/${cap}`, session: gqa, batch, ...feedsFor(batch, cap, variantInPlace) });
 }
-for (const c of cases) await c.session.run(c.feeds, c.fetches);
+let writtenInPlace, presentIsCallerBuffer;
+for (const c of cases) {
+  const buffer = c.feeds['past_key_values.0.key'].data;
+  const newColumn = LENGTH * D; // row 0, head 0, the new token's column
+  buffer[newColumn] = -1;
+  const out = await c.session.run(c.feeds, c.fetches);
+  if (!c.fetches) continue;
+  // Did ORT write the new column into the caller's buffer, and is the returned tensor that buffer or a copy?
+  writtenInPlace = buffer[newColumn] !== -1 && buffer[newColumn] === out['present.0.key'].data[newColumn];
+  presentIsCallerBuffer = out['present.0.key'].data.buffer === buffer.buffer;
+}
 const times = Object.fromEntries(cases.map((c) => [c.name, []]));
 for (let round = 0; round < Number(rounds); round++) {
   for (const c of cases) {
@@ -58,4 +68,4 @@ const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, +median(
 const speedup = Object.fromEntries(
   Object.keys(ms).filter((k) => k.startsWith('variant')).map((k) => [k, +(ms[k.replace('variant', 'buffered')] / ms[k]).toFixed(3)]),
 );
-console.log(JSON.stringify({ variant: gqaFile, onnxruntimeNode: ort.env.versions?.node ?? 'see package.json', msPerStep: ms, speedup, loadavg: loadavg().map((x) => +x.toFixed(2)) }));
+console.log(JSON.stringify({ variant: gqaFile, onnxruntimeNode: ort.env.versions?.node ?? 'see package.json', writtenInPlace, presentIsCallerBuffer, msPerStep: ms, speedup, loadavg: loadavg().map((x) => +x.toFixed(2)) }));
