@@ -16,6 +16,7 @@ import { describeQuality } from '../quality/describe-counts.js';
 import { createChatTemplate } from '../teacher/chat-template.js';
 import { loadTokenizerConfig, MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
 import { DEVICES, type Device } from '../teacher/engine-options.js';
+import { BATCHING_MODES, type Batching } from '../teacher/batching.js';
 import type { PromptStyle } from '../teacher/types.js';
 import { loadQualityFile } from '../quality/quality-file.js';
 import { DEFAULT_QUALITY, QUALITY_FAILURE_ACTIONS, type QualityFailureAction, type QualitySpec } from '../quality/quality-options.js';
@@ -34,7 +35,10 @@ Output: one JSON line per sample with its annotations and generation stats.
   --kinds LIST           fundamentals,cot,mistakes (default all three)
   --prompt-style S       raw | chat (default raw)
   --max-new-tokens N     default 128
-  --max-batch-size N     requests per engine batch (default 16)
+  --max-batch-size N     requests per engine batch when batching statically, and per
+                         regeneration round (default 16)
+  --batching B           continuous | static (default continuous: prompts join the running
+                         batch at step boundaries; static: closed batches)
   --temperature T        0 = greedy (default 0)
   --top-k N, --top-p P   sampling filters (temperature > 0)
   --seed N               sampling seed (default 0)
@@ -95,6 +99,7 @@ export const annotateCommand: Command = {
           quality: { type: 'string' },
           'quality-attempts': { type: 'string' },
           'quality-on-failure': { type: 'string' },
+          batching: { type: 'string' },
           workers: { type: 'string' },
           threads: { type: 'string' },
           device: { type: 'string' },
@@ -143,6 +148,7 @@ export const annotateCommand: Command = {
       rejectOption('--min-new-tokens', `at most --max-new-tokens (${generation.maxNewTokens})`, v['min-new-tokens']);
     }
     const device = choiceOption<Device>('--device', v.device, DEVICES, 'auto');
+    const batching = choiceOption<Batching>('--batching', v.batching, BATCHING_MODES, 'continuous');
     const dtype = choiceOption<ModelDtype>('--dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
     const workers = v.workers === 'auto' ? 'auto' : (intArg('--workers', v.workers, { max: 64 }) ?? 'auto');
     const threads = v.threads === 'auto' ? 'auto' : intArg('--threads', v.threads, { max: 256 });
@@ -172,6 +178,7 @@ export const annotateCommand: Command = {
           onnxFile: v['onnx-file'],
           workers,
           intraOpThreads: threads,
+          batching,
           device,
           log: (message) => console.error(`teacherlm: ${message}`),
         });

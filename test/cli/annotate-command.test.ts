@@ -76,6 +76,8 @@ describe('teacherlm annotate --dry-run', () => {
     expect(minNew.stderr).toContain('--min-new-tokens: expected at most --max-new-tokens (16), got "32"');
     const penalty = cli(['--dry-run', '--in', 'x.jsonl', '--repetition-penalty', '0']);
     expect(penalty.stderr).toContain('--repetition-penalty: expected a number from 0.01 to 100, got "0"');
+    const batching = cli(['--dry-run', '--in', 'x.jsonl', '--batching', 'dynamic']);
+    expect(batching.stderr).toContain('--batching: expected one of continuous, static, got "dynamic"');
     const map = cli(['--dry-run', '--in', 'x.jsonl', '--map', 'ident=ex_id']);
     expect(map.stderr).toContain('--map: expected a sample field (id, task, question, answer, context, metadata), got "ident"');
     const missing = cli(['--dry-run', '--in', join(tmpdir(), 'does-not-exist.jsonl')]);
@@ -130,6 +132,15 @@ describe('teacherlm annotate with a model', () => {
     expect(errors[0]).toMatchObject({ line: 3, code: 'INVALID_SAMPLE' });
     expect(run.stderr).toContain('1 malformed line(s)');
     expect(run.stderr).toContain('annotated 5 sample(s)');
+    // Batching is invisible: closed batches of 4 give every sample the same annotations.
+    const staticOut = join(dir, 'static.jsonl');
+    const statically = cli([
+      '--model', model, '--in', input, '--out', staticOut, '--map', 'id=ex_id,task=task_name',
+      '--max-new-tokens', '8', '--max-batch-size', '4', '--threads', '1', '--device', 'cpu', '--batching', 'static',
+    ]);
+    expect(statically.status, statically.stderr).toBe(0);
+    const staticRows = readFileSync(staticOut, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
+    expect(staticRows.map((r) => [r.id, r.annotations])).toEqual(rows.map((r) => [r.id, r.annotations]));
   });
 
   it('gates every annotation with the topology\'s quality section: regenerates, records the outcome, drops what still fails', () => {
