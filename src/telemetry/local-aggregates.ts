@@ -37,7 +37,8 @@ export interface CounterSeries {
 
 /** One attribute set of a histogram. */
 export interface HistogramSeries {
-  record(value: number): void;
+  /** `count` observations of `value` (default 1): one bucket search for all of them. */
+  record(value: number, count?: number): void;
 }
 
 interface CounterState {
@@ -91,12 +92,13 @@ export class LocalAggregates implements MetricProducer {
           min: Infinity,
           max: -Infinity,
           handle: {
-            record: (value) => {
+            record: (value, count = 1) => {
               let i = 0;
               while (i < boundaries.length && value > (boundaries[i] as number)) i++;
-              (s.counts[i] as number)++;
-              s.sum += value;
-              s.count++;
+              (s.counts[i] as number) += count;
+              // Added one by one, so the sum is the one `count` separate calls would make.
+              for (let k = 0; k < count; k++) s.sum += value;
+              s.count += count;
               if (value < s.min) s.min = value;
               if (value > s.max) s.max = value;
             },
