@@ -9,8 +9,10 @@
  *   context in its headers) and its headers re-pointed at that span, so encode carries the
  *   context to the augmented record and its consumers join the trace.
  * - On its way, each stage of a sampled record only notes a timestamp (a number). The
- *   operators call these hooks inline (no rxjs `tap` stage per hook); for an unsampled
- *   record each is one failed map lookup.
+ *   operators call these hooks inline (no rxjs `tap` stage per hook). A sampled record's
+ *   trace rides on the record itself (a symbol-keyed property of the copy `begin` makes), so
+ *   for an unsampled record each hook is one property read that finds nothing: no map
+ *   lookup, no allocation.
  * - When its output is committed, {@link emitStages} creates the stage spans at once with
  *   those times: consume, decode, and per teacher queue wait, inference (linked to the
  *   batch span), gate; then encode, produce, commit; and the process span ends.
@@ -61,13 +63,19 @@ interface SampleTrace {
   errorCode?: string;
 }
 
+/** Where a sampled record (the copy `begin` returns) keeps its trace while it is open. */
+const SAMPLE_TRACE = Symbol('teacherlm.sampleTrace');
+type TracedRecord = SourceRecord & { [SAMPLE_TRACE]?: SampleTrace | undefined };
+const traceOf = (record: SourceRecord): SampleTrace | undefined => (record as TracedRecord)[SAMPLE_TRACE];
+
 export interface BatchTrace {
   /** Ends the batch span with the call's outcome, and the inference stage of its traced tasks. */
   end(results: readonly GenerationResult[] | undefined, error?: unknown): void;
 }
 
 export class SampleTracing {
-  private readonly traces = new Map<SourceRecord, SampleTrace>();
+  /** Open traces, oldest first (for `maxOpen`, revocations and shutdown); the hooks find a record's on the record. */
+  private readonly traces = new Set<SampleTrace>();
   /** Acknowledged traced records per partition, until a commit covers them. */
   private readonly awaitingCommit = new Map<string, SampleTrace[]>();
   private readonly transactional: boolean;
@@ -103,21 +111,23 @@ export class SampleTracing {
     const headers = { ...record.headers };
     delete headers.traceparent;
     delete headers.tracestate;
-    const traced = { ...record, headers: injectTraceHeaders(headers, own) };
-    this.traces.set(traced, { record: traced, span, context: own, consumedAt, tasks: [] });
+    const traced: TracedRecord = { ...record, headers: injectTraceHeaders(headers, own) };
+    const t: SampleTrace = { record: traced, span, context: own, consumedAt, tasks: [] };
+    traced[SAMPLE_TRACE] = t;
+    this.traces.add(t);
     if (this.traces.size > this.maxOpen) this.abandon(this.traces.values().next().value as SampleTrace);
     return traced;
   }
 
   decoded(item: DecodedSample | Finished): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.decodedAt = epochNow();
     if (item.kind === 'dead-letter') t.decodeError = item.value.errorCode;
   }
 
   queued(task: GenerationTask): void {
-    this.traces.get(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
+    traceOf(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
   }
 
   /** Notes the batch's start for its traced tasks. */
@@ -132,17 +142,19 @@ export class SampleTracing {
 
   /** A span for one engine call, when it serves a traced sample; undefined otherwise (no cost). */
   batch(tasks: readonly GenerationTask[], generator: Pick<TextGenerator, 'modelId' | 'device'>): BatchTrace | undefined {
-    const samples = new Map<SampleTrace, TaskTrace[]>();
+    if (this.traces.size === 0) return undefined;
+    let samples: Map<SampleTrace, TaskTrace[]> | undefined;
     for (const task of tasks) {
-      const t = this.traces.get(task.job.record);
+      const t = traceOf(task.job.record);
       if (!t) continue;
       const tt = t.tasks.find((x) => x.task === task);
       if (!tt) continue;
+      samples ??= new Map();
       const list = samples.get(t);
       if (list) list.push(tt);
       else samples.set(t, [tt]);
     }
-    if (samples.size === 0) return undefined;
+    if (samples === undefined) return undefined;
     const first = samples.keys().next().value as SampleTrace;
     const attributes: Attributes = {
       'gen_ai.operation.name': 'text_completion',
@@ -195,14 +207,14 @@ export class SampleTracing {
   }
 
   finished(item: Finished): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.finishedAt = epochNow();
     if (item.kind === 'dead-letter') t.errorCode = item.value.errorCode;
   }
 
   encoded(item: Encoded): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.encodedAt = epochNow();
     t.output = { topic: item.out.topic, kind: item.kind };
@@ -212,7 +224,7 @@ export class SampleTracing {
   acked(items: readonly Encoded[]): void {
     let at: number | undefined;
     for (const item of items) {
-      const t = this.traces.get(item.record);
+      const t = traceOf(item.record);
       if (!t) continue;
       t.ackedAt = at ??= epochNow();
       const key = partitionKey(t.record.topic, t.record.partition);
@@ -249,12 +261,12 @@ export class SampleTracing {
   forget(partitions: readonly TopicPartition[]): void {
     if (this.traces.size === 0) return;
     const gone = new Set(partitions.map((p) => partitionKey(p.topic, p.partition)));
-    for (const t of [...this.traces.values()]) if (gone.has(partitionKey(t.record.topic, t.record.partition))) this.abandon(t);
+    for (const t of [...this.traces]) if (gone.has(partitionKey(t.record.topic, t.record.partition))) this.abandon(t);
   }
 
   /** Ends every open trace as abandoned (shutdown). */
   close(): void {
-    for (const t of [...this.traces.values()]) this.abandon(t);
+    for (const t of [...this.traces]) this.abandon(t);
   }
 
   /**
@@ -291,14 +303,20 @@ export class SampleTracing {
   }
 
   private taskTrace(task: GenerationTask): TaskTrace | undefined {
-    const t = this.traces.get(task.job.record);
+    const t = traceOf(task.job.record);
     if (!t) return undefined;
     for (const tt of t.tasks) if (tt.task === task) return tt;
     return undefined;
   }
 
+  /** The trace is no longer open: its record, still on its way perhaps, is untraced from here. */
+  private release(t: SampleTrace): void {
+    this.traces.delete(t);
+    (t.record as TracedRecord)[SAMPLE_TRACE] = undefined;
+  }
+
   private detach(t: SampleTrace): void {
-    this.traces.delete(t.record);
+    this.release(t);
     const key = partitionKey(t.record.topic, t.record.partition);
     const list = this.awaitingCommit.get(key);
     if (!list) return;
@@ -314,7 +332,7 @@ export class SampleTracing {
   }
 
   private end(t: SampleTrace, commitStart: number, commitEnd: number): void {
-    this.traces.delete(t.record);
+    this.release(t);
     emitStages(t.span, this.timings(t, commitStart, commitEnd));
     if (t.output) t.span.setAttributes({ 'teacherlm.output.topic': t.output.topic, 'teacherlm.outcome': t.output.kind });
     if (t.errorCode !== undefined) t.span.setAttribute('error.type', t.errorCode);

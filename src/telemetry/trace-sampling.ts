@@ -1,7 +1,7 @@
 /**
  * The trace sampler, ours rather than the SDK's, so the pipeline can decide a record's
  * sampling once, before asking the SDK for anything, and a record not sampled costs a
- * header read (or, for a root, two random numbers) and nothing more.
+ * header read (or, for a root, a random number) and nothing more.
  *
  * `OTEL_TRACES_SAMPLER` takes the six standard values (`always_on`, `always_off`,
  * `traceidratio`, `parentbased_always_on` (the default), `parentbased_always_off`,
@@ -58,7 +58,9 @@ export class TraceSampling {
    */
   newRootTraceId(): string | undefined {
     if (this.ratio === 0) return undefined;
+    // The high half decides unless it equals the bound's: most roots cost one random number.
     const high = Math.floor(Math.random() * TWO_32);
+    if (high > this.boundHigh) return undefined;
     const low = Math.floor(Math.random() * TWO_32);
     if (!this.below(high, low)) return undefined;
     return randomHex8() + randomHex8() + hex8(high) + hex8(low);
