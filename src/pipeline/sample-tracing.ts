@@ -35,6 +35,14 @@ import { partitionKey, type SourceRecord, type TopicPartition, type TopicPartiti
 
 export const DEFAULT_MAX_OPEN_TRACES = 100_000;
 
+/** A stage span's messaging attributes: those the semantic conventions require of a Kafka operation on one destination. */
+const stageMessaging = (name: string, type: 'receive' | 'send' | 'settle', topic: string): Attributes => ({
+  'messaging.system': 'kafka',
+  'messaging.operation.name': name,
+  'messaging.operation.type': type,
+  'messaging.destination.name': topic,
+});
+
 const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 interface TaskTrace {
@@ -44,7 +52,6 @@ interface TaskTrace {
   inferredAt?: number;
   gatedAt?: number;
   batch?: SpanContext;
-  batchSize?: number;
   error?: string;
 }
 
@@ -167,7 +174,6 @@ export class SampleTracing {
     for (const list of samples.values()) {
       for (const tt of list) {
         tt.batch = span.spanContext();
-        tt.batchSize = tasks.length;
       }
     }
     return {
@@ -336,6 +342,7 @@ export class SampleTracing {
     emitStages(t.span, this.timings(t, commitStart, commitEnd));
     if (t.output) t.span.setAttributes({ 'teacherlm.output.topic': t.output.topic, 'teacherlm.outcome': t.output.kind });
     if (t.errorCode !== undefined) t.span.setAttribute('error.type', t.errorCode);
+    if (this.transactional) t.span.setAttribute('teacherlm.transactional', true);
     t.span.end(commitEnd);
   }
 
@@ -345,21 +352,24 @@ export class SampleTracing {
     const producedAt = Number(record.timestamp);
     // From the record's timestamp (its producer's clock, or the broker's) to the pipeline taking it: time waiting in Kafka.
     const receivedFrom = Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, t.consumedAt) : t.consumedAt;
-    timings.push({ name: 'consume', stage: 'consume', start: receivedFrom, end: t.consumedAt, kind: SpanKind.CONSUMER, attributes: messagingAttributes('receive', { topic: record.topic, partition: record.partition, offset: record.offset }) });
+    // The stage spans carry what the messaging conventions require of their operation; the
+    // record's partition and offset are the process span's, their parent (each attribute is
+    // about a microsecond of a traced sample's CPU, in the SDK and its OTLP serialization).
+    timings.push({ name: 'consume', stage: 'consume', start: receivedFrom, end: t.consumedAt, kind: SpanKind.CONSUMER, attributes: stageMessaging('receive', 'receive', record.topic) });
     const decodedAt = t.decodedAt ?? t.consumedAt;
     timings.push({ name: 'decode', stage: 'decode', start: t.consumedAt, end: decodedAt, ...(t.decodeError ? { error: t.decodeError } : {}) });
     for (const tt of t.tasks) {
-      const teacher = { 'teacherlm.annotation': tt.task.teacher.annotation, 'teacherlm.engine': tt.task.engineKey };
+      // The annotation names the teacher (and so its engine); the batch span, linked, has the model and batch size.
+      const teacher = { 'teacherlm.annotation': tt.task.teacher.annotation };
       const startedAt = tt.startedAt ?? tt.inferredAt ?? tt.queuedAt;
       timings.push({ name: 'queue wait', stage: 'queue', start: tt.queuedAt, end: startedAt, attributes: teacher });
       if (tt.inferredAt !== undefined) {
-        const batch = tt.batchSize === undefined ? {} : { 'teacherlm.batch.size': tt.batchSize };
         timings.push({
           name: 'inference',
           stage: 'inference',
           start: startedAt,
           end: tt.inferredAt,
-          attributes: { ...teacher, 'gen_ai.prompt.tokens': tt.task.promptTokens, ...batch },
+          attributes: { ...teacher, 'gen_ai.prompt.tokens': tt.task.promptTokens },
           links: linkTo(tt.batch),
           ...(tt.error && tt.gatedAt === undefined ? { error: tt.error } : {}),
         });
@@ -379,9 +389,9 @@ export class SampleTracing {
       start: encodedAt,
       end: producedUntil,
       kind: SpanKind.PRODUCER,
-      attributes: { ...messagingAttributes('send', { topic: out }), 'teacherlm.transactional': this.transactional },
+      attributes: stageMessaging('send', 'send', out),
     });
-    timings.push({ name: 'commit', stage: 'commit', start: commitStart, end: commitEnd, attributes: { ...messagingAttributes('process', { topic: record.topic, partition: record.partition }), 'messaging.operation.name': 'commit' } });
+    timings.push({ name: 'commit', stage: 'commit', start: commitStart, end: commitEnd, attributes: stageMessaging('commit', 'settle', record.topic) });
     return timings;
   }
 }

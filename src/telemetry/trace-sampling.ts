@@ -100,11 +100,15 @@ export function traceSamplingFromEnv(env: NodeJS.ProcessEnv = process.env): Trac
  * SDK makes (the producer's, the consumers', the pipeline's) agrees with the pipeline's own
  * decision. A local parent's flag is followed, as ParentBased does by default.
  */
+const SAMPLED: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
+
 export function samplerFor(sampling: TraceSampling): Sampler {
   const decide = (kept: boolean): SamplingResult => ({ decision: kept ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD });
   return {
     shouldSample(context: Context, traceId: string, _name: string, _kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
       const parent = trace.getSpanContext(context);
+      // A sampled span of this process (a traced sample's stage spans' parent): its children follow it, without validating ids the SDK made.
+      if (parent !== undefined && parent.isRemote !== true && (parent.traceFlags & 1) === 1) return SAMPLED;
       if (!parent || !trace.isSpanContextValid(parent)) return decide(sampling.keeps(traceId));
       const sampled = (parent.traceFlags & 1) === 1;
       // A local parent (a span of this process) was decided already: its children follow it.
