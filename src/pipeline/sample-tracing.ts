@@ -70,6 +70,20 @@ interface SampleTrace {
   errorCode?: string;
 }
 
+/**
+ * The record's headers with its trace context replaced by `own`'s (its process span): a
+ * plain version-00 `traceparent` written directly, or, when the span carries a
+ * `tracestate`, the propagators' output. Copied key by key (a `delete` would leave the
+ * object in dictionary mode).
+ */
+function headersFor(headers: SourceRecord['headers'], spanContext: SpanContext, own: Context): SourceRecord['headers'] {
+  const out: SourceRecord['headers'] = {};
+  for (const key in headers) if (key !== 'traceparent' && key !== 'tracestate') out[key] = headers[key];
+  if (spanContext.traceState !== undefined) return injectTraceHeaders(out, own);
+  out.traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`;
+  return out;
+}
+
 /** Where a sampled record (the copy `begin` returns) keeps its trace while it is open. */
 const SAMPLE_TRACE = Symbol('teacherlm.sampleTrace');
 type TracedRecord = SourceRecord & { [SAMPLE_TRACE]?: SampleTrace | undefined };
@@ -115,10 +129,7 @@ export class SampleTracing {
     if (!span.isRecording()) return record;
     span.setAttributes(messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset }));
     const own = trace.setSpan(ROOT_CONTEXT, span);
-    const headers = { ...record.headers };
-    delete headers.traceparent;
-    delete headers.tracestate;
-    const traced: TracedRecord = { ...record, headers: injectTraceHeaders(headers, own) };
+    const traced: TracedRecord = { ...record, headers: headersFor(record.headers, span.spanContext(), own) };
     const t: SampleTrace = { record: traced, span, context: own, consumedAt, tasks: [] };
     traced[SAMPLE_TRACE] = t;
     this.traces.add(t);

@@ -111,6 +111,22 @@ describe('sample tracing in the pipeline', () => {
     expect(childrenOf(spans, process).filter((s) => stageOf(s) === 'gate')).toHaveLength(2);
   });
 
+  it("carries the producer's tracestate on, and names the process span in the output's traceparent", async () => {
+    const withState = traced(0, sample('s'));
+    withState.headers.tracestate = 'vendor=opaque';
+    const plain = traced(1, sample('p'));
+    const sink = await run([withState, plain]);
+    const processes = exporter.getFinishedSpans().filter((s) => s.name === 'in process');
+    const spanOf = (offset: number) => processes.find((p) => p.attributes['messaging.kafka.offset'] === offset)!.spanContext().spanId;
+    // The outputs' order is not the inputs'; the one with a tracestate is the first input's.
+    const byState = (has: boolean) => sink.records.find((r) => (r.headers.tracestate !== undefined) === has)!;
+    const out = (id: string) => byState(id === 's');
+    expect(sink.records).toHaveLength(2);
+    expect(String(out('s').headers.traceparent)).toBe(`00-${PRODUCER_TRACE}-${spanOf(0)}-01`);
+    expect(String(out('s').headers.tracestate)).toBe('vendor=opaque');
+    expect(String(out('p').headers.traceparent)).toBe(`00-${PRODUCER_TRACE}-${spanOf(1)}-01`);
+  });
+
   it('records nothing for a sample its producer did not sample, and passes its trace headers on', async () => {
     const sink = await run([traced(0, sample('u'), '00')]);
     expect(exporter.getFinishedSpans()).toEqual([]);
