@@ -12,15 +12,18 @@
  *    of the bare engine fed the pipeline's own prompts in batches of the same policy,
  *    then samples/s of the whole pipeline on the same samples, alternated over `--rounds`
  *    (best of each), and their ratio.
- * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off, then on
- *    (spans through the batch processor `teacherlm run` configures, serialized to OTLP
- *    protobuf as its exporter does and then dropped; metrics through a periodic reader and
- *    the Prometheus reader), alternated over `--telemetry-rounds` (default 3); best of each
- *    and their ratio, CPU per record too. "On" is `--telemetry-parts` (default both) with
- *    `--trace-ratio R` (default 1: every sample; OTEL_TRACES_SAMPLER=parentbased_traceidratio
- *    with R), or several configurations against the same "off" rounds with
- *    `--telemetry-configs metrics,both@0.01,both@1`. Then the bare SDK's cost: creating,
- *    ending, serializing `--sdk-spans` spans (default 100,000) with no pipeline, per span.
+ * 3. telemetry's cost: echo pipeline rounds with tracing and metrics off and with each of
+ *    `--telemetry-configs` on (default `both@0.01,both@1`: metrics, and tracing under
+ *    OTEL_TRACES_SAMPLER=parentbased_traceidratio at that ratio; also `metrics` or
+ *    `tracing@R`), interleaved over `--telemetry-rounds` (default 3): each round runs, per
+ *    configuration, an "off" run and an "on" run back to back (which goes first alternates),
+ *    each a new consumer group on the same backlog. Spans go through the batch processor `teacherlm run` configures, serialized to
+ *    OTLP protobuf as its exporter does and then dropped; metrics through a periodic reader
+ *    and the Prometheus reader. Per configuration: the median over rounds of its records/s
+ *    and of its CPU per record (process.cpuUsage over the run), each against its paired
+ *    "off", and for `--telemetry-goal` (default both@0.01) whether both cost under
+ *    3%. Then the bare SDK's cost: creating, ending, serializing `--sdk-spans` spans
+ *    (default 100,000) with no pipeline, per span.
  * Rates run from the first record consumed to the last record acknowledged, so the
  * consumer group join (a one-off start cost) is left out. Prints one JSON object.
  */
@@ -51,6 +54,7 @@ import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
 import { CREAK_DEV } from '../test/support/creak.js';
+import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
 const root = join(import.meta.dirname, '..');
 const { values: v } = parseArgs({
@@ -63,12 +67,10 @@ const { values: v } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'echo-rounds': { type: 'string', default: '2' },
     'telemetry-rounds': { type: 'string', default: '3' },
-    /** What "on" turns on: both, metrics or tracing. */
-    'telemetry-parts': { type: 'string', default: 'both' },
-    /** Share of samples traced (the root sampler's ratio). */
-    'trace-ratio': { type: 'string', default: '1' },
-    /** Several "on" configurations, each against the same "off" rounds: e.g. metrics,both@0.01,both@1 (overrides the two above). */
-    'telemetry-configs': { type: 'string' },
+    /** The "on" configurations, each against the same rounds' "off" (bench/telemetry-configs.ts). */
+    'telemetry-configs': { type: 'string', default: 'both@0.01,both@1' },
+    /** The configuration the 3% goal is for; the others are information. */
+    'telemetry-goal': { type: 'string', default: 'both@0.01' },
     'sdk-spans': { type: 'string', default: '100000' },
   },
 });
@@ -78,29 +80,11 @@ const echoSamples = Number(v['echo-samples']);
 const rounds = Number(v.rounds);
 const echoRounds = Math.max(1, Number(v['echo-rounds']));
 const telemetryRounds = Math.max(0, Number(v['telemetry-rounds']));
-const telemetryParts = v['telemetry-parts'] ?? 'both';
-const traceRatio = Number(v['trace-ratio']);
-if (!(traceRatio >= 0 && traceRatio <= 1)) throw new Error(`--trace-ratio: expected a number in [0, 1], got ${v['trace-ratio']}`);
 const sdkSpans = Math.max(0, Number(v['sdk-spans']));
-if (!['both', 'metrics', 'tracing'].includes(telemetryParts)) throw new Error(`--telemetry-parts: expected both, metrics or tracing, got ${telemetryParts}`);
-
-/** One "on" configuration of the telemetry rounds: what it turns on, and the ratio of samples traced (parentbased_traceidratio). */
-interface TelemetryConfig {
-  label: string;
-  metrics: boolean;
-  tracing: boolean;
-  ratio: number;
-}
-
-function telemetryConfig(text: string): TelemetryConfig {
-  const [parts, ratioText] = text.split('@') as [string, string | undefined];
-  const ratio = ratioText === undefined ? traceRatio : Number(ratioText);
-  if (!['both', 'metrics', 'tracing'].includes(parts) || !(ratio >= 0 && ratio <= 1) || (parts === 'metrics' && ratioText !== undefined)) {
-    throw new Error(`--telemetry-configs: expected metrics, tracing@R or both@R with R in [0, 1], got ${text}`);
-  }
-  return { label: parts === 'metrics' ? 'metrics' : `${parts}@${ratio}`, metrics: parts !== 'tracing', tracing: parts !== 'metrics', ratio };
-}
-const telemetryConfigs = (v['telemetry-configs'] ?? `${telemetryParts}${telemetryParts === 'metrics' ? '' : `@${traceRatio}`}`).split(',').map((c) => telemetryConfig(c.trim()));
+const telemetryConfigs = parseTelemetryConfigs(v['telemetry-configs']!);
+const telemetryGoal = parseTelemetryConfig(v['telemetry-goal']!).label;
+/** The goal: telemetry costs under this share of throughput (and of CPU per record). */
+const TELEMETRY_GOAL_PERCENT = 3;
 const run = Date.now().toString(36);
 
 function creakSamples(n: number): RawSample[] {
@@ -275,75 +259,90 @@ async function timeBareSpans(n: number) {
 const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
 
 /**
- * Echo rounds with telemetry off and then each configuration on, alternated (each round
- * the configurations in a rotated order, so none always runs right after "off"); per
- * configuration the best rounds' ratio, the median of each round's on/off ratio, and CPU
- * per record (median over rounds).
+ * Echo rounds with telemetry off and on, interleaved: every round runs, for each
+ * configuration, an "off" run and an "on" run back to back (off first in even rounds, on
+ * first in odd ones), so each pair shares the shared machine's load of that moment and
+ * neither side always runs first. The median over rounds of each pair's ratio is the
+ * figure, for records/s and for CPU per record: a burst of load sways one pair, not the
+ * result.
  */
 async function timeTelemetryCost(service: PipelineService, groupPrefix: string, n: number) {
   type Run = Awaited<ReturnType<typeof timePipeline>>;
-  const off: Run[] = [];
+  const offs = new Map<string, Run[]>(telemetryConfigs.map((c) => [c.label, []]));
   const on = new Map<string, Run[]>(telemetryConfigs.map((c) => [c.label, []]));
   const spans = new Map<string, number[]>(telemetryConfigs.map((c) => [c.label, []]));
-  for (let r = 0; r < telemetryRounds; r++) {
-    const group = (tag: string) => `${groupPrefix}-t${tag}${r}`;
-    off.push(await timePipeline(service, group('off'), n));
-    const order = telemetryConfigs.map((_, i) => telemetryConfigs[(i + r) % telemetryConfigs.length]!);
-    for (const config of order) {
-      // The SDK's sampler is read from the environment when it starts.
-      process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
-      process.env.OTEL_TRACES_SAMPLER_ARG = String(config.ratio);
-      const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
-      const metrics = config.metrics
-        ? startMetrics({
-            serviceName: 'teacherlm-bench',
-            prometheus: true,
-            readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })],
-            env: {},
-          })
-        : undefined;
-      const before = exported.spans;
-      try {
-        // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
-        on.get(config.label)!.push(await timePipeline(service, group(config.label.replace(/[^a-z0-9]/g, '')), n, undefined, metrics?.pipeline));
-      } finally {
-        await metrics?.shutdown();
-        await tracing?.shutdown();
-      }
+  let runs = 0;
+  const runOne = async (config: TelemetryConfig | undefined): Promise<Run> => {
+    const group = `${groupPrefix}-t${config ? config.label.replace(/[^a-z0-9]/g, '') : 'off'}${runs++}`;
+    if (!config) return timePipeline(service, group, n);
+    // The SDK's sampler is read from the environment when it starts.
+    process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+    process.env.OTEL_TRACES_SAMPLER_ARG = String(config.ratio);
+    const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
+    const metrics = config.metrics
+      ? startMetrics({
+          serviceName: 'teacherlm-bench',
+          prometheus: true,
+          readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })],
+          env: {},
+        })
+      : undefined;
+    const before = exported.spans;
+    try {
+      // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
+      return await timePipeline(service, group, n, undefined, metrics?.pipeline);
+    } finally {
+      await metrics?.shutdown();
+      await tracing?.shutdown();
       spans.get(config.label)!.push(exported.spans - before);
     }
-    process.stderr.write(`[bench] telemetry round ${r + 1}: off ${Math.round(off[r]!.rate)}/s, ${telemetryConfigs.map((c) => `${c.label} ${Math.round(on.get(c.label)![r]!.rate)}/s`).join(', ')}\n`);
+  };
+  for (let r = 0; r < telemetryRounds; r++) {
+    for (const config of telemetryConfigs) {
+      if (r % 2 === 0) {
+        offs.get(config.label)!.push(await runOne(undefined));
+        on.get(config.label)!.push(await runOne(config));
+      } else {
+        on.get(config.label)!.push(await runOne(config));
+        offs.get(config.label)!.push(await runOne(undefined));
+      }
+    }
+    const pair = (c: TelemetryConfig, runs: Map<string, Run[]>) => `${Math.round(runs.get(c.label)![r]!.rate)}/s ${round(runs.get(c.label)![r]!.cpuMicrosPerRecord)} us`;
+    process.stderr.write(`[bench] telemetry round ${r + 1}: ${telemetryConfigs.map((c) => `off ${pair(c, offs)} / ${c.label} ${pair(c, on)}`).join(', ')}\n`);
   }
-  const best = (runs: Run[]) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const bestOff = best(off);
-  const offCpu = median(off.map((x) => x.cpuMicrosPerRecord));
   return {
     records: n,
     rounds: telemetryRounds,
-    offRecordsPerSec: off.map((x) => Math.round(x.rate)),
-    offCpuMicrosPerRecord: off.map((x) => round(x.cpuMicrosPerRecord)),
     configs: telemetryConfigs.map((config) => {
       const runs = on.get(config.label)!;
-      const ratio = best(runs).rate / bestOff.rate;
-      const cpu = median(runs.map((x) => x.cpuMicrosPerRecord));
+      const off = offs.get(config.label)!;
+      // Each round's on against the same round's off.
+      const rateRatio = median(runs.map((x, i) => x.rate / off[i]!.rate));
+      const cpuRatio = median(runs.map((x, i) => x.cpuMicrosPerRecord / off[i]!.cpuMicrosPerRecord));
+      const addedCpu = median(runs.map((x, i) => x.cpuMicrosPerRecord - off[i]!.cpuMicrosPerRecord));
+      const costPercent = (1 - rateRatio) * 100;
+      const cpuCostPercent = (cpuRatio - 1) * 100;
       return {
         config: config.label,
         metrics: config.metrics,
         tracing: config.tracing ? { sampler: 'parentbased_traceidratio', ratio: config.ratio } : false,
         spansExportedPerRound: spans.get(config.label),
+        offRecordsPerSec: off.map((x) => Math.round(x.rate)),
         onRecordsPerSec: runs.map((x) => Math.round(x.rate)),
-        ratio: round(ratio, 3),
-        costPercent: round((1 - ratio) * 100, 1),
-        // Each round's on against that round's off: less swayed by a burst of load in one run.
-        pairedRatioMedian: round(median(runs.map((x, i) => x.rate / off[i]!.rate)), 3),
+        offCpuMicrosPerRecord: off.map((x) => round(x.cpuMicrosPerRecord)),
         onCpuMicrosPerRecord: runs.map((x) => round(x.cpuMicrosPerRecord)),
-        cpuCostPercent: round(((cpu - offCpu) / offCpu) * 100, 1),
-        goalCostPercent: 3,
-        met: (1 - ratio) * 100 < 3,
+        recordsPerSecRatioMedian: round(rateRatio, 3),
+        cpuPerRecordRatioMedian: round(cpuRatio, 3),
+        addedCpuMicrosPerRecordMedian: round(addedCpu, 2),
+        costPercent: round(costPercent, 1),
+        cpuCostPercent: round(cpuCostPercent, 1),
+        goal:
+          config.label === telemetryGoal
+            ? { maxCostPercent: TELEMETRY_GOAL_PERCENT, metByRecordsPerSec: costPercent < TELEMETRY_GOAL_PERCENT, metByCpu: cpuCostPercent < TELEMETRY_GOAL_PERCENT, met: costPercent < TELEMETRY_GOAL_PERCENT && cpuCostPercent < TELEMETRY_GOAL_PERCENT }
+            : 'information',
       };
     }),
-    deadLettered: [off, ...on.values()].flat().reduce((sum, x) => sum + x.summary.deadLettered, 0),
+    deadLettered: [...offs.values(), ...on.values()].flat().reduce((sum, x) => sum + x.summary.deadLettered, 0),
     ...(sdkSpans > 0 && telemetryConfigs.some((c) => c.tracing) ? { bareSdk: await timeBareSpans(sdkSpans) } : {}),
   };
 }

@@ -1,11 +1,13 @@
 /**
- * `npx tsx bench/tracing-core.bench.ts [--records N] [--rounds N] [--parts tracing|metrics|both]`:
+ * `npx tsx bench/tracing-core.bench.ts [--records N] [--rounds N] [--configs metrics,both@0,both@0.01]`:
  * the pipeline core alone (in-memory source and sink, echo topology, no Kafka) with
- * telemetry off and on (default: tracing), alternated in one run, on the sampler the
- * environment sets (OTEL_TRACES_SAMPLER, _ARG). Spans go through the batch processor
+ * telemetry off and with each configuration on (`metrics`, `tracing@R` or `both@R`, R the
+ * `parentbased_traceidratio` ratio), interleaved in one run: every round runs "off" and
+ * each configuration once, in a rotated order. Spans go through the batch processor
  * `teacherlm run` configures to an exporter that serializes them to OTLP protobuf and drops
- * the bytes; metrics through a periodic reader (1 s) whose exporter drops them. Prints CPU µs
- * per record for each, and spans per record.
+ * the bytes; metrics through a periodic reader (1 s) whose exporter drops them. Prints, per
+ * configuration, CPU µs per record in each round, and the median over rounds of the CPU it
+ * added to the same round's "off" run, with spans per record.
  */
 import { parseArgs } from 'node:util';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -20,9 +22,10 @@ import { loadTopology } from '../src/pipeline/topology.js';
 import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
+import { median, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
-const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, parts: { type: 'string', default: 'tracing' } } });
-if (!['tracing', 'metrics', 'both'].includes(v.parts!)) throw new Error(`--parts: expected tracing, metrics or both, got ${v.parts}`);
+const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, configs: { type: 'string', default: 'metrics,both@0,both@0.01' } } });
+const configs = parseTelemetryConfigs(v.configs!);
 const n = Number(v.records);
 const topology = loadTopology('topologies/echo.yaml');
 const generators = await createGenerators(topology);
@@ -37,14 +40,13 @@ const drop: SpanExporter = {
   shutdown: async () => {},
 };
 
-async function round(traced: boolean): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
-  const env = { OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG };
-  const telemetry = traced && v.parts !== 'metrics' ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
+async function round(config: TelemetryConfig | undefined): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
+  const env = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(config?.ratio ?? 0) };
+  const telemetry = config?.tracing ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
   const dropMetrics = { export: (_m: unknown, done: (r: { code: ExportResultCode }) => void) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
-  const metrics =
-    traced && v.parts !== 'tracing'
-      ? startMetrics({ readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })], env: {} })
-      : undefined;
+  const metrics = config?.metrics
+    ? startMetrics({ readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })], env: {} })
+    : undefined;
   const before = spans;
   const input = new Subject<SourceRecord>();
   const source: RecordSource = { records: () => input, pause: () => {}, resume: () => {}, commit: async () => {}, stop: async () => input.complete(), stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }) };
@@ -57,32 +59,52 @@ async function round(traced: boolean): Promise<{ cpuMicrosPerRecord: number; spa
   }
   await handle.done;
   await telemetry?.forceFlush();
+  await metrics?.forceFlush();
   const cpu = process.cpuUsage(cpu0);
   await telemetry?.shutdown();
   await metrics?.shutdown();
   return { cpuMicrosPerRecord: (cpu.user + cpu.system) / n, spansPerRecord: (spans - before) / n };
 }
 
+// A first untimed round of each warms the JIT on every code path.
+for (const config of [undefined, ...configs]) await round(config);
 const off: number[] = [];
-const on: number[] = [];
-let spansPerRecord = 0;
-for (let r = 0; r < Number(v.rounds); r++) {
-  off.push((await round(false)).cpuMicrosPerRecord);
-  const traced = await round(true);
-  on.push(traced.cpuMicrosPerRecord);
-  spansPerRecord = traced.spansPerRecord;
+const on = new Map<string, { cpu: number[]; spansPerRecord: number }>(configs.map((c) => [c.label, { cpu: [], spansPerRecord: 0 }]));
+const rounds = Number(v.rounds);
+for (let r = 0; r < rounds; r++) {
+  // Rotated each round, "off" included, so no configuration always follows another.
+  const order = [undefined, ...configs];
+  for (let i = 0; i < order.length; i++) {
+    const config = order[(i + r) % order.length];
+    const result = await round(config);
+    if (!config) off.push(result.cpuMicrosPerRecord);
+    else {
+      const entry = on.get(config.label)!;
+      entry.cpu.push(result.cpuMicrosPerRecord);
+      entry.spansPerRecord = result.spansPerRecord;
+    }
+  }
 }
 for (const g of generators.values()) await g.close();
-const best = (xs: number[]) => Math.min(...xs);
+const fixed = (x: number, digits = 2) => Number(x.toFixed(digits));
 console.log(
   JSON.stringify({
     records: n,
-    parts: v.parts,
-    sampler: process.env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
-    samplerArg: process.env.OTEL_TRACES_SAMPLER_ARG,
-    spansPerRecord: Number(spansPerRecord.toFixed(3)),
-    offCpuMicrosPerRecord: off.map((x) => Number(x.toFixed(1))),
-    onCpuMicrosPerRecord: on.map((x) => Number(x.toFixed(1))),
-    addedCpuMicrosPerRecord: Number((best(on) - best(off)).toFixed(1)),
+    rounds,
+    offCpuMicrosPerRecord: off.map((x) => fixed(x, 1)),
+    offMedian: fixed(median(off)),
+    configs: configs.map((c) => {
+      const { cpu, spansPerRecord } = on.get(c.label)!;
+      return {
+        config: c.label,
+        spansPerRecord: fixed(spansPerRecord, 3),
+        cpuMicrosPerRecord: cpu.map((x) => fixed(x, 1)),
+        // Each round against that round's "off": steadier than a difference of two medians.
+        addedCpuMicrosPerRecordMedian: fixed(median(cpu.map((x, i) => x - off[i]!))),
+        cpuRatioMedian: fixed(median(cpu.map((x, i) => x / off[i]!)), 3),
+        // The least disturbed round of each: a peer figure less swayed by the machine's other load.
+        addedCpuMicrosPerRecordBest: fixed(Math.min(...cpu) - Math.min(...off)),
+      };
+    }),
   }),
 );

@@ -9,8 +9,10 @@
  *   context in its headers) and its headers re-pointed at that span, so encode carries the
  *   context to the augmented record and its consumers join the trace.
  * - On its way, each stage of a sampled record only notes a timestamp (a number). The
- *   operators call these hooks inline (no rxjs `tap` stage per hook); for an unsampled
- *   record each is one failed map lookup.
+ *   operators call these hooks inline (no rxjs `tap` stage per hook). A sampled record's
+ *   trace rides on the record itself (a symbol-keyed property of the copy `begin` makes), so
+ *   for an unsampled record each hook is one property read that finds nothing: no map
+ *   lookup, no allocation.
  * - When its output is committed, {@link emitStages} creates the stage spans at once with
  *   those times: consume, decode, and per teacher queue wait, inference (linked to the
  *   batch span), gate; then encode, produce, commit; and the process span ends.
@@ -33,6 +35,14 @@ import { partitionKey, type SourceRecord, type TopicPartition, type TopicPartiti
 
 export const DEFAULT_MAX_OPEN_TRACES = 100_000;
 
+/** A stage span's messaging attributes: those the semantic conventions require of a Kafka operation on one destination. */
+const stageMessaging = (name: string, type: 'receive' | 'send' | 'settle', topic: string): Attributes => ({
+  'messaging.system': 'kafka',
+  'messaging.operation.name': name,
+  'messaging.operation.type': type,
+  'messaging.destination.name': topic,
+});
+
 const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 interface TaskTrace {
@@ -42,7 +52,6 @@ interface TaskTrace {
   inferredAt?: number;
   gatedAt?: number;
   batch?: SpanContext;
-  batchSize?: number;
   error?: string;
 }
 
@@ -61,13 +70,33 @@ interface SampleTrace {
   errorCode?: string;
 }
 
+/**
+ * The record's headers with its trace context replaced by `own`'s (its process span): a
+ * plain version-00 `traceparent` written directly, or, when the span carries a
+ * `tracestate`, the propagators' output. Copied key by key (a `delete` would leave the
+ * object in dictionary mode).
+ */
+function headersFor(headers: SourceRecord['headers'], spanContext: SpanContext, own: Context): SourceRecord['headers'] {
+  const out: SourceRecord['headers'] = {};
+  for (const key in headers) if (key !== 'traceparent' && key !== 'tracestate') out[key] = headers[key];
+  if (spanContext.traceState !== undefined) return injectTraceHeaders(out, own);
+  out.traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`;
+  return out;
+}
+
+/** Where a sampled record (the copy `begin` returns) keeps its trace while it is open. */
+const SAMPLE_TRACE = Symbol('teacherlm.sampleTrace');
+type TracedRecord = SourceRecord & { [SAMPLE_TRACE]?: SampleTrace | undefined };
+const traceOf = (record: SourceRecord): SampleTrace | undefined => (record as TracedRecord)[SAMPLE_TRACE];
+
 export interface BatchTrace {
   /** Ends the batch span with the call's outcome, and the inference stage of its traced tasks. */
   end(results: readonly GenerationResult[] | undefined, error?: unknown): void;
 }
 
 export class SampleTracing {
-  private readonly traces = new Map<SourceRecord, SampleTrace>();
+  /** Open traces, oldest first (for `maxOpen`, revocations and shutdown); the hooks find a record's on the record. */
+  private readonly traces = new Set<SampleTrace>();
   /** Acknowledged traced records per partition, until a commit covers them. */
   private readonly awaitingCommit = new Map<string, SampleTrace[]>();
   private readonly transactional: boolean;
@@ -100,24 +129,23 @@ export class SampleTracing {
     if (!span.isRecording()) return record;
     span.setAttributes(messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset }));
     const own = trace.setSpan(ROOT_CONTEXT, span);
-    const headers = { ...record.headers };
-    delete headers.traceparent;
-    delete headers.tracestate;
-    const traced = { ...record, headers: injectTraceHeaders(headers, own) };
-    this.traces.set(traced, { record: traced, span, context: own, consumedAt, tasks: [] });
+    const traced: TracedRecord = { ...record, headers: headersFor(record.headers, span.spanContext(), own) };
+    const t: SampleTrace = { record: traced, span, context: own, consumedAt, tasks: [] };
+    traced[SAMPLE_TRACE] = t;
+    this.traces.add(t);
     if (this.traces.size > this.maxOpen) this.abandon(this.traces.values().next().value as SampleTrace);
     return traced;
   }
 
   decoded(item: DecodedSample | Finished): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.decodedAt = epochNow();
     if (item.kind === 'dead-letter') t.decodeError = item.value.errorCode;
   }
 
   queued(task: GenerationTask): void {
-    this.traces.get(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
+    traceOf(task.job.record)?.tasks.push({ task, queuedAt: epochNow() });
   }
 
   /** Notes the batch's start for its traced tasks. */
@@ -132,17 +160,19 @@ export class SampleTracing {
 
   /** A span for one engine call, when it serves a traced sample; undefined otherwise (no cost). */
   batch(tasks: readonly GenerationTask[], generator: Pick<TextGenerator, 'modelId' | 'device'>): BatchTrace | undefined {
-    const samples = new Map<SampleTrace, TaskTrace[]>();
+    if (this.traces.size === 0) return undefined;
+    let samples: Map<SampleTrace, TaskTrace[]> | undefined;
     for (const task of tasks) {
-      const t = this.traces.get(task.job.record);
+      const t = traceOf(task.job.record);
       if (!t) continue;
       const tt = t.tasks.find((x) => x.task === task);
       if (!tt) continue;
+      samples ??= new Map();
       const list = samples.get(t);
       if (list) list.push(tt);
       else samples.set(t, [tt]);
     }
-    if (samples.size === 0) return undefined;
+    if (samples === undefined) return undefined;
     const first = samples.keys().next().value as SampleTrace;
     const attributes: Attributes = {
       'gen_ai.operation.name': 'text_completion',
@@ -155,7 +185,6 @@ export class SampleTracing {
     for (const list of samples.values()) {
       for (const tt of list) {
         tt.batch = span.spanContext();
-        tt.batchSize = tasks.length;
       }
     }
     return {
@@ -195,14 +224,14 @@ export class SampleTracing {
   }
 
   finished(item: Finished): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.finishedAt = epochNow();
     if (item.kind === 'dead-letter') t.errorCode = item.value.errorCode;
   }
 
   encoded(item: Encoded): void {
-    const t = this.traces.get(item.record);
+    const t = traceOf(item.record);
     if (!t) return;
     t.encodedAt = epochNow();
     t.output = { topic: item.out.topic, kind: item.kind };
@@ -212,7 +241,7 @@ export class SampleTracing {
   acked(items: readonly Encoded[]): void {
     let at: number | undefined;
     for (const item of items) {
-      const t = this.traces.get(item.record);
+      const t = traceOf(item.record);
       if (!t) continue;
       t.ackedAt = at ??= epochNow();
       const key = partitionKey(t.record.topic, t.record.partition);
@@ -249,12 +278,12 @@ export class SampleTracing {
   forget(partitions: readonly TopicPartition[]): void {
     if (this.traces.size === 0) return;
     const gone = new Set(partitions.map((p) => partitionKey(p.topic, p.partition)));
-    for (const t of [...this.traces.values()]) if (gone.has(partitionKey(t.record.topic, t.record.partition))) this.abandon(t);
+    for (const t of [...this.traces]) if (gone.has(partitionKey(t.record.topic, t.record.partition))) this.abandon(t);
   }
 
   /** Ends every open trace as abandoned (shutdown). */
   close(): void {
-    for (const t of [...this.traces.values()]) this.abandon(t);
+    for (const t of [...this.traces]) this.abandon(t);
   }
 
   /**
@@ -291,14 +320,20 @@ export class SampleTracing {
   }
 
   private taskTrace(task: GenerationTask): TaskTrace | undefined {
-    const t = this.traces.get(task.job.record);
+    const t = traceOf(task.job.record);
     if (!t) return undefined;
     for (const tt of t.tasks) if (tt.task === task) return tt;
     return undefined;
   }
 
+  /** The trace is no longer open: its record, still on its way perhaps, is untraced from here. */
+  private release(t: SampleTrace): void {
+    this.traces.delete(t);
+    (t.record as TracedRecord)[SAMPLE_TRACE] = undefined;
+  }
+
   private detach(t: SampleTrace): void {
-    this.traces.delete(t.record);
+    this.release(t);
     const key = partitionKey(t.record.topic, t.record.partition);
     const list = this.awaitingCommit.get(key);
     if (!list) return;
@@ -314,10 +349,11 @@ export class SampleTracing {
   }
 
   private end(t: SampleTrace, commitStart: number, commitEnd: number): void {
-    this.traces.delete(t.record);
+    this.release(t);
     emitStages(t.span, this.timings(t, commitStart, commitEnd));
     if (t.output) t.span.setAttributes({ 'teacherlm.output.topic': t.output.topic, 'teacherlm.outcome': t.output.kind });
     if (t.errorCode !== undefined) t.span.setAttribute('error.type', t.errorCode);
+    if (this.transactional) t.span.setAttribute('teacherlm.transactional', true);
     t.span.end(commitEnd);
   }
 
@@ -327,21 +363,24 @@ export class SampleTracing {
     const producedAt = Number(record.timestamp);
     // From the record's timestamp (its producer's clock, or the broker's) to the pipeline taking it: time waiting in Kafka.
     const receivedFrom = Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, t.consumedAt) : t.consumedAt;
-    timings.push({ name: 'consume', stage: 'consume', start: receivedFrom, end: t.consumedAt, kind: SpanKind.CONSUMER, attributes: messagingAttributes('receive', { topic: record.topic, partition: record.partition, offset: record.offset }) });
+    // The stage spans carry what the messaging conventions require of their operation; the
+    // record's partition and offset are the process span's, their parent (each attribute is
+    // about a microsecond of a traced sample's CPU, in the SDK and its OTLP serialization).
+    timings.push({ name: 'consume', stage: 'consume', start: receivedFrom, end: t.consumedAt, kind: SpanKind.CONSUMER, attributes: stageMessaging('receive', 'receive', record.topic) });
     const decodedAt = t.decodedAt ?? t.consumedAt;
     timings.push({ name: 'decode', stage: 'decode', start: t.consumedAt, end: decodedAt, ...(t.decodeError ? { error: t.decodeError } : {}) });
     for (const tt of t.tasks) {
-      const teacher = { 'teacherlm.annotation': tt.task.teacher.annotation, 'teacherlm.engine': tt.task.engineKey };
+      // The annotation names the teacher (and so its engine); the batch span, linked, has the model and batch size.
+      const teacher = { 'teacherlm.annotation': tt.task.teacher.annotation };
       const startedAt = tt.startedAt ?? tt.inferredAt ?? tt.queuedAt;
       timings.push({ name: 'queue wait', stage: 'queue', start: tt.queuedAt, end: startedAt, attributes: teacher });
       if (tt.inferredAt !== undefined) {
-        const batch = tt.batchSize === undefined ? {} : { 'teacherlm.batch.size': tt.batchSize };
         timings.push({
           name: 'inference',
           stage: 'inference',
           start: startedAt,
           end: tt.inferredAt,
-          attributes: { ...teacher, 'gen_ai.prompt.tokens': tt.task.promptTokens, ...batch },
+          attributes: { ...teacher, 'gen_ai.prompt.tokens': tt.task.promptTokens },
           links: linkTo(tt.batch),
           ...(tt.error && tt.gatedAt === undefined ? { error: tt.error } : {}),
         });
@@ -361,9 +400,9 @@ export class SampleTracing {
       start: encodedAt,
       end: producedUntil,
       kind: SpanKind.PRODUCER,
-      attributes: { ...messagingAttributes('send', { topic: out }), 'teacherlm.transactional': this.transactional },
+      attributes: stageMessaging('send', 'send', out),
     });
-    timings.push({ name: 'commit', stage: 'commit', start: commitStart, end: commitEnd, attributes: { ...messagingAttributes('process', { topic: record.topic, partition: record.partition }), 'messaging.operation.name': 'commit' } });
+    timings.push({ name: 'commit', stage: 'commit', start: commitStart, end: commitEnd, attributes: stageMessaging('commit', 'settle', record.topic) });
     return timings;
   }
 }

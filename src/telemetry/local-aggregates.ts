@@ -37,23 +37,46 @@ export interface CounterSeries {
 
 /** One attribute set of a histogram. */
 export interface HistogramSeries {
-  record(value: number): void;
+  /** `count` observations of `value` (default 1): one bucket search for all of them. */
+  record(value: number, count?: number): void;
 }
 
-interface CounterState {
-  attributes: Attributes;
-  value: number;
-  handle: CounterSeries;
+/** One counter series; the hot path calls `add` on it directly (one class: monomorphic, inlined). */
+class CounterState implements CounterSeries {
+  value = 0;
+  constructor(readonly attributes: Attributes) {}
+  add(value: number): void {
+    this.value += value;
+  }
 }
 
-interface HistogramState {
-  handle: HistogramSeries;
-  attributes: Attributes;
-  counts: number[];
-  sum: number;
-  count: number;
-  min: number;
-  max: number;
+/** One histogram series: explicit buckets, sum, count, min and max, as the SDK's histogram aggregates them. */
+class HistogramState implements HistogramSeries {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
+  constructor(
+    readonly attributes: Attributes,
+    private readonly boundaries: readonly number[],
+  ) {
+    this.counts = new Array<number>(boundaries.length + 1).fill(0);
+  }
+
+  record(value: number, count = 1): void {
+    const boundaries = this.boundaries;
+    let i = 0;
+    while (i < boundaries.length && value > (boundaries[i] as number)) i++;
+    (this.counts[i] as number) += count;
+    // Added one by one, so the sum is the one `count` separate calls would make.
+    let sum = this.sum;
+    for (let k = 0; k < count; k++) sum += value;
+    this.sum = sum;
+    this.count += count;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
 }
 
 export class LocalAggregates implements MetricProducer {
@@ -69,11 +92,8 @@ export class LocalAggregates implements MetricProducer {
     this.counters.push({ descriptor, series });
     return (key, attributes) => {
       let state = series.get(key);
-      if (!state) {
-        const s: CounterState = { attributes, value: 0, handle: { add: (value) => void (s.value += value) } };
-        series.set(key, (state = s));
-      }
-      return state.handle;
+      if (!state) series.set(key, (state = new CounterState(attributes)));
+      return state;
     };
   }
 
@@ -82,29 +102,8 @@ export class LocalAggregates implements MetricProducer {
     this.histograms.push({ descriptor, boundaries, series });
     return (key, attributes) => {
       let state = series.get(key);
-      if (!state) {
-        const s: HistogramState = {
-          attributes,
-          counts: new Array<number>(boundaries.length + 1).fill(0),
-          sum: 0,
-          count: 0,
-          min: Infinity,
-          max: -Infinity,
-          handle: {
-            record: (value) => {
-              let i = 0;
-              while (i < boundaries.length && value > (boundaries[i] as number)) i++;
-              (s.counts[i] as number)++;
-              s.sum += value;
-              s.count++;
-              if (value < s.min) s.min = value;
-              if (value > s.max) s.max = value;
-            },
-          },
-        };
-        series.set(key, (state = s));
-      }
-      return state.handle;
+      if (!state) series.set(key, (state = new HistogramState(attributes, boundaries)));
+      return state;
     };
   }
 

@@ -117,14 +117,14 @@ const KAFKA = { 'messaging.system': 'kafka' } as const;
 
 interface EngineState {
   attributes: Attributes;
-  /** Per engine call, built once: the SDK's instruments hash them per call, but nothing is allocated. */
-  callAttributes: Attributes;
-  inputAttributes: Attributes;
-  outputAttributes: Attributes;
   queueTime: HistogramSeries;
   batchSize: HistogramSeries;
   inputTokens: HistogramSeries;
   outputTokens: HistogramSeries;
+  requestDuration: HistogramSeries;
+  perOutputToken: HistogramSeries;
+  inputTokenCount: CounterSeries;
+  outputTokenCount: CounterSeries;
   queueDepth: number;
   /** Its workers' busy time (busy-share.ts). */
   busy: BusyShare;
@@ -136,6 +136,27 @@ interface TopicSeries {
   processDuration: HistogramSeries;
   written: Record<'augmented' | 'dead-letter', CounterSeries>;
   endToEnd: Record<'augmented' | 'dead-letter', HistogramSeries>;
+}
+
+const promptTokensOf = (r: EngineCallResult): number => r.promptTokens;
+const generatedTokensOf = (r: EngineCallResult): number => r.generatedTokens;
+
+/** Records `valueOf` of each item, one histogram update per run of equal values (a batch's rows often share a prompt length or a token limit). */
+export function recordRuns<T>(series: HistogramSeries, items: readonly T[], valueOf: (item: T) => number): void {
+  if (items.length === 0) return;
+  let value = valueOf(items[0]!);
+  let run = 1;
+  for (let i = 1; i < items.length; i++) {
+    const next = valueOf(items[i]!);
+    if (next === value) {
+      run++;
+      continue;
+    }
+    series.record(value, run);
+    value = next;
+    run = 1;
+  }
+  series.record(value, run);
 }
 
 export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
@@ -179,18 +200,14 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     DURATION_BUCKETS,
   );
   const batchSize = local.histogram({ name: 'teacherlm.engine.batch.size', unit: '{task}', description: 'Tasks per batch the batcher hands an engine.' }, BATCH_BUCKETS);
-  const requestDuration = meter.createHistogram('gen_ai.server.request.duration', {
-    unit: 's',
-    description: 'Duration of one engine call (one batch).',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
+  // Per engine call (per task with continuous batching): local too, so a call hashes no attributes.
+  const requestDuration = local.histogram({ name: 'gen_ai.server.request.duration', unit: 's', description: 'Duration of one engine call (one batch).' }, DURATION_BUCKETS);
   const tokenUsage = local.histogram({ name: 'gen_ai.client.token.usage', unit: '{token}', description: 'Tokens per generation, by gen_ai.token.type (input, output).' }, TOKEN_BUCKETS);
-  const tokens = meter.createCounter('teacherlm.engine.tokens', { unit: '{token}', description: 'Tokens through the engines by gen_ai.token.type; rate() gives tokens/s.' });
-  const perOutputToken = meter.createHistogram('gen_ai.server.time_per_output_token', {
-    unit: 's',
-    description: "An engine call's duration over its decode steps (the most tokens any of its rows generated).",
-    advice: { explicitBucketBoundaries: PER_TOKEN_BUCKETS },
-  });
+  const tokens = local.counter({ name: 'teacherlm.engine.tokens', unit: '{token}', description: 'Tokens through the engines by gen_ai.token.type; rate() gives tokens/s.' });
+  const perOutputToken = local.histogram(
+    { name: 'gen_ai.server.time_per_output_token', unit: 's', description: "An engine call's duration over its decode steps (the most tokens any of its rows generated)." },
+    PER_TOKEN_BUCKETS,
+  );
   const busyTime = meter.createObservableCounter('teacherlm.engine.busy.time', {
     unit: 's',
     description: 'Worker-seconds with a call running (calls in flight, at most the workers); rate() over the workers gives the busy share.',
@@ -209,25 +226,34 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
   });
 
   const engines = new Map<string, EngineState>();
+  // The pipeline passes the same ref for an engine each time: the last one found is checked first, by identity.
+  let lastEngine: EngineRef | undefined;
+  let lastState: EngineState | undefined;
   const stateOf = (engine: EngineRef): EngineState => {
+    if (engine === lastEngine) return lastState!;
     let state = engines.get(engine.key);
     if (!state) {
       const attributes = { 'gen_ai.request.model': engine.modelId, 'teacherlm.engine': engine.key };
       const usage = { ...attributes, 'gen_ai.operation.name': 'text_completion' };
+      const input = { ...usage, 'gen_ai.token.type': 'input' };
+      const output = { ...usage, 'gen_ai.token.type': 'output' };
       state = {
         attributes,
-        callAttributes: usage,
-        inputAttributes: { ...usage, 'gen_ai.token.type': 'input' },
-        outputAttributes: { ...usage, 'gen_ai.token.type': 'output' },
         queueTime: queueTime(engine.key, attributes),
         batchSize: batchSize(engine.key, attributes),
-        inputTokens: tokenUsage(`${engine.key}\u0000input`, { ...usage, 'gen_ai.token.type': 'input' }),
-        outputTokens: tokenUsage(`${engine.key}\u0000output`, { ...usage, 'gen_ai.token.type': 'output' }),
+        inputTokens: tokenUsage(`${engine.key}\u0000input`, input),
+        outputTokens: tokenUsage(`${engine.key}\u0000output`, output),
+        requestDuration: requestDuration(engine.key, usage),
+        perOutputToken: perOutputToken(engine.key, usage),
+        inputTokenCount: tokens(`${engine.key}\u0000input`, input),
+        outputTokenCount: tokens(`${engine.key}\u0000output`, output),
         queueDepth: 0,
         busy: new BusyShare(engine.concurrency, now()),
       };
       engines.set(engine.key, state);
     }
+    lastEngine = engine;
+    lastState = state;
     return state;
   };
   const partitionAttributes = (tp: TopicPartition): Attributes => ({
@@ -259,21 +285,29 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
     batchStarted: (engine, tasks) => {
       const state = stateOf(engine);
       const at = now();
+      // A sample's tasks queue at one instant and sit side by side in a batch: one histogram update per run of equal times.
+      let since = 0;
+      let run = 0;
       for (const task of tasks) {
-        const since = task.queuedAt;
-        if (since === undefined) continue;
+        const queuedAt = task.queuedAt;
+        if (queuedAt === undefined) continue;
         task.queuedAt = undefined;
         state.queueDepth--;
-        state.queueTime.record((at - since) / 1000);
+        if (queuedAt !== since || run === 0) {
+          if (run > 0) state.queueTime.record((at - since) / 1000, run);
+          since = queuedAt;
+          run = 0;
+        }
+        run++;
       }
+      if (run > 0) state.queueTime.record((at - since) / 1000, run);
       state.batchSize.record(tasks.length);
     },
     engineStarted: (engine) => stateOf(engine).busy.started(now()),
     engineCall: (engine, durationMs, results) => {
       const state = stateOf(engine);
       state.busy.ended(now());
-      const attributes = state.callAttributes;
-      requestDuration.record(durationMs / 1000, attributes);
+      state.requestDuration.record(durationMs / 1000);
       let prompt = 0;
       let generated = 0;
       let steps = 0;
@@ -281,12 +315,12 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
         prompt += r.promptTokens;
         generated += r.generatedTokens;
         if (r.generatedTokens > steps) steps = r.generatedTokens;
-        state.inputTokens.record(r.promptTokens);
-        state.outputTokens.record(r.generatedTokens);
       }
-      tokens.add(prompt, state.inputAttributes);
-      tokens.add(generated, state.outputAttributes);
-      if (steps > 0) perOutputToken.record(durationMs / 1000 / steps, attributes);
+      recordRuns(state.inputTokens, results, promptTokensOf);
+      recordRuns(state.outputTokens, results, generatedTokensOf);
+      state.inputTokenCount.add(prompt);
+      state.outputTokenCount.add(generated);
+      if (steps > 0) state.perOutputToken.record(durationMs / 1000 / steps);
     },
     engineFailed: (engine) => stateOf(engine).busy.ended(now()),
     retried: (engine, errorCode) => retries.add(1, { ...stateOf(engine).attributes, 'error.type': errorCode }),

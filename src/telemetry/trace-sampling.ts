@@ -1,7 +1,7 @@
 /**
  * The trace sampler, ours rather than the SDK's, so the pipeline can decide a record's
  * sampling once, before asking the SDK for anything, and a record not sampled costs a
- * header read (or, for a root, two random numbers) and nothing more.
+ * header read (or, for a root, a random number) and nothing more.
  *
  * `OTEL_TRACES_SAMPLER` takes the six standard values (`always_on`, `always_off`,
  * `traceidratio`, `parentbased_always_on` (the default), `parentbased_always_off`,
@@ -58,7 +58,9 @@ export class TraceSampling {
    */
   newRootTraceId(): string | undefined {
     if (this.ratio === 0) return undefined;
+    // The high half decides unless it equals the bound's: most roots cost one random number.
     const high = Math.floor(Math.random() * TWO_32);
+    if (high > this.boundHigh) return undefined;
     const low = Math.floor(Math.random() * TWO_32);
     if (!this.below(high, low)) return undefined;
     return randomHex8() + randomHex8() + hex8(high) + hex8(low);
@@ -98,11 +100,15 @@ export function traceSamplingFromEnv(env: NodeJS.ProcessEnv = process.env): Trac
  * SDK makes (the producer's, the consumers', the pipeline's) agrees with the pipeline's own
  * decision. A local parent's flag is followed, as ParentBased does by default.
  */
+const SAMPLED: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
+
 export function samplerFor(sampling: TraceSampling): Sampler {
   const decide = (kept: boolean): SamplingResult => ({ decision: kept ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD });
   return {
     shouldSample(context: Context, traceId: string, _name: string, _kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
       const parent = trace.getSpanContext(context);
+      // A sampled span of this process (a traced sample's stage spans' parent): its children follow it, without validating ids the SDK made.
+      if (parent !== undefined && parent.isRemote !== true && (parent.traceFlags & 1) === 1) return SAMPLED;
       if (!parent || !trace.isSpanContextValid(parent)) return decide(sampling.keeps(traceId));
       const sampled = (parent.traceFlags & 1) === 1;
       // A local parent (a span of this process) was decided already: its children follow it.

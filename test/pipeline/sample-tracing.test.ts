@@ -2,6 +2,8 @@ import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { SampleTracing } from '../../src/pipeline/sample-tracing.js';
+import { TraceSampling, PresetTraceIds } from '../../src/telemetry/trace-sampling.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
@@ -109,6 +111,22 @@ describe('sample tracing in the pipeline', () => {
     expect(childrenOf(spans, process).filter((s) => stageOf(s) === 'gate')).toHaveLength(2);
   });
 
+  it("carries the producer's tracestate on, and names the process span in the output's traceparent", async () => {
+    const withState = traced(0, sample('s'));
+    withState.headers.tracestate = 'vendor=opaque';
+    const plain = traced(1, sample('p'));
+    const sink = await run([withState, plain]);
+    const processes = exporter.getFinishedSpans().filter((s) => s.name === 'in process');
+    const spanOf = (offset: number) => processes.find((p) => p.attributes['messaging.kafka.offset'] === offset)!.spanContext().spanId;
+    // The outputs' order is not the inputs'; the one with a tracestate is the first input's.
+    const byState = (has: boolean) => sink.records.find((r) => (r.headers.tracestate !== undefined) === has)!;
+    const out = (id: string) => byState(id === 's');
+    expect(sink.records).toHaveLength(2);
+    expect(String(out('s').headers.traceparent)).toBe(`00-${PRODUCER_TRACE}-${spanOf(0)}-01`);
+    expect(String(out('s').headers.tracestate)).toBe('vendor=opaque');
+    expect(String(out('p').headers.traceparent)).toBe(`00-${PRODUCER_TRACE}-${spanOf(1)}-01`);
+  });
+
   it('records nothing for a sample its producer did not sample, and passes its trace headers on', async () => {
     const sink = await run([traced(0, sample('u'), '00')]);
     expect(exporter.getFinishedSpans()).toEqual([]);
@@ -118,5 +136,31 @@ describe('sample tracing in the pipeline', () => {
   it('does no tracing when told not to, SDK or not', async () => {
     await run([traced(0, sample('off'))], { tracing: false });
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('leaves an unsampled record as it came, and stops tracing a record whose trace was abandoned', () => {
+    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds() });
+    const unsampled = traced(0, sample('u'), '00');
+    expect(tracing.begin(unsampled)).toBe(unsampled);
+    expect(Object.getOwnPropertySymbols(unsampled)).toEqual([]);
+    const first = tracing.begin(traced(1, sample('a')));
+    expect(tracing.open).toBe(1);
+    // A second open trace over maxOpen 1 abandons the first.
+    const second = tracing.begin(traced(2, sample('b')));
+    expect(tracing.open).toBe(1);
+    const abandoned = exporter.getFinishedSpans();
+    expect(abandoned.map((s) => [s.attributes['messaging.kafka.offset'], s.attributes['teacherlm.abandoned']])).toEqual([[1, true]]);
+    // The first record is still on its way: its hooks now find no trace, and it ends no span of its own again.
+    tracing.finished({ kind: 'dead-letter', record: first, value: { errorCode: 'X' } as never });
+    tracing.acked([{ record: first, out: { topic: 'out', key: null, value: Buffer.alloc(0), headers: {} }, kind: 'dead-letter' }]);
+    tracing.acked([{ record: second, out: { topic: 'out', key: null, value: Buffer.alloc(0), headers: {} }, kind: 'augmented' }]);
+    tracing.committing([{ topic: 'in', partition: 0, offset: '3' }])(true);
+    const ended = exporter.getFinishedSpans().filter((s) => s.name === 'in process');
+    expect(ended.map((s) => s.attributes['messaging.kafka.offset'])).toEqual([1, 2]);
+    // The abandoned trace got no stage spans at the commit; the other its full set.
+    const all = exporter.getFinishedSpans();
+    expect(childrenOf(all, ended[0]!)).toEqual([]);
+    expect(childrenOf(all, ended[1]!).map(stageOf).sort()).toEqual(['commit', 'consume', 'decode', 'encode', 'produce']);
+    expect(tracing.open).toBe(0);
   });
 });

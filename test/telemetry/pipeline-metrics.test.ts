@@ -1,12 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
-import { MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { type Histogram, MeterProvider, MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { parseTopology } from '../../src/pipeline/topology.js';
 import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 import { startMetrics } from '../../src/telemetry/metrics-setup.js';
-import { NOOP_PIPELINE_METRICS } from '../../src/telemetry/pipeline-metrics.js';
+import { LocalAggregates } from '../../src/telemetry/local-aggregates.js';
+import { createPipelineMetrics, NOOP_PIPELINE_METRICS, recordRuns, type EngineRef, type QueuedTask } from '../../src/telemetry/pipeline-metrics.js';
 import { sourceRecord } from '../pipeline/fakes.js';
 import { MemorySink, MemorySource } from '../pipeline/memory-ports.js';
 
@@ -92,5 +93,49 @@ describe('pipeline metrics', () => {
     const metrics = startMetrics({ env: {} });
     expect(metrics.enabled).toBe(false);
     expect(metrics.pipeline).toBe(NOOP_PIPELINE_METRICS);
+  });
+});
+
+describe('per-batch aggregation', () => {
+  it('recordRuns makes one update per run of equal values, with the counts of one update per item', () => {
+    const calls: [number, number | undefined][] = [];
+    recordRuns({ record: (value, count) => void calls.push([value, count]) }, [3, 3, 5, 3, 3, 3], (x) => x);
+    expect(calls).toEqual([
+      [3, 2],
+      [5, 1],
+      [3, 3],
+    ]);
+    recordRuns({ record: () => calls.push([NaN, 0]) }, [], (x: number) => x);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("a batch's queue times are every task's own, however its tasks are grouped", async () => {
+    let clock = 100;
+    const local = new LocalAggregates('t');
+    const metrics = createPipelineMetrics(new MeterProvider().getMeter('t'), local, { now: () => clock });
+    const engine: EngineRef = { key: 'echo', modelId: 'echo', concurrency: 1 };
+    const jobs: object[] = [{}, {}, {}];
+    const tasks: QueuedTask[] = [];
+    // Job 0's three tasks at 100 ms, job 1's two at 104 ms, job 2's one at 110 ms.
+    for (const [job, n, at] of [[jobs[0]!, 3, 100], [jobs[1]!, 2, 104], [jobs[2]!, 1, 110]] as const) {
+      clock = at;
+      for (let i = 0; i < n; i++) {
+        const task = { job };
+        metrics.queued(engine, task);
+        tasks.push(task);
+      }
+    }
+    clock = 120;
+    // Interleaved, as a batch may hold them; one task (already started) has no queue time.
+    const batch = [tasks[0]!, tasks[3]!, tasks[1]!, tasks[2]!, tasks[4]!, tasks[5]!, { job: {} }];
+    metrics.batchStarted(engine, batch);
+    const { resourceMetrics } = await local.collect();
+    const queue = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'teacherlm.engine.queue.duration')!;
+    const value = queue.dataPoints[0]!.value as Histogram;
+    expect(value.count).toBe(6);
+    expect(value.sum).toBeCloseTo(3 * 0.02 + 2 * 0.016 + 0.01, 12);
+    expect(value.min).toBeCloseTo(0.01, 12);
+    expect(value.max).toBeCloseTo(0.02, 12);
+    expect(batch.every((t) => t.queuedAt === undefined)).toBe(true);
   });
 });
