@@ -1,5 +1,6 @@
 /** The suite's own broker (never the shared one), which a scenario may SIGKILL and start again. */
 import type { Producer } from 'kafkajs';
+import { ensureTopics } from '../../../src/kafka/admin.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { startLocalBroker, stopLocalBroker } from '../../../src/kafka/local/broker.js';
 import { connectPatiently, patiently } from './patient-connect.js';
@@ -43,28 +44,42 @@ export class ChaosBroker {
  * Pays a fresh broker's first-use costs before any scenario's clock runs: its first block
  * of producer ids, and the creation of the transaction-state and consumer-offsets topics.
  * On a loaded machine these took longer than kafkajs's request timeout, and the first
- * scenario's input stream or workers met them mid-run.
+ * scenario's input stream or workers met them mid-run. A fresh broker also went quiet for
+ * about 30 s (client connections timing out, nothing in its log) once the first scenario's
+ * workers began their transactions, in about one run of three; with committed
+ * transactions in the warm-up it did not happen in the next four.
  */
+const WARM_UP_TOPIC = 'chaos-warm-up';
+
 async function warmUp(bootstrap: string): Promise<void> {
   const kafka = createKafka({ brokers: [bootstrap], clientId: 'chaos-warm-up', logLevel: 'nothing' });
   const idempotent = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await connectPatiently(idempotent, 'the warm-up producer', { deadlineMs: 120_000 });
   await idempotent.disconnect();
-  // A transaction's first producer id, on a producer of its own per attempt.
-  let transactional: Producer | undefined;
-  await connectPatiently(
-    {
-      connect: async () => {
-        transactional = kafka.producer({ transactionalId: 'chaos-warm-up', idempotent: true, maxInFlightRequests: 1 });
-        await transactional.connect();
-        await (await transactional.transaction()).abort();
-      },
-      disconnect: async () => transactional?.disconnect(),
-    },
-    'the warm-up transaction',
-    { deadlineMs: 120_000 },
+  // Transactions that commit: records and offsets on several transactional ids at once,
+  // so every transaction-state partition, the marker writes and the offsets topic have
+  // been used before a scenario's workers start theirs.
+  await ensureTopics(kafka, [{ topic: WARM_UP_TOPIC, partitions: 6 }]);
+  await Promise.all(
+    Array.from({ length: 12 }, (_, i) => {
+      let transactional: Producer | undefined;
+      return connectPatiently(
+        {
+          connect: async () => {
+            transactional = kafka.producer({ transactionalId: `chaos-warm-up-${i}`, idempotent: true, maxInFlightRequests: 1 });
+            await transactional.connect();
+            const tx = await transactional.transaction();
+            await tx.send({ topic: WARM_UP_TOPIC, messages: [{ key: 'w', value: 'w', partition: i % 6 }] });
+            await tx.sendOffsets({ consumerGroupId: 'chaos-warm-up', topics: [{ topic: WARM_UP_TOPIC, partitions: [{ partition: i % 6, offset: '1' }] }] });
+            await tx.commit();
+          },
+          disconnect: async () => transactional?.disconnect(),
+        },
+        `warm-up transaction ${i}`,
+        { deadlineMs: 120_000 },
+      ).finally(() => transactional?.disconnect());
+    }),
   );
-  await transactional?.disconnect();
   const admin = kafka.admin();
   await admin.connect();
   try {
