@@ -109,7 +109,7 @@ export class KafkaSink implements RecordSink {
   constructor(options: KafkaSinkOptions) {
     const { kafka } = options;
     if (!kafka || typeof kafka.producer !== 'function') rejectOption('kafka', 'a kafkajs Kafka client', kafka);
-    const retries = (this.retries = intOption('retries', options.retries, DEFAULT_PRODUCE_RETRIES));
+    this.retries = intOption('retries', options.retries, DEFAULT_PRODUCE_RETRIES);
     this.maxBatchRecords = intOption('maxBatchRecords', options.maxBatchRecords, DEFAULT_MAX_BATCH_RECORDS);
     this.maxBatchBytes = intOption('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     this.ackTimeoutMs = intOption('ackTimeoutMs', options.ackTimeoutMs, 30_000);
@@ -124,7 +124,7 @@ export class KafkaSink implements RecordSink {
     this.producer = kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
-      retry: { retries },
+      retry: { retries: this.retries },
       // The default partitioner's choices at a fraction of its per-message garbage.
       createPartitioner: fastDefaultPartitioner,
     });

@@ -98,13 +98,14 @@ export function longestRepeat(text: string, question = '', minWords = 6): Repeat
   }
   // A run said three times, whatever its words.
   for (let length = Math.max(best.words + 1, 1); length * 3 <= words.length; length++) {
-    let found: string[] | undefined;
+    let found: { run: string[]; times: number } | undefined;
     for (let i = 0; i + length <= words.length && !found; i++) {
       const run = words.slice(i, i + length);
-      if (occurrences(words, run) >= 3) found = run;
+      const times = occurrences(words, run);
+      if (times >= 3) found = { run, times };
     }
     if (!found) break;
-    consider({ words: length, times: occurrences(words, found), how: 'thrice', run: found.join(' ') });
+    consider({ words: length, times: found.times, how: 'thrice', run: found.run.join(' ') });
   }
   // A whole sentence said again.
   for (const sentence of sentenceWords(text)) {
