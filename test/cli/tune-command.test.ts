@@ -8,7 +8,7 @@ import type { Tuning } from '../../src/teacher/tuning/tuning-file.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const model = join(root, 'test', 'fixtures', 'models', 'tiny-llama');
-const REDUCED = ['--batch-sizes', '4,1', '--max-new-tokens', '4'];
+const REDUCED = ['--batch-sizes', '4,1', '--max-new-tokens', '4', '--rounds', '1'];
 
 function cli(args: string[], cache: string) {
   return spawnSync(process.execPath, [join(root, 'bin', 'teacherlm.js'), ...args], {

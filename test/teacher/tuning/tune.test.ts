@@ -24,8 +24,8 @@ describe('tune, then auto', () => {
     expect(tuning.winner).toEqual({ workers: 1, intraOpThreads: cores, name: `1x${cores}` });
     expect(tuning.model.path).toBe(join(modelDir('tiny-llama'), 'onnx', 'model_buffered.onnx'));
     expect(tuning.machine).toMatchObject({ cores, device: 'cpu', node: process.version, onnxruntime: '1.30.0' });
-    expect(tuning.workload).toMatchObject({ batchSizes: [16, 1], maxNewTokens: 32, rounds: 1 });
-    expect(lines.some((l) => l.startsWith(`1x${cores}: batch 1 `))).toBe(true);
+    expect(tuning.workload).toMatchObject({ batchSizes: [16, 1], maxNewTokens: 32, rounds: 3 });
+    expect(lines.some((l) => l.startsWith(`1x${cores} round 3: batch 1 `))).toBe(true);
 
     for (const device of ['cpu', 'auto'] as const) {
       const resolved = resolveEngineOptions({ modelDir: modelDir('tiny-llama'), workers: 'auto', intraOpThreads: 'auto', device });
