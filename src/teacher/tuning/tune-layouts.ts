@@ -25,8 +25,13 @@ export interface TuneResult {
   provider: TunedDevice;
 }
 
-/** Every split of the cores into workers x threads, as many workers as auto would start at most, most workers first. */
-export function candidateLayouts(facts: Pick<MachineFacts, 'cores' | 'memoryBytes' | 'sessionBytes'>): Layout[] {
+/**
+ * Every split of the cores into workers x threads, as many workers as auto would start at
+ * most, most workers first. On CUDA, where one session owns the device, one session against
+ * two, the cores split between them.
+ */
+export function candidateLayouts(facts: Pick<MachineFacts, 'cores' | 'memoryBytes' | 'sessionBytes' | 'cuda'>): Layout[] {
+  if (facts.cuda) return [1, 2].map((w) => ({ workers: w, intraOpThreads: Math.max(1, Math.floor(facts.cores / w)) }));
   const out: Layout[] = [];
   const most = Math.min(facts.cores, maxAutoWorkers(facts));
   for (let w = most; w >= 1; w--) if (facts.cores % w === 0) out.push({ workers: w, intraOpThreads: facts.cores / w });

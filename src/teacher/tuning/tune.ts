@@ -9,6 +9,7 @@ import { TeacherlmError } from '../../errors.js';
 import { machineFacts, type Layout } from '../engine-layout.js';
 import { resolveEngineOptions, type Device } from '../engine-options.js';
 import { loadModelFiles, type ModelDtype } from '../model-files.js';
+import { cudaUnavailableReason } from '../device.js';
 import { readCpu } from './cpu-flags.js';
 import { engineMeasurer } from './engine-measure.js';
 import { writeTuning, TUNING_FORMAT, type Tuning } from './tuning-file.js';
@@ -37,7 +38,9 @@ export async function tune(options: TuneOptions): Promise<{ tuning: Tuning; path
   const model = modelIdentity(files.onnxPath);
   if (!model) throw new TeacherlmError('MODEL_INVALID', `cannot read ${files.onnxPath}`);
   const workload = options.workload ?? DEFAULT_TUNE_WORKLOAD;
-  const candidates = options.layouts ?? candidateLayouts(machineFacts(files.onnxPath, false));
+  // Whether `auto` will run on CUDA decides the candidates; asking needs the binding, so only when CUDA may be used.
+  const cuda = options.layouts === undefined && resolved.device !== 'cpu' && cudaUnavailableReason(await import('onnxruntime-node')) === undefined;
+  const candidates = options.layouts ?? candidateLayouts(machineFacts(files.onnxPath, cuda));
   const widest = Math.max(...candidates.map((l) => l.workers));
   const log = options.log ?? (() => {});
   const measure =

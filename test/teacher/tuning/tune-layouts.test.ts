@@ -20,12 +20,17 @@ function fakeMeasure(figures: Record<string, Record<string, number>[]>) {
 
 describe('candidateLayouts', () => {
   it('splits the cores into workers x threads, most workers first, as many workers as auto allows', () => {
-    const big = { memoryBytes: 256 * GiB, sessionBytes: 0.5 * GiB };
+    const big = { memoryBytes: 256 * GiB, sessionBytes: 0.5 * GiB, cuda: false };
     expect(candidateLayouts({ cores: 2, ...big }).map(name)).toEqual(['2x1', '1x2']);
     expect(candidateLayouts({ cores: 1, ...big }).map(name)).toEqual(['1x1']);
     expect(candidateLayouts({ cores: 6, ...big }).map(name)).toEqual(['6x1', '3x2', '2x3', '1x6']);
     expect(candidateLayouts({ cores: 16, ...big }).map(name)).toEqual(['8x2', '4x4', '2x8', '1x16']);
-    expect(candidateLayouts({ cores: 4, memoryBytes: 2 * GiB, sessionBytes: 0.5 * GiB }).map(name)).toEqual(['2x2', '1x4']);
+    expect(candidateLayouts({ cores: 4, memoryBytes: 2 * GiB, sessionBytes: 0.5 * GiB, cuda: false }).map(name)).toEqual(['2x2', '1x4']);
+  });
+
+  it('on CUDA, one session against two', () => {
+    expect(candidateLayouts({ cores: 16, memoryBytes: 128 * GiB, sessionBytes: 0.5 * GiB, cuda: true }).map(name)).toEqual(['1x16', '2x8']);
+    expect(candidateLayouts({ cores: 1, memoryBytes: 128 * GiB, sessionBytes: 0.5 * GiB, cuda: true }).map(name)).toEqual(['1x1', '2x1']);
   });
 });
 
