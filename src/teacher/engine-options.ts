@@ -27,7 +27,7 @@ export interface EngineOptions {
    * (tuning/layout-choice.ts).
    */
   workers?: number | Auto;
-  /** Intra-op threads per session. Default (and `auto`): available cores / workers, at least 1. */
+  /** Intra-op threads per session. Default (and `auto`): the tuned layout's beside workers `auto`, else available cores / workers, at least 1. */
   intraOpThreads?: number | Auto;
   /**
    * `continuous` (default): prompts join a worker's running batch at step boundaries and

@@ -43,8 +43,16 @@ export async function tune(options: TuneOptions): Promise<{ tuning: Tuning; path
   const candidates = options.layouts ?? candidateLayouts(machineFacts(files.onnxPath, cuda));
   const widest = Math.max(...candidates.map((l) => l.workers));
   const log = options.log ?? (() => {});
+  // Each layout starts an engine, which would repeat the same device message every time.
+  const said = new Set<string>();
+  const engineLog = (message: string) => {
+    if (said.has(message)) return;
+    said.add(message);
+    log(message);
+  };
   const measure =
-    options.measure ?? engineMeasurer({ modelDir: resolved.modelDir, dtype: resolved.dtype, onnxFile: resolved.onnxFile, device: resolved.device, log }, workload, widest);
+    options.measure ??
+    engineMeasurer({ modelDir: resolved.modelDir, dtype: resolved.dtype, onnxFile: resolved.onnxFile, device: resolved.device, log: engineLog }, workload, widest);
   const result = await tuneLayouts(candidates, measure, workload.rounds, log);
   const machine = machineIdentity(result.provider);
   const key = tuningKey(model.path, machine);

@@ -6,7 +6,7 @@
  * measured with; otherwise it is stale.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +23,7 @@ export interface MachineIdentity {
 }
 
 export interface ModelIdentity {
-  /** Absolute path of the ONNX file. */
+  /** Absolute path of the ONNX file, links resolved (a models/ link and its target are one file). */
   path: string;
   bytes: number;
   /** `sha256:` of the size and the file's first and last MiB. */
@@ -45,7 +45,7 @@ export function modelIdentity(onnxPath: string): ModelIdentity | undefined {
     const tail = Buffer.alloc(Math.min(EDGE_BYTES, Math.max(0, bytes - head.length)));
     readSync(fd, tail, 0, tail.length, bytes - tail.length);
     hash.update(tail);
-    return { path: resolve(onnxPath), bytes, fingerprint: `sha256:${hash.digest('hex')}` };
+    return { path: realpathSync(onnxPath), bytes, fingerprint: `sha256:${hash.digest('hex')}` };
   } catch {
     return undefined;
   } finally {

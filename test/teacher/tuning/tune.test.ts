@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tune } from '../../../src/teacher/tuning/tune.js';
@@ -39,7 +39,7 @@ describe('tune, then auto', () => {
   it('is ignored with a warning once the model file changes', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'tune-'));
     vi.stubEnv('TEACHERLM_CACHE_DIR', cache);
-    const dir = join(mkdtempSync(join(tmpdir(), 'tune-model-')), 'tiny-llama');
+    const dir = join(realpathSync(mkdtempSync(join(tmpdir(), 'tune-model-'))), 'tiny-llama');
     cpSync(modelDir('tiny-llama'), dir, { recursive: true });
     const { path } = await tune({ modelDir: dir, device: 'cpu', measure: threadsWin });
     appendFileSync(join(dir, 'onnx', 'model_buffered.onnx'), Buffer.from([0]));

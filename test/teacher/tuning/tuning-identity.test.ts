@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineIdentity, modelIdentity, tuningDir, tuningKey, tuningPath } from '../../../src/teacher/tuning/tuning-identity.js';
@@ -31,7 +31,7 @@ describe('tuning key', () => {
 });
 
 describe('model identity', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tuning-identity-'));
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'tuning-identity-')));
 
   it("follows the file's content and size, not its modification time", () => {
     const file = join(dir, 'model.onnx');
@@ -46,6 +46,14 @@ describe('model identity', () => {
     expect(modelIdentity(file)!.fingerprint).not.toBe(first.fingerprint);
     writeFileSync(file, Buffer.alloc((3 << 20) + 1, 1));
     expect(modelIdentity(file)!.fingerprint).not.toBe(first.fingerprint);
+  });
+
+  it('names a linked file by its target', () => {
+    const file = join(dir, 'target.onnx');
+    writeFileSync(file, 'abc');
+    symlinkSync(dir, join(dir, 'link'));
+    expect(modelIdentity(join(dir, 'link', 'target.onnx'))).toEqual(modelIdentity(file));
+    expect(modelIdentity(join(dir, 'link', 'target.onnx'))!.path).toBe(file);
   });
 
   it('reads small files whole and is undefined for a missing one', () => {
