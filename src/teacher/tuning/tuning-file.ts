@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { TeacherlmError } from '../../errors.js';
 import type { Layout } from '../engine-layout.js';
 import type { MachineIdentity, ModelIdentity } from './tuning-identity.js';
 
@@ -47,12 +48,19 @@ export type TuningLookup =
   | { status: 'none'; path: string }
   | { status: 'ignored'; path: string; reason: string };
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+/** Writes through a temporary file and a rename, so a reader never sees half a file. Throws IO_FAILED naming the file. */
 export function writeTuning(path: string, tuning: Tuning): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(tuning, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(tuning, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (err) {
+    throw new TeacherlmError('IO_FAILED', `cannot write the layout tuning ${path}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'TEACHERLM_CACHE_DIR names another cache folder',
+    });
+  }
 }
 
 export function readTuning(path: string, expected: TuningExpectation): TuningLookup {

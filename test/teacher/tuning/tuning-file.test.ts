@@ -21,6 +21,11 @@ describe('tuning file', () => {
     expect(readdirSync(join(dir, 'nested'))).toEqual(['k.json']);
   });
 
+  it('says which file it could not write', () => {
+    const blocker = fileWith('a file where the folder should be');
+    expect(() => writeTuning(join(blocker, 'k.json'), tuningFor())).toThrow(expect.objectContaining({ code: 'IO_FAILED', message: expect.stringContaining(`cannot write the layout tuning ${join(blocker, 'k.json')}`) }));
+  });
+
   it('is none when there is no file', () => {
     expect(readTuning(join(dir, 'missing.json'), expectation())).toEqual({ status: 'none', path: join(dir, 'missing.json') });
   });
