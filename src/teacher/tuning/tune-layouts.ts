@@ -43,10 +43,19 @@ const median = (xs: number[]): number => {
   return s[Math.floor((s.length - 1) / 2)]!;
 };
 const round = (x: number): number => Math.round(x * 100) / 100;
+/** 0 when any value is 0: a layout that generated nothing at one batch size scores nothing. */
+const geomean = (xs: number[]): number => (xs.length > 0 && xs.every((x) => x > 0) ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : 0);
 
+/**
+ * Runs `rounds` interleaved passes over the candidates. The winner and its ratios come from
+ * each round's own figures (the median over rounds of a layout's score against the others'
+ * in the same round), so a load that changes between rounds, or one disturbed
+ * measurement, does not decide; the figures recorded are the medians of each batch size.
+ */
 export async function tuneLayouts(candidates: Layout[], measure: MeasureLayout, rounds: number, log: (m: string) => void = () => {}): Promise<TuneResult> {
   if (candidates.length === 0) throw new RangeError('tuneLayouts: no candidate layouts');
-  const runs = new Map<string, LayoutMeasurement[]>(candidates.map((l) => [layoutName(l), []]));
+  const names = candidates.map(layoutName);
+  const runs = new Map<string, LayoutMeasurement[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const layout of candidates) {
       const m = await measure(layout);
@@ -54,19 +63,31 @@ export async function tuneLayouts(candidates: Layout[], measure: MeasureLayout, 
       log(`${layoutName(layout)}${rounds > 1 ? ` round ${r + 1}` : ''}: ${Object.entries(m.tokensPerSec).map(([b, t]) => `batch ${b} ${t.toFixed(1)} tokens/s`).join(', ')}`);
     }
   }
+  const scoreOf = (name: string, r: number) => geomean(Object.values(runs.get(name)![r]!.tokensPerSec));
+  // A layout's score over the geometric mean of the round's (non-zero) scores, median over rounds.
+  const standing = new Map<string, number>();
+  for (const name of names) {
+    const relative = Array.from({ length: rounds }, (_, r) => {
+      const mean = geomean(names.map((n) => scoreOf(n, r)).filter((x) => x > 0));
+      return mean > 0 ? scoreOf(name, r) / mean : 0;
+    });
+    standing.set(name, median(relative));
+  }
   const layouts: Record<string, LayoutFigures> = {};
   for (const [name, ms] of runs) {
     const tokensPerSec: Record<string, number> = {};
     for (const b of Object.keys(ms[0]!.tokensPerSec)) tokensPerSec[b] = round(median(ms.map((m) => m.tokensPerSec[b] ?? 0)));
-    const values = Object.values(tokensPerSec);
-    const score = values.every((v) => v > 0) ? Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length) : 0;
-    layouts[name] = { tokensPerSec, score: round(score) };
+    layouts[name] = { tokensPerSec, score: round(geomean(Object.values(tokensPerSec))) };
   }
   // Ties keep the earlier candidate (more workers: the rule's order).
-  const best = candidates.reduce((a, b) => (layouts[layoutName(b)]!.score > layouts[layoutName(a)]!.score ? b : a));
+  const best = candidates.reduce((a, b) => (standing.get(layoutName(b))! > standing.get(layoutName(a))! ? b : a));
   const bestName = layoutName(best);
   const ratios: Record<string, number> = {};
-  // A layout that generated nothing has no ratio (JSON has no Infinity).
-  for (const [name, f] of Object.entries(layouts)) if (name !== bestName && f.score > 0) ratios[name] = round(layouts[bestName]!.score / f.score);
+  for (const name of names) {
+    if (name === bestName) continue;
+    // Only rounds where the other layout generated something (JSON has no Infinity).
+    const paired = Array.from({ length: rounds }, (_, r) => [scoreOf(bestName, r), scoreOf(name, r)] as const).filter(([, other]) => other > 0);
+    if (paired.length > 0) ratios[name] = round(median(paired.map(([w, other]) => w / other)));
+  }
   return { layouts, winner: { ...best, name: bestName }, ratios, provider: runs.get(bestName)![0]!.provider };
 }

@@ -15,7 +15,7 @@ export const TUNING_FORMAT = 1;
 export interface LayoutFigures {
   /** Generated tokens/s (prefill included) by batch size. */
   tokensPerSec: Record<string, number>;
-  /** Geometric mean of tokensPerSec over the batch sizes: what the winner is chosen by. */
+  /** Geometric mean of tokensPerSec over the batch sizes (the winner is chosen round by round: tune-layouts.ts). */
   score: number;
 }
 
@@ -30,7 +30,7 @@ export interface Tuning {
   /** By layout name (`2x1`: 2 workers x 1 intra-op thread). */
   layouts: Record<string, LayoutFigures>;
   winner: Layout & { name: string };
-  /** The winner's score over each other layout's. */
+  /** The winner's score over each other layout's, the median of the rounds' own ratios. */
   ratios: Record<string, number>;
   /** Wall time of the whole tuning. */
   seconds: number;

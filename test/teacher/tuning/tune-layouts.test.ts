@@ -46,16 +46,32 @@ describe('tuneLayouts', () => {
     expect(result.provider).toBe('cpu');
   });
 
-  it('interleaves the rounds and keeps the median of each figure', async () => {
+  it("interleaves the rounds, records the median of each figure, and decides by each round's own ratios", async () => {
+    // Round 3 slowed 2x1 alone (or sped up 1x2): the medians of the figures would pick 1x2
+    // (30 against 90), the rounds' own ratios pick 2x1 (1.11x in two rounds of three).
     const { measure, asked } = fakeMeasure({
-      '2x1': [{ '16': 100 }, { '16': 10 }, { '16': 90 }],
-      '1x2': [{ '16': 95 }, { '16': 96 }, { '16': 20 }],
+      '2x1': [{ '16': 100 }, { '16': 30 }, { '16': 30 }],
+      '1x2': [{ '16': 90 }, { '16': 27 }, { '16': 95 }],
     });
     const result = await tuneLayouts([{ workers: 2, intraOpThreads: 1 }, { workers: 1, intraOpThreads: 2 }], measure, 3);
     expect(asked).toEqual(['2x1', '1x2', '2x1', '1x2', '2x1', '1x2']);
-    expect(result.layouts['2x1']!.tokensPerSec).toEqual({ '16': 90 });
-    expect(result.layouts['1x2']!.tokensPerSec).toEqual({ '16': 95 });
-    expect(result.winner.name).toBe('1x2');
+    expect(result.layouts['2x1']!.tokensPerSec).toEqual({ '16': 30 });
+    expect(result.layouts['1x2']!.tokensPerSec).toEqual({ '16': 90 });
+    expect(result.winner.name).toBe('2x1');
+    expect(result.ratios).toEqual({ '1x2': 1.11 });
+  });
+
+  it('ranks three or more layouts by their standing within each round', async () => {
+    // The load halves every round; 4x1 stays ahead of 2x2, which stays ahead of 1x4.
+    const { measure } = fakeMeasure({
+      '4x1': [{ '16': 400 }, { '16': 200 }, { '16': 100 }],
+      '2x2': [{ '16': 300 }, { '16': 150 }, { '16': 75 }],
+      '1x4': [{ '16': 200 }, { '16': 100 }, { '16': 50 }],
+    });
+    const layouts = [{ workers: 4, intraOpThreads: 1 }, { workers: 2, intraOpThreads: 2 }, { workers: 1, intraOpThreads: 4 }];
+    const result = await tuneLayouts(layouts, measure, 3);
+    expect(result.winner.name).toBe('4x1');
+    expect(result.ratios).toEqual({ '2x2': 1.33, '1x4': 2 });
   });
 
   it('keeps the earlier candidate on a tie and gives no ratio against a layout that generated nothing', async () => {
