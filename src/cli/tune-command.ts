@@ -19,21 +19,24 @@ const HELP = `Usage: teacherlm tune --model DIR [options]
 Measures which engine layout (workers x intra-op threads per worker) generates fastest with
 the model's file on this machine, and records it in .cache/tune/ (TEACHERLM_CACHE_DIR/tune
 when set). The workload is short and fixed: TeacherLM prompts of the bundled CREAK samples,
-greedy, ${DEFAULT_TUNE_WORKLOAD.maxNewTokens} new tokens, in closed batches of ${DEFAULT_TUNE_WORKLOAD.batchSizes.join(' and ')}; the winner has the most
-tokens/s over both (geometric mean). \`auto\` workers and threads (annotate, run, the demo,
-topologies) then use it for this file on this machine, and say so in their log; explicit
-numbers are honoured as ever. A tuning stops applying, with a warning, when the file, the
-onnxruntime version, the core count or the CPU's matrix flags change: tune again then.
+greedy, ${DEFAULT_TUNE_WORKLOAD.maxNewTokens} new tokens, in closed batches of ${DEFAULT_TUNE_WORKLOAD.batchSizes.join(' and ')}, in interleaved rounds; the winner
+has the most tokens/s over both (geometric mean) against the others in the same round, the
+median over the rounds (about a minute on 2 cores). \`auto\` workers and threads (annotate,
+run, the demo, topologies) then use it for this file on this machine, and say so in their
+log; explicit numbers are honoured as ever. A tuning stops applying, with a warning, when
+the file, the onnxruntime version, the core count or the CPU's matrix flags change: tune
+again then.
 
   --model DIR          model folder in the Optimum ONNX layout
   --dtype D            fp32 | fp16 | int8 (default fp32): tunes the file the engine loads for it
   --onnx-file F        explicit file under <model>/onnx/ (overrides --dtype)
   --device D           auto | cpu | cuda (default auto)
   --layouts L          WORKERSxTHREADS,... to measure (default: every split of the
-                       ${availableParallelism()} cores, as many workers as memory allows, e.g. 2x1,1x2)
+                       ${availableParallelism()} cores, as many workers as memory allows, e.g. 2x1,1x2;
+                       on CUDA one session against two)
   --batch-sizes LIST   default ${DEFAULT_TUNE_WORKLOAD.batchSizes.join(',')}
   --max-new-tokens N   default ${DEFAULT_TUNE_WORKLOAD.maxNewTokens}
-  --rounds N           interleaved passes over the layouts, figures the medians (default ${DEFAULT_TUNE_WORKLOAD.rounds})`;
+  --rounds N           interleaved passes over the layouts (default ${DEFAULT_TUNE_WORKLOAD.rounds})`;
 
 /** `2x1,1x2` as layouts; names the bad entry. */
 export function parseLayouts(text: string): Layout[] {
