@@ -16,14 +16,17 @@
  * `--stream-batch` (default auto: each mode's own), `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngine } from '../src/teacher/create-engine.js';
 import type { TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
-import { machineFacts, resolveLayout } from '../src/teacher/engine-layout.js';
+import { machineFacts } from '../src/teacher/engine-layout.js';
+import { chooseLayout } from '../src/teacher/tuning/layout-choice.js';
+import { lookupTunings } from '../src/teacher/tuning/tuning-lookup.js';
+import { readCpu } from '../src/teacher/tuning/cpu-flags.js';
 import { creakPrompts } from '../test/teacher/support/models.js';
 import { AUTO_MAX_BATCH_SIZE } from '../src/teacher/batch-size.js';
 import { benchStream } from './teacherlm-stream.js';
@@ -162,17 +165,6 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** The CPU flags that decide which matrix kernels ONNX Runtime can use. */
-function cpuFlags(): string[] {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
-    const have = new Set(line?.split(':')[1]?.trim().split(/\s+/) ?? []);
-    return ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8'].filter((f) => have.has(f));
-  } catch {
-    return [];
-  }
-}
-
 interface Measured {
   layouts: Record<string, Record<string, Run>>;
   maxEventLoopDelayMs: number;
@@ -296,7 +288,11 @@ const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};
 if (!streamOnly) for (const d of dtypes) oursBy[d] = summarize(measuredBy.get(d)!);
 const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
 const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
-const autoPick = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
+// What `auto` runs here: the layout `teacherlm tune` recorded for this file on this machine, else the rule.
+const autoOnnx = onnxPathFor(modelDir, { dtype, onnxFile });
+const autoChoice = chooseLayout('auto', 'auto', machineFacts(autoOnnx, false), () => lookupTunings(autoOnnx, 'cpu'));
+for (const warning of autoChoice.warnings) log(warning);
+const autoPick = autoChoice.layout;
 const stream = v['skip-stream']
   ? undefined
   : await benchStream(
@@ -323,8 +319,7 @@ if (tjs) {
   }
 }
 const largest = String(Math.max(...batchSizes));
-const autoLayout = resolveLayout('auto', 'auto', machineFacts(onnxPathFor(modelDir, { dtype, onnxFile }), false));
-const autoName = `${autoLayout.workers}x${autoLayout.intraOpThreads}`;
+const autoName = `${autoPick.workers}x${autoPick.intraOpThreads}`;
 
 interface Goal {
   target: string;
@@ -362,7 +357,7 @@ const report = {
   model: basename(modelDir),
   onnx: Object.fromEntries(dtypes.map((d) => [d, basename(onnxPathFor(modelDir, { dtype: d, onnxFile }))])),
   dtypes,
-  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, cpuFlags: cpuFlags(), node: process.version },
+  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, cpuFlags: readCpu().flags, node: process.version },
   prompts: Object.fromEntries(batchSizes.map((b) => [`batch${b}`, promptsAt(b).length])),
   maxNewTokens,
   rounds,
@@ -381,6 +376,8 @@ const report = {
   ),
   autoLayout: {
     picks: autoName,
+    source: autoChoice.source,
+    reason: autoChoice.reason,
     measuredBest: Object.fromEntries(Object.entries(ours.best).map(([b, x]) => [`batch${b}`, x.layout])),
     matchesBestAt: batchSizes.filter((b) => ours.best[String(b)]?.layout === autoName),
   },

@@ -51,9 +51,11 @@ Output: one JSON line per sample with its annotations and generation stats.
                          (e.g. topologies/default.yaml); see the README, "Quality gate"
   --quality-attempts N   generations per annotation, the first included (gate on; default 3)
   --quality-on-failure A keep | drop | dead-letter (to the errors file) (gate on; default keep)
-  --workers N|auto       engine worker threads (default auto: one single-threaded session
-                         per core as memory allows; measured best, see bench:engine)
-  --threads N|auto       intra-op threads per worker (default: cores / workers)
+  --workers N|auto       engine worker threads (default auto: the layout 'teacherlm tune'
+                         measured best for this model file on this machine, else one
+                         single-threaded session per core as memory allows)
+  --threads N|auto       intra-op threads per worker (default: the tuned layout's with
+                         --workers auto, else cores / workers)
   --device D             auto | cpu | cuda (default auto)
   --dtype D              fp32 | fp16 | int8 weights (default fp32)
   --onnx-file F          explicit file under <model>/onnx/ (overrides --dtype)`;

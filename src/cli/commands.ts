@@ -22,3 +22,5 @@ import { registryCommand } from './registry-command.js';
 COMMANDS.registry = registryCommand;
 import { statusCommand } from './status-command.js';
 COMMANDS.status = statusCommand;
+import { tuneCommand } from './tune-command.js';
+COMMANDS.tune = tuneCommand;

@@ -19,10 +19,14 @@ import { loadModelFiles } from './model-files.js';
 import { ModelTokenizer } from './tokenizer.js';
 import { resolveEngineOptions, type EngineOptions } from './engine-options.js';
 import { WorkerPool } from './worker-pool.js';
+import { describeLayout } from './tuning/layout-choice.js';
 import type { TextGenerator } from './types.js';
 
 export async function createEngine(options: EngineOptions): Promise<TextGenerator & { readonly provider: 'cpu' | 'cuda' | undefined }> {
   const resolved = resolveEngineOptions(options);
+  const { layoutChoice } = resolved;
+  for (const warning of layoutChoice.warnings) resolved.log(warning);
+  if (layoutChoice.source !== 'explicit') resolved.log(`engine layout ${describeLayout(layoutChoice.layout)}: ${layoutChoice.reason}`);
   const files = loadModelFiles(resolved.modelDir, { dtype: resolved.dtype, onnxFile: resolved.onnxFile });
   const pool = new WorkerPool({
     modelId: files.modelId,

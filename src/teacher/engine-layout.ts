@@ -6,8 +6,9 @@
  * load of 5 to 9, 1.21x on a quiet machine), and
  * ONNX Runtime's integer GEMM is faster on one thread than on two at decode shapes, so
  * sessions scale with cores until their weights would fill half the memory. On CUDA one
- * session owns the device. `npm run bench:engine` prints which layout `auto` picks next to
- * the best one it measured, so the rule is checked on every machine the bench runs on.
+ * session owns the device. This rule is what `auto` falls back to when `teacherlm tune` has
+ * not measured the machine (tuning/layout-choice.ts); `npm run bench:engine` prints its pick
+ * next to the best layout it measured.
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { statSync } from 'node:fs';
@@ -41,15 +42,18 @@ export function machineFacts(onnxPath: string, cuda: boolean): MachineFacts {
   return { cores: availableParallelism(), memoryBytes: totalmem(), sessionBytes, cuda };
 }
 
-/** Fills `auto` (or absent, when `fallback` is auto) fields by the rule above; explicit numbers stay. */
+/** The most CPU sessions auto runs: at most 8, and as many as half the memory holds. */
+export function maxAutoWorkers(facts: Pick<MachineFacts, 'memoryBytes' | 'sessionBytes'>): number {
+  const byMemory = facts.sessionBytes > 0 ? Math.floor((0.5 * facts.memoryBytes) / facts.sessionBytes) : MAX_AUTO_WORKERS;
+  return Math.max(1, Math.min(MAX_AUTO_WORKERS, byMemory));
+}
+
+/** Fills `auto` (or absent threads) by the rule above; explicit numbers stay. */
 export function resolveLayout(workers: number | Auto, threads: number | Auto | undefined, facts: MachineFacts): Layout {
   let w: number;
   if (workers !== AUTO) w = workers;
   else if (facts.cuda) w = 1;
-  else {
-    const byMemory = facts.sessionBytes > 0 ? Math.floor((0.5 * facts.memoryBytes) / facts.sessionBytes) : MAX_AUTO_WORKERS;
-    w = Math.max(1, Math.min(facts.cores, MAX_AUTO_WORKERS, byMemory));
-  }
+  else w = Math.min(facts.cores, maxAutoWorkers(facts));
   const t = threads === undefined || threads === AUTO ? Math.max(1, Math.floor(facts.cores / w)) : threads;
   return { workers: w, intraOpThreads: t };
 }

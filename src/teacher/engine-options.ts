@@ -4,7 +4,9 @@
  */
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from './model-files.js';
 import { choiceOption, intOption, rejectOption } from '../options.js';
-import { AUTO, machineFacts, resolveLayout, type Auto } from './engine-layout.js';
+import { AUTO, machineFacts, type Auto } from './engine-layout.js';
+import { chooseLayout, type LayoutChoice } from './tuning/layout-choice.js';
+import { lookupTunings } from './tuning/tuning-lookup.js';
 import { resolveMaxBatchSize } from './batch-size.js';
 import { BATCHING_MODES, type Batching } from './batching.js';
 
@@ -19,11 +21,13 @@ export interface EngineOptions {
   /** Explicit file under `<modelDir>/onnx/`; overrides `dtype`. */
   onnxFile?: string;
   /**
-   * Worker threads, each with its own ONNX Runtime session. Default 1; `auto`: one
-   * single-threaded session per core, as memory allows (engine-layout.ts).
+   * Worker threads, each with its own ONNX Runtime session. Default 1; `auto` (with
+   * `intraOpThreads` auto or absent): the layout `teacherlm tune` measured for this model
+   * file on this machine, else one single-threaded session per core, as memory allows
+   * (tuning/layout-choice.ts).
    */
   workers?: number | Auto;
-  /** Intra-op threads per session. Default (and `auto`): available cores / workers, at least 1. */
+  /** Intra-op threads per session. Default (and `auto`): the tuned layout's beside workers `auto`, else available cores / workers, at least 1. */
   intraOpThreads?: number | Auto;
   /**
    * `continuous` (default): prompts join a worker's running batch at step boundaries and
@@ -45,6 +49,8 @@ export interface ResolvedEngineOptions {
   onnxFile: string | undefined;
   workers: number;
   intraOpThreads: number;
+  /** How workers x intraOpThreads was chosen, for the log. */
+  layoutChoice: LayoutChoice;
   batching: Batching;
   maxBatchSize: number;
   device: Device;
@@ -65,14 +71,16 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
   const workers = options.workers === AUTO ? AUTO : intOption('workers', options.workers, 1, { max: 64 });
   const threads = options.intraOpThreads === AUTO ? AUTO : options.intraOpThreads === undefined ? undefined : intOption('intraOpThreads', options.intraOpThreads, 1, { max: 256 });
-  const facts = machineFacts(onnxPathFor(options.modelDir, { dtype, onnxFile: options.onnxFile }), device === 'cuda');
-  const layout = resolveLayout(workers, threads, facts);
+  const onnxPath = onnxPathFor(options.modelDir, { dtype, onnxFile: options.onnxFile });
+  const layoutChoice = chooseLayout(workers, threads, machineFacts(onnxPath, device === 'cuda'), () => lookupTunings(onnxPath, device));
+  const { layout } = layoutChoice;
   return {
     modelDir: options.modelDir,
     dtype,
     onnxFile: options.onnxFile,
     workers: layout.workers,
     intraOpThreads: layout.intraOpThreads,
+    layoutChoice,
     batching,
     maxBatchSize,
     device,
