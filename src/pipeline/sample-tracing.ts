@@ -31,7 +31,8 @@ import type { GenerationResult, TextGenerator } from '../teacher/types.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
 import { exceptionEvent, type FinishedSpans } from '../telemetry/finished-spans.js';
 import { messagingAttributes } from '../telemetry/spans.js';
-import type { PresetTraceIds, TraceSampling } from '../telemetry/trace-sampling.js';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import type { TraceSampling } from '../telemetry/trace-sampling.js';
 import { activeTracing } from '../telemetry/tracing-active.js';
 import { type StageTiming, emitStages, epochNow, linkTo } from '../telemetry/stage-spans.js';
 import type { DecodedSample, Encoded, Finished, GenerationTask, TaskOutcome } from './items.js';
@@ -109,12 +110,12 @@ export class SampleTracing {
   private readonly maxOpen: number;
 
   private readonly sampling: TraceSampling;
-  private readonly ids: PresetTraceIds;
+  private readonly ids: IdGenerator;
   /** Where the spans go; undefined (no SDK registered): nothing is traced. */
   private readonly spans: FinishedSpans | undefined;
 
   /** `sampling`, `ids` and `spans` default to the registered SDK's ({@link activeTracing}), so both decide alike. */
-  constructor(options: { transactional?: boolean; maxOpen?: number; sampling?: TraceSampling; ids?: PresetTraceIds; spans?: FinishedSpans } = {}) {
+  constructor(options: { transactional?: boolean; maxOpen?: number; sampling?: TraceSampling; ids?: IdGenerator; spans?: FinishedSpans } = {}) {
     this.transactional = options.transactional ?? false;
     this.maxOpen = options.maxOpen ?? DEFAULT_MAX_OPEN_TRACES;
     const active = activeTracing();

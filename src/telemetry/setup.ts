@@ -11,12 +11,12 @@ import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, RandomIdGenerator, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { SPAN_BATCH_DEFAULTS, type TelemetryConfig, telemetryConfigFromEnv } from './config.js';
 import { FinishedSpans } from './finished-spans.js';
 import { setActiveTracing } from './tracing-active.js';
-import { PresetTraceIds, samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
+import { samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 
 export interface TelemetryOptions {
@@ -59,7 +59,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (processors.length === 0) return disabledTelemetry(config);
   // Ours, not the SDK's: the pipeline decides each record's sampling itself, the same way (trace-sampling.ts).
   const sampling = traceSamplingFromEnv(env);
-  const ids = new PresetTraceIds();
+  const ids = new RandomIdGenerator();
 
   // The resource the SDK's detection would make, made here so the spans the pipeline builds
   // finished (finished-spans.ts) carry the same one. Synchronous detectors only: the host

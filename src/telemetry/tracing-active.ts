@@ -5,11 +5,12 @@
  * traced one decides each record's sampling itself, as the SDK would.
  */
 import type { FinishedSpans } from './finished-spans.js';
-import { PresetTraceIds, TraceSampling } from './trace-sampling.js';
+import { type IdGenerator, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
+import { TraceSampling } from './trace-sampling.js';
 
 export interface ActiveTracing {
   sampling: TraceSampling;
-  ids: PresetTraceIds;
+  ids: IdGenerator;
   /** The registered processors, for spans built finished; undefined: nothing is recorded. */
   spans: FinishedSpans | undefined;
 }
@@ -22,7 +23,7 @@ export function tracingActive(): boolean {
 
 /** The registered SDK's sampling, ids and processors; without one, the defaults (parent-based, always on; ids nobody reads) and no processors. */
 export function activeTracing(): ActiveTracing {
-  return active ?? { sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds(), spans: undefined };
+  return active ?? { sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator(), spans: undefined };
 }
 
 export function setActiveTracing(value: ActiveTracing | undefined): void {

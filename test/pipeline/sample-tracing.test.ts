@@ -1,9 +1,9 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { type ReadableSpan, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { SampleTracing } from '../../src/pipeline/sample-tracing.js';
-import { TraceSampling, PresetTraceIds } from '../../src/telemetry/trace-sampling.js';
+import { TraceSampling } from '../../src/telemetry/trace-sampling.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
@@ -139,7 +139,7 @@ describe('sample tracing in the pipeline', () => {
   });
 
   it('leaves an unsampled record as it came, and stops tracing a record whose trace was abandoned', () => {
-    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds() });
+    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
     const unsampled = traced(0, sample('u'), '00');
     expect(tracing.begin(unsampled)).toBe(unsampled);
     expect(Object.getOwnPropertySymbols(unsampled)).toEqual([]);
@@ -165,7 +165,7 @@ describe('sample tracing in the pipeline', () => {
   });
 
   it("marks a failed engine call's batch span failed, with the error as an exception event", () => {
-    const tracing = new SampleTracing({ sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds() });
+    const tracing = new SampleTracing({ sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
     const [task] = tasks('p');
     task!.job.record = tracing.begin(traced(0, sample('f')));
     tracing.queued(task!);
