@@ -5,9 +5,9 @@
  * - At consume, `begin` decides the record's sampling itself, once, as the SDK's sampler
  *   would (trace-sampling.ts): from its traceparent's sampled flag (parent-based), or for a
  *   root from a trace id it draws. An unsampled record passes on untouched: no SDK call,
- *   no allocation. A sampled one gets its process span (`<topic> process`, child of the
- *   context in its headers) and its headers re-pointed at that span, so encode carries the
- *   context to the augmented record and its consumers join the trace.
+ *   no allocation. A sampled one gets the ids of its process span (`<topic> process`,
+ *   child of the context in its headers) and its headers re-pointed at that span, so encode
+ *   carries the context to the augmented record and its consumers join the trace.
  * - On its way, each stage of a sampled record only notes a timestamp (a number). The
  *   operators call these hooks inline (no rxjs `tap` stage per hook). A sampled record's
  *   trace rides on the record itself (a symbol-keyed property of the copy `begin` makes), so
@@ -17,17 +17,22 @@
  *   those times: consume, decode, and per teacher queue wait, inference (linked to the
  *   batch span), gate; then encode, produce, commit; and the process span ends.
  * - An engine call serving traced samples is one `teacherlm generate` span: child of its
- *   first traced sample's process span (so the sampler keeps it with them) and linked to
- *   every traced sample's, with batch size, token counts, model and device.
+ *   first traced sample's process span and linked to every traced sample's, with batch
+ *   size, token counts, model and device.
+ * - Every one of these spans is built finished when its end is known and handed to the
+ *   registered span processors (finished-spans.ts): the SDK's tracer is not asked, as the
+ *   sampling is decided here already.
  *
  * Records dropped by a rebalance, or left at shutdown, end their process span marked
  * `teacherlm.abandoned`; so do the oldest once more than `maxOpen` are open.
  */
-import { type Attributes, type Context, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, ROOT_CONTEXT, type SpanContext, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
 import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
-import { messagingAttributes, tracer } from '../telemetry/spans.js';
-import type { PresetTraceIds, TraceSampling } from '../telemetry/trace-sampling.js';
+import { exceptionEvent, type FinishedSpans } from '../telemetry/finished-spans.js';
+import { messagingAttributes } from '../telemetry/spans.js';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import type { TraceSampling } from '../telemetry/trace-sampling.js';
 import { activeTracing } from '../telemetry/tracing-active.js';
 import { type StageTiming, emitStages, epochNow, linkTo } from '../telemetry/stage-spans.js';
 import type { DecodedSample, Encoded, Finished, GenerationTask, TaskOutcome } from './items.js';
@@ -57,8 +62,10 @@ interface TaskTrace {
 
 interface SampleTrace {
   record: SourceRecord;
-  span: Span;
-  context: Context;
+  /** Its process span's: the stage and batch spans' parent. */
+  spanContext: SpanContext;
+  /** The producer's span, when the record carried one. */
+  parent: SpanContext | undefined;
   consumedAt: number;
   decodedAt?: number;
   decodeError?: string;
@@ -76,10 +83,10 @@ interface SampleTrace {
  * `tracestate`, the propagators' output. Copied key by key (a `delete` would leave the
  * object in dictionary mode).
  */
-function headersFor(headers: SourceRecord['headers'], spanContext: SpanContext, own: Context): SourceRecord['headers'] {
+function headersFor(headers: SourceRecord['headers'], spanContext: SpanContext): SourceRecord['headers'] {
   const out: SourceRecord['headers'] = {};
   for (const key in headers) if (key !== 'traceparent' && key !== 'tracestate') out[key] = headers[key];
-  if (spanContext.traceState !== undefined) return injectTraceHeaders(out, own);
+  if (spanContext.traceState !== undefined) return injectTraceHeaders(out, trace.setSpanContext(ROOT_CONTEXT, spanContext));
   out.traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`;
   return out;
 }
@@ -103,15 +110,18 @@ export class SampleTracing {
   private readonly maxOpen: number;
 
   private readonly sampling: TraceSampling;
-  private readonly ids: PresetTraceIds;
+  private readonly ids: IdGenerator;
+  /** Where the spans go; undefined (no SDK registered): nothing is traced. */
+  private readonly spans: FinishedSpans | undefined;
 
-  /** `sampling` and `ids`: the registered SDK's ({@link activeTracing}), so both decide alike. */
-  constructor(options: { transactional?: boolean; maxOpen?: number; sampling?: TraceSampling; ids?: PresetTraceIds } = {}) {
+  /** `sampling`, `ids` and `spans` default to the registered SDK's ({@link activeTracing}), so both decide alike. */
+  constructor(options: { transactional?: boolean; maxOpen?: number; sampling?: TraceSampling; ids?: IdGenerator; spans?: FinishedSpans } = {}) {
     this.transactional = options.transactional ?? false;
     this.maxOpen = options.maxOpen ?? DEFAULT_MAX_OPEN_TRACES;
-    const active = options.sampling && options.ids ? undefined : activeTracing();
-    this.sampling = options.sampling ?? active!.sampling;
-    this.ids = options.ids ?? active!.ids;
+    const active = activeTracing();
+    this.sampling = options.sampling ?? active.sampling;
+    this.ids = options.ids ?? active.ids;
+    this.spans = options.spans ?? active.spans;
   }
 
   /** Traces not yet ended. */
@@ -120,17 +130,17 @@ export class SampleTracing {
   }
 
   begin(record: SourceRecord): SourceRecord {
-    const context = this.sampledParent(record);
+    if (this.spans === undefined) return record;
+    const decision = this.sampledParent(record);
     // Not sampled: the record passes on untouched, and no SDK call is made.
-    if (context === undefined) return record;
+    if (decision === undefined) return record;
     const consumedAt = epochNow();
-    // Attributes only once recording: an unsampled record builds none.
-    const span = tracer().startSpan(`${record.topic} process`, { kind: SpanKind.CONSUMER, startTime: consumedAt }, context);
-    if (!span.isRecording()) return record;
-    span.setAttributes(messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset }));
-    const own = trace.setSpan(ROOT_CONTEXT, span);
-    const traced: TracedRecord = { ...record, headers: headersFor(record.headers, span.spanContext(), own) };
-    const t: SampleTrace = { record: traced, span, context: own, consumedAt, tasks: [] };
+    // A new root's trace id was drawn with its decision.
+    const parent = typeof decision === 'string' ? undefined : decision;
+    const traceId = typeof decision === 'string' ? decision : decision.traceId;
+    const spanContext: SpanContext = { traceId, spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.SAMPLED, traceState: parent?.traceState };
+    const traced: TracedRecord = { ...record, headers: headersFor(record.headers, spanContext) };
+    const t: SampleTrace = { record: traced, spanContext, parent, consumedAt, tasks: [] };
     traced[SAMPLE_TRACE] = t;
     this.traces.add(t);
     if (this.traces.size > this.maxOpen) this.abandon(this.traces.values().next().value as SampleTrace);
@@ -180,13 +190,15 @@ export class SampleTracing {
       'teacherlm.batch.size': tasks.length,
       'teacherlm.device': generator.device ?? 'unknown',
     };
-    const links = [...samples.keys()].map((t) => ({ context: t.span.spanContext() }));
-    const span = tracer().startSpan('teacherlm generate', { kind: SpanKind.INTERNAL, attributes, links }, first.context);
+    const links = [...samples.keys()].map((t) => ({ context: t.spanContext }));
+    const startedAt = epochNow();
+    const context: SpanContext = { traceId: first.spanContext.traceId, spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.SAMPLED, traceState: first.spanContext.traceState };
     for (const list of samples.values()) {
       for (const tt of list) {
-        tt.batch = span.spanContext();
+        tt.batch = context;
       }
     }
+    const spans = this.spans!;
     return {
       end: (results, error) => {
         // The task's inference ends with its last call: a retry or a bisected half overwrites an earlier failure.
@@ -205,13 +217,20 @@ export class SampleTracing {
             prompt += r.promptTokens;
             generated += r.generatedTokens;
           }
-          span.setAttributes({ 'gen_ai.usage.input_tokens': prompt, 'gen_ai.usage.output_tokens': generated });
+          attributes['gen_ai.usage.input_tokens'] = prompt;
+          attributes['gen_ai.usage.output_tokens'] = generated;
         }
-        if (error !== undefined) {
-          span.recordException(error instanceof Error ? error : String(error));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        }
-        span.end();
+        spans.emit({
+          name: 'teacherlm generate',
+          kind: SpanKind.INTERNAL,
+          context,
+          parent: first.spanContext,
+          start: startedAt,
+          end: at,
+          attributes,
+          links,
+          ...(error !== undefined ? { error: error instanceof Error ? error.message : String(error), events: [exceptionEvent(error instanceof Error ? error : String(error), at)] } : {}),
+        });
       },
     };
   }
@@ -287,11 +306,12 @@ export class SampleTracing {
   }
 
   /**
-   * The parent context of a record the sampler keeps, undefined for one it does not. A
-   * plain version-00 traceparent is read here, without the propagators; anything else (a
-   * tracestate, another case or version, a malformed value) goes through them.
+   * For a record the sampler keeps, its remote parent's span context, or for a new root
+   * its trace id; undefined for one it does not keep. A plain version-00 traceparent is
+   * read here, without the propagators; anything else (a tracestate, another case or
+   * version, a malformed value) goes through them.
    */
-  private sampledParent(record: SourceRecord): Context | undefined {
+  private sampledParent(record: SourceRecord): SpanContext | string | undefined {
     const value = record.headers.traceparent;
     if (value === undefined) {
       for (const key in record.headers) if (key.toLowerCase() === 'traceparent') return this.sampledFrom(extractTraceContext(record.headers));
@@ -302,21 +322,18 @@ export class SampleTracing {
     if (!match) return this.sampledFrom(extractTraceContext(record.headers));
     const flags = parseInt(match[3]!, 16);
     if (!this.sampling.follows(match[1]!, (flags & 1) === 1)) return undefined;
-    return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags: flags & 1, isRemote: true });
+    return { traceId: match[1]!, spanId: match[2]!, traceFlags: flags & 1, isRemote: true };
   }
 
-  private sampledFrom(context: Context): Context | undefined {
+  private sampledFrom(context: Context): SpanContext | string | undefined {
     const parent = trace.getSpanContext(context);
     if (!parent || !trace.isSpanContextValid(parent)) return this.sampledRoot();
-    return this.sampling.follows(parent.traceId, (parent.traceFlags & 1) === 1) ? context : undefined;
+    return this.sampling.follows(parent.traceId, (parent.traceFlags & 1) === 1) ? parent : undefined;
   }
 
-  /** A new trace, when the ratio keeps it: its id is drawn here and handed to the SDK for the process span. */
-  private sampledRoot(): Context | undefined {
-    const traceId = this.sampling.newRootTraceId();
-    if (traceId === undefined) return undefined;
-    this.ids.preset(traceId);
-    return ROOT_CONTEXT;
+  /** A new trace's id, drawn with the ratio's decision: undefined when it does not keep it. */
+  private sampledRoot(): string | undefined {
+    return this.sampling.newRootTraceId();
   }
 
   private taskTrace(task: GenerationTask): TaskTrace | undefined {
@@ -344,17 +361,33 @@ export class SampleTracing {
 
   private abandon(t: SampleTrace): void {
     this.detach(t);
-    t.span.setAttribute('teacherlm.abandoned', true);
-    t.span.end();
+    const attributes = this.processAttributes(t);
+    attributes['teacherlm.abandoned'] = true;
+    this.emitProcess(t, attributes, epochNow());
   }
 
   private end(t: SampleTrace, commitStart: number, commitEnd: number): void {
     this.release(t);
-    emitStages(t.span, this.timings(t, commitStart, commitEnd));
-    if (t.output) t.span.setAttributes({ 'teacherlm.output.topic': t.output.topic, 'teacherlm.outcome': t.output.kind });
-    if (t.errorCode !== undefined) t.span.setAttribute('error.type', t.errorCode);
-    if (this.transactional) t.span.setAttribute('teacherlm.transactional', true);
-    t.span.end(commitEnd);
+    emitStages(this.spans!, this.ids, t.spanContext, this.timings(t, commitStart, commitEnd));
+    const attributes = this.processAttributes(t);
+    if (t.output) {
+      attributes['teacherlm.output.topic'] = t.output.topic;
+      attributes['teacherlm.outcome'] = t.output.kind;
+    }
+    if (t.errorCode !== undefined) attributes['error.type'] = t.errorCode;
+    if (this.transactional) attributes['teacherlm.transactional'] = true;
+    this.emitProcess(t, attributes, commitEnd);
+  }
+
+  /** The process span's messaging attributes: where its record lives. */
+  private processAttributes(t: SampleTrace): Attributes {
+    const { record } = t;
+    return messagingAttributes('process', { topic: record.topic, partition: record.partition, offset: record.offset });
+  }
+
+  /** The sample's process span, from its consume to `end`: a CONSUMER span, child of its producer's. */
+  private emitProcess(t: SampleTrace, attributes: Attributes, end: number): void {
+    this.spans!.emit({ name: `${t.record.topic} process`, kind: SpanKind.CONSUMER, context: t.spanContext, parent: t.parent, start: t.consumedAt, end, attributes });
   }
 
   private timings(t: SampleTrace, commitStart: number, commitEnd: number): StageTiming[] {

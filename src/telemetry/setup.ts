@@ -9,12 +9,14 @@
 import { type ContextManager, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { envDetector, processDetector } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, RandomIdGenerator, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { SPAN_BATCH_DEFAULTS, type TelemetryConfig, telemetryConfigFromEnv } from './config.js';
+import { FinishedSpans } from './finished-spans.js';
 import { setActiveTracing } from './tracing-active.js';
-import { PresetTraceIds, samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
+import { samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 
 export interface TelemetryOptions {
@@ -57,10 +59,19 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (processors.length === 0) return disabledTelemetry(config);
   // Ours, not the SDK's: the pipeline decides each record's sampling itself, the same way (trace-sampling.ts).
   const sampling = traceSamplingFromEnv(env);
-  const ids = new PresetTraceIds();
+  const ids = new RandomIdGenerator();
+
+  // The resource the SDK's detection would make, made here so the spans the pipeline builds
+  // finished (finished-spans.ts) carry the same one. Synchronous detectors only: the host
+  // detector's async machine id would delay every export until it resolves. The env
+  // detector keeps OTEL_RESOURCE_ATTRIBUTES.
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector, processDetector] }))
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }));
 
   const sdk = new NodeSDK({
-    serviceName: config.serviceName,
+    resource,
+    autoDetectResources: false,
     spanProcessors: processors,
     sampler: samplerFor(sampling),
     idGenerator: ids,
@@ -71,12 +82,9 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     // Traces only: without these the SDK would also start OTLP log and metric exporters.
     logRecordProcessors: [],
     metricReaders: [],
-    // Synchronous detectors only: the host detector's async machine id would delay every
-    // export until it resolves. The env detector keeps OTEL_RESOURCE_ATTRIBUTES.
-    resourceDetectors: [envDetector, processDetector],
   });
   sdk.start();
-  setActiveTracing({ sampling, ids });
+  setActiveTracing({ sampling, ids, spans: new FinishedSpans(processors, resource) });
 
   let stopping: Promise<void> | undefined;
   return {

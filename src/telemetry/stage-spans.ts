@@ -2,15 +2,16 @@
  * A sample's stage spans, built after the fact from plain timestamps. The pipeline notes
  * when each stage of a traced sample began and ended (numbers, epoch milliseconds), and
  * only when the sample's life is over does this create its spans, children of its process
- * span, with those times: no span object, context switch or async-hooks bookkeeping per
- * stage while the sample is on its way, and nothing at all for a sample not traced.
+ * span, with those times, finished (finished-spans.ts): no span object, context switch or
+ * async-hooks bookkeeping per stage while the sample is on its way, and nothing at all for
+ * a sample not traced.
  *
  * @example
- * emitStages(processSpan, [{ name: 'decode', stage: 'decode', start: consumedAt, end: decodedAt }]);
- * processSpan.end(committedAt);
+ * emitStages(spans, ids, processSpanContext, [{ name: 'decode', stage: 'decode', start: consumedAt, end: decodedAt }]);
  */
-import { type Attributes, type Context, type Link, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { tracer } from './spans.js';
+import { type Attributes, type Link, type SpanContext, SpanKind, trace } from '@opentelemetry/api';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import type { FinishedSpans } from './finished-spans.js';
 
 /** The stages of a sample's trace, as `teacherlm.stage` names them. */
 export const STAGES = ['consume', 'decode', 'queue', 'inference', 'gate', 'encode', 'produce', 'commit'] as const;
@@ -33,19 +34,20 @@ export interface StageTiming {
 /** Epoch milliseconds now, with performance.now()'s resolution. */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
-/** Creates and ends one child span of `parent` per timing. */
-export function emitStages(parent: Context | Span, timings: readonly StageTiming[]): void {
-  const context = 'spanContext' in parent ? trace.setSpan(ROOT_CONTEXT, parent) : parent;
-  const t = tracer();
+/** One finished child span of `parent` per timing, each with a new span id. */
+export function emitStages(spans: FinishedSpans, ids: Pick<IdGenerator, 'generateSpanId'>, parent: SpanContext, timings: readonly StageTiming[]): void {
   for (const timing of timings) {
-    const attributes: Attributes = { 'teacherlm.stage': timing.stage, ...timing.attributes };
-    const span = t.startSpan(
-      timing.name,
-      { kind: timing.kind ?? SpanKind.INTERNAL, startTime: timing.start, attributes, ...(timing.links ? { links: timing.links } : {}) },
-      context,
-    );
-    if (timing.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: timing.error });
-    span.end(Math.max(timing.start, timing.end));
+    spans.emit({
+      name: timing.name,
+      kind: timing.kind ?? SpanKind.INTERNAL,
+      context: { traceId: parent.traceId, spanId: ids.generateSpanId(), traceFlags: parent.traceFlags, traceState: parent.traceState },
+      parent,
+      start: timing.start,
+      end: timing.end,
+      attributes: { 'teacherlm.stage': timing.stage, ...timing.attributes },
+      links: timing.links,
+      error: timing.error,
+    });
   }
 }
 

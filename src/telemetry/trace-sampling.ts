@@ -21,7 +21,7 @@
  * sampling.newRootTraceId(); // a trace id the ratio keeps, about once in a hundred calls; else undefined
  */
 import { type Context, type Link, type SpanKind, type Attributes, trace } from '@opentelemetry/api';
-import { type IdGenerator, RandomIdGenerator, type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { TeacherlmError } from '../errors.js';
 
 export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
@@ -116,29 +116,4 @@ export function samplerFor(sampling: TraceSampling): Sampler {
     },
     toString: () => `TeacherlmSampler{${sampling.name}, ${sampling.ratio}}`,
   };
-}
-
-/**
- * The SDK's random ids, except that the next trace id can be handed over: a root the
- * pipeline decided to keep (`newRootTraceId`) starts its span with that id, so the SDK's
- * sampler, deciding on the same id, keeps it too.
- */
-export class PresetTraceIds implements IdGenerator {
-  private readonly random = new RandomIdGenerator();
-  private next: string | undefined;
-
-  /** The next root span gets `traceId`; call right before starting it. */
-  preset(traceId: string): void {
-    this.next = traceId;
-  }
-
-  generateTraceId(): string {
-    const id = this.next;
-    this.next = undefined;
-    return id ?? this.random.generateTraceId();
-  }
-
-  generateSpanId(): string {
-    return this.random.generateSpanId();
-  }
 }

@@ -1,13 +1,13 @@
-import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type ReadableSpan, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { SampleTracing } from '../../src/pipeline/sample-tracing.js';
-import { TraceSampling, PresetTraceIds } from '../../src/telemetry/trace-sampling.js';
+import { TraceSampling } from '../../src/telemetry/trace-sampling.js';
 import { parseTopology, type Topology } from '../../src/pipeline/topology.js';
 import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
-import { sourceRecord } from './fakes.js';
+import { sourceRecord, tasks } from './fakes.js';
 import { MemorySink, MemorySource } from './memory-ports.js';
 
 const PRODUCER_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -139,7 +139,7 @@ describe('sample tracing in the pipeline', () => {
   });
 
   it('leaves an unsampled record as it came, and stops tracing a record whose trace was abandoned', () => {
-    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new PresetTraceIds() });
+    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
     const unsampled = traced(0, sample('u'), '00');
     expect(tracing.begin(unsampled)).toBe(unsampled);
     expect(Object.getOwnPropertySymbols(unsampled)).toEqual([]);
@@ -162,5 +162,20 @@ describe('sample tracing in the pipeline', () => {
     expect(childrenOf(all, ended[0]!)).toEqual([]);
     expect(childrenOf(all, ended[1]!).map(stageOf).sort()).toEqual(['commit', 'consume', 'decode', 'encode', 'produce']);
     expect(tracing.open).toBe(0);
+  });
+
+  it("marks a failed engine call's batch span failed, with the error as an exception event", () => {
+    const tracing = new SampleTracing({ sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
+    const [task] = tasks('p');
+    task!.job.record = tracing.begin(traced(0, sample('f')));
+    tracing.queued(task!);
+    const batch = tracing.batch([task!], { modelId: 'echo', device: 'cpu' });
+    batch!.end(undefined, Object.assign(new Error('worker died'), { code: 'ENGINE_CRASHED' }));
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe('teacherlm generate');
+    expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'worker died' });
+    expect(span!.events.map((e) => [e.name, e.attributes?.['exception.type']])).toEqual([['exception', 'ENGINE_CRASHED']]);
+    expect(span!.spanContext().traceId).toBe(PRODUCER_TRACE);
+    tracing.close();
   });
 });

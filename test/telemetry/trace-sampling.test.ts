@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { isTeacherlmError } from '../../src/errors.js';
-import { PresetTraceIds, TraceSampling, samplerFor, traceSamplingFromEnv } from '../../src/telemetry/trace-sampling.js';
+import { TraceSampling, samplerFor, traceSamplingFromEnv } from '../../src/telemetry/trace-sampling.js';
 import { pythonKeeps } from '../support/python-trace-ratio.js';
 
 /** Deterministic ids spread over the whole range (a linear congruential walk). */
@@ -107,17 +107,5 @@ describe('samplerFor', () => {
       // A span of this process was decided already: its children follow it.
       expect(decide(ratioOnly, id, { sampled: true, remote: false })).toBe(true);
     }
-  });
-});
-
-describe('PresetTraceIds', () => {
-  it('hands out a preset trace id once, then random ones', () => {
-    const generator = new PresetTraceIds();
-    generator.preset('0af7651916cd43dd8448eb211c80319c');
-    expect(generator.generateTraceId()).toBe('0af7651916cd43dd8448eb211c80319c');
-    const next = generator.generateTraceId();
-    expect(next).toMatch(/^[0-9a-f]{32}$/);
-    expect(next).not.toBe('0af7651916cd43dd8448eb211c80319c');
-    expect(generator.generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
   });
 });
