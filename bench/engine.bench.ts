@@ -14,6 +14,10 @@
  * tokens too. Then a TeacherLM-shaped
  * stream (bench/teacherlm-stream.ts: `--stream-samples`, `--stream-rate` samples/s,
  * `--stream-batch` (default auto: each mode's own), `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
+ * `--speculation both` (default; `on`, `off`) also runs every layout without the engine's
+ * prompt-lookup speculation and reports on / off tokens/s, the tokens each model call gave
+ * a row, and whether the outputs were the same. `--repetition-penalty R` and
+ * `--no-repeat-ngram-size N` (the default topology's 1.2 and 6) apply to everyone.
  */
 import { parseArgs } from 'node:util';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -51,6 +55,9 @@ const { values: v } = parseArgs({
     'skip-stream': { type: 'boolean', default: false },
     'stream-only': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
+    speculation: { type: 'string', default: 'both' },
+    'repetition-penalty': { type: 'string' },
+    'no-repeat-ngram-size': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -81,6 +88,13 @@ function positiveNumber(name: string, text: string): number {
 }
 
 const promptCount = positive('prompts', v.prompts!);
+const speculation = v.speculation!;
+if (!['both', 'on', 'off'].includes(speculation)) throw new Error(`--speculation: expected both, on or off, got '${speculation}'`);
+/** The decoding controls given on the command line, as our engine's options. */
+const controls = {
+  ...(v['repetition-penalty'] !== undefined ? { repetitionPenalty: positiveNumber('repetition-penalty', v['repetition-penalty']) } : {}),
+  ...(v['no-repeat-ngram-size'] !== undefined ? { noRepeatNgramSize: positive('no-repeat-ngram-size', v['no-repeat-ngram-size']) } : {}),
+};
 const maxNewTokens = positive('max-new-tokens', v['max-new-tokens']!);
 const rounds = positive('rounds', v.rounds!);
 const threads = v.threads === undefined ? availableParallelism() : positive('threads', v.threads);
@@ -124,16 +138,20 @@ interface Run {
   prefillShare?: number;
   /** Largest event-loop delay on the main thread during this run. */
   maxEventLoopDelayMs?: number;
+  /** Generated tokens per model call a row took part in (1 without speculation). */
+  tokensPerCall?: number;
 }
 
-async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
+async function runOurs(engine: TextGenerator, batch: number, texts: string[] = []): Promise<Run> {
   const batches: string[][] = [];
   const prompts = promptsAt(batch);
   for (let i = 0; i < prompts.length; i += batch) batches.push(prompts.slice(i, i + batch));
   const started = performance.now();
-  const results = await Promise.all(batches.map((b) => engine.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0 } })))));
+  const results = await Promise.all(batches.map((b) => engine.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0, ...controls } })))));
   const seconds = (performance.now() - started) / 1000;
   const tokens = results.flat().reduce((n, r) => n + r.generatedTokens, 0);
+  const accepted = results.flat().reduce((n, r) => n + (r.acceptedDrafts ?? 0), 0);
+  texts.push(...results.flat().map((r) => r.text));
   const promptTokens = results.flat().reduce((n, r) => n + r.promptTokens, 0);
   // A static batch's rows share one prefill; the batch ends with its longest decode.
   const prefill = results.reduce((n, rows) => n + rows[0]!.timings.prefillMs, 0);
@@ -146,6 +164,7 @@ async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
     tokensPerSec: round(tokens / seconds),
     processedTokensPerSec: round((tokens + promptTokens) / seconds),
     prefillShare: round(prefill / (prefill + decode)),
+    tokensPerCall: round(tokens / (tokens - accepted)),
   };
 }
 
@@ -167,23 +186,37 @@ function round(x: number): number {
 
 interface Measured {
   layouts: Record<string, Record<string, Run>>;
+  /** Per layout and batch size, the outputs in prompt order. */
+  texts: Record<string, string[]>;
   maxEventLoopDelayMs: number;
   p99EventLoopDelayMs: number;
 }
 
-async function benchOurs(dtype: ModelDtype): Promise<Measured> {
+/** `promptLookupTokens` 0: without speculation; undefined: the engine's default. */
+async function benchOurs(dtype: ModelDtype, promptLookupTokens?: number): Promise<Measured> {
   const perLayout: Record<string, Record<string, Run>> = {};
+  const texts: Record<string, string[]> = {};
+  const label = promptLookupTokens === 0 ? ' (no speculation)' : '';
   let maxDelayMs = 0;
   let p99DelayMs = 0;
   for (const layout of layouts) {
-    const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static' });
+    const engine = await createEngine({
+      modelDir,
+      dtype,
+      onnxFile,
+      workers: layout.workers,
+      intraOpThreads: layout.threads,
+      device: 'cpu',
+      batching: 'static',
+      ...(promptLookupTokens !== undefined ? { promptLookupTokens } : {}),
+    });
     try {
       await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
       perLayout[layout.name] = {};
       for (const b of batchSizes) {
         let runMax = 0;
         const run = await measureDelay(
-          () => runOurs(engine, b),
+          () => runOurs(engine, b, (texts[`${layout.name}/${b}`] = [])),
           (max, p99) => {
             runMax = max;
             maxDelayMs = Math.max(maxDelayMs, max);
@@ -192,13 +225,13 @@ async function benchOurs(dtype: ModelDtype): Promise<Measured> {
         );
         run.maxEventLoopDelayMs = round(runMax);
         perLayout[layout.name]![String(b)] = run;
-        log(`ours ${dtype} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time)`);
+        log(`ours ${dtype}${label} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time, ${run.tokensPerCall} tokens per call)`);
       }
     } finally {
       await engine.close();
     }
   }
-  return { layouts: perLayout, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
+  return { layouts: perLayout, texts, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
 }
 
 /** Each layout and batch size by its median round (the lower middle of an even count), and the best layout per batch size. */
@@ -244,7 +277,13 @@ async function benchTransformers() {
   const eos = new Set<number>((Array.isArray(eosSetting) ? eosSetting : [eosSetting]).map(Number));
   const generate = async (batch: string[], tokens: number): Promise<number> => {
     const inputs = tokenizer(batch, { padding: true });
-    const out = (await model.generate({ ...inputs, max_new_tokens: tokens, do_sample: false })) as { data: BigInt64Array; dims: number[] };
+    const out = (await model.generate({
+      ...inputs,
+      max_new_tokens: tokens,
+      do_sample: false,
+      ...(controls.repetitionPenalty !== undefined ? { repetition_penalty: controls.repetitionPenalty } : {}),
+      ...(controls.noRepeatNgramSize !== undefined ? { no_repeat_ngram_size: controls.noRepeatNgramSize } : {}),
+    })) as { data: BigInt64Array; dims: number[] };
     const width = inputs.input_ids.dims[1] as number;
     const total = out.dims[1]!;
     let count = 0;
@@ -283,11 +322,36 @@ async function benchTransformers() {
 
 const streamOnly = v['stream-only'];
 const measuredBy = new Map<ModelDtype, Measured[]>(dtypes.map((d) => [d, []]));
-if (!streamOnly) for (let r = 0; r < rounds; r++) for (const d of dtypes) measuredBy.get(d)!.push(await benchOurs(d));
+/** The first dtype without speculation, each round right after the run with it. */
+const measuredOff: Measured[] = [];
+if (!streamOnly) {
+  for (let r = 0; r < rounds; r++) {
+    for (const d of dtypes) measuredBy.get(d)!.push(await benchOurs(d, speculation === 'off' ? 0 : undefined));
+    if (speculation === 'both') measuredOff.push(await benchOurs(dtype, 0));
+  }
+}
 const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};
 if (!streamOnly) for (const d of dtypes) oursBy[d] = summarize(measuredBy.get(d)!);
 const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
 const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
+/** Speculation on / off, per layout and batch size, from the same rounds. */
+const speculationReport = (() => {
+  if (measuredOff.length === 0) return undefined;
+  const off = summarize(measuredOff);
+  const on = measuredBy.get(dtype)!;
+  const compare: Record<string, Record<string, { on: number; off: number; ratioOnOverOff: number; tokensPerCall: number | undefined; differingOutputs: number }>> = {};
+  for (const layout of layouts) {
+    compare[layout.name] = {};
+    for (const b of batchSizes) {
+      const key = `${layout.name}/${b}`;
+      const differing = on.reduce((n, m, r) => n + m.texts[key]!.filter((t, i) => t !== measuredOff[r]!.texts[key]![i]).length, 0);
+      const a = ours.layouts[layout.name]![String(b)]!;
+      const z = off.layouts[layout.name]![String(b)]!;
+      compare[layout.name]![String(b)] = { on: a.tokensPerSec, off: z.tokensPerSec, ratioOnOverOff: round(a.tokensPerSec / z.tokensPerSec), tokensPerCall: a.tokensPerCall, differingOutputs: differing };
+    }
+  }
+  return { compare, off };
+})();
 // What `auto` runs here: the layout `teacherlm tune` recorded for this file on this machine, else the rule.
 const autoOnnx = onnxPathFor(modelDir, { dtype, onnxFile });
 const autoChoice = chooseLayout('auto', 'auto', machineFacts(autoOnnx, false), () => lookupTunings(autoOnnx, 'cpu'));
@@ -336,12 +400,24 @@ const goal = (target: string, value: number | undefined, min: number): Goal => (
 const tjsAt = (b: string) => tjs?.runs[b]?.tokensPerSec;
 const sameAt = (b: string) => ours.layouts[sameLayout]?.[b]?.tokensPerSec;
 const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : round(a / b));
+const offAt = (b: string) => speculationReport?.off.layouts[sameLayout]?.[b]?.tokensPerSec;
 const goals: Goal[] = [
   goal(`same layout as transformers.js (${sameLayout}), batch 16: ours / transformers.js`, ratioOf(sameAt('16'), tjsAt('16')), 1.5),
   goal(`same layout as transformers.js (${sameLayout}), batch 1: ours / transformers.js`, ratioOf(sameAt('1'), tjsAt('1')), 1.3),
   goal('best layout, batch 16: ours / transformers.js', ratioOf(ours.best['16']?.tokensPerSec, tjsAt('16')), 2),
   goal(`${dtype} at the largest batch (${largest}, ${ours.best[largest]?.layout}): tokens/s`, ours.best[largest]?.tokensPerSec, 350),
 ];
+if (speculationReport) {
+  goals.push(goal(`same layout as transformers.js (${sameLayout}), batch 1, without speculation: ours / transformers.js`, ratioOf(offAt('1'), tjsAt('1')), 1.3));
+  for (const b of ['1', '16']) {
+    const c = speculationReport.compare[sameLayout]?.[b];
+    if (!c) continue;
+    // Speculation must not cost: at batch 16 it is off by design (promptLookupMaxRows), so about 1.
+    goals.push(goal(`speculation on / off, ${sameLayout}, batch ${b}: tokens/s`, c.ratioOnOverOff, b === '1' ? 1.1 : 0.95));
+  }
+  const differing = Object.values(speculationReport.compare).flatMap((l) => Object.values(l)).reduce((n, c) => n + c.differingOutputs, 0);
+  goals.push({ target: 'speculation on / off: the same greedy outputs, every layout and batch size', value: differing, goal: 0, met: differing === 0 });
+}
 if (stream) {
   goals.push(goal('TeacherLM-shaped stream, samples/s: continuous / static batching', stream.ratioContinuousOverStatic, 1.5));
   if (stream.rounds.length > 1) goals.push(goal('TeacherLM-shaped stream, samples/s: continuous / static batching, median of the rounds', stream.medianRoundRatio, 1.5));
@@ -388,6 +464,8 @@ const report = {
     const [best] = Object.entries(runs).sort((a, b) => b[1].tokensPerSec - a[1].tokensPerSec);
     return { picks: AUTO_MAX_BATCH_SIZE, layout: autoName, measuredBest: best ? Number(best[0]) : undefined, measured: batchSizes };
   })(),
+  generationControls: controls,
+  speculation: speculationReport?.compare,
   transformersJs: tjs,
   stream,
   ratioOursOverTransformersJs: ratio,
