@@ -15,8 +15,9 @@
  * stream (bench/teacherlm-stream.ts: `--stream-samples`, `--stream-rate` samples/s,
  * `--stream-batch` (default auto: each mode's own), `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
  * `--speculation both` (default; `on`, `off`) also runs every layout without the engine's
- * prompt-lookup speculation and reports on / off tokens/s, the tokens each model call gave
- * a row, and whether the outputs were the same. `--repetition-penalty R` and
+ * prompt-lookup speculation, interleaved batch by batch with the runs with it, and reports on / off tokens/s, the tokens each model call gave
+ * a row, and whether the outputs were the same; `--prompt-lookup-tokens K` and
+ * `--prompt-lookup-max-rows R` set the engine's options for the runs with it. `--repetition-penalty R` and
  * `--no-repeat-ngram-size N` (the default topology's 1.2 and 6) apply to everyone.
  */
 import { parseArgs } from 'node:util';
@@ -25,7 +26,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngine } from '../src/teacher/create-engine.js';
-import type { TextGenerator } from '../src/teacher/types.js';
+import type { GenerationResult, TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
 import { machineFacts } from '../src/teacher/engine-layout.js';
 import { chooseLayout } from '../src/teacher/tuning/layout-choice.js';
@@ -56,6 +57,8 @@ const { values: v } = parseArgs({
     'stream-only': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     speculation: { type: 'string', default: 'both' },
+    'prompt-lookup-tokens': { type: 'string' },
+    'prompt-lookup-max-rows': { type: 'string' },
     'repetition-penalty': { type: 'string' },
     'no-repeat-ngram-size': { type: 'string' },
     out: { type: 'string' },
@@ -90,6 +93,11 @@ function positiveNumber(name: string, text: string): number {
 const promptCount = positive('prompts', v.prompts!);
 const speculation = v.speculation!;
 if (!['both', 'on', 'off'].includes(speculation)) throw new Error(`--speculation: expected both, on or off, got '${speculation}'`);
+/** The engine's speculation options for the runs with it; its defaults where not given. */
+const lookupOptions = {
+  ...(v['prompt-lookup-tokens'] !== undefined ? { promptLookupTokens: Number(v['prompt-lookup-tokens']) } : {}),
+  ...(v['prompt-lookup-max-rows'] !== undefined ? { promptLookupMaxRows: Number(v['prompt-lookup-max-rows']) } : {}),
+};
 /** The decoding controls given on the command line, as our engine's options. */
 const controls = {
   ...(v['repetition-penalty'] !== undefined ? { repetitionPenalty: positiveNumber('repetition-penalty', v['repetition-penalty']) } : {}),
@@ -142,30 +150,48 @@ interface Run {
   tokensPerCall?: number;
 }
 
-async function runOurs(engine: TextGenerator, batch: number, texts: string[] = []): Promise<Run> {
+/**
+ * Runs the prompts at batch size `batch` on each engine, interleaved: `workers` batches at
+ * a time (one per worker) on one engine, then the same on the next, the order turning each
+ * wave, so engines compared in one run see the same load. One Run per engine.
+ */
+async function runOurs(engines: readonly TextGenerator[], batch: number, workers: number, texts: string[][]): Promise<Run[]> {
   const batches: string[][] = [];
   const prompts = promptsAt(batch);
   for (let i = 0; i < prompts.length; i += batch) batches.push(prompts.slice(i, i + batch));
-  const started = performance.now();
-  const results = await Promise.all(batches.map((b) => engine.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0, ...controls } })))));
-  const seconds = (performance.now() - started) / 1000;
-  const tokens = results.flat().reduce((n, r) => n + r.generatedTokens, 0);
-  const accepted = results.flat().reduce((n, r) => n + (r.acceptedDrafts ?? 0), 0);
-  texts.push(...results.flat().map((r) => r.text));
-  const promptTokens = results.flat().reduce((n, r) => n + r.promptTokens, 0);
-  // A static batch's rows share one prefill; the batch ends with its longest decode.
-  const prefill = results.reduce((n, rows) => n + rows[0]!.timings.prefillMs, 0);
-  const decode = results.reduce((n, rows) => n + Math.max(...rows.map((r) => r.timings.decodeMs)), 0);
-  return {
-    prompts: prompts.length,
-    tokens,
-    promptTokens,
-    seconds: round(seconds),
-    tokensPerSec: round(tokens / seconds),
-    processedTokensPerSec: round((tokens + promptTokens) / seconds),
-    prefillShare: round(prefill / (prefill + decode)),
-    tokensPerCall: round(tokens / (tokens - accepted)),
-  };
+  const seconds = engines.map(() => 0);
+  const results: GenerationResult[][][] = engines.map(() => []);
+  for (let w = 0, wave = 0; w < batches.length; w += workers, wave++) {
+    const order = engines.map((_, e) => (wave % 2 === 0 ? e : engines.length - 1 - e));
+    for (const e of order) {
+      const started = performance.now();
+      const out = await Promise.all(
+        batches.slice(w, w + workers).map((b) => engines[e]!.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0, ...controls } })))),
+      );
+      seconds[e]! += (performance.now() - started) / 1000;
+      results[e]!.push(...out);
+    }
+  }
+  return engines.map((_, e) => {
+    const rows = results[e]!;
+    texts[e]!.push(...rows.flat().map((r) => r.text));
+    const tokens = rows.flat().reduce((n, r) => n + r.generatedTokens, 0);
+    const accepted = rows.flat().reduce((n, r) => n + (r.acceptedDrafts ?? 0), 0);
+    const promptTokens = rows.flat().reduce((n, r) => n + r.promptTokens, 0);
+    // A static batch's rows share one prefill; the batch ends with its longest decode.
+    const prefill = rows.reduce((n, batchRows) => n + batchRows[0]!.timings.prefillMs, 0);
+    const decode = rows.reduce((n, batchRows) => n + Math.max(...batchRows.map((r) => r.timings.decodeMs)), 0);
+    return {
+      prompts: prompts.length,
+      tokens,
+      promptTokens,
+      seconds: round(seconds[e]!),
+      tokensPerSec: round(tokens / seconds[e]!),
+      processedTokensPerSec: round((tokens + promptTokens) / seconds[e]!),
+      prefillShare: round(prefill / (prefill + decode)),
+      tokensPerCall: round(tokens / (tokens - accepted)),
+    };
+  });
 }
 
 /** Runs `fn` under a fresh event-loop delay histogram and reports its largest and p99 delay in ms. */
@@ -192,46 +218,53 @@ interface Measured {
   p99EventLoopDelayMs: number;
 }
 
-/** `promptLookupTokens` 0: without speculation; undefined: the engine's default. */
-async function benchOurs(dtype: ModelDtype, promptLookupTokens?: number): Promise<Measured> {
-  const perLayout: Record<string, Record<string, Run>> = {};
-  const texts: Record<string, string[]> = {};
-  const label = promptLookupTokens === 0 ? ' (no speculation)' : '';
+/**
+ * Every layout at every batch size. `withoutSpeculation`: also an engine with speculation
+ * off (`promptLookupTokens: 0`), interleaved with the other (runOurs), measured as `off`.
+ */
+async function benchOurs(dtype: ModelDtype, withoutSpeculation: boolean): Promise<{ on: Measured; off?: Measured }> {
+  const kinds = withoutSpeculation ? ['on', 'off'] : ['on'];
+  const perLayout = kinds.map(() => ({}) as Record<string, Record<string, Run>>);
+  const texts = kinds.map(() => ({}) as Record<string, string[]>);
   let maxDelayMs = 0;
   let p99DelayMs = 0;
   for (const layout of layouts) {
-    const engine = await createEngine({
-      modelDir,
-      dtype,
-      onnxFile,
-      workers: layout.workers,
-      intraOpThreads: layout.threads,
-      device: 'cpu',
-      batching: 'static',
-      ...(promptLookupTokens !== undefined ? { promptLookupTokens } : {}),
-    });
+    const engines: TextGenerator[] = [];
     try {
-      await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
-      perLayout[layout.name] = {};
+      for (const kind of kinds) {
+        const lookup = kind === 'off' || speculation === 'off' ? { promptLookupTokens: 0 } : lookupOptions;
+        engines.push(
+          await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static', ...lookup }),
+        );
+      }
+      for (const engine of engines) {
+        await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
+      }
+      perLayout.forEach((p) => (p[layout.name] = {}));
       for (const b of batchSizes) {
         let runMax = 0;
-        const run = await measureDelay(
-          () => runOurs(engine, b, (texts[`${layout.name}/${b}`] = [])),
+        const outputs = kinds.map((_, k) => (texts[k]![`${layout.name}/${b}`] = []));
+        const runs = await measureDelay(
+          () => runOurs(engines, b, layout.workers, outputs),
           (max, p99) => {
             runMax = max;
             maxDelayMs = Math.max(maxDelayMs, max);
             p99DelayMs = Math.max(p99DelayMs, p99);
           },
         );
-        run.maxEventLoopDelayMs = round(runMax);
-        perLayout[layout.name]![String(b)] = run;
-        log(`ours ${dtype}${label} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time, ${run.tokensPerCall} tokens per call)`);
+        runs.forEach((run, k) => {
+          run.maxEventLoopDelayMs = round(runMax);
+          perLayout[k]![layout.name]![String(b)] = run;
+          const label = kinds[k] === 'off' ? ' (no speculation)' : '';
+          log(`ours ${dtype}${label} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time, ${run.tokensPerCall} tokens per call)`);
+        });
       }
     } finally {
-      await engine.close();
+      await Promise.all(engines.map((e) => e.close()));
     }
   }
-  return { layouts: perLayout, texts, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
+  const measured = (k: number): Measured => ({ layouts: perLayout[k]!, texts: texts[k]!, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) });
+  return withoutSpeculation ? { on: measured(0), off: measured(1) } : { on: measured(0) };
 }
 
 /** Each layout and batch size by its median round (the lower middle of an even count), and the best layout per batch size. */
@@ -322,12 +355,15 @@ async function benchTransformers() {
 
 const streamOnly = v['stream-only'];
 const measuredBy = new Map<ModelDtype, Measured[]>(dtypes.map((d) => [d, []]));
-/** The first dtype without speculation, each round right after the run with it. */
+/** The first dtype without speculation, measured interleaved with it. */
 const measuredOff: Measured[] = [];
 if (!streamOnly) {
   for (let r = 0; r < rounds; r++) {
-    for (const d of dtypes) measuredBy.get(d)!.push(await benchOurs(d, speculation === 'off' ? 0 : undefined));
-    if (speculation === 'both') measuredOff.push(await benchOurs(dtype, 0));
+    for (const d of dtypes) {
+      const m = await benchOurs(d, speculation === 'both' && d === dtype);
+      measuredBy.get(d)!.push(m.on);
+      if (m.off) measuredOff.push(m.off);
+    }
   }
 }
 const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};

@@ -13,6 +13,10 @@
  * cache is copied into free rows of the buffer, real columns only (left padding dropped).
  * A row that leaves is replaced by the last row, so leaving copies one row.
  * Capacity grows by GROW_COLUMNS when a row fills it and shrinks when long rows have left.
+ * Where the graph takes `logits_to_keep`, {@link BufferedDecoder.verify} feeds several tokens
+ * per row (a row's last token and its drafts, generate-batch.ts) and {@link
+ * BufferedDecoder.rollback} takes the rejected ones out again: only the row's length and
+ * mask move back, and the next call writes over their columns.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ModelIO } from './model-io.js';

@@ -135,6 +135,34 @@ describe('BatchGenerator with prompt-lookup speculation (tiny-llama, buffered la
     await base.session.release();
   });
 
+  it('gives the same tokens when rows join and leave a running batch mid-speculation (continuous batching), the buffer growing', async () => {
+    const { tokenizer, calls, plain, speculative } = await generators(true);
+    const rows: RowInput[] = creakPrompts(6, 10).map((prompt, i) => ({
+      prompt,
+      ids: tokenizer.encode(prompt),
+      options: { maxNewTokens: [90, 12, 40, 5, 70, 20][i]!, temperature: 0, ...(i % 2 ? { repetitionPenalty: 1.3 } : {}) },
+    }));
+    const outputs = new Map<RowInput, number[]>();
+    const pending = [...rows];
+    let boundary = 0;
+    let joinedRunning = 0;
+    await speculative.run((running) => {
+      // One row every second step boundary.
+      if (boundary++ % 2 !== 0 || pending.length === 0) return [];
+      if (running > 0) joinedRunning++;
+      const input = pending.shift()!;
+      return [{ inputs: [input], done: ([out]) => outputs.set(input, Array.from(out!.tokens)), failed: (e) => { throw e; } }];
+    });
+    expect(joinedRunning).toBeGreaterThan(3);
+    expect(calls.some((k) => k > 1)).toBe(true);
+    for (const [i, row] of rows.entries()) {
+      const [want] = await plain.generate([row]);
+      expect(outputs.get(row), `row ${i}`).toEqual(Array.from(want!.tokens));
+    }
+    // The longest row outgrew the buffer's first spare columns (GROW_COLUMNS, 64).
+    expect(Math.max(...[...outputs.values()].map((t) => t.length))).toBeGreaterThan(65);
+  });
+
   it('gives the same greedy tokens as plain decoding on the real tiny model, batched with mixed lengths', async () => {
     const { tokenizer, plain, speculative } = await generators(false);
     const rows: RowInput[] = creakPrompts(8, 20).map((prompt) => ({ prompt, ids: tokenizer.encode(prompt), options: { maxNewTokens: 32, temperature: 0 } }));
