@@ -5,7 +5,9 @@
  * nothing more. {@link BatchGenerator.run} batches continuously: between steps it admits
  * new groups of prompts, which the decoder prefills apart and adds to the running rows
  * (where the layout allows; otherwise only an empty batch admits). {@link
- * BatchGenerator.generate} is the static form: one group, run to its end.
+ * BatchGenerator.generate} is the static form: one group, run to its end. With prompt
+ * lookup on (prompt-lookup.ts), small batches of greedy rows speculate: a step feeds each
+ * row its drafts too, keeps those the model would have picked, and rolls back the rest.
  *
  * Runs wherever it is called; the engine calls it inside a worker thread.
  */
@@ -180,7 +182,7 @@ export class BatchGenerator {
             if (i >= draft.length || token !== draft[i]) break;
             i++;
           }
-          row.acceptedDrafts += Math.min(i, draft.length);
+          row.acceptedDrafts += i;
           // Fed: the row's last token, then the drafts; the cache keeps the last token and the accepted ones.
           drop.push(width - 1 - i);
         }
