@@ -370,12 +370,13 @@ const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};
 if (!streamOnly) for (const d of dtypes) oursBy[d] = summarize(measuredBy.get(d)!);
 const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
 const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
-/** Speculation on / off, per layout and batch size, from the same rounds. */
+/** Speculation on / off, per layout and batch size: the median over rounds of each round's ratio. */
 const speculationReport = (() => {
   if (measuredOff.length === 0) return undefined;
   const off = summarize(measuredOff);
   const on = measuredBy.get(dtype)!;
-  const compare: Record<string, Record<string, { on: number; off: number; ratioOnOverOff: number; tokensPerCall: number | undefined; differingOutputs: number }>> = {};
+  type Comparison = { on: number; off: number; ratioOnOverOff: number; roundRatios?: number[]; tokensPerCall: number | undefined; differingOutputs: number };
+  const compare: Record<string, Record<string, Comparison>> = {};
   for (const layout of layouts) {
     compare[layout.name] = {};
     for (const b of batchSizes) {
@@ -383,7 +384,17 @@ const speculationReport = (() => {
       const differing = on.reduce((n, m, r) => n + m.texts[key]!.filter((t, i) => t !== measuredOff[r]!.texts[key]![i]).length, 0);
       const a = ours.layouts[layout.name]![String(b)]!;
       const z = off.layouts[layout.name]![String(b)]!;
-      compare[layout.name]![String(b)] = { on: a.tokensPerSec, off: z.tokensPerSec, ratioOnOverOff: round(a.tokensPerSec / z.tokensPerSec), tokensPerCall: a.tokensPerCall, differingOutputs: differing };
+      // Each round's on / off (the two ran interleaved), and their median (the lower middle).
+      const ratios = on.map((m, r) => m.layouts[layout.name]![String(b)]!.tokensPerSec / measuredOff[r]!.layouts[layout.name]![String(b)]!.tokensPerSec);
+      const median = [...ratios].sort((x, y) => x - y)[Math.floor((ratios.length - 1) / 2)]!;
+      compare[layout.name]![String(b)] = {
+        on: a.tokensPerSec,
+        off: z.tokensPerSec,
+        ratioOnOverOff: round(median),
+        ...(ratios.length > 1 ? { roundRatios: ratios.map(round) } : {}),
+        tokensPerCall: a.tokensPerCall,
+        differingOutputs: differing,
+      };
     }
   }
   return { compare, off };
