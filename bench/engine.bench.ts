@@ -14,6 +14,11 @@
  * tokens too. Then a TeacherLM-shaped
  * stream (bench/teacherlm-stream.ts: `--stream-samples`, `--stream-rate` samples/s,
  * `--stream-batch` (default auto: each mode's own), `--stream-rounds` interleaved pairs; `--skip-stream`, `--stream-only`) compares samples/s of static and continuous batching.
+ * `--speculation both` (default; `on`, `off`) also runs every layout without the engine's
+ * prompt-lookup speculation, interleaved batch by batch with the runs with it, and reports on / off tokens/s, the tokens each model call gave
+ * a row, and whether the outputs were the same; `--prompt-lookup-tokens K` and
+ * `--prompt-lookup-max-rows R` set the engine's options for the runs with it. `--repetition-penalty R` and
+ * `--no-repeat-ngram-size N` (the default topology's 1.2 and 6) apply to everyone.
  */
 import { parseArgs } from 'node:util';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -21,7 +26,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngine } from '../src/teacher/create-engine.js';
-import type { TextGenerator } from '../src/teacher/types.js';
+import type { GenerationResult, TextGenerator } from '../src/teacher/types.js';
 import { MODEL_DTYPES, onnxPathFor, type ModelDtype } from '../src/teacher/model-files.js';
 import { machineFacts } from '../src/teacher/engine-layout.js';
 import { chooseLayout } from '../src/teacher/tuning/layout-choice.js';
@@ -51,6 +56,11 @@ const { values: v } = parseArgs({
     'skip-stream': { type: 'boolean', default: false },
     'stream-only': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
+    speculation: { type: 'string', default: 'both' },
+    'prompt-lookup-tokens': { type: 'string' },
+    'prompt-lookup-max-rows': { type: 'string' },
+    'repetition-penalty': { type: 'string' },
+    'no-repeat-ngram-size': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -81,6 +91,18 @@ function positiveNumber(name: string, text: string): number {
 }
 
 const promptCount = positive('prompts', v.prompts!);
+const speculation = v.speculation!;
+if (!['both', 'on', 'off'].includes(speculation)) throw new Error(`--speculation: expected both, on or off, got '${speculation}'`);
+/** The engine's speculation options for the runs with it; its defaults where not given. */
+const lookupOptions = {
+  ...(v['prompt-lookup-tokens'] !== undefined ? { promptLookupTokens: Number(v['prompt-lookup-tokens']) } : {}),
+  ...(v['prompt-lookup-max-rows'] !== undefined ? { promptLookupMaxRows: Number(v['prompt-lookup-max-rows']) } : {}),
+};
+/** The decoding controls given on the command line, as our engine's options. */
+const controls = {
+  ...(v['repetition-penalty'] !== undefined ? { repetitionPenalty: positiveNumber('repetition-penalty', v['repetition-penalty']) } : {}),
+  ...(v['no-repeat-ngram-size'] !== undefined ? { noRepeatNgramSize: positive('no-repeat-ngram-size', v['no-repeat-ngram-size']) } : {}),
+};
 const maxNewTokens = positive('max-new-tokens', v['max-new-tokens']!);
 const rounds = positive('rounds', v.rounds!);
 const threads = v.threads === undefined ? availableParallelism() : positive('threads', v.threads);
@@ -124,29 +146,52 @@ interface Run {
   prefillShare?: number;
   /** Largest event-loop delay on the main thread during this run. */
   maxEventLoopDelayMs?: number;
+  /** Generated tokens per model call a row took part in (1 without speculation). */
+  tokensPerCall?: number;
 }
 
-async function runOurs(engine: TextGenerator, batch: number): Promise<Run> {
+/**
+ * Runs the prompts at batch size `batch` on each engine, interleaved: `workers` batches at
+ * a time (one per worker) on one engine, then the same on the next, the order turning each
+ * wave, so engines compared in one run see the same load. One Run per engine.
+ */
+async function runOurs(engines: readonly TextGenerator[], batch: number, workers: number, texts: string[][]): Promise<Run[]> {
   const batches: string[][] = [];
   const prompts = promptsAt(batch);
   for (let i = 0; i < prompts.length; i += batch) batches.push(prompts.slice(i, i + batch));
-  const started = performance.now();
-  const results = await Promise.all(batches.map((b) => engine.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0 } })))));
-  const seconds = (performance.now() - started) / 1000;
-  const tokens = results.flat().reduce((n, r) => n + r.generatedTokens, 0);
-  const promptTokens = results.flat().reduce((n, r) => n + r.promptTokens, 0);
-  // A static batch's rows share one prefill; the batch ends with its longest decode.
-  const prefill = results.reduce((n, rows) => n + rows[0]!.timings.prefillMs, 0);
-  const decode = results.reduce((n, rows) => n + Math.max(...rows.map((r) => r.timings.decodeMs)), 0);
-  return {
-    prompts: prompts.length,
-    tokens,
-    promptTokens,
-    seconds: round(seconds),
-    tokensPerSec: round(tokens / seconds),
-    processedTokensPerSec: round((tokens + promptTokens) / seconds),
-    prefillShare: round(prefill / (prefill + decode)),
-  };
+  const seconds = engines.map(() => 0);
+  const results: GenerationResult[][][] = engines.map(() => []);
+  for (let w = 0, wave = 0; w < batches.length; w += workers, wave++) {
+    const order = engines.map((_, e) => (wave % 2 === 0 ? e : engines.length - 1 - e));
+    for (const e of order) {
+      const started = performance.now();
+      const out = await Promise.all(
+        batches.slice(w, w + workers).map((b) => engines[e]!.generate(b.map((prompt) => ({ prompt, options: { maxNewTokens, temperature: 0, ...controls } })))),
+      );
+      seconds[e]! += (performance.now() - started) / 1000;
+      results[e]!.push(...out);
+    }
+  }
+  return engines.map((_, e) => {
+    const rows = results[e]!;
+    texts[e]!.push(...rows.flat().map((r) => r.text));
+    const tokens = rows.flat().reduce((n, r) => n + r.generatedTokens, 0);
+    const accepted = rows.flat().reduce((n, r) => n + (r.acceptedDrafts ?? 0), 0);
+    const promptTokens = rows.flat().reduce((n, r) => n + r.promptTokens, 0);
+    // A static batch's rows share one prefill; the batch ends with its longest decode.
+    const prefill = rows.reduce((n, batchRows) => n + batchRows[0]!.timings.prefillMs, 0);
+    const decode = rows.reduce((n, batchRows) => n + Math.max(...batchRows.map((r) => r.timings.decodeMs)), 0);
+    return {
+      prompts: prompts.length,
+      tokens,
+      promptTokens,
+      seconds: round(seconds[e]!),
+      tokensPerSec: round(tokens / seconds[e]!),
+      processedTokensPerSec: round((tokens + promptTokens) / seconds[e]!),
+      prefillShare: round(prefill / (prefill + decode)),
+      tokensPerCall: round(tokens / (tokens - accepted)),
+    };
+  });
 }
 
 /** Runs `fn` under a fresh event-loop delay histogram and reports its largest and p99 delay in ms. */
@@ -167,38 +212,59 @@ function round(x: number): number {
 
 interface Measured {
   layouts: Record<string, Record<string, Run>>;
+  /** Per layout and batch size, the outputs in prompt order. */
+  texts: Record<string, string[]>;
   maxEventLoopDelayMs: number;
   p99EventLoopDelayMs: number;
 }
 
-async function benchOurs(dtype: ModelDtype): Promise<Measured> {
-  const perLayout: Record<string, Record<string, Run>> = {};
+/**
+ * Every layout at every batch size. `withoutSpeculation`: also an engine with speculation
+ * off (`promptLookupTokens: 0`), interleaved with the other (runOurs), measured as `off`.
+ */
+async function benchOurs(dtype: ModelDtype, withoutSpeculation: boolean): Promise<{ on: Measured; off?: Measured }> {
+  const kinds = withoutSpeculation ? ['on', 'off'] : ['on'];
+  const perLayout = kinds.map(() => ({}) as Record<string, Record<string, Run>>);
+  const texts = kinds.map(() => ({}) as Record<string, string[]>);
   let maxDelayMs = 0;
   let p99DelayMs = 0;
   for (const layout of layouts) {
-    const engine = await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static' });
+    const engines: TextGenerator[] = [];
     try {
-      await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
-      perLayout[layout.name] = {};
+      for (const kind of kinds) {
+        const lookup = kind === 'off' || speculation === 'off' ? { promptLookupTokens: 0 } : lookupOptions;
+        engines.push(
+          await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static', ...lookup }),
+        );
+      }
+      for (const engine of engines) {
+        await engine.generate(prompts.slice(0, 2 * layout.workers).map((prompt) => ({ prompt, options: { maxNewTokens: 2, temperature: 0 } })));
+      }
+      perLayout.forEach((p) => (p[layout.name] = {}));
       for (const b of batchSizes) {
         let runMax = 0;
-        const run = await measureDelay(
-          () => runOurs(engine, b),
+        const outputs = kinds.map((_, k) => (texts[k]![`${layout.name}/${b}`] = []));
+        const runs = await measureDelay(
+          () => runOurs(engines, b, layout.workers, outputs),
           (max, p99) => {
             runMax = max;
             maxDelayMs = Math.max(maxDelayMs, max);
             p99DelayMs = Math.max(p99DelayMs, p99);
           },
         );
-        run.maxEventLoopDelayMs = round(runMax);
-        perLayout[layout.name]![String(b)] = run;
-        log(`ours ${dtype} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time)`);
+        runs.forEach((run, k) => {
+          run.maxEventLoopDelayMs = round(runMax);
+          perLayout[k]![layout.name]![String(b)] = run;
+          const label = kinds[k] === 'off' ? ' (no speculation)' : '';
+          log(`ours ${dtype}${label} ${layout.name} batch ${b}: ${run.tokensPerSec} tokens/s (${run.processedTokensPerSec} prompt + generated tokens/s, prefill ${run.prefillShare} of the time, ${run.tokensPerCall} tokens per call)`);
+        });
       }
     } finally {
-      await engine.close();
+      await Promise.all(engines.map((e) => e.close()));
     }
   }
-  return { layouts: perLayout, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) };
+  const measured = (k: number): Measured => ({ layouts: perLayout[k]!, texts: texts[k]!, maxEventLoopDelayMs: round(maxDelayMs), p99EventLoopDelayMs: round(p99DelayMs) });
+  return withoutSpeculation ? { on: measured(0), off: measured(1) } : { on: measured(0) };
 }
 
 /** Each layout and batch size by its median round (the lower middle of an even count), and the best layout per batch size. */
@@ -244,7 +310,13 @@ async function benchTransformers() {
   const eos = new Set<number>((Array.isArray(eosSetting) ? eosSetting : [eosSetting]).map(Number));
   const generate = async (batch: string[], tokens: number): Promise<number> => {
     const inputs = tokenizer(batch, { padding: true });
-    const out = (await model.generate({ ...inputs, max_new_tokens: tokens, do_sample: false })) as { data: BigInt64Array; dims: number[] };
+    const out = (await model.generate({
+      ...inputs,
+      max_new_tokens: tokens,
+      do_sample: false,
+      ...(controls.repetitionPenalty !== undefined ? { repetition_penalty: controls.repetitionPenalty } : {}),
+      ...(controls.noRepeatNgramSize !== undefined ? { no_repeat_ngram_size: controls.noRepeatNgramSize } : {}),
+    })) as { data: BigInt64Array; dims: number[] };
     const width = inputs.input_ids.dims[1] as number;
     const total = out.dims[1]!;
     let count = 0;
@@ -283,11 +355,50 @@ async function benchTransformers() {
 
 const streamOnly = v['stream-only'];
 const measuredBy = new Map<ModelDtype, Measured[]>(dtypes.map((d) => [d, []]));
-if (!streamOnly) for (let r = 0; r < rounds; r++) for (const d of dtypes) measuredBy.get(d)!.push(await benchOurs(d));
+/** The first dtype without speculation, measured interleaved with it. */
+const measuredOff: Measured[] = [];
+if (!streamOnly) {
+  for (let r = 0; r < rounds; r++) {
+    for (const d of dtypes) {
+      const m = await benchOurs(d, speculation === 'both' && d === dtype);
+      measuredBy.get(d)!.push(m.on);
+      if (m.off) measuredOff.push(m.off);
+    }
+  }
+}
 const oursBy: Partial<Record<ModelDtype, ReturnType<typeof summarize>>> = {};
 if (!streamOnly) for (const d of dtypes) oursBy[d] = summarize(measuredBy.get(d)!);
 const ours = oursBy[dtype] ?? { layouts: {}, best: {}, maxEventLoopDelayMs: 0, p99EventLoopDelayMs: 0 };
 const tjs = v['skip-transformers'] || streamOnly ? undefined : await benchTransformers();
+/** Speculation on / off, per layout and batch size: the median over rounds of each round's ratio. */
+const speculationReport = (() => {
+  if (measuredOff.length === 0) return undefined;
+  const off = summarize(measuredOff);
+  const on = measuredBy.get(dtype)!;
+  type Comparison = { on: number; off: number; ratioOnOverOff: number; roundRatios?: number[]; tokensPerCall: number | undefined; differingOutputs: number };
+  const compare: Record<string, Record<string, Comparison>> = {};
+  for (const layout of layouts) {
+    compare[layout.name] = {};
+    for (const b of batchSizes) {
+      const key = `${layout.name}/${b}`;
+      const differing = on.reduce((n, m, r) => n + m.texts[key]!.filter((t, i) => t !== measuredOff[r]!.texts[key]![i]).length, 0);
+      const a = ours.layouts[layout.name]![String(b)]!;
+      const z = off.layouts[layout.name]![String(b)]!;
+      // Each round's on / off (the two ran interleaved), and their median (the lower middle).
+      const ratios = on.map((m, r) => m.layouts[layout.name]![String(b)]!.tokensPerSec / measuredOff[r]!.layouts[layout.name]![String(b)]!.tokensPerSec);
+      const median = [...ratios].sort((x, y) => x - y)[Math.floor((ratios.length - 1) / 2)]!;
+      compare[layout.name]![String(b)] = {
+        on: a.tokensPerSec,
+        off: z.tokensPerSec,
+        ratioOnOverOff: round(median),
+        ...(ratios.length > 1 ? { roundRatios: ratios.map(round) } : {}),
+        tokensPerCall: a.tokensPerCall,
+        differingOutputs: differing,
+      };
+    }
+  }
+  return { compare, off };
+})();
 // What `auto` runs here: the layout `teacherlm tune` recorded for this file on this machine, else the rule.
 const autoOnnx = onnxPathFor(modelDir, { dtype, onnxFile });
 const autoChoice = chooseLayout('auto', 'auto', machineFacts(autoOnnx, false), () => lookupTunings(autoOnnx, 'cpu'));
@@ -336,12 +447,24 @@ const goal = (target: string, value: number | undefined, min: number): Goal => (
 const tjsAt = (b: string) => tjs?.runs[b]?.tokensPerSec;
 const sameAt = (b: string) => ours.layouts[sameLayout]?.[b]?.tokensPerSec;
 const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : round(a / b));
+const offAt = (b: string) => speculationReport?.off.layouts[sameLayout]?.[b]?.tokensPerSec;
 const goals: Goal[] = [
   goal(`same layout as transformers.js (${sameLayout}), batch 16: ours / transformers.js`, ratioOf(sameAt('16'), tjsAt('16')), 1.5),
   goal(`same layout as transformers.js (${sameLayout}), batch 1: ours / transformers.js`, ratioOf(sameAt('1'), tjsAt('1')), 1.3),
   goal('best layout, batch 16: ours / transformers.js', ratioOf(ours.best['16']?.tokensPerSec, tjsAt('16')), 2),
   goal(`${dtype} at the largest batch (${largest}, ${ours.best[largest]?.layout}): tokens/s`, ours.best[largest]?.tokensPerSec, 350),
 ];
+if (speculationReport) {
+  goals.push(goal(`same layout as transformers.js (${sameLayout}), batch 1, without speculation: ours / transformers.js`, ratioOf(offAt('1'), tjsAt('1')), 1.3));
+  for (const b of ['1', '16']) {
+    const c = speculationReport.compare[sameLayout]?.[b];
+    if (!c) continue;
+    // Speculation must not cost: at batch 16 it is off by design (promptLookupMaxRows), so about 1.
+    goals.push(goal(`speculation on / off, ${sameLayout}, batch ${b}: tokens/s`, c.ratioOnOverOff, b === '1' ? 1.1 : 0.95));
+  }
+  const differing = Object.values(speculationReport.compare).flatMap((l) => Object.values(l)).reduce((n, c) => n + c.differingOutputs, 0);
+  goals.push({ target: 'speculation on / off: the same greedy outputs, every layout and batch size', value: differing, goal: 0, met: differing === 0 });
+}
 if (stream) {
   goals.push(goal('TeacherLM-shaped stream, samples/s: continuous / static batching', stream.ratioContinuousOverStatic, 1.5));
   if (stream.rounds.length > 1) goals.push(goal('TeacherLM-shaped stream, samples/s: continuous / static batching, median of the rounds', stream.medianRoundRatio, 1.5));
@@ -388,6 +511,8 @@ const report = {
     const [best] = Object.entries(runs).sort((a, b) => b[1].tokensPerSec - a[1].tokensPerSec);
     return { picks: AUTO_MAX_BATCH_SIZE, layout: autoName, measuredBest: best ? Number(best[0]) : undefined, measured: batchSizes };
   })(),
+  generationControls: controls,
+  speculation: speculationReport?.compare,
   transformersJs: tjs,
   stream,
   ratioOursOverTransformersJs: ratio,

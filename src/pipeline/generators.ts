@@ -35,6 +35,8 @@ export async function createGenerators(topology: Topology, log: (message: string
         batching: topology.engine.batching,
         maxBatchSize: topology.batching.maxBatchSize,
         dtype: topology.engine.dtype,
+        promptLookupTokens: topology.engine.promptLookupTokens,
+        promptLookupMaxRows: topology.engine.promptLookupMaxRows,
         log,
       }).catch((err: unknown) => {
         if (err instanceof TeacherlmError && err.code === 'MODEL_INVALID' && !err.hint && teacher.model.endsWith('smollm2-135m-instruct')) {

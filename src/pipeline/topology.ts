@@ -19,6 +19,7 @@ import { countOrAuto, fail, number, object, oneOf, optionalObject, text, type Ob
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../teacher/retry-bisect.js';
 import { AUTO_MAX_BATCH_SIZE, MAX_BATCH_SIZE, autoMaxBatchSize } from '../teacher/batch-size.js';
 import { BATCHING_MODES, type Batching } from '../teacher/batching.js';
+import { DEFAULT_PROMPT_LOOKUP, MAX_DRAFT_TOKENS } from '../teacher/prompt-lookup.js';
 
 export const TEACHER_KINDS = ['onnx', 'echo', 'openai'] as const;
 /**
@@ -96,6 +97,10 @@ export interface EngineSpec {
   batching: Batching;
   /** Which weights the onnx teachers load (src/teacher/model-files.ts). */
   dtype: (typeof ENGINE_DTYPES)[number];
+  /** Speculative decoding by prompt lookup (src/teacher/prompt-lookup.ts): tokens drafted per greedy row, 0 = off. */
+  promptLookupTokens: number;
+  /** Speculate only while a worker's running batch holds at most this many rows. */
+  promptLookupMaxRows: number;
 }
 
 /** The engine calls' failure policy (`retryBisect`), as the topology sets it. */
@@ -136,7 +141,15 @@ export interface Topology {
 
 export const DEFAULT_CONSUMER: Omit<ConsumerSpec, 'group'> = { fromBeginning: true, commitIntervalMs: 1_000, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 };
 export const DEFAULT_BATCHING: BatchingSpec = { maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 };
-export const DEFAULT_ENGINE: EngineSpec = { workers: 'auto', threads: 'auto', device: 'auto', batching: 'continuous', dtype: 'fp32' };
+export const DEFAULT_ENGINE: EngineSpec = {
+  workers: 'auto',
+  threads: 'auto',
+  device: 'auto',
+  batching: 'continuous',
+  dtype: 'fp32',
+  promptLookupTokens: DEFAULT_PROMPT_LOOKUP.tokens,
+  promptLookupMaxRows: DEFAULT_PROMPT_LOOKUP.maxRows,
+};
 export const DEFAULT_RETRY: RetrySpec = { ...DEFAULT_RETRY_POLICY };
 export const DEFAULT_GENERATION: GenerationOptions = { maxNewTokens: 64, temperature: 0 };
 
@@ -252,7 +265,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     seen.add(t.annotation);
   });
   const b = optionalObject(root.batching, 'batching', ['maxBatchSize', 'maxBatchTokens', 'maxWaitMs', 'queueLimit']);
-  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching', 'dtype']);
+  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching', 'dtype', 'promptLookupTokens', 'promptLookupMaxRows']);
   const r = optionalObject(root.retry, 'retry', ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs', 'multiplier']);
   const topology: Topology = {
     name: text(root.name, 'name', 'unnamed'),
@@ -280,6 +293,8 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
       batching: oneOf(e.batching, 'engine.batching', BATCHING_MODES, DEFAULT_ENGINE.batching),
       dtype: oneOf(e.dtype, 'engine.dtype', ENGINE_DTYPES, DEFAULT_ENGINE.dtype),
+      promptLookupTokens: draftTokens(e.promptLookupTokens),
+      promptLookupMaxRows: number(e.promptLookupMaxRows, 'engine.promptLookupMaxRows', DEFAULT_ENGINE.promptLookupMaxRows, { integer: true, positive: true }),
     },
     retry: {
       maxAttempts: number(r.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY.maxAttempts, { integer: true, positive: true }),
@@ -330,6 +345,13 @@ export function loadTopology(path: string, baseDir?: string): Topology {
     if (err instanceof TeacherlmError) throw new TeacherlmError(err.code, `${path}: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/** `engine.promptLookupTokens`: an integer from 0 (no speculation) to MAX_DRAFT_TOKENS. */
+function draftTokens(value: unknown): number {
+  const tokens = number(value, 'engine.promptLookupTokens', DEFAULT_ENGINE.promptLookupTokens, { integer: true, min: 0 });
+  if (tokens > MAX_DRAFT_TOKENS) fail('engine.promptLookupTokens', `an integer from 0 to ${MAX_DRAFT_TOKENS}`, tokens);
+  return tokens;
 }
 
 /** `batching.maxBatchSize`: auto (batch-size.ts, by the engine's batching mode) or an integer from 1 to MAX_BATCH_SIZE. */

@@ -13,6 +13,10 @@
  * cache is copied into free rows of the buffer, real columns only (left padding dropped).
  * A row that leaves is replaced by the last row, so leaving copies one row.
  * Capacity grows by GROW_COLUMNS when a row fills it and shrinks when long rows have left.
+ * Where the graph takes `logits_to_keep`, {@link BufferedDecoder.verify} feeds several tokens
+ * per row (a row's last token and its drafts, generate-batch.ts) and {@link
+ * BufferedDecoder.rollback} takes the rejected ones out again: only the row's length and
+ * mask move back, and the next call writes over their columns.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ModelIO } from './model-io.js';
@@ -20,6 +24,7 @@ import type { CacheDecoder } from './cache-decoder.js';
 import { leftPad } from './tokenizer.js';
 import { withFloat16Bits } from './float16-feeds.js';
 import { prefillGroups } from './prefill-groups.js';
+import { TeacherlmError } from '../errors.js';
 
 type TensorCtor = typeof OrtTensor;
 type CacheData = Float32Array | Uint16Array;
@@ -111,6 +116,7 @@ export class BufferedDecoder implements CacheDecoder {
       }
       feeds.position_ids = new Tensor('int64', positions, [batch, width]);
     }
+    if (io.logitsToKeepInput) feeds[io.logitsToKeepInput] = this.keep(1);
     const empty = io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
     for (const layer of io.layers) {
       feeds[layer.pastKey] = new Tensor(io.kvType, empty, [batch, io.kvHeads, 0, io.headDim]);
@@ -137,25 +143,57 @@ export class BufferedDecoder implements CacheDecoder {
     });
   }
 
-  async step(tokens: readonly number[]): Promise<OrtTensor> {
+  step(tokens: readonly number[]): Promise<OrtTensor> {
+    return this.verify(tokens.map((t) => [t]));
+  }
+
+  /** Whether the model returns logits for more than the last position (its `logits_to_keep` input). */
+  get verifies(): boolean {
+    return this.io.logitsToKeepInput !== undefined;
+  }
+
+  /**
+   * Feeds `tokens[b]` (all of one width W) to row b at its next W positions, writing all W
+   * columns into the cache; returns logits [rows, W, vocab], position i's predicting the
+   * token after `tokens[b][i]`. W > 1 needs {@link verifies}; {@link rollback} then drops
+   * the columns of rejected tokens.
+   */
+  async verify(tokens: readonly (readonly number[])[]): Promise<OrtTensor> {
     const { Tensor, io } = this;
     const batch = this.lengths.length;
-    if (Math.max(...this.lengths) >= this.capacity) this.allocate(this.rowCapacity, this.capacity + GROW_COLUMNS);
-    const ids = new BigInt64Array(batch);
-    const positions = new BigInt64Array(batch);
+    const width = tokens[0]!.length;
+    if (width > 1 && !this.verifies) throw new TeacherlmError('INTERNAL', 'this model returns logits for the last position only (no logits_to_keep input)');
+    const needed = Math.max(...this.lengths) + width;
+    if (needed > this.capacity) this.allocate(this.rowCapacity, this.capacity + GROW_COLUMNS * Math.ceil((needed - this.capacity) / GROW_COLUMNS));
+    const ids = new BigInt64Array(batch * width);
+    const positions = new BigInt64Array(batch * width);
     for (let b = 0; b < batch; b++) {
-      ids[b] = BigInt(tokens[b]!);
-      positions[b] = BigInt(this.lengths[b]!);
+      for (let i = 0; i < width; i++) {
+        ids[b * width + i] = BigInt(tokens[b]![i]!);
+        positions[b * width + i] = BigInt(this.lengths[b]! + i);
+      }
     }
     const stride = this.capacity + 1;
     const rowSize = io.kvHeads * this.capacity * io.headDim;
     const dims = [batch, io.kvHeads, this.capacity, io.headDim];
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor('int64', ids, [batch, 1]),
+    let mask: BigInt64Array;
+    if (width === 1) {
       // Views of the first `batch` rows: the spare rows are not run.
-      attention_mask: new Tensor('int64', this.mask.subarray(0, batch * stride), [batch, stride]),
+      mask = this.mask.subarray(0, batch * stride);
+    } else {
+      // The buffer's columns, then the W new ones (the graph's causal mask orders those).
+      mask = new BigInt64Array(batch * (this.capacity + width));
+      for (let b = 0; b < batch; b++) {
+        mask.set(this.mask.subarray(b * stride, b * stride + this.capacity), b * (this.capacity + width));
+        mask.fill(1n, b * (this.capacity + width) + this.capacity, (b + 1) * (this.capacity + width));
+      }
+    }
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', ids, [batch, width]),
+      attention_mask: new Tensor('int64', mask, [batch, this.capacity + width]),
     };
-    if (io.hasPositionIds) feeds.position_ids = new Tensor('int64', positions, [batch, 1]);
+    if (io.hasPositionIds) feeds.position_ids = new Tensor('int64', positions, [batch, width]);
+    if (io.logitsToKeepInput) feeds[io.logitsToKeepInput] = this.keep(width);
     io.layers.forEach((layer, i) => {
       feeds[layer.pastKey] = new Tensor(io.kvType, this.buffers[2 * i]!.subarray(0, batch * rowSize) as Float32Array, dims);
       feeds[layer.pastValue] = new Tensor(io.kvType, this.buffers[2 * i + 1]!.subarray(0, batch * rowSize) as Float32Array, dims);
@@ -168,14 +206,31 @@ export class BufferedDecoder implements CacheDecoder {
         const dst = this.buffers[2 * i + j]!;
         for (let b = 0; b < batch; b++) {
           for (let h = 0; h < io.kvHeads; h++) {
-            const from = (b * io.kvHeads + h) * span;
-            dst.set(src.subarray(from, from + span), (((b * io.kvHeads + h) * this.capacity) + this.lengths[b]!) * span);
+            const from = (b * io.kvHeads + h) * width * span;
+            dst.set(src.subarray(from, from + width * span), ((b * io.kvHeads + h) * this.capacity + this.lengths[b]!) * span);
           }
         }
       }
     });
-    for (let b = 0; b < batch; b++) this.mask[b * stride + this.lengths[b]!++] = 1n;
+    for (let b = 0; b < batch; b++) {
+      this.mask.fill(1n, b * stride + this.lengths[b]!, b * stride + this.lengths[b]! + width);
+      this.lengths[b]! += width;
+    }
     return out.logits!;
+  }
+
+  /** Drops the last `drop[b]` columns of row b (rejected drafts): they are masked out and written over next. */
+  rollback(drop: readonly number[]): void {
+    const stride = this.capacity + 1;
+    for (let b = 0; b < drop.length; b++) {
+      if (drop[b]! <= 0) continue;
+      this.lengths[b]! -= drop[b]!;
+      this.mask.fill(0n, b * stride + this.lengths[b]!, b * stride + this.lengths[b]! + drop[b]!);
+    }
+  }
+
+  private keep(count: number): OrtTensor {
+    return new this.Tensor('int64', new BigInt64Array([BigInt(count)]), []);
   }
 
   remove(rows: readonly number[]): number[] {

@@ -21,6 +21,19 @@ export interface CacheDecoder {
   /** Feeds `tokens[b]` to row b of every row. Returns logits as join does, one row per row. */
   step(tokens: readonly number[]): Promise<OrtTensor>;
   /**
+   * Whether {@link verify} takes several tokens per row: the model returns logits for
+   * several last positions (speculative decoding's check of drafted tokens).
+   */
+  readonly verifies: boolean;
+  /**
+   * Feeds `tokens[b]` (one width W for all rows) to row b at its next W positions and
+   * keeps them all in the cache. Returns logits [rows, W, vocab]: position i predicts the
+   * token after `tokens[b][i]`.
+   */
+  verify(tokens: readonly (readonly number[])[]): Promise<OrtTensor>;
+  /** Takes the last `drop[b]` tokens that {@link verify} fed to row b back out of its cache. */
+  rollback(drop: readonly number[]): void;
+  /**
    * Takes `rows` (distinct indices) out of the batch. Returns the new row order: entry i
    * is the old index of the row now at i.
    */

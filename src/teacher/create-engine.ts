@@ -35,7 +35,7 @@ export async function createEngine(options: EngineOptions): Promise<TextGenerato
     batching: resolved.batching,
     tokenizer: new ModelTokenizer(files),
     log: resolved.log,
-    init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: resolved.intraOpThreads, device: resolved.device },
+    init: { modelDir: files.dir, onnxPath: files.onnxPath, intraOpThreads: resolved.intraOpThreads, device: resolved.device, promptLookup: resolved.promptLookup },
   });
   await pool.start();
   return pool;

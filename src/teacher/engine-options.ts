@@ -9,6 +9,7 @@ import { chooseLayout, type LayoutChoice } from './tuning/layout-choice.js';
 import { lookupTunings } from './tuning/tuning-lookup.js';
 import { resolveMaxBatchSize } from './batch-size.js';
 import { BATCHING_MODES, type Batching } from './batching.js';
+import { DEFAULT_PROMPT_LOOKUP, MAX_DRAFT_TOKENS, type PromptLookup } from './prompt-lookup.js';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -37,6 +38,15 @@ export interface EngineOptions {
   batching?: Batching;
   /** Prompts one worker's running batch holds (continuous batching). Default `auto` (batch-size.ts: 64, 32 batching statically). */
   maxBatchSize?: number | Auto;
+  /**
+   * Speculative decoding by prompt lookup (prompt-lookup.ts): tokens drafted per greedy row
+   * and step from the row's own prompt and output, checked by the model in one call; the
+   * output is the same. 0 turns it off. Models in the buffered layout whose graph takes
+   * `logits_to_keep` only (our importer's); others decode as without. Default 4.
+   */
+  promptLookupTokens?: number;
+  /** Speculate only while a worker's running batch holds at most this many rows (above, steps are compute-bound). Default 2. */
+  promptLookupMaxRows?: number;
   /** `auto` tries CUDA and falls back to CPU (logging why); `cuda` fails when unavailable. Default auto. */
   device?: Device;
   /** Receives operational messages (device fallback, worker replacement). Default: none. */
@@ -53,6 +63,7 @@ export interface ResolvedEngineOptions {
   layoutChoice: LayoutChoice;
   batching: Batching;
   maxBatchSize: number;
+  promptLookup: PromptLookup;
   device: Device;
   log: (message: string) => void;
 }
@@ -69,6 +80,10 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   const batching = choiceOption('batching', options.batching, BATCHING_MODES, 'continuous');
   const maxBatchSize = resolveMaxBatchSize('maxBatchSize', options.maxBatchSize, AUTO, batching);
   if (options.log !== undefined && typeof options.log !== 'function') rejectOption('log', 'a function', options.log);
+  const promptLookup: PromptLookup = {
+    tokens: intOption('promptLookupTokens', options.promptLookupTokens, DEFAULT_PROMPT_LOOKUP.tokens, { min: 0, max: MAX_DRAFT_TOKENS }),
+    maxRows: intOption('promptLookupMaxRows', options.promptLookupMaxRows, DEFAULT_PROMPT_LOOKUP.maxRows, { min: 1, max: 1024 }),
+  };
   const workers = options.workers === AUTO ? AUTO : intOption('workers', options.workers, 1, { max: 64 });
   const threads = options.intraOpThreads === AUTO ? AUTO : options.intraOpThreads === undefined ? undefined : intOption('intraOpThreads', options.intraOpThreads, 1, { max: 256 });
   const onnxPath = onnxPathFor(options.modelDir, { dtype, onnxFile: options.onnxFile });
@@ -83,6 +98,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     layoutChoice,
     batching,
     maxBatchSize,
+    promptLookup,
     device,
     log: options.log ?? (() => {}),
   };

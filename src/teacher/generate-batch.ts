@@ -5,7 +5,9 @@
  * nothing more. {@link BatchGenerator.run} batches continuously: between steps it admits
  * new groups of prompts, which the decoder prefills apart and adds to the running rows
  * (where the layout allows; otherwise only an empty batch admits). {@link
- * BatchGenerator.generate} is the static form: one group, run to its end.
+ * BatchGenerator.generate} is the static form: one group, run to its end. With prompt
+ * lookup on (prompt-lookup.ts), small batches of greedy rows speculate: a step feeds each
+ * row its drafts too, keeps those the model would have picked, and rolls back the rest.
  *
  * Runs wherever it is called; the engine calls it inside a worker thread.
  */
@@ -21,6 +23,7 @@ import { halfToFloat, type HalfData } from './tensor-rows.js';
 import type { CacheDecoder } from './cache-decoder.js';
 import { OptimumDecoder } from './optimum-decoder.js';
 import { BufferedDecoder } from './buffered-decoder.js';
+import { draftTokens, NO_PROMPT_LOOKUP, type PromptLookup } from './prompt-lookup.js';
 
 type TensorCtor = typeof OrtTensor;
 
@@ -43,6 +46,11 @@ export interface RowOutput {
   prefillMs: number;
   /** From the end of the prefill to the row's last token. */
   decodeMs: number;
+  /**
+   * Tokens taken from prompt-lookup drafts: each model call gives a row one token of its
+   * own, so the row took part in `tokens.length - acceptedDrafts` calls, its prefill included.
+   */
+  acceptedDrafts: number;
 }
 
 /** Prompts that join a running batch together and are answered together. */
@@ -72,6 +80,7 @@ interface Row {
   prefillMs: number;
   /** When the row's prefill ended. */
   joinedAt: number;
+  acceptedDrafts: number;
 }
 
 interface GroupState {
@@ -90,6 +99,7 @@ export class BatchGenerator {
   /**
    * @param splitPrefill (Optimum layout) run the prefill as two calls so logits are
    *   computed for the last position only (see {@link OptimumDecoder.join}); default true.
+   * @param promptLookup speculative decoding of greedy rows (prompt-lookup.ts); default off.
    */
   constructor(
     private readonly session: InferenceSession,
@@ -97,6 +107,7 @@ export class BatchGenerator {
     private readonly tokenizer: ModelTokenizer,
     private readonly Tensor: TensorCtor,
     private readonly splitPrefill = true,
+    private readonly promptLookup: PromptLookup = NO_PROMPT_LOOKUP,
   ) {
     this.eos = new Set(tokenizer.special.eosIds);
   }
@@ -132,6 +143,8 @@ export class BatchGenerator {
     const decoder = this.decoder();
     let active: Row[] = [];
     let logits: OrtTensor | undefined;
+    /** The drafts the last call verified, per active row; undefined after a plain step. */
+    let drafts: number[][] | undefined;
     for (;;) {
       const finished: number[] = [];
       // Rows that finish in the same step share one clock reading, taken when the first of them finishes.
@@ -148,7 +161,33 @@ export class BatchGenerator {
           }
         }
       };
-      if (logits) pickAll(logits, active, 0);
+      if (logits && drafts) {
+        // Position i's logits follow draft i - 1: picked as a plain step would (controls
+        // see the drafts accepted so far), a draft is kept while the pick equals it, and
+        // the first pick that differs (or follows the last draft) is the row's own token.
+        const [, width, vocab] = logits.dims as [number, number, number];
+        const drop: number[] = [];
+        for (let b = 0; b < active.length; b++) {
+          const row = active[b]!;
+          const draft = drafts[b]!;
+          let i = 0;
+          for (;;) {
+            const token = this.pick(logits, (b * width + i) * vocab, vocab, row);
+            row.generated.push(token);
+            if (this.checkFinished(row, token)) {
+              row.doneAt = now ??= performance.now();
+              finished.push(b);
+              break;
+            }
+            if (i >= draft.length || token !== draft[i]) break;
+            i++;
+          }
+          row.acceptedDrafts += i;
+          // Fed: the row's last token, then the drafts; the cache keeps the last token and the accepted ones.
+          drop.push(width - 1 - i);
+        }
+        decoder.rollback(drop);
+      } else if (logits) pickAll(logits, active, 0);
 
       const groups = admit(active.length - finished.length, decoder.joinsRunning || active.length === finished.length);
       const joining = groups.flatMap((group) => this.admitGroup(group));
@@ -174,8 +213,46 @@ export class BatchGenerator {
         continue;
       }
       if (this.shouldStop()) throw new TeacherlmError('SHUT_DOWN', 'generation stopped: the engine is shutting down');
-      logits = await decoder.step(active.map((row) => row.generated[row.generated.length - 1]!));
+      drafts = decoder.verifies ? this.draft(active) : undefined;
+      if (drafts) {
+        const width = 1 + Math.max(...drafts.map((d) => d.length));
+        // Rows with fewer drafts are padded with their last token: the pad is never kept.
+        logits = await decoder.verify(
+          active.map((row, b) => {
+            const last = row.generated[row.generated.length - 1]!;
+            const fed = [last, ...drafts![b]!];
+            while (fed.length < width) fed.push(last);
+            return fed;
+          }),
+        );
+      } else {
+        logits = await decoder.step(active.map((row) => row.generated[row.generated.length - 1]!));
+      }
     }
+  }
+
+  /**
+   * Per row its prompt-lookup drafts for the next call, or undefined (a plain step) when
+   * speculation is off, the batch holds more than `promptLookup.maxRows` rows (then the
+   * step is compute-bound and verifying drafts costs more than it saves), or no row has a
+   * draft. Only greedy rows draft, and no further than the row could still generate.
+   */
+  private draft(active: readonly Row[]): number[][] | undefined {
+    const { tokens, maxRows } = this.promptLookup;
+    if (tokens <= 0 || active.length > maxRows) return undefined;
+    let any = false;
+    const drafts = active.map((row) => {
+      const options = row.input.options;
+      if (options.temperature > 0) return [];
+      const sequence = row.input.ids.length + row.generated.length;
+      // A draft token fed at the row's last position would predict a token never generated.
+      let room = Math.min(tokens, options.maxNewTokens - row.generated.length - 1);
+      if (this.io.maxPositions !== undefined) room = Math.min(room, this.io.maxPositions - sequence - 1);
+      const draft = draftTokens(row.input.ids, row.generated, room);
+      if (draft.length > 0) any = true;
+      return draft;
+    });
+    return any ? drafts : undefined;
   }
 
   /** Checks a group's prompts and makes its rows; a group that cannot run fails here, alone. */
@@ -208,6 +285,7 @@ export class BatchGenerator {
       maxStopLength: Math.max(0, ...(input.options.stop ?? []).map((s) => s.length)),
       prefillMs: 0,
       joinedAt: 0,
+      acceptedDrafts: 0,
     }));
     return state.rows;
   }
@@ -280,6 +358,7 @@ export class BatchGenerator {
       finishReason: row.finish ?? 'length',
       prefillMs: row.prefillMs,
       decodeMs: (row.doneAt ?? row.joinedAt) - row.joinedAt,
+      acceptedDrafts: row.acceptedDrafts,
     };
   }
 }

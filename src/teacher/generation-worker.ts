@@ -50,7 +50,7 @@ async function start(): Promise<Loaded> {
   const tokenizer = new ModelTokenizer(files);
   const opened = await openSession(files.onnxPath, init, ort);
   const io = describeModel(opened.session.inputMetadata, opened.session.outputMetadata, files.config);
-  const generator = new BatchGenerator(opened.session, io, tokenizer, ort.Tensor);
+  const generator = new BatchGenerator(opened.session, io, tokenizer, ort.Tensor, true, init.promptLookup);
   reply({ type: 'ready', provider: opened.provider, continuous: generator.continuous, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
   return { generator, tokenizer };
 }
@@ -152,13 +152,14 @@ function toGroup({ tokenizer }: Loaded, message: GenerateMessage): RowGroup {
       answer({
         type: 'result',
         id: message.id,
-        rows: rows.map(({ text, promptTokens, tokens, finishReason, prefillMs, decodeMs }) => ({
+        rows: rows.map(({ text, promptTokens, tokens, finishReason, prefillMs, decodeMs, acceptedDrafts }) => ({
           text,
           promptTokens,
           generatedTokens: tokens.length,
           finishReason,
           prefillMs,
           decodeMs,
+          acceptedDrafts,
         })),
       }),
     failed: (err) => answer({ type: 'error', id: message.id, error: serializeError(err, 'GENERATION_FAILED') }),

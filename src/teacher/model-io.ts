@@ -6,8 +6,10 @@
  *   out, present = past plus the new positions (a new, longer tensor every step);
  * - `buffered` (our importer's fast files): the same inputs, but `past_key_values.*` is a
  *   buffer the engine keeps, longer than the mask's real columns, and the outputs are only
- *   what is new: `logits` for the last position and `new_key_values.{i}.key|value` for the
- *   new positions, which the engine writes into its buffer. No step copies the cache.
+ *   what is new: `logits` for the last positions (one, or as many as the `logits_to_keep` input
+ *   asks where the graph has it: speculative decoding's check of drafts) and
+ *   `new_key_values.{i}.key|value` for the new positions, which the engine writes into its
+ *   buffer. No step copies the cache.
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { TeacherlmError } from '../errors.js';

@@ -111,6 +111,18 @@ export class OptimumDecoder implements CacheDecoder {
     return this.logits(await this.run(last));
   }
 
+  /** Speculation needs the buffered layout's rollback; an Optimum cache grows by concatenation. */
+  readonly verifies = false;
+
+  verify(tokens: readonly (readonly number[])[]): Promise<OrtTensor> {
+    if (tokens.some((t) => t.length !== 1)) throw new TeacherlmError('INTERNAL', 'the Optimum layout feeds one token per row and step');
+    return this.step(tokens.map((t) => t[0]!));
+  }
+
+  rollback(drop: readonly number[]): void {
+    if (drop.some((d) => d > 0)) throw new TeacherlmError('INTERNAL', 'the Optimum layout keeps every token it was fed');
+  }
+
   remove(rows: readonly number[]): number[] {
     const leaving = new Set(rows);
     const view = this.keep ?? this.positions.map((_, i) => i);

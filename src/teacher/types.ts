@@ -64,6 +64,11 @@ export interface GenerationResult {
   generatedTokens: number;
   finishReason: FinishReason;
   timings: GenerationTimings;
+  /**
+   * Generated tokens that were speculative drafts the model confirmed (the engine's prompt
+   * lookup); `generatedTokens - acceptedDrafts` model calls made them. Engines only.
+   */
+  acceptedDrafts?: number;
 }
 
 export interface GenerateCallOptions {

@@ -278,6 +278,7 @@ export class WorkerPool implements TextGenerator {
           generatedTokens: row.generatedTokens,
           finishReason: row.finishReason,
           timings: { queuedMs, prefillMs: row.prefillMs, decodeMs: row.decodeMs, totalMs: queuedMs + row.prefillMs + row.decodeMs },
+          acceptedDrafts: row.acceptedDrafts,
         })),
       );
     }

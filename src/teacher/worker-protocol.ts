@@ -2,12 +2,15 @@
 import { ERROR_CODES, TeacherlmError, type ErrorCode } from '../errors.js';
 import type { Device } from './engine-options.js';
 import type { FinishReason, GenerationOptions } from './types.js';
+import type { PromptLookup } from './prompt-lookup.js';
 
 export interface WorkerInit {
   modelDir: string;
   onnxPath: string;
   intraOpThreads: number;
   device: Device;
+  /** Speculative decoding (prompt-lookup.ts); none when absent. */
+  promptLookup?: PromptLookup;
   /** Test hook: the worker exits abruptly when it is given this exact prompt. */
   crashOnPrompt?: string;
   /**
@@ -50,6 +53,7 @@ export interface RowStats {
   finishReason: FinishReason;
   prefillMs: number;
   decodeMs: number;
+  acceptedDrafts: number;
 }
 
 export interface SerializedError {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTeacherlmError } from '../../src/errors.js';
 import { loadTopology, parseTopology } from '../../src/pipeline/topology.js';
+import { DEFAULT_PROMPT_LOOKUP } from '../../src/teacher/prompt-lookup.js';
 
 const minimal = () => ({
   input: { topic: 'in' },
@@ -26,9 +27,17 @@ describe('topology', () => {
     const echo = loadTopology('topologies/echo.yaml');
     expect(echo.teachers.every((t) => t.kind === 'echo')).toBe(true);
     expect(echo.input.format).toBe('auto');
-    expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto', dtype: 'fp32' });
+    expect(def.engine).toMatchObject({ workers: 'auto', threads: 'auto', dtype: 'fp32', promptLookupTokens: 4, promptLookupMaxRows: 2 });
     expect(echo.engine.workers).toBe(4);
     expect([def.delivery, echo.delivery]).toEqual(['exactly-once', 'at-least-once']);
+  });
+
+  it('reads the engine\'s speculation options, with the engine\'s defaults, and names a bad one', () => {
+    expect(parseTopology(minimal(), '/x').engine).toMatchObject({ promptLookupTokens: DEFAULT_PROMPT_LOOKUP.tokens, promptLookupMaxRows: DEFAULT_PROMPT_LOOKUP.maxRows });
+    expect(parseTopology({ ...minimal(), engine: { promptLookupTokens: 0, promptLookupMaxRows: 8 } }, '/x').engine).toMatchObject({ promptLookupTokens: 0, promptLookupMaxRows: 8 });
+    expect(() => parseTopology({ ...minimal(), engine: { promptLookupTokens: 17 } }, '/x')).toThrow('engine.promptLookupTokens: expected an integer from 0 to 16, got 17');
+    expect(() => parseTopology({ ...minimal(), engine: { promptLookupTokens: -1 } }, '/x')).toThrow(/engine\.promptLookupTokens: expected/);
+    expect(() => parseTopology({ ...minimal(), engine: { promptLookupMaxRows: 0 } }, '/x')).toThrow(/engine\.promptLookupMaxRows: expected/);
   });
 
   it('fills defaults', () => {

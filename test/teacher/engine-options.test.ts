@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveEngineOptions } from '../../src/teacher/engine-options.js';
 import { onnxPathFor, type ModelDtype } from '../../src/teacher/model-files.js';
 import { AUTO_MAX_BATCH_SIZE, AUTO_STATIC_BATCH_SIZE } from '../../src/teacher/batch-size.js';
+import { DEFAULT_PROMPT_LOOKUP } from '../../src/teacher/prompt-lookup.js';
 
 describe('engine options', () => {
   it('refuses a dtype that is only an inherited property name', () => {
@@ -25,5 +26,16 @@ describe('engine options', () => {
     expect(() => resolveEngineOptions({ ...base, maxBatchSize: 0 })).toThrow('maxBatchSize: expected auto or an integer from 1 to 256, got 0');
     expect(() => resolveEngineOptions({ ...base, maxBatchSize: 'big' as never })).toThrow(/maxBatchSize: expected auto or an integer/);
     expect(() => resolveEngineOptions({ ...base, batching: 'dynamic' as never })).toThrow(/batching: expected one of continuous, static/);
+  });
+
+  it('speculates by prompt lookup by default, off with 0 draft tokens, and validates both fields', () => {
+    const base = { modelDir: 'models/x' };
+    expect(resolveEngineOptions(base).promptLookup).toEqual(DEFAULT_PROMPT_LOOKUP);
+    expect(DEFAULT_PROMPT_LOOKUP.tokens).toBeGreaterThan(0);
+    expect(resolveEngineOptions({ ...base, promptLookupTokens: 0, promptLookupMaxRows: 8 }).promptLookup).toEqual({ tokens: 0, maxRows: 8 });
+    expect(() => resolveEngineOptions({ ...base, promptLookupTokens: -1 })).toThrow('promptLookupTokens: expected an integer from 0 to 16, got -1');
+    expect(() => resolveEngineOptions({ ...base, promptLookupTokens: 2.5 })).toThrow('promptLookupTokens: expected an integer from 0 to 16, got 2.5');
+    expect(() => resolveEngineOptions({ ...base, promptLookupMaxRows: 0 })).toThrow('promptLookupMaxRows: expected an integer from 1 to 1024, got 0');
+    expect(() => resolveEngineOptions({ ...base, promptLookupMaxRows: '4' as never })).toThrow('promptLookupMaxRows: expected an integer from 1 to 1024, got "4"');
   });
 });

@@ -25,7 +25,7 @@ from onnx import numpy_helper
 from tokenizers import Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from onnx_decoder import MASK_VALUE, alibi_slopes  # noqa: E402
+from onnx_decoder import MASK_VALUE, alibi_slopes, logits_to_keep_feed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-4
@@ -244,7 +244,8 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     def last_logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         pos = np.cumsum(mask, axis=1) - 1
         pos[mask == 0] = 1
-        feed = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64), "position_ids": pos.astype(np.int64)}
+        feed = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64), "position_ids": pos.astype(np.int64),
+                **logits_to_keep_feed(sess)}
         for i in range(spec.num_layers):
             for kind in ("key", "value"):
                 feed[f"past_key_values.{i}.{kind}"] = np.zeros((len(ids), spec.num_kv_heads, 0, spec.head_dim), np.float32)

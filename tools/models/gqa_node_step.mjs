@@ -26,6 +26,10 @@ function feedsFor(batch, cap, inPlace) {
     mask[b * (cap + 1) + cap] = 1n;
   }
   feeds.attention_mask = new ort.Tensor('int64', mask, [batch, cap + 1]);
+  if (!inPlace) {
+    // The buffered layout's logits for the last position only (its builder's `logits_to_keep`).
+    feeds.logits_to_keep = new ort.Tensor('int64', new BigInt64Array([1n]), []);
+  }
   if (!inPlace) feeds.position_ids = new ort.Tensor('int64', new BigInt64Array(batch).fill(BigInt(LENGTH)), [batch, 1]);
   const fetches = inPlace ? { logits: null } : undefined;
   for (let i = 0; i < LAYERS; i++) {

