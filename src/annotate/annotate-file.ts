@@ -232,6 +232,8 @@ export async function annotateFile(
             promptTokens: r.promptTokens,
             generatedTokens: r.generatedTokens,
             finishReason: r.finishReason,
+            // Tokens that came from speculation's accepted drafts (engines that speculate only).
+            ...(r.acceptedDrafts !== undefined ? { acceptedDrafts: r.acceptedDrafts } : {}),
             timings: r.timings,
           };
           summary.generatedTokens += r.generatedTokens;

@@ -17,6 +17,7 @@ import { createChatTemplate } from '../teacher/chat-template.js';
 import { loadTokenizerConfig, MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
 import { DEVICES, type Device } from '../teacher/engine-options.js';
 import { BATCHING_MODES, type Batching } from '../teacher/batching.js';
+import { MAX_DRAFT_TOKENS } from '../teacher/prompt-lookup.js';
 import type { PromptStyle } from '../teacher/types.js';
 import { loadQualityFile } from '../quality/quality-file.js';
 import { DEFAULT_QUALITY, QUALITY_FAILURE_ACTIONS, type QualityFailureAction, type QualitySpec } from '../quality/quality-options.js';
@@ -56,6 +57,10 @@ Output: one JSON line per sample with its annotations and generation stats.
                          single-threaded session per core as memory allows)
   --threads N|auto       intra-op threads per worker (default: the tuned layout's with
                          --workers auto, else cores / workers)
+  --prompt-lookup-tokens N  speculative decoding: tokens each greedy row drafts from its own
+                         prompt and output, checked in one call (the same output); 0 = off
+                         (default 4, at most 16)
+  --prompt-lookup-max-rows N  speculate only while a worker's batch holds at most N rows (default 2)
   --device D             auto | cpu | cuda (default auto)
   --dtype D              fp32 | fp16 | int8 weights (default fp32)
   --onnx-file F          explicit file under <model>/onnx/ (overrides --dtype)`;
@@ -104,6 +109,8 @@ export const annotateCommand: Command = {
           batching: { type: 'string' },
           workers: { type: 'string' },
           threads: { type: 'string' },
+          'prompt-lookup-tokens': { type: 'string' },
+          'prompt-lookup-max-rows': { type: 'string' },
           device: { type: 'string' },
           dtype: { type: 'string' },
           'onnx-file': { type: 'string' },
@@ -154,6 +161,8 @@ export const annotateCommand: Command = {
     const dtype = choiceOption<ModelDtype>('--dtype', v.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
     const workers = v.workers === 'auto' ? 'auto' : (intArg('--workers', v.workers, { max: 64 }) ?? 'auto');
     const threads = v.threads === 'auto' ? 'auto' : intArg('--threads', v.threads, { max: 256 });
+    const promptLookupTokens = intArg('--prompt-lookup-tokens', v['prompt-lookup-tokens'], { min: 0, max: MAX_DRAFT_TOKENS });
+    const promptLookupMaxRows = intArg('--prompt-lookup-max-rows', v['prompt-lookup-max-rows'], { min: 1, max: 1024 });
     if (promptStyle === 'chat') {
       options.chatTemplate = createChatTemplate(loadTokenizerConfig(v.model!));
       if (!options.chatTemplate) {
@@ -182,6 +191,8 @@ export const annotateCommand: Command = {
           intraOpThreads: threads,
           batching,
           device,
+          promptLookupTokens,
+          promptLookupMaxRows,
           log: (message) => console.error(`teacherlm: ${message}`),
         });
         try {

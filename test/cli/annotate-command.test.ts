@@ -76,6 +76,8 @@ describe('teacherlm annotate --dry-run', () => {
     expect(minNew.stderr).toContain('--min-new-tokens: expected at most --max-new-tokens (16), got "32"');
     const penalty = cli(['--dry-run', '--in', 'x.jsonl', '--repetition-penalty', '0']);
     expect(penalty.stderr).toContain('--repetition-penalty: expected a number from 0.01 to 100, got "0"');
+    const lookup = cli(['--dry-run', '--in', 'x.jsonl', '--prompt-lookup-tokens', '17']);
+    expect(lookup.stderr).toContain('--prompt-lookup-tokens: expected an integer from 0 to 16, got "17"');
     const batching = cli(['--dry-run', '--in', 'x.jsonl', '--batching', 'dynamic']);
     expect(batching.stderr).toContain('--batching: expected one of continuous, static, got "dynamic"');
     const map = cli(['--dry-run', '--in', 'x.jsonl', '--map', 'ident=ex_id']);
@@ -112,7 +114,7 @@ describe('teacherlm annotate with a model', () => {
       '--max-new-tokens', '8', '--max-batch-size', '4', '--threads', '1', '--device', 'cpu',
     ]);
     expect(run.status, run.stderr).toBe(0);
-    type Stats = { generatedTokens: number; promptTokens: number; finishReason: string };
+    type Stats = { generatedTokens: number; promptTokens: number; finishReason: string; acceptedDrafts?: number };
     type Row = { id: string; model: string; annotations: Record<string, string>; stats: Record<string, Stats> };
     const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
     expect(rows.map((r) => r.id)).toEqual(['dev_0', 'dev_1', 'dev_2', 'dev_3', 'dev_4']);
@@ -141,6 +143,20 @@ describe('teacherlm annotate with a model', () => {
     expect(statically.status, statically.stderr).toBe(0);
     const staticRows = readFileSync(staticOut, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
     expect(staticRows.map((r) => [r.id, r.annotations])).toEqual(rows.map((r) => [r.id, r.annotations]));
+    // So is speculation: every row drafting (any batch) and none drafting give the same annotations.
+    for (const [name, flags] of [['always', ['--prompt-lookup-max-rows', '1024']], ['never', ['--prompt-lookup-tokens', '0']]] as const) {
+      const specOut = join(dir, `speculate-${name}.jsonl`);
+      const speculated = cli([
+        '--model', model, '--in', input, '--out', specOut, '--map', 'id=ex_id,task=task_name',
+        '--max-new-tokens', '8', '--threads', '1', '--device', 'cpu', ...flags,
+      ]);
+      expect(speculated.status, speculated.stderr).toBe(0);
+      const specRows = readFileSync(specOut, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
+      expect(specRows.map((r) => [r.id, r.annotations])).toEqual(rows.map((r) => [r.id, r.annotations]));
+      const accepted = specRows.flatMap((r) => Object.values(r.stats).map((s) => s.acceptedDrafts ?? 0)).reduce((a, b) => a + b, 0);
+      if (name === 'always') expect(accepted).toBeGreaterThan(0);
+      else expect(accepted).toBe(0);
+    }
   });
 
   it('gates every annotation with the topology\'s quality section: regenerates, records the outcome, drops what still fails', () => {
