@@ -22,6 +22,8 @@ describe.skipIf(!kcatPrerequisite('the reduced chaos scenarios'))('chaos, reduce
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s: none missing, no exactly-once duplicate', async (_name, scenario) => {
     for (const row of await runBothModes(broker, SIZE, scenario)) {
       const about = JSON.stringify(row);
+      // Where a scenario's time went (recovery, run seconds), in CI's log even when it passes.
+      console.log(`chaos ${row.scenario} ${row.mode}: ${about}`);
       expect(row.missing, about).toBe(0);
       if (row.mode === 'exactly-once') expect(row.duplicates, about).toBe(0);
       expect(row.problems, about).toEqual([]);
