@@ -11,6 +11,8 @@ export { createRegistryClient, type RegistryClient } from './registry/client.js'
 export { TeacherlmError, isTeacherlmError, type ErrorCode } from './errors.js';
 // The teacher engine, for annotating outside the pipeline.
 export { createEngine } from './teacher/create-engine.js';
+// `teacherlm tune` in code: measures the layouts of one model file and records the best for `auto`.
+export { tune, type TuneOptions } from './teacher/tuning/tune.js';
 export { buildPrompt, extractAnnotation } from './teacher/prompts.js';
 export type { EngineOptions } from './teacher/engine-options.js';
 export type { AnnotationKind, GenerationOptions, GenerationRequest, GenerationResult, PromptStyle, TextGenerator } from './teacher/types.js';
