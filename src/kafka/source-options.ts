@@ -21,7 +21,9 @@ export interface KafkaSourceOptions {
   /** Clock of the paused-partition waits (the pipeline's scheduler). Default asyncScheduler. */
   scheduler?: SchedulerLike;
   /**
-   * Events of the source's own, as JSON-able objects: `consumer-lost` when the consumer
+   * Events of the source's own, as JSON-able objects: `group-joined` at each group join
+   * (its generation here, the join's milliseconds, the partitions assigned by topic),
+   * `consumer-lost` when the consumer
    * crashed and kafkajs restarts it (a broker outage), `consumer-recovered` with the
    * outage's length once it has rejoined. Default: none.
    */

@@ -235,7 +235,7 @@ export class KafkaSource implements RecordSource {
     const { kafka, groupId, topics, fromBeginning, partitionsConsumedConcurrently, consumerConfig } = this.options;
     const consumer = kafka.consumer({ groupId, ...consumerConfig });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberAssignment, payload.duration));
     // A fetch of only control records (transaction markers) or aborted records never
     // reaches eachBatch; kafkajs resolves past it, and so does our position.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -308,7 +308,7 @@ export class KafkaSource implements RecordSource {
     return this.assignment.every((tp) => this.gate.isPaused(tp.topic, tp.partition));
   }
 
-  private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+  private onGroupJoin(memberAssignment: Record<string, number[]>, joinMs: number): void {
     if (this.lostAt !== undefined) {
       this.options.onEvent({ event: 'consumer-recovered', downMs: Date.now() - this.lostAt });
       this.lostAt = undefined;
@@ -319,6 +319,9 @@ export class KafkaSource implements RecordSource {
     );
     this.assignment = assigned;
     this.counters.rebalances++;
+    // When a worker got its partitions and how long the join took: a slow start or a
+    // rebalance storm reads from the log, not from a debugger.
+    this.options.onEvent({ event: 'group-joined', generation: this.counters.rebalances, joinMs, partitions: memberAssignment });
     this.lag.setAssignment(assigned);
     this.lag.resetPositions();
     this.rebalanceEvents.next({ generation: this.counters.rebalances, assigned, revoked });

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTeacherlmError } from '../../src/errors.js';
 import { KafkaSource } from '../../src/kafka/source.js';
 
@@ -46,6 +46,40 @@ describe('KafkaSource.refreshLag', () => {
     await first;
     await source.refreshLag();
     expect(offsetRequests()).toBe(2);
+    await source.stop();
+  });
+});
+
+/** A consumer fake at the kafkajs interface that records its event handlers, so a test can fire a group join. */
+function joinableKafka() {
+  const handlers = new Map<string, (e: { payload: unknown }) => void>();
+  const consumer = {
+    events: { GROUP_JOIN: 'consumer.group_join', END_BATCH_PROCESS: 'consumer.end_batch_process', CRASH: 'consumer.crash' },
+    on: (name: string, handler: (e: { payload: unknown }) => void) => void handlers.set(name, handler),
+    connect: async () => {},
+    subscribe: async () => {},
+    run: async () => {},
+    disconnect: async () => {},
+  };
+  const join = (memberAssignment: Record<string, number[]>, duration: number) => handlers.get('consumer.group_join')!({ payload: { memberAssignment, duration } });
+  return { kafka: { consumer: () => consumer, admin: () => ({ connect: async () => {}, disconnect: async () => {} }) } as unknown as Kafka, join, joined: () => handlers.has('consumer.group_join') };
+}
+
+describe('KafkaSource events', () => {
+  it('logs each group join with its generation, its duration and the partitions it assigned', async () => {
+    const { kafka, join, joined } = joinableKafka();
+    const events: Record<string, unknown>[] = [];
+    const source = new KafkaSource({ kafka, groupId: 'g', topics: ['in'], lagRefreshMs: 0, onEvent: (e) => events.push(e) });
+    const sub = source.records().subscribe();
+    await vi.waitFor(() => expect(joined()).toBe(true));
+    join({ in: [0, 2] }, 3120);
+    join({ in: [1] }, 45);
+    expect(events).toEqual([
+      { event: 'group-joined', generation: 1, joinMs: 3120, partitions: { in: [0, 2] } },
+      { event: 'group-joined', generation: 2, joinMs: 45, partitions: { in: [1] } },
+    ]);
+    expect(source.assigned()).toEqual([{ topic: 'in', partition: 1 }]);
+    sub.unsubscribe();
     await source.stop();
   });
 });

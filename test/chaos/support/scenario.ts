@@ -90,6 +90,8 @@ export interface ChaosRow extends Counts {
   recoverS: number | undefined;
   seconds: number;
   problems: string[];
+  /** Not failures: waits that took long, with the workers' own events, so a slow CI run shows why. */
+  notes: string[];
 }
 
 /** A row fails on a missing id, an exactly-once duplicate, or a problem (unexpected exit, a check). */
@@ -106,6 +108,30 @@ async function outputSize(admin: Admin, t: ChaosTopology): Promise<number | unde
   } catch {
     return undefined;
   }
+}
+
+/** A recovery wait longer than this is noted in the row (a normal one takes under 15 s). */
+const SLOW_WAIT_MS = 30_000;
+
+/** How long a wait took, how far it got, and each live worker's events (progress lines left out), in seconds since the run began. */
+function slowWaitNote(waitedMs: number, written: number, partitions: number, workers: WorkerSet, startedAt: number): string {
+  const lines = workers.alive.map((w) => {
+    const events = w
+      .log()
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          const e = JSON.parse(line) as { ts?: string; event?: string };
+          if (!e.ts || e.event === 'progress') return [];
+          const { ts, ...rest } = e;
+          return [`+${((Date.parse(ts) - startedAt) / 1000).toFixed(1)}s ${JSON.stringify(rest).slice(0, 200)}`];
+        } catch {
+          return line.trim() && !line.startsWith('teacherlm:') ? [line.slice(0, 200)] : [];
+        }
+      });
+    return `${w.logFile.split('/').pop()}: ${events.slice(-12).join(' | ')}`;
+  });
+  return `waited ${(waitedMs / 1000).toFixed(1)} s for ${partitions} partitions to write (${written} did); ${lines.join('; ')}`;
 }
 
 export async function runScenario(ctx: ChaosContext, s: Scenario, mode: DeliveryMode): Promise<ChaosRow> {
@@ -125,6 +151,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
   const env = { ...process.env, KAFKA_BROKERS: ctx.broker.bootstrap, OTEL_SDK_DISABLED: 'true', TEACHERLM_KAFKA_LOG: 'error' };
   const workers = new WorkerSet(dir, topology.file, env);
   const faults: number[] = [];
+  const notes: string[] = [];
   const stream = streamSamples({ brokers, topic: topology.input, partitions: s.partitions, samples: ctx.size.samples, durationMs: s.backlog ? 0 : ctx.size.streamMs, questionChars: s.questionChars });
   // Awaited after the faults; meanwhile a failure ends the waits below at once instead of unhandled.
   let streamFailed = false;
@@ -152,14 +179,18 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
       return false;
     },
     async recovered(since, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (!streamFailed && Date.now() < deadline && workers.alive.length > 0) {
+      const began = Date.now();
+      const deadline = began + timeoutMs;
+      let written = 0;
+      let done = false;
+      while (!done && !streamFailed && Date.now() < deadline && workers.alive.length > 0) {
         const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
-        if (partitionsWrittenSince(records, since, s.partitions) === s.partitions) return true;
-        if (new Set(records.map((r) => r.id)).size >= ctx.size.samples) return true;
-        await sleep(500);
+        written = partitionsWrittenSince(records, since, s.partitions);
+        done = written === s.partitions || new Set(records.map((r) => r.id)).size >= ctx.size.samples;
+        if (!done) await sleep(500);
       }
-      return false;
+      if (Date.now() - began > SLOW_WAIT_MS) notes.push(slowWaitNote(Date.now() - began, written, s.partitions, workers, startedAt));
+      return done;
     },
   };
   const problems: string[] = [];
@@ -196,8 +227,10 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     recoverS: recoveries.length ? Math.max(...recoveries) : undefined,
     seconds: Math.round((Date.now() - began) / 1000),
     problems,
+    notes,
   };
   if (rowFailed(row)) problems.push(`logs kept in ${dir}`);
+  else if (notes.length) notes.push(`logs kept in ${dir}`);
   else if (!ctx.keepLogs) rmSync(dir, { recursive: true, force: true });
   return row;
 }

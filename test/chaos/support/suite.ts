@@ -40,6 +40,6 @@ export function renderTable(rows: ChaosRow[]): string {
   const lines = [head, ...body];
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
   const fmt = (l: string[]) => `| ${l.map((x, c) => x.padEnd(widths[c]!)).join(' | ')} |`;
-  const problems = rows.flatMap((r) => r.problems.map((p) => `${r.scenario} ${r.mode}: ${p}`));
+  const problems = rows.flatMap((r) => [...r.problems, ...r.notes.map((n) => `note: ${n}`)].map((p) => `${r.scenario} ${r.mode}: ${p}`));
   return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(fmt), ...problems].join('\n');
 }
