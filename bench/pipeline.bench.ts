@@ -27,33 +27,25 @@
  * Rates run from the first record consumed to the last record acknowledged, so the
  * consumer group join (a one-off start cost) is left out. Prints one JSON object.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { Subject, bufferTime, filter, mergeMap, tap } from 'rxjs';
-import { ensureTopics } from '../src/kafka/admin.js';
+import { bufferTime, filter, mergeMap, tap } from 'rxjs';
 import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
 import { KafkaSink } from '../src/kafka/sink.js';
 import { KafkaSource } from '../src/kafka/source.js';
-import { runPipeline } from '../src/pipeline/pipeline.js';
-import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../src/pipeline/ports.js';
 import { bindTeachers } from '../src/pipeline/teacher-bindings.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import { openPipelineService, PIPELINE_SINK_MAX_BATCH_RECORDS, type PipelineService } from '../src/service/pipeline-service.js';
 import type { RawSample, TextGenerator } from '../src/teacher/types.js';
-import { ExportResultCode } from '@opentelemetry/core';
-import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
-import { startMetrics } from '../src/telemetry/metrics-setup.js';
-import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
-import { CREAK_DEV } from '../test/support/creak.js';
+import { creakSamples, dropSpans, exported, freshTopics, produceBacklog, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
 import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
 const root = join(import.meta.dirname, '..');
@@ -85,70 +77,10 @@ const telemetryConfigs = parseTelemetryConfigs(v['telemetry-configs']!);
 const telemetryGoal = parseTelemetryConfig(v['telemetry-goal']!).label;
 /** The goal: telemetry costs under this share of throughput (and of CPU per record). */
 const TELEMETRY_GOAL_PERCENT = 3;
-const run = Date.now().toString(36);
 
-function creakSamples(n: number): RawSample[] {
-  const lines = readFileSync(CREAK_DEV, 'utf8').trimEnd().split('\n');
-  return Array.from({ length: n }, (_, i) => {
-    const row = JSON.parse(lines[i % lines.length] as string) as { question: string; answer: string; task_name: string };
-    return { id: `bench-${i}`, task: row.task_name, question: row.question, answer: row.answer, context: null, metadata: {} };
-  });
-}
 
-/** The topology on fresh topics and group, so runs never see each other's records. */
-function freshTopics(topology: Topology, tag: string): Topology {
-  return {
-    ...topology,
-    input: { ...topology.input, topic: `bench.${tag}.raw.${run}` },
-    output: { ...topology.output, topic: `bench.${tag}.augmented.${run}` },
-    deadLetter: { ...topology.deadLetter, topic: `bench.${tag}.dead-letter.${run}` },
-    consumer: { ...topology.consumer, group: `bench-${tag}-${run}` },
-  };
-}
 
-async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSample[]): Promise<void> {
-  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
-  const producer = kafka.producer();
-  await producer.connect();
-  const messages = samples.map((s) => ({ key: s.id, value: JSON.stringify(s) }));
-  for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 2_000) });
-  await producer.disconnect();
-}
 
-/**
- * Runs the service's pipeline (as `teacherlm run` assembles it) over a produced backlog
- * in consumer group `group`; times first record consumed -> last ack.
- */
-async function timePipeline(service: PipelineService, group: string, n: number, onTick?: () => void, metrics?: PipelineMetrics) {
-  let firstAt = 0;
-  let lastAckAt = 0;
-  const timedSource = (source: RecordSource): RecordSource => ({
-    records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
-    pause: (topic, partition) => source.pause(topic, partition),
-    resume: (topic, partition) => source.resume(topic, partition),
-    commit: (offsets) => source.commit(offsets),
-    stop: () => source.stop(),
-    stats: () => source.stats(),
-    ...(source.assigned ? { assigned: () => source.assigned!() } : {}),
-    ...(source.rebalances ? { rebalances: () => source.rebalances!() } : {}),
-  });
-  const timedSink = (sink: RecordSink): RecordSink => ({
-    send: async (records: OutRecord[]) => {
-      await sink.send(records);
-      lastAckAt = performance.now();
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  });
-  const ticker = onTick ? setInterval(onTick, 20) : undefined;
-  const cpuBefore = process.cpuUsage();
-  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: { source: timedSource, sink: timedSink }, ...(metrics ? { metrics } : {}) });
-  const summary = await handle.done;
-  const cpu = process.cpuUsage(cpuBefore);
-  if (ticker) clearInterval(ticker);
-  const seconds = (lastAckAt - firstAt) / 1000;
-  return { seconds, rate: n / seconds, summary, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
-}
 
 /**
  * The peer of the echo run: the same backlog copied by the same source and sink with no
@@ -199,41 +131,12 @@ async function timeCoreOnly(topology: Topology, generators: ReadonlyMap<string, 
   const values = samples.map((s) => Buffer.from(JSON.stringify(s)));
   let best = { rate: 0, cpuMicrosPerRecord: Infinity };
   for (let r = 0; r < 3; r++) {
-    const input = new Subject<SourceRecord>();
-    const source: RecordSource = {
-      records: () => input,
-      pause: () => {},
-      resume: () => {},
-      commit: async () => {},
-      stop: async () => input.complete(),
-      stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }),
-    };
-    const sink: RecordSink = { send: async () => {}, flush: async () => {}, close: async () => {} };
-    const handle = runPipeline({ topology: { ...topology, batching: { ...topology.batching, queueLimit: values.length + 1 } }, source, sink, generators, maxRecords: values.length });
-    const cpuBefore = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < values.length; i++) {
-      input.next({ topic: 'in', partition: i % 3, offset: String(Math.floor(i / 3)), key: null, value: values[i] as Buffer, headers: {}, timestamp: '0' });
-      if (i % 1_000 === 999) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await handle.done;
-    const cpu = process.cpuUsage(cpuBefore);
-    const rate = values.length / ((performance.now() - t0) / 1000);
-    if (rate > best.rate) best = { rate, cpuMicrosPerRecord: (cpu.user + cpu.system) / values.length };
+    const run = await runCoreOnce(topology, generators, values);
+    if (run.rate > best.rate) best = run;
   }
   return best;
 }
 
-/** An exporter that serializes what it gets to OTLP protobuf, as the OTLP exporter does, and drops the bytes: the SDK's work without a collector's. */
-const exported = { spans: 0, bytes: 0 };
-const dropSpans: SpanExporter = {
-  export: (spans, done) => {
-    exported.spans += spans.length;
-    exported.bytes += ProtobufTraceSerializer.serializeRequest(spans)?.length ?? 0;
-    done({ code: ExportResultCode.SUCCESS });
-  },
-  shutdown: async () => {},
-};
 
 /** The bare SDK, no pipeline: µs of CPU to start, end and export (serialized) one child span, as the pipeline builds its stage spans. */
 async function timeBareSpans(n: number) {
@@ -256,7 +159,6 @@ async function timeBareSpans(n: number) {
     await telemetry.shutdown();
   }
 }
-const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
 
 /**
  * Echo rounds with telemetry off and on, interleaved: every round runs, for each
@@ -275,25 +177,13 @@ async function timeTelemetryCost(service: PipelineService, groupPrefix: string, 
   const runOne = async (config: TelemetryConfig | undefined): Promise<Run> => {
     const group = `${groupPrefix}-t${config ? config.label.replace(/[^a-z0-9]/g, '') : 'off'}${runs++}`;
     if (!config) return timePipeline(service, group, n);
-    // The SDK's sampler is read from the environment when it starts.
-    process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
-    process.env.OTEL_TRACES_SAMPLER_ARG = String(config.ratio);
-    const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
-    const metrics = config.metrics
-      ? startMetrics({
-          serviceName: 'teacherlm-bench',
-          prometheus: true,
-          readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })],
-          env: {},
-        })
-      : undefined;
+    const telemetry = startBenchTelemetry(config);
     const before = exported.spans;
     try {
       // With an SDK registered the pipeline traces the samples the sampler keeps (sample-tracing.ts).
-      return await timePipeline(service, group, n, undefined, metrics?.pipeline);
+      return await timePipeline(service, group, n, undefined, telemetry.metrics);
     } finally {
-      await metrics?.shutdown();
-      await tracing?.shutdown();
+      await telemetry.shutdown();
       spans.get(config.label)!.push(exported.spans - before);
     }
   };

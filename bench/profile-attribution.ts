@@ -1,0 +1,57 @@
+/**
+ * Self time of a V8 CPU profile (the inspector's `Profiler.stop`), summed by where each
+ * function's code lives, so a telemetry run shows telemetry's own CPU apart from the
+ * pipeline's:
+ * - `sdk`: the OpenTelemetry API, SDK and exporter packages, and protobufjs (the OTLP
+ *   serializer's writer);
+ * - `project`: the project's telemetry code, src/telemetry/, and its tracing hooks
+ *   elsewhere in src/ (src/pipeline/sample-tracing.ts);
+ * - `idle`: the profiler's `(idle)` (waiting on I/O), not CPU;
+ * - `gc`: the main thread's `(garbage collector)`: garbage telemetry makes is collected
+ *   there too, so it is shown apart and not counted as telemetry's;
+ * - `other`: everything else, the runtime's `(program)` included.
+ */
+export interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber?: number };
+  hitCount?: number;
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+export type Bucket = 'sdk' | 'project' | 'idle' | 'gc' | 'other';
+
+const SDK = /\/node_modules\/(@opentelemetry|protobufjs|@protobufjs)\//;
+const PROJECT = /\/src\/(telemetry\/|pipeline\/sample-tracing\.)/;
+
+export function bucketOf(callFrame: ProfileNode['callFrame']): Bucket {
+  if (callFrame.url === '' && callFrame.functionName === '(idle)') return 'idle';
+  if (callFrame.url === '' && callFrame.functionName === '(garbage collector)') return 'gc';
+  const url = callFrame.url.replaceAll('\\', '/');
+  if (SDK.test(url)) return 'sdk';
+  if (PROJECT.test(url) && !url.includes('/node_modules/')) return 'project';
+  return 'other';
+}
+
+/**
+ * µs of self time per bucket: each sample is charged the time until the next one (its
+ * `timeDeltas` successor; the last sample the mean interval), as DevTools does.
+ */
+export function selfTimeByBucket(profile: CpuProfile): Record<Bucket, number> {
+  const totals: Record<Bucket, number> = { sdk: 0, project: 0, idle: 0, gc: 0, other: 0 };
+  const bucketById = new Map(profile.nodes.map((n) => [n.id, bucketOf(n.callFrame)]));
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const mean = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
+  for (let i = 0; i < samples.length; i++) {
+    const bucket = bucketById.get(samples[i]!) ?? 'other';
+    totals[bucket] += i + 1 < deltas.length ? deltas[i + 1]! : mean;
+  }
+  return totals;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { bucketOf, selfTimeByBucket, type CpuProfile } from '../../bench/profile-attribution.js';
+
+const frame = (url: string, functionName = 'f') => ({ functionName, url });
+
+describe("a CPU profile's self time by bucket", () => {
+  it('puts the OpenTelemetry packages and protobufjs in sdk, the project telemetry in project', () => {
+    expect(bucketOf(frame('file:///app/node_modules/@opentelemetry/sdk-trace-base/build/src/Span.js'))).toBe('sdk');
+    expect(bucketOf(frame('file:///app/node_modules/protobufjs/src/writer.js'))).toBe('sdk');
+    expect(bucketOf(frame('file:///app/src/telemetry/pipeline-metrics.ts'))).toBe('project');
+    expect(bucketOf(frame('file:///app/src/pipeline/sample-tracing.ts'))).toBe('project');
+    expect(bucketOf(frame('C:\\app\\src\\telemetry\\spans.ts'))).toBe('project');
+  });
+
+  it('leaves the pipeline, other packages and the runtime in other, GC and idle apart', () => {
+    expect(bucketOf(frame('file:///app/src/pipeline/pipeline.ts'))).toBe('other');
+    expect(bucketOf(frame('file:///app/node_modules/kafkajs/src/consumer/index.js'))).toBe('other');
+    expect(bucketOf(frame('file:///app/node_modules/some-lib/src/telemetry/x.js'))).toBe('other');
+    expect(bucketOf(frame('', '(garbage collector)'))).toBe('gc');
+    expect(bucketOf(frame('', '(program)'))).toBe('other');
+    expect(bucketOf(frame('', '(idle)'))).toBe('idle');
+  });
+
+  it('charges each sample the delta to the next one, the last the mean interval', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('', '(root)') },
+        { id: 2, callFrame: frame('file:///app/node_modules/@opentelemetry/core/x.js') },
+        { id: 3, callFrame: frame('file:///app/src/telemetry/spans.ts') },
+        { id: 4, callFrame: frame('', '(idle)') },
+      ],
+      startTime: 0,
+      endTime: 400,
+      samples: [2, 3, 4, 2],
+      timeDeltas: [5, 100, 200, 50],
+    };
+    // 2 gets 100 and (last) 400 / 4; 3 gets 200; 4 gets 50.
+    expect(selfTimeByBucket(profile)).toEqual({ sdk: 200, project: 200, idle: 50, gc: 0, other: 0 });
+  });
+
+  it('gives zeros for a profile without samples', () => {
+    expect(selfTimeByBucket({ nodes: [], startTime: 0, endTime: 0 })).toEqual({ sdk: 0, project: 0, idle: 0, gc: 0, other: 0 });
+  });
+});
