@@ -13,7 +13,7 @@
  */
 export interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber?: number };
+  callFrame: { functionName: string; url: string; lineNumber?: number; columnNumber?: number };
   hitCount?: number;
 }
 
@@ -40,18 +40,16 @@ export function bucketOf(callFrame: ProfileNode['callFrame']): Bucket {
 }
 
 /**
- * µs of self time per bucket: each sample is charged the time until the next one (its
- * `timeDeltas` successor; the last sample the mean interval), as DevTools does.
+ * µs of self time per bucket: every sample counts the same, the profile's mean interval.
+ * Charging each sample its own delta instead would charge a pause of the thread (the
+ * machine's other load descheduling it: the pending samples arrive as one) to whatever
+ * ran when it came back.
  */
 export function selfTimeByBucket(profile: CpuProfile): Record<Bucket, number> {
   const totals: Record<Bucket, number> = { sdk: 0, project: 0, idle: 0, gc: 0, other: 0 };
   const bucketById = new Map(profile.nodes.map((n) => [n.id, bucketOf(n.callFrame)]));
   const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  const mean = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
-  for (let i = 0; i < samples.length; i++) {
-    const bucket = bucketById.get(samples[i]!) ?? 'other';
-    totals[bucket] += i + 1 < deltas.length ? deltas[i + 1]! : mean;
-  }
+  const interval = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
+  for (const id of samples) totals[bucketById.get(id) ?? 'other'] += interval;
   return totals;
 }

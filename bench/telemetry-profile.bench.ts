@@ -16,6 +16,7 @@
  * for `--goal` (default both@0.01). "off" must show about 0 telemetry: the check that
  * the attribution finds only telemetry.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ const { values: v } = parseArgs({
     'interval-us': { type: 'string', default: '100' },
     /** Also print the N telemetry functions with the most self time in each configuration (stderr). */
     top: { type: 'string', default: '0' },
+    /** Also write each profiled run's profile there, as `<config>-<round>.cpuprofile` (DevTools opens them). */
+    'save-profiles': { type: 'string' },
   },
 });
 const GOAL_SHARE = 0.03;
@@ -104,6 +107,10 @@ async function profiledRun(config: TelemetryConfig | undefined, profile: boolean
   if (!profile) return { telemetry: 0, sdk: 0, project: 0, gc: 0, profiledCpu: 0, processCpu: perRecord(cpu.user + cpu.system), spans };
   const { profile: result } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
   const t = selfTimeByBucket(result);
+  if (v['save-profiles']) {
+    mkdirSync(v['save-profiles'], { recursive: true });
+    writeFileSync(join(v['save-profiles'], `${(config?.label ?? 'off').replace(/[^a-z0-9.]/g, '-')}-${runs}.cpuprofile`), JSON.stringify(result));
+  }
   if (Number(v.top) > 0) {
     const lines = telemetryFunctions(result)
       .slice(0, Number(v.top))
@@ -128,7 +135,7 @@ function telemetryFunctions(profile: CpuProfile): [string, number][] {
   const nameOf = new Map(
     profile.nodes
       .filter((node) => ['sdk', 'project'].includes(bucketOf(node.callFrame)))
-      .map((node) => [node.id, `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, '')}:${(node.callFrame.lineNumber ?? -1) + 1}`]),
+      .map((node) => [node.id, `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, '')}:${(node.callFrame.lineNumber ?? -1) + 1}:${(node.callFrame.columnNumber ?? -1) + 1}`]),
   );
   for (const id of profile.samples ?? []) {
     const name = nameOf.get(id);

@@ -21,7 +21,7 @@ describe("a CPU profile's self time by bucket", () => {
     expect(bucketOf(frame('', '(idle)'))).toBe('idle');
   });
 
-  it('charges each sample the delta to the next one, the last the mean interval', () => {
+  it('charges every sample the mean interval, whatever its own delta', () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: frame('', '(root)') },
@@ -34,8 +34,8 @@ describe("a CPU profile's self time by bucket", () => {
       samples: [2, 3, 4, 2],
       timeDeltas: [5, 100, 200, 50],
     };
-    // 2 gets 100 and (last) 400 / 4; 3 gets 200; 4 gets 50.
-    expect(selfTimeByBucket(profile)).toEqual({ sdk: 200, project: 200, idle: 50, gc: 0, other: 0 });
+    // 4 samples over 400 µs: 100 each, however long the gaps between them.
+    expect(selfTimeByBucket(profile)).toEqual({ sdk: 200, project: 100, idle: 100, gc: 0, other: 0 });
   });
 
   it('gives zeros for a profile without samples', () => {
