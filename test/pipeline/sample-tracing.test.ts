@@ -164,6 +164,21 @@ describe('sample tracing in the pipeline', () => {
     expect(tracing.open).toBe(0);
   });
 
+  it("gives an abandoned trace's queued tasks no batch span, and a batch of untraced tasks none", () => {
+    const tracing = new SampleTracing({ maxOpen: 1, sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
+    const [first, untraced] = tasks('p', 'q');
+    first!.job.record = tracing.begin(traced(0, sample('a')));
+    untraced!.job = { ...untraced!.job, record: traced(1, sample('u'), '00') };
+    tracing.queued(first!);
+    tracing.queued(untraced!);
+    expect(tracing.batch([untraced!], { modelId: 'echo', device: 'cpu' })).toBeUndefined();
+    // A second open trace over maxOpen 1 abandons the first, whose task is still queued.
+    tracing.begin(traced(2, sample('b')));
+    expect(tracing.batch([first!, untraced!], { modelId: 'echo', device: 'cpu' })).toBeUndefined();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['in process']);
+    tracing.close();
+  });
+
   it("marks a failed engine call's batch span failed, with the error as an exception event", () => {
     const tracing = new SampleTracing({ sampling: new TraceSampling('parentbased_always_on'), ids: new RandomIdGenerator() });
     const [task] = tasks('p');
