@@ -119,8 +119,9 @@ interface EngineState {
   attributes: Attributes;
   queueTime: HistogramSeries;
   batchSize: HistogramSeries;
-  inputTokens: HistogramSeries;
-  outputTokens: HistogramSeries;
+  /** gen_ai.client.token.usage, input and output, fed by runs. */
+  inputTokens: Runs;
+  outputTokens: Runs;
   requestDuration: HistogramSeries;
   perOutputToken: HistogramSeries;
   inputTokenCount: CounterSeries;
@@ -138,25 +139,29 @@ interface TopicSeries {
   endToEnd: Record<'augmented' | 'dead-letter', HistogramSeries>;
 }
 
-const promptTokensOf = (r: EngineCallResult): number => r.promptTokens;
-const generatedTokensOf = (r: EngineCallResult): number => r.generatedTokens;
+/**
+ * Feeds a histogram one update per run of equal values (a batch's rows often share a
+ * prompt length or a token limit), as values come: a batch's loop feeds several at once.
+ */
+export class Runs {
+  private value = 0;
+  private count = 0;
+  constructor(private readonly series: HistogramSeries) {}
 
-/** Records `valueOf` of each item, one histogram update per run of equal values (a batch's rows often share a prompt length or a token limit). */
-export function recordRuns<T>(series: HistogramSeries, items: readonly T[], valueOf: (item: T) => number): void {
-  if (items.length === 0) return;
-  let value = valueOf(items[0]!);
-  let run = 1;
-  for (let i = 1; i < items.length; i++) {
-    const next = valueOf(items[i]!);
-    if (next === value) {
-      run++;
-      continue;
+  add(value: number): void {
+    if (this.count > 0 && value !== this.value) {
+      this.series.record(this.value, this.count);
+      this.count = 0;
     }
-    series.record(value, run);
-    value = next;
-    run = 1;
+    this.value = value;
+    this.count++;
   }
-  series.record(value, run);
+
+  /** Records the last run: call once the batch's values are all added. */
+  end(): void {
+    if (this.count > 0) this.series.record(this.value, this.count);
+    this.count = 0;
+  }
 }
 
 export function createPipelineMetrics(meter: Meter, local: LocalAggregates, options: { now?: () => number } = {}): PipelineMetrics {
@@ -241,8 +246,8 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
         attributes,
         queueTime: queueTime(engine.key, attributes),
         batchSize: batchSize(engine.key, attributes),
-        inputTokens: tokenUsage(`${engine.key}\u0000input`, input),
-        outputTokens: tokenUsage(`${engine.key}\u0000output`, output),
+        inputTokens: new Runs(tokenUsage(`${engine.key}\u0000input`, input)),
+        outputTokens: new Runs(tokenUsage(`${engine.key}\u0000output`, output)),
         requestDuration: requestDuration(engine.key, usage),
         perOutputToken: perOutputToken(engine.key, usage),
         inputTokenCount: tokens(`${engine.key}\u0000input`, input),
@@ -311,13 +316,18 @@ export function createPipelineMetrics(meter: Meter, local: LocalAggregates, opti
       let prompt = 0;
       let generated = 0;
       let steps = 0;
+      // One pass over the batch's rows for the sums, the steps and both histograms.
       for (const r of results) {
-        prompt += r.promptTokens;
-        generated += r.generatedTokens;
-        if (r.generatedTokens > steps) steps = r.generatedTokens;
+        const p = r.promptTokens;
+        const g = r.generatedTokens;
+        prompt += p;
+        generated += g;
+        if (g > steps) steps = g;
+        state.inputTokens.add(p);
+        state.outputTokens.add(g);
       }
-      recordRuns(state.inputTokens, results, promptTokensOf);
-      recordRuns(state.outputTokens, results, generatedTokensOf);
+      state.inputTokens.end();
+      state.outputTokens.end();
       state.inputTokenCount.add(prompt);
       state.outputTokenCount.add(generated);
       if (steps > 0) state.perOutputToken.record(durationMs / 1000 / steps);

@@ -7,7 +7,7 @@ import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 import { startMetrics } from '../../src/telemetry/metrics-setup.js';
 import { LocalAggregates } from '../../src/telemetry/local-aggregates.js';
-import { createPipelineMetrics, NOOP_PIPELINE_METRICS, recordRuns, type EngineRef, type QueuedTask } from '../../src/telemetry/pipeline-metrics.js';
+import { createPipelineMetrics, NOOP_PIPELINE_METRICS, Runs, type EngineRef, type QueuedTask } from '../../src/telemetry/pipeline-metrics.js';
 import { sourceRecord } from '../pipeline/fakes.js';
 import { MemorySink, MemorySource } from '../pipeline/memory-ports.js';
 
@@ -97,16 +97,26 @@ describe('pipeline metrics', () => {
 });
 
 describe('per-batch aggregation', () => {
-  it('recordRuns makes one update per run of equal values, with the counts of one update per item', () => {
+  it('Runs makes one update per run of equal values, with the counts of one update per item', () => {
     const calls: [number, number | undefined][] = [];
-    recordRuns({ record: (value, count) => void calls.push([value, count]) }, [3, 3, 5, 3, 3, 3], (x) => x);
+    const runs = new Runs({ record: (value, count) => void calls.push([value, count]) });
+    for (const x of [3, 3, 5, 3, 3, 3]) runs.add(x);
+    runs.end();
     expect(calls).toEqual([
       [3, 2],
       [5, 1],
       [3, 3],
     ]);
-    recordRuns({ record: () => calls.push([NaN, 0]) }, [], (x: number) => x);
-    expect(calls).toHaveLength(3);
+    // A new batch starts a new run, even of the same value; an empty one records nothing.
+    runs.add(3);
+    runs.end();
+    runs.end();
+    expect(calls).toEqual([
+      [3, 2],
+      [5, 1],
+      [3, 3],
+      [3, 1],
+    ]);
   });
 
   it("a batch's queue times are every task's own, however its tasks are grouped", async () => {
