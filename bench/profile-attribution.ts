@@ -10,9 +10,12 @@
  * - `gc`: the main thread's `(garbage collector)`: garbage telemetry makes is collected
  *   there too, so it is shown apart and not counted as telemetry's;
  * - `other`: everything else, the runtime's `(program)` included.
+ * A native or Node built-in function (no url, or a `node:` one: `performance.now`, a
+ * Buffer copy) is charged to its caller's bucket: telemetry's calls of them are its cost.
  */
 export interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber?: number; columnNumber?: number };
   hitCount?: number;
 }
@@ -29,6 +32,13 @@ export type Bucket = 'sdk' | 'project' | 'idle' | 'gc' | 'other';
 
 const SDK = /\/node_modules\/(@opentelemetry|protobufjs|@protobufjs)\//;
 const PROJECT = /\/src\/(telemetry\/|pipeline\/sample-tracing\.)/;
+
+const SPECIAL = new Set(['(root)', '(program)', '(idle)', '(garbage collector)']);
+
+/** Whether the function has no bucket of its own (a native or Node built-in one), so its caller's is used. */
+export function inheritsBucket(callFrame: ProfileNode['callFrame']): boolean {
+  return callFrame.url === '' ? !SPECIAL.has(callFrame.functionName) : callFrame.url.startsWith('node:');
+}
 
 export function bucketOf(callFrame: ProfileNode['callFrame']): Bucket {
   if (callFrame.url === '' && callFrame.functionName === '(idle)') return 'idle';
@@ -47,9 +57,26 @@ export function bucketOf(callFrame: ProfileNode['callFrame']): Bucket {
  */
 export function selfTimeByBucket(profile: CpuProfile): Record<Bucket, number> {
   const totals: Record<Bucket, number> = { sdk: 0, project: 0, idle: 0, gc: 0, other: 0 };
-  const bucketById = new Map(profile.nodes.map((n) => [n.id, bucketOf(n.callFrame)]));
+  const bucketById = bucketsByNode(profile.nodes);
   const samples = profile.samples ?? [];
   const interval = samples.length > 0 ? (profile.endTime - profile.startTime) / samples.length : 0;
   for (const id of samples) totals[bucketById.get(id) ?? 'other'] += interval;
   return totals;
+}
+
+/** Each node's bucket, a native or built-in one's from its nearest caller that has one of its own. */
+export function bucketsByNode(nodes: readonly ProfileNode[]): Map<number, Bucket> {
+  const buckets = new Map<number, Bucket>();
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const visit = (node: ProfileNode, callers: Bucket): void => {
+    const bucket = inheritsBucket(node.callFrame) ? callers : bucketOf(node.callFrame);
+    buckets.set(node.id, bucket);
+    for (const child of node.children ?? []) {
+      const c = byId.get(child);
+      if (c) visit(c, bucket);
+    }
+  };
+  const children = new Set(nodes.flatMap((n) => n.children ?? []));
+  for (const node of nodes) if (!children.has(node.id)) visit(node, 'other');
+  return buckets;
 }

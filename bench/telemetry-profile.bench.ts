@@ -10,7 +10,7 @@
  * `--interval-us`, default 100), from the run's first record to telemetry's shutdown (the
  * last spans' export included; telemetry's one-off start is left out). Self time is summed by where the code lives
  * (bench/profile-attribution.ts): the OpenTelemetry packages, and the project's
- * telemetry code. Prints, per configuration, medians over rounds of µs per record:
+ * telemetry code (a native or built-in function goes with its caller). Prints, per configuration, medians over rounds of µs per record:
  * telemetry's self time (sdk + project), the main thread's profiled CPU, its GC, and the
  * process's CPU; and telemetry's share of the main thread's CPU, with `goal.met` (under 3%)
  * for `--goal` (default both@0.01). "off" must show about 0 telemetry: the check that
@@ -28,7 +28,7 @@ import { loadTopology } from '../src/pipeline/topology.js';
 import { openPipelineService } from '../src/service/pipeline-service.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { creakSamples, exported, freshTopics, produceBacklog, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
-import { bucketOf, selfTimeByBucket, type CpuProfile } from './profile-attribution.js';
+import { bucketsByNode, selfTimeByBucket, type CpuProfile } from './profile-attribution.js';
 import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
 const { values: v } = parseArgs({
@@ -132,9 +132,10 @@ async function profiledRun(config: TelemetryConfig | undefined, profile: boolean
 function telemetryFunctions(profile: CpuProfile): [string, number][] {
   const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples?.length ?? 0);
   const byName = new Map<string, number>();
+  const buckets = bucketsByNode(profile.nodes);
   const nameOf = new Map(
     profile.nodes
-      .filter((node) => ['sdk', 'project'].includes(bucketOf(node.callFrame)))
+      .filter((node) => ['sdk', 'project'].includes(buckets.get(node.id)!))
       .map((node) => [node.id, `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, '')}:${(node.callFrame.lineNumber ?? -1) + 1}:${(node.callFrame.columnNumber ?? -1) + 1}`]),
   );
   for (const id of profile.samples ?? []) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, selfTimeByBucket, type CpuProfile } from '../../bench/profile-attribution.js';
+import { bucketOf, bucketsByNode, selfTimeByBucket, type CpuProfile } from '../../bench/profile-attribution.js';
 
 const frame = (url: string, functionName = 'f') => ({ functionName, url });
 
@@ -40,5 +40,18 @@ describe("a CPU profile's self time by bucket", () => {
 
   it('gives zeros for a profile without samples', () => {
     expect(selfTimeByBucket({ nodes: [], startTime: 0, endTime: 0 })).toEqual({ sdk: 0, project: 0, idle: 0, gc: 0, other: 0 });
+  });
+
+  it("charges a native or built-in function to its caller's bucket", () => {
+    const nodes = [
+      { id: 1, callFrame: frame('', '(root)'), children: [2, 5, 7] },
+      { id: 2, callFrame: frame('file:///app/src/telemetry/pipeline-metrics.ts'), children: [3] },
+      { id: 3, callFrame: frame('', 'now'), children: [4] },
+      { id: 4, callFrame: frame('node:internal/perf/utils') },
+      { id: 5, callFrame: frame('file:///app/node_modules/kafkajs/src/x.js'), children: [6] },
+      { id: 6, callFrame: frame('node:buffer', 'copy') },
+      { id: 7, callFrame: frame('', '(garbage collector)') },
+    ];
+    expect(Object.fromEntries(bucketsByNode(nodes))).toEqual({ 1: 'other', 2: 'project', 3: 'project', 4: 'project', 5: 'other', 6: 'other', 7: 'gc' });
   });
 });
