@@ -42,7 +42,8 @@ export function expand(bindings: TeacherBinding[]): OperatorFunction<DecodedSamp
               subscriber.error(asTeacherlmError(err, 'GENERATION_FAILED', `${what}: ${(err as Error).message}`));
               return;
             }
-            subscriber.next({ job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens });
+            // The metrics' and the tracing's slots are made here, so setting them later adds no property (no new shape, no allocation per task).
+            subscriber.next({ job, teacher: binding.teacher, engineKey: binding.engineKey, prompt, promptTokens, queuedAt: undefined, trace: undefined });
           }
         },
         error: (err) => subscriber.error(err),

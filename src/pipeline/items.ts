@@ -40,6 +40,8 @@ export interface GenerationTask {
   promptTokens: number;
   /** When it joined its engine's queue (the metrics' clock), while metrics are on and until its batch starts. */
   queuedAt?: number;
+  /** Its entry in its sample's trace while the sample is traced (sample-tracing.ts); undefined otherwise. */
+  trace?: object;
 }
 
 /** A task's result, or its final error after retries and bisection. */

@@ -93,15 +93,8 @@ function headersFor(headers: SourceRecord['headers'], spanContext: SpanContext):
   return out;
 }
 
-/**
- * Where a task of a sampled record keeps its trace while the record's is open. `queued`
- * sets it on every task (undefined on most), so all tasks keep one shape and the batch
- * hooks read it from the task itself: one monomorphic load per task, not three loads
- * through its job and record.
- */
-const TASK_TRACE = Symbol('teacherlm.taskTrace');
-type TracedTask = GenerationTask & { [TASK_TRACE]?: TaskTrace | undefined };
-const taskTraceOf = (task: GenerationTask): TaskTrace | undefined => (task as TracedTask)[TASK_TRACE];
+/** A task's entry in its sample's trace, from the slot `queued` sets on every task (undefined on most): one load from the task itself. */
+const taskTraceOf = (task: GenerationTask): TaskTrace | undefined => task.trace as TaskTrace | undefined;
 
 export interface BatchTrace {
   /** Ends the batch span with the call's outcome, and the inference stage of its traced tasks. */
@@ -164,7 +157,7 @@ export class SampleTracing {
     const t = this.traces.get(task.job.record);
     let tt: TaskTrace | undefined;
     if (t) t.tasks.push((tt = { task, sample: t, queuedAt: epochNow() }));
-    (task as TracedTask)[TASK_TRACE] = tt;
+    task.trace = tt;
   }
 
   /** Notes the batch's start for its traced tasks. */
@@ -347,7 +340,7 @@ export class SampleTracing {
   /** The trace is no longer open: its record, still on its way perhaps, is untraced from here. */
   private release(t: SampleTrace): void {
     this.traces.delete(t.record);
-    for (const tt of t.tasks) (tt.task as TracedTask)[TASK_TRACE] = undefined;
+    for (const tt of t.tasks) tt.task.trace = undefined;
   }
 
   private detach(t: SampleTrace): void {
