@@ -7,7 +7,7 @@ import { EchoTeacher } from '../../src/teacher/echo-teacher.js';
 import type { GenerationRequest, GenerationResult, TextGenerator } from '../../src/teacher/types.js';
 import { startMetrics } from '../../src/telemetry/metrics-setup.js';
 import { LocalAggregates } from '../../src/telemetry/local-aggregates.js';
-import { createPipelineMetrics, NOOP_PIPELINE_METRICS, Runs, type EngineRef, type QueuedTask } from '../../src/telemetry/pipeline-metrics.js';
+import { createPipelineMetrics, epochMsOf, NOOP_PIPELINE_METRICS, Runs, type EngineRef, type QueuedTask } from '../../src/telemetry/pipeline-metrics.js';
 import { sourceRecord } from '../pipeline/fakes.js';
 import { MemorySink, MemorySource } from '../pipeline/memory-ports.js';
 
@@ -147,5 +147,16 @@ describe('per-batch aggregation', () => {
     expect(value.min).toBeCloseTo(0.01, 12);
     expect(value.max).toBeCloseTo(0.02, 12);
     expect(batch.every((t) => t.queuedAt === undefined)).toBe(true);
+  });
+});
+
+describe('epochMsOf', () => {
+  it('reads a timestamp exactly as Number does, digits or not', () => {
+    const inputs = ['0', '7', '1764633600123', '000123', '999999999999999', '9007199254740993', '1234567890123456', '', ' 12', '12 ', '-5', '+5', '1e3', '0x10', '12.5', 'abc', '١٢'];
+    for (const input of inputs) expect(epochMsOf(input), input).toBe(Number(input));
+    for (let i = 0; i < 1000; i++) {
+      const ms = String(Math.floor(Math.random() * 10 ** (1 + (i % 15))));
+      expect(epochMsOf(ms), ms).toBe(Number(ms));
+    }
   });
 });
