@@ -107,6 +107,33 @@ def smooth(spec: LlamaSpec, weights: dict, stats: dict, alpha: float, parts: tup
     return w
 
 
+def sorted_groups(stats: dict, n_groups: int, outliers: dict) -> dict:
+    """Per linear, its input channels but the outliers, by calibrated max |x| (largest first),
+    cut into n_groups groups of near-equal size: channels of like magnitude share a range."""
+    out = {}
+    for name, st in stats.items():
+        if name == "lm_head":
+            continue
+        skip = set(outliers.get(name, np.zeros(0, np.int64)).tolist())
+        order = [int(j) for j in np.argsort(-st["absmax"], kind="stable") if int(j) not in skip]
+        out[name] = [np.sort(np.asarray(c, np.int64)) for c in np.array_split(np.asarray(order), n_groups)]
+    return out
+
+
+def pick_outliers(stats: dict, k: int, by: str = "absmax", weights: dict | None = None) -> dict:
+    """Per linear, the k input channels of largest calibrated max |x| ("absmax"), or of
+    largest max |x_j| * max |W_:,j| ("impact": what channel j can add to an output)."""
+    out = {}
+    for name, st in stats.items():
+        if name == "lm_head" or k <= 0:
+            continue
+        score_j = st["absmax"]
+        if by == "impact":
+            score_j = score_j * np.abs(weights[name + ".weight"]).max(axis=0)
+        out[name] = np.sort(np.argsort(-score_j)[:k])
+    return out
+
+
 def ranges(stats: dict) -> dict:
     """The per-linear (min, max) Int8Options(activations="static") takes."""
     return {name: (st["min"], st["max"]) for name, st in stats.items()}

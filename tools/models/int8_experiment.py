@@ -158,7 +158,55 @@ def variants(suite: str, spec) -> list[dict]:
             {**base, "name": "static, smooth 0.5", "act": "static", "alpha": 0.5},
             {**base, "name": "asym, down_proj fp32", "fp32": ("mlp.down_proj",)},
         ]
+    if suite == "decompose":  # which side loses agreement: weights rounded alone, activations alone
+        out = []
+        for alpha, tag in ((None, "asym"), (0.5, "asym, smooth 0.5")):
+            out += [{**base, "name": f"{tag}: weights and activations int8", "alpha": alpha},
+                    {**base, "name": f"{tag}: weights int8, activations fp32", "alpha": alpha, "aq": False},
+                    {**base, "name": f"{tag}: activations int8, weights fp32", "alpha": alpha, "wq": False}]
+        return out
+    if suite == "outliers":  # LLM.int8()-style: k input channels per linear fp32, outside the GEMM
+        return [{**base, "name": f"{'smooth 0.5' if alpha else 'no smoothing'}, {k} outlier channels fp32",
+                 "alpha": alpha, "k": k} for alpha in (None, 0.5) for k in (0, 4, 8, 16, 32)]
+    if suite == "weights2":  # the weight side's loss removed: two int8 levels per weight
+        out = [{**base, "name": f"{'smooth 0.5' if a else 'no smoothing'}, activations int8, weights fp32, {k} outliers",
+                "alpha": a, "k": k, "wq": False} for a in (None, 0.5) for k in (8, 16, 32)]
+        out += [{**base, "name": "two-level weights, activations fp32", "wq": "two", "aq": False}]
+        out += [{**base, "name": f"{'smooth 0.5' if a else 'no smoothing'}, two-level weights, {k} outliers",
+                 "alpha": a, "k": k, "wq": "two"} for a in (None, 0.5) for k in (0, 8, 16, 32)]
+        out += [{**base, "name": "smooth 0.5, 16 outliers by max|x|*max|W|", "alpha": 0.5, "k": 16, "by": "impact"}]
+        return out
+    if suite == "activations2":  # the activation side: finer ranges, or two levels
+        out = [{**base, "name": f"smooth 0.5, {act} activations, weights fp32, {k} outliers", "alpha": 0.5, "k": k,
+                "act": act, "wq": False} for act in ("asym_g64", "asym_g32", "asym2") for k in (0, 16)]
+        out += [{**base, "name": f"smooth 0.5, {act} activations, two-level weights, 16 outliers", "alpha": 0.5, "k": 16,
+                 "act": act, "wq": "two"} for act in ("asym_g32", "asym2")]
+        return out
+    if suite == "grouped":  # ranges per row and group of channels, with one- or two-level weights
+        out = [{**base, "name": f"smooth 0.5, asym_g64 activations, {'two-level' if wq == 'two' else 'int8'} weights, {k} outliers",
+                "alpha": 0.5, "k": k, "act": "asym_g64", "wq": wq} for wq in (True, "two") for k in (0, 16)]
+        out += [{**base, "name": "no smoothing, asym_g64 activations, int8 weights, 16 outliers", "k": 16, "act": "asym_g64"}]
+        out += [{**base, "name": f"smooth 0.5, {act} activations, int8 weights, 16 outliers", "alpha": 0.5, "k": 16, "act": act}
+                for act in ("asym_g192", "asym_s3", "asym_s4")]
+        return out
+    if suite == "sorted":  # buildable groups: a few per linear, of channels of like magnitude
+        return [{**base, "name": f"smooth 0.5, {n} sorted groups, two-level weights, 16 outliers", "alpha": 0.5, "k": 16,
+                 "act": f"asym_s{n}", "wq": "two"} for n in (2, 3, 4, 6, 8)]
     return json.loads(suite)
+
+
+def calibrate(sim: Sim, calibration: list[list[int]], plan: dict, v: dict) -> None:
+    """What a variant calibrates on the (smoothed) inputs themselves: static ranges, outlier
+    channels, sorted groups."""
+    if not (v["act"] == "static" or v.get("k") or v["act"].startswith("asym_s")):
+        return
+    calib_stats: dict = {}
+    sim.forward(calibration, {**plan, "int8": set(), "act": "fp32", "collect": calib_stats, "_wq": {}})
+    plan["ranges"] = cal.ranges(calib_stats)
+    if v.get("k"):
+        plan["outliers"] = cal.pick_outliers(calib_stats, v["k"], v.get("by", "absmax"), plan["weights"])
+    if v["act"].startswith("asym_s"):
+        plan["groups"] = cal.sorted_groups(calib_stats, int(v["act"][6:]), plan.get("outliers", {}))
 
 
 def plan_for(spec, weights: dict, stats: dict, v: dict) -> dict:
@@ -171,7 +219,8 @@ def plan_for(spec, weights: dict, stats: dict, v: dict) -> dict:
         int8 = {n for n in names if n.endswith(tuple(v["only"]))}
     else:
         int8 = {n for n in names if not n.endswith(tuple(v.get("fp32", ())) or ("\0",))}
-    plan = {"weights": w, "int8": int8, "act": v["act"], "head_int8": bool(v.get("head")), "tensor": bool(v.get("tensor"))}
+    plan = {"weights": w, "int8": int8, "act": v["act"], "head_int8": bool(v.get("head")), "tensor": bool(v.get("tensor")),
+            "wq": v.get("wq", True), "aq": v.get("aq", True)}
     if v.get("head_alpha") is not None:
         emb = weights["model.embed_tokens.weight"]
         s = cal._scales(stats["lm_head"]["absmax"], np.abs(emb).max(axis=0), v["head_alpha"])
@@ -180,7 +229,7 @@ def plan_for(spec, weights: dict, stats: dict, v: dict) -> dict:
     return plan
 
 
-ORT_ACTIVATIONS = {"asym": "row", "static": "static"}
+ORT_ACTIVATIONS = {"asym": "row", "static": "static", **{f"asym_s{n}": "row" for n in range(2, 9)}}
 
 
 def build_variant(spec, plan: dict):
@@ -188,7 +237,9 @@ def build_variant(spec, plan: dict):
     (or "tensor", DynamicQuantizeMatMul, with v["tensor"]: equal at batch 1)."""
     fp32 = tuple(n for n in cal.linear_names(spec) if n not in plan["int8"])
     opts = Int8Options(activations="tensor" if plan.get("tensor") else ORT_ACTIVATIONS[plan["act"]], fp32_linears=fp32, ranges=plan.get("ranges", {}),
-                       head=plan["head_int8"], head_weight=plan.get("head_weight"))
+                       head=plan["head_int8"], head_weight=plan.get("head_weight"), outliers=plan.get("outliers", {}),
+                       weight_levels=2 if plan.get("wq") == "two" else 1, groups=plan.get("groups", {}))
+    assert plan.get("wq", True) in (True, "two") and plan.get("aq", True), "the graph rounds both sides"
     return build_llama(spec, plan["weights"], buffered=True, int8=opts)
 
 
@@ -196,9 +247,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=str(ROOT / "models" / "smollm2-135m-instruct"))
     p.add_argument("--gguf", default=str(GGUF))
-    p.add_argument("--suite", default="main", help="main | sensitivity | a JSON list of variants")
+    p.add_argument("--suite", default="main", help="main | sensitivity | decompose | outliers | a JSON list of variants")
     p.add_argument("--out", default=str(ROOT / ".cache" / "int8-exp" / "results.json"))
     p.add_argument("--prompts", type=int, default=20, help="score on fewer of the 20 (half raw, half chat)")
+    p.add_argument("--calibration", choices=("creak", "recipe"), default="creak",
+                   help="12 other CREAK prompts with fp32's continuations, or int8_recipe.CALIBRATION")
     p.add_argument("--speed", action="store_true", help="also time each variant's ONNX graph against fp32")
     p.add_argument("--check", action="store_true", help="also score each variant's ONNX graph, token by token")
     args = p.parse_args()
@@ -215,19 +268,23 @@ def main() -> None:
     sim = Sim(spec)
     fp32 = {"weights": weights, "int8": set(), "act": "fp32"}
     ref_logp = [log_softmax(x) for x in sim.forward(ref["seqs"], fp32)]
+    calibration = ref["calibration"]
+    if args.calibration == "recipe":  # int8_recipe.CALIBRATION, as the importer calibrates
+        from tokenizers import Tokenizer
+
+        import int8_recipe
+        tok = Tokenizer.from_file(str(Path(args.model) / "tokenizer.json"))
+        calibration = [tok.encode(text).ids for text in int8_recipe.CALIBRATION]
     stats: dict = {}
-    sim.forward(ref["calibration"], {**fp32, "collect": stats})
+    sim.forward(calibration, {**fp32, "collect": stats})
     flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "amx_tile"})
-    results = {"cpu_flags": flags, "positions": sum(map(len, ref["top1"])), "variants": []}
+    results = {"cpu_flags": flags, "positions": sum(map(len, ref["top1"])), "calibration": args.calibration, "variants": []}
     results["emulator_fp32_vs_onnxruntime_fp32"] = score(ref, ref_logp, ref_logp)
     print(json.dumps(results), flush=True)
     fp32_graph = build_llama(spec, weights, buffered=True) if args.speed else None
     for v in variants(args.suite, spec):
         plan = plan_for(spec, weights, stats, v)
-        if v["act"] == "static":
-            calib_stats: dict = {}
-            sim.forward(ref["calibration"], {**plan, "int8": set(), "act": "fp32", "collect": calib_stats, "_wq": {}})
-            plan["ranges"] = cal.ranges(calib_stats)
+        calibrate(sim, calibration, plan, v)
         row = {"name": v["name"], **score(ref, ref_logp, sim.forward(ref["seqs"], plan))}
         if args.speed or args.check:
             model = build_variant(spec, plan)

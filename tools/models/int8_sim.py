@@ -25,9 +25,22 @@ def quant_weight(w: np.ndarray) -> np.ndarray:
     return (np.clip(np.rint(w / scale), -127, 127) * scale).astype(np.float32)
 
 
+def quant_weight_two(w: np.ndarray) -> np.ndarray:
+    """Two int8 levels per output channel: W ~ s1 * Q1 + s2 * Q2, Q2 the rounded residual."""
+    q1 = quant_weight(w)
+    return (q1 + quant_weight(w - q1)).astype(np.float32)
+
+
 def quant_act(x: np.ndarray, mode: str, rng: tuple[float, float] | None = None) -> np.ndarray:
     if mode == "fp32":
         return x
+    if mode == "asym2":  # two uint8 levels: the row, then its rounding residual
+        q1 = quant_act(x, "asym")
+        return (q1 + quant_act(x - q1, "asym")).astype(np.float32)
+    if mode.startswith("asym_g"):  # one uint8 range per row and group of G channels
+        g = int(mode[6:])
+        m, k = x.shape
+        return quant_act(x.reshape(m * (k // g), g), "asym").reshape(m, k)
     if mode == "sym":
         s = np.maximum(np.abs(x).max(axis=-1, keepdims=True) / 127.0, 1e-12)
         return (np.clip(np.rint(x / s), -128, 127) * s).astype(np.float32)
@@ -46,7 +59,11 @@ def quant_act(x: np.ndarray, mode: str, rng: tuple[float, float] | None = None) 
 class Sim:
     """forward(seqs, plan) -> logits per sequence. plan: {"weights": {name: [out,in] fp32
     (smoothed or not)}, "int8": set of linear names, "act": mode, "ranges": {name: (lo, hi)},
-    "head_int8": bool, "head_weight": [vocab, hidden] (smoothed copy, optional)}."""
+    "head_int8": bool, "head_weight": [vocab, hidden] (smoothed copy, optional), "outliers":
+    {name: input channel indices kept fp32, outside the integer GEMM}, "wq"/"aq": False keeps
+    the weights / activations of the int8 linears fp32 (which side loses agreement); "wq":
+    "two" rounds each weight to two int8 levels, W ~ s1 * Q1 + s2 * Q2; "groups": {name: index
+    arrays}, each group of input channels rounded over its own range per row}."""
 
     def __init__(self, spec: LlamaSpec):
         self.spec = spec
@@ -67,14 +84,35 @@ class Sim:
             st["absmax"] = np.maximum(st["absmax"], np.abs(x).max(axis=0))
             st["min"], st["max"] = min(st["min"], float(x.min())), max(st["max"], float(x.max()))
 
+        outliers = plan.get("outliers", {})  # name -> input channels kept fp32 (LLM.int8()-style)
+        wq, aq = plan.get("wq", True), plan.get("aq", True)  # round weights / activations (error decomposition)
+
         def lin(x: np.ndarray, name: str) -> np.ndarray:
             record(x, name)
             if name not in plan["int8"]:
                 return x @ w[name + ".weight"].T
+            idx = outliers.get(name)
             if name not in cache:
-                cache[name] = quant_weight(w[name + ".weight"])
-            mode = plan["act"] if plan["act"] != "static" else "static"
-            return quant_act(x, mode, plan.get("ranges", {}).get(name)) @ cache[name].T
+                wt = w[name + ".weight"]
+                if idx is not None and len(idx):  # the scales cover the integer columns only
+                    wt = wt.copy()
+                    wt[:, idx] = 0
+                cache[name] = quant_weight_two(wt) if wq == "two" else quant_weight(wt) if wq else wt
+            mode = plan["act"] if aq else "fp32"
+            if mode.startswith("asym_g") and x.shape[-1] % int(mode[6:]):
+                mode = "asym"
+            groups = plan.get("groups", {}).get(name)
+            if groups is not None:  # one range per row and group of channels (the outliers in none)
+                xr = np.zeros_like(x)
+                for c in groups:
+                    xr[:, c] = quant_act(x[:, c], "asym" if aq else "fp32")
+                out = xr @ cache[name].T
+                return out if idx is None or not len(idx) else out + x[:, idx] @ w[name + ".weight"][:, idx].T
+            if idx is None or not len(idx):
+                return quant_act(x, mode, plan.get("ranges", {}).get(name)) @ cache[name].T
+            rest = x.copy()
+            rest[:, idx] = 0  # the row's range is then over the integer channels only
+            return quant_act(rest, mode, plan.get("ranges", {}).get(name)) @ cache[name].T + x[:, idx] @ w[name + ".weight"][:, idx].T
 
         def rms(x: np.ndarray, name: str) -> np.ndarray:
             return (x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w[name + ".weight"]).astype(np.float32)

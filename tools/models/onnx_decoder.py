@@ -499,21 +499,48 @@ class Int8Options:
     # ([vocab, hidden], e.g. smoothed; default the tied embedding), which then is stored twice.
     head: bool = False
     head_weight: np.ndarray | None = None
+    # "row" only. `outliers`: linear name -> input channels kept fp32 (LLM.int8()'s mixed
+    # decomposition: x[:, idx] @ W[idx, :] in fp32, added to the integer GEMM of the other
+    # channels, whose row ranges and weight scales then leave the outliers out).
+    # `weight_levels` 2: W ~ s1 * Q1 + s2 * Q2 (Q2 the rounded residual), both in one
+    # MatMulInteger of twice the width.
+    outliers: dict = field(default_factory=dict)
+    weight_levels: int = 1
+    # "row" only: linear name -> groups of input channels (index arrays covering every channel
+    # but the outliers), each rounded over its own per-row range, one MatMulInteger each.
+    groups: dict = field(default_factory=dict)
 
 
-def _int8_weight(g: _Graph, weights: dict, name: str) -> tuple[str, str, np.ndarray]:
-    wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
+def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[in, out] -> int8 and one symmetric scale per output channel."""
     amax = np.abs(wt).max(axis=0)
     scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(wt / scale), -127, 127).astype(np.int8)
-    return g.init(name + ".weight_int8", q), g.init(name + ".weight_scale", scale), q
+    return np.clip(np.rint(wt / scale), -127, 127).astype(np.int8), scale
+
+
+def _int8_weight(g: _Graph, weights: dict, name: str, zero_rows=None, levels: int = 1, whole: bool = True) -> tuple[str | None, str, np.ndarray]:
+    """The int8 weight [in, out] (or [in, 2 out] with two levels), its scales, and, `whole`,
+    its initializer (grouped linears store it by group instead)."""
+    wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
+    if zero_rows is not None and len(zero_rows):
+        wt = wt.copy()
+        wt[zero_rows] = 0
+    q, scale = _round_int8(wt)
+    if levels == 2:
+        q2, scale2 = _round_int8(wt - q.astype(np.float32) * scale)
+        q, scale = np.concatenate([q, q2], axis=1), np.concatenate([scale, scale2])
+    return g.init(name + ".weight_int8", q) if whole else None, g.init(name + ".weight_scale", scale), q
 
 
 def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options | None = None) -> str:
     """x @ W^T on ONNX Runtime's integer GEMM (MLAS u8s8: AVX2, AVX-512 VNNI or AMX, picked by
     ONNX Runtime at run time from the CPU's flags), W as int8 per output channel."""
     opts = opts or Int8Options(activations="tensor")
-    w, s, q = _int8_weight(g, weights, name)
+    idx = opts.outliers.get(name) if opts.activations == "row" else None
+    idx = None if idx is None or not len(idx) else np.asarray(idx, np.int64)
+    levels = opts.weight_levels if opts.activations == "row" else 1
+    grouped = opts.activations == "row" and opts.groups.get(name) is not None
+    w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped)
     node = name.replace(".", "_")
     if opts.activations == "tensor":
         return g.op("DynamicQuantizeMatMul", [x, w, s], name=node, domain=MS_DOMAIN)
@@ -530,19 +557,68 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     # uint8 over the row's [min, max] with 0 in it. MatMulInteger takes one zero point only,
     # so y = scale_r * s_w * (q @ W - zp_r * colsum(W)).
     k, n = (int(d) for d in reversed(np.asarray(weights[name + ".weight"]).shape))
-    if x not in g.row_quant:
+    groups = opts.groups.get(name)
+    if groups is not None:
+        return _linear_int8_groups(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels)
+    key = (x, None if idx is None else idx.tobytes())
+    if key not in g.row_quant:
         x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
-        lo = g.op("Min", [g.op("ReduceMin", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])  # [M, 1]
-        hi = g.op("Max", [g.op("ReduceMax", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])
-        scale = g.op("Max", [g.op("Mul", [g.op("Sub", [hi, lo]), g.const(1.0 / 255.0, np.float32)]), g.const(1e-12, np.float32)])
-        zp = g.op("Round", [g.op("Div", [g.op("Neg", [lo]), scale])])  # [M, 1], in [0, 255]
-        flat = g.const([-1])
-        xq = g.op("QuantizeLinear", [x2, g.op("Reshape", [scale, flat]), g.op("Reshape", [g.op("Cast", [zp], to=TensorProto.UINT8), flat])], axis=0)
-        g.row_quant[x] = (xq, scale, g.op("Cast", [zp], to=I32))
-    xq, row_scale, zp_i32 = g.row_quant[x]
+        outl = None
+        if idx is not None:
+            outl = g.op("Gather", [x2, g.const(idx)], axis=1)  # [M, k_outliers], fp32
+            mask = np.ones(k, np.float32)
+            mask[idx] = 0
+            x2 = g.op("Mul", [x2, g.const(mask, np.float32)])
+        xq, scale, zp_i32 = _quantize_rows(g, x2)
+        g.row_quant[key] = (xq, scale, zp_i32, outl)
+    xq, row_scale, zp_i32, outl = g.row_quant[key]
     colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
-    acc = g.op("Sub", [g.op("MatMulInteger", [xq, w]), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N]
-    y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node)
+    acc = g.op("Sub", [g.op("MatMulInteger", [xq, w]), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
+    y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node if levels == 1 and idx is None else None)
+    return _finish_int8(g, y, weights, name, idx, outl, n, levels)
+
+
+def _quantize_rows(g: _Graph, x2: str) -> tuple[str, str, str]:
+    """[M, K] fp32 -> uint8 over each row's [min, max] (0 in it), its scale [M, 1] and int32 zero point."""
+    lo = g.op("Min", [g.op("ReduceMin", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])  # [M, 1]
+    hi = g.op("Max", [g.op("ReduceMax", [x2], axes=[1], keepdims=1), g.const(0.0, np.float32)])
+    scale = g.op("Max", [g.op("Mul", [g.op("Sub", [hi, lo]), g.const(1.0 / 255.0, np.float32)]), g.const(1e-12, np.float32)])
+    zp = g.op("Round", [g.op("Div", [g.op("Neg", [lo]), scale])])  # [M, 1], in [0, 255]
+    flat = g.const([-1])
+    xq = g.op("QuantizeLinear", [x2, g.op("Reshape", [scale, flat]), g.op("Reshape", [g.op("Cast", [zp], to=TensorProto.UINT8), flat])], axis=0)
+    return xq, scale, g.op("Cast", [zp], to=I32)
+
+
+def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
+                        k: int, n: int, levels: int) -> str:
+    """Activations rounded per row and group of input channels (one range each): one
+    MatMulInteger per group, y = s_w * sum_g scale_rg * (q_g @ W_g - zp_rg * colsum(W_g))."""
+    key = (x, tuple(c.tobytes() for c in groups), None if idx is None else idx.tobytes())
+    if key not in g.row_quant:
+        x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
+        outl = None if idx is None else g.op("Gather", [x2, g.const(idx)], axis=1)
+        g.row_quant[key] = ([_quantize_rows(g, g.op("Gather", [x2, g.const(c)], axis=1)) for c in groups], outl)
+    quantized, outl = g.row_quant[key]
+    total = None
+    for j, (c, (xq, row_scale, zp_i32)) in enumerate(zip(groups, quantized)):
+        qg = q[c]
+        wg = g.init(f"{name}.weight_int8_group{j}", qg)
+        colsum = g.init(f"{name}.weight_colsum_group{j}", qg.astype(np.int32).sum(axis=0).astype(np.int32))
+        acc = g.op("Sub", [g.op("MatMulInteger", [xq, wg]), g.op("Mul", [zp_i32, colsum])])
+        part = g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale])
+        total = part if total is None else g.op("Add", [total, part])
+    y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
+    return _finish_int8(g, y, weights, name, idx, outl, n, levels)
+
+
+def _finish_int8(g: _Graph, y: str, weights: dict, name: str, idx, outl, n: int, levels: int) -> str:
+    node = name.replace(".", "_")
+    if levels == 2:  # s1 * (x @ Q1) + s2 * (x @ Q2)
+        halves = [g.op("Slice", [y, g.const([a]), g.const([b]), g.const([1])]) for a, b in ((0, n), (n, 2 * n))]
+        y = g.op("Add", halves, name=node if idx is None else None)
+    if idx is not None:
+        w_out = np.asarray(weights[name + ".weight"], np.float32).T[idx]  # [k_outliers, N]
+        y = g.op("Add", [y, g.op("MatMul", [outl, g.init(name + ".weight_outliers", w_out)])], name=node)
     if n not in g.out_shapes:
         g.out_shapes[n] = g.op("Concat", [*g.bs, g.const([n])], axis=0)
     return g.op("Reshape", [y, g.out_shapes[n]])
