@@ -36,5 +36,7 @@ describe.skipIf(!ready)('tools/models/check_test_models.py', () => {
     expect(results[0]!.int8_top1_agreement).toBeGreaterThanOrEqual(0.8);
     expect(results[0]!.int8_recipe_top1_agreement).toBeGreaterThanOrEqual(0.8);
     expect(results[0]!.int8_recipe_batch_max_abs_err).toBeLessThan(1e-4);
+    expect(results[0]!.int8_mixed_top1_agreement).toBeGreaterThanOrEqual(0.8);
+    expect(results[0]!.int8_mixed_batch_max_abs_err).toBeLessThan(1e-4);
   });
 });

@@ -228,8 +228,9 @@ def check(folder: Path, with_node: bool = True) -> dict:
 
 
 def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndarray], pad_id: int) -> dict:
-    """The importer's --int8 graph (int8_recipe.py), built from this model's weights: it loads,
-    mostly picks fp32's next token, and a row's logits do not depend on its batch."""
+    """The importer's --int8 graph (int8_recipe.py), built from this model's weights, and the
+    same with its mixed decomposition on: each loads, mostly picks fp32's next token, and a
+    row's logits do not depend on its batch."""
     from int8_recipe import build_int8
     from onnx_decoder import LlamaSpec
 
@@ -238,8 +239,29 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
                      cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["rms_norm_eps"], cfg["rope_theta"])
     # model.onnx stores each linear transposed ([in, out]); the builder takes Hugging Face's [out, in].
     weights = {k: (v.T if k.endswith("_proj.weight") else v) for k, v in weights_of(folder).items()}
-    sess = ort.InferenceSession(build_int8(spec, weights, folder / "tokenizer.json").SerializeToString(),
-                                providers=["CPUExecutionProvider"])
+    result = {}
+    for kind, model in (("recipe", build_int8(spec, weights, folder / "tokenizer.json")), ("mixed", mixed_int8(spec, weights, folder))):
+        result.update(_check_int8_graph(kind, model, spec, rows, singles, pad_id))
+    return result
+
+
+def mixed_int8(spec, weights: dict, folder: Path):
+    """The recipe with its mixed decomposition on: outlier channels fp32, sorted groups, two-level weights."""
+    import int8_recipe
+    from onnx_decoder import build_llama
+
+    saved = int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS
+    int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = 4, 3, 2
+    try:
+        smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json")
+    finally:
+        int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = saved
+    assert opts.outliers and opts.groups, opts
+    return build_llama(spec, smoothed, buffered=True, int8=opts)
+
+
+def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: list[np.ndarray], pad_id: int) -> dict:
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
     def last_logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         pos = np.cumsum(mask, axis=1) - 1
@@ -257,10 +279,10 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     mask = np.array([[0] * (width - len(x)) + [1] * len(x) for x in rows])
     batched = last_logits(ids, mask)
     result = {
-        "int8_recipe_top1_agreement": float(np.mean([a.argmax() == s[-1].argmax() for a, s in zip(alone, singles)])),
-        "int8_recipe_batch_max_abs_err": max(float(np.abs(b - a).max()) for b, a in zip(batched, alone)),
+        f"int8_{kind}_top1_agreement": float(np.mean([a.argmax() == s[-1].argmax() for a, s in zip(alone, singles)])),
+        f"int8_{kind}_batch_max_abs_err": max(float(np.abs(b - a).max()) for b, a in zip(batched, alone)),
     }
-    assert result["int8_recipe_top1_agreement"] >= 0.8 and result["int8_recipe_batch_max_abs_err"] < TOL, result
+    assert result[f"int8_{kind}_top1_agreement"] >= 0.8 and result[f"int8_{kind}_batch_max_abs_err"] < TOL, result
     return result
 
 

@@ -1,0 +1,43 @@
+"""Writes int8_recipe's graph with other choices into a model folder's onnx/, to check a
+variant of int8_experiment.py through ONNX Runtime (quant_agreement.py, int8_speed.py):
+
+  .cache/py/venv/bin/python tools/models/int8_build.py --model DIR --file model_buffered_int8_k32.onnx \
+      --outliers 32 --groups 0 --weight-levels 2
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import onnx
+from gguf import GGUFReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import import_gguf as ig  # noqa: E402
+import int8_recipe  # noqa: E402
+from int8_experiment import GGUF  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a model folder of our own (its tokenizer.json; onnx/ is written)")
+    p.add_argument("--gguf", default=str(GGUF))
+    p.add_argument("--file", required=True, help="the file name under onnx/")
+    p.add_argument("--outliers", type=int, default=int8_recipe.OUTLIERS)
+    p.add_argument("--groups", type=int, default=int8_recipe.GROUPS)
+    p.add_argument("--weight-levels", type=int, choices=(1, 2), default=int8_recipe.WEIGHT_LEVELS)
+    args = p.parse_args()
+    int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = args.outliers, args.groups, args.weight_levels
+    reader = GGUFReader(args.gguf)
+    n_head, n_kv = ig.head_counts(reader)
+    weights = ig.read_weights(reader, n_head, n_kv)
+    spec = ig.llama_spec(reader, weights)
+    folder = Path(args.model)
+    model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json")
+    onnx.checker.check_model(model)
+    onnx.save(model, str(folder / "onnx" / args.file))
+
+
+if __name__ == "__main__":
+    main()
