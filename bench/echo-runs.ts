@@ -1,58 +1,24 @@
 /**
  * The echo pipeline runs the Kafka benches share (bench/pipeline.bench.ts,
- * bench/telemetry-profile.bench.ts): CREAK samples as a produced backlog on fresh topics,
- * the service's pipeline timed over it, and telemetry as `teacherlm run` configures it
+ * bench/telemetry-profile.bench.ts): the service's pipeline timed over a produced backlog
+ * (its samples, fresh topics and backlog come from bench/delivery/workload.ts), and telemetry as `teacherlm run` configures it
  * with exporters that do the SDK's work (spans serialized to OTLP protobuf) and drop it.
  */
-import { readFileSync } from 'node:fs';
-import type { Kafka } from 'kafkajs';
 import { Subject, tap } from 'rxjs';
 import { ExportResultCode } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { ensureTopics } from '../src/kafka/admin.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { OutRecord, RecordSink, RecordSource, SourceRecord } from '../src/pipeline/ports.js';
 import type { Topology } from '../src/pipeline/topology.js';
 import type { PipelineService } from '../src/service/pipeline-service.js';
-import type { RawSample, TextGenerator } from '../src/teacher/types.js';
+import type { TextGenerator } from '../src/teacher/types.js';
 import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
-import { CREAK_DEV } from '../test/support/creak.js';
 import type { TelemetryConfig } from './telemetry-configs.js';
-
-const run = Date.now().toString(36);
-
-export function creakSamples(n: number): RawSample[] {
-  const lines = readFileSync(CREAK_DEV, 'utf8').trimEnd().split('\n');
-  return Array.from({ length: n }, (_, i) => {
-    const row = JSON.parse(lines[i % lines.length] as string) as { question: string; answer: string; task_name: string };
-    return { id: `bench-${i}`, task: row.task_name, question: row.question, answer: row.answer, context: null, metadata: {} };
-  });
-}
-
-/** The topology on fresh topics and group, so runs never see each other's records. */
-export function freshTopics(topology: Topology, tag: string): Topology {
-  return {
-    ...topology,
-    input: { ...topology.input, topic: `bench.${tag}.raw.${run}` },
-    output: { ...topology.output, topic: `bench.${tag}.augmented.${run}` },
-    deadLetter: { ...topology.deadLetter, topic: `bench.${tag}.dead-letter.${run}` },
-    consumer: { ...topology.consumer, group: `bench-${tag}-${run}` },
-  };
-}
-
-export async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSample[]): Promise<void> {
-  await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
-  const producer = kafka.producer();
-  await producer.connect();
-  const messages = samples.map((s) => ({ key: s.id, value: JSON.stringify(s) }));
-  for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 2_000) });
-  await producer.disconnect();
-}
 
 /**
  * Runs the service's pipeline (as `teacherlm run` assembles it) over a produced backlog

@@ -45,7 +45,8 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
-import { creakSamples, dropSpans, exported, freshTopics, produceBacklog, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
+import { dropSpans, exported, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
+import { creakSamples, freshTopology, produceBacklog } from './delivery/workload.js';
 import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
 const root = join(import.meta.dirname, '..');
@@ -246,7 +247,7 @@ async function main() {
   const result: Record<string, unknown> = { brokers: brokers.brokers, brokerSource: brokers.source };
   try {
     // 1. The Kafka path with the echo teacher, and peak RSS over the backlog.
-    const echoTopology = freshTopics(loadTopology(join(root, 'topologies', 'echo.yaml')), 'echo');
+    const echoTopology = freshTopology(loadTopology(join(root, 'topologies', 'echo.yaml')), 'echo');
     await produceBacklog(kafka, echoTopology, creakSamples(echoSamples));
     const echoService = await openPipelineService({ kafka, topology: echoTopology });
     const echoGenerators = echoService.generators;
@@ -304,7 +305,7 @@ async function main() {
       const base = loadTopology(join(root, 'topologies', 'default.yaml'));
       const model = v.model ? resolve(v.model) : base.teachers[0]?.model;
       if (!model || !existsSync(model)) throw new Error(`model ${model} missing: run teacherlm model import smollm2, or pass --model DIR`);
-      const topology = freshTopics(
+      const topology = freshTopology(
         { ...base, teachers: base.teachers.map((t) => ({ ...t, model, generation: { ...t.generation, maxNewTokens } })) },
         'model',
       );

@@ -27,7 +27,8 @@ import { createGenerators } from '../src/pipeline/generators.js';
 import { loadTopology } from '../src/pipeline/topology.js';
 import { openPipelineService } from '../src/service/pipeline-service.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
-import { creakSamples, exported, freshTopics, produceBacklog, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
+import { exported, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
+import { creakSamples, freshTopology, produceBacklog } from './delivery/workload.js';
 import { bucketsByNode, selfTimeByBucket, type CpuProfile } from './profile-attribution.js';
 import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
@@ -49,7 +50,7 @@ const n = Number(v.records);
 const rounds = Math.max(1, Number(v.rounds));
 const configs = parseTelemetryConfigs(v.configs!);
 const goal = parseTelemetryConfig(v.goal!).label;
-const topology = freshTopics(loadTopology(join(import.meta.dirname, '..', 'topologies', 'echo.yaml')), 'profile');
+const topology = freshTopology(loadTopology(join(import.meta.dirname, '..', 'topologies', 'echo.yaml')), 'profile');
 const samples = creakSamples(n);
 const useKafka = Boolean(process.env.KAFKA_BROKERS?.trim());
 
