@@ -21,37 +21,52 @@ import { startTelemetry } from '../src/telemetry/setup.js';
 import type { TelemetryConfig } from './telemetry-configs.js';
 
 /**
+ * Wraps a pipeline's source and sink to time a run from its first record consumed to its
+ * last send acknowledged (what the benches report as records/s).
+ */
+export class TimedEdges {
+  private firstAt = 0;
+  private lastAckAt = 0;
+
+  readonly wrap = {
+    source: (source: RecordSource): RecordSource => ({
+      records: () => source.records().pipe(tap(() => (this.firstAt ||= performance.now()))),
+      pause: (topic, partition) => source.pause(topic, partition),
+      resume: (topic, partition) => source.resume(topic, partition),
+      commit: (offsets) => source.commit(offsets),
+      stop: () => source.stop(),
+      stats: () => source.stats(),
+      ...(source.assigned ? { assigned: () => source.assigned!() } : {}),
+      ...(source.rebalances ? { rebalances: () => source.rebalances!() } : {}),
+    }),
+    sink: (sink: RecordSink): RecordSink => ({
+      send: async (records: OutRecord[]) => {
+        await sink.send(records);
+        this.lastAckAt = performance.now();
+      },
+      flush: () => sink.flush(),
+      close: () => sink.close(),
+    }),
+  };
+
+  seconds(): number {
+    return (this.lastAckAt - this.firstAt) / 1000;
+  }
+}
+
+/**
  * Runs the service's pipeline (as `teacherlm run` assembles it) over a produced backlog
  * in consumer group `group`; times first record consumed -> last ack.
  */
 export async function timePipeline(service: PipelineService, group: string, n: number, onTick?: () => void, metrics?: PipelineMetrics) {
-  let firstAt = 0;
-  let lastAckAt = 0;
-  const timedSource = (source: RecordSource): RecordSource => ({
-    records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
-    pause: (topic, partition) => source.pause(topic, partition),
-    resume: (topic, partition) => source.resume(topic, partition),
-    commit: (offsets) => source.commit(offsets),
-    stop: () => source.stop(),
-    stats: () => source.stats(),
-    ...(source.assigned ? { assigned: () => source.assigned!() } : {}),
-    ...(source.rebalances ? { rebalances: () => source.rebalances!() } : {}),
-  });
-  const timedSink = (sink: RecordSink): RecordSink => ({
-    send: async (records: OutRecord[]) => {
-      await sink.send(records);
-      lastAckAt = performance.now();
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  });
+  const timed = new TimedEdges();
   const ticker = onTick ? setInterval(onTick, 20) : undefined;
   const cpuBefore = process.cpuUsage();
-  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: { source: timedSource, sink: timedSink }, ...(metrics ? { metrics } : {}) });
+  const handle = await service.run({ group, maxRecords: n, source: { lagRefreshMs: 0 }, wrap: timed.wrap, ...(metrics ? { metrics } : {}) });
   const summary = await handle.done;
   const cpu = process.cpuUsage(cpuBefore);
   if (ticker) clearInterval(ticker);
-  const seconds = (lastAckAt - firstAt) / 1000;
+  const seconds = timed.seconds();
   return { seconds, rate: n / seconds, summary, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
 }
 

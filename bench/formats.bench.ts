@@ -18,14 +18,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { tap } from 'rxjs';
 import { ensureTopics } from '../src/kafka/admin.js';
 import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
 import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
 import { pipelineEdges } from '../src/service/pipeline-service.js';
-import type { OutRecord, RecordSink, RecordSource } from '../src/pipeline/ports.js';
 import { loadTopology, type Topology } from '../src/pipeline/topology.js';
 import type { PipelineCodecs } from '../src/records/codecs.js';
 import type { RawSample } from '../src/records/types.js';
@@ -34,6 +32,7 @@ import { resolveRegistry } from '../src/registry/resolve-registry.js';
 import { topologyCodecs } from '../src/service/topology-codecs.js';
 import type { TextGenerator } from '../src/teacher/types.js';
 import { CREAK_DEV } from '../test/support/creak.js';
+import { TimedEdges } from './echo-runs.js';
 
 const { values: v } = parseArgs({ options: { samples: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
 const samples = Number(v.samples);
@@ -73,31 +72,12 @@ async function timePipeline(kafka: Kafka, topology: Topology, group: string, cod
   // The source and sink `teacherlm run` uses.
   const { source, sink } = pipelineEdges(kafka, topology, { group, source: { lagRefreshMs: 0 } });
   await sink.connect();
-  let firstAt = 0;
-  let lastAckAt = 0;
-  const timedSource: RecordSource = {
-    records: () => source.records().pipe(tap(() => (firstAt ||= performance.now()))),
-    pause: (t, p) => source.pause(t, p),
-    resume: (t, p) => source.resume(t, p),
-    commit: (offsets) => source.commit(offsets),
-    stop: () => source.stop(),
-    stats: () => source.stats(),
-    assigned: () => source.assigned(),
-    rebalances: () => source.rebalances(),
-  };
-  const timedSink: RecordSink = {
-    send: async (records: OutRecord[]) => {
-      await sink.send(records);
-      lastAckAt = performance.now();
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  };
+  const timed = new TimedEdges();
   const cpuBefore = process.cpuUsage();
-  const summary = await runPipeline({ topology, source: timedSource, sink: timedSink, generators, codecs, maxRecords: samples }).done;
+  const summary = await runPipeline({ topology, source: timed.wrap.source(source), sink: timed.wrap.sink(sink), generators, codecs, maxRecords: samples }).done;
   if (summary.augmented !== samples) throw new Error(`${topology.output.format}: ${summary.augmented} of ${samples} augmented (${summary.deadLettered} dead letters)`);
   const cpu = process.cpuUsage(cpuBefore);
-  return { rate: samples / ((lastAckAt - firstAt) / 1000), cpuMicrosPerRecord: (cpu.user + cpu.system) / samples };
+  return { rate: samples / timed.seconds(), cpuMicrosPerRecord: (cpu.user + cpu.system) / samples };
 }
 
 async function main() {
