@@ -250,12 +250,7 @@ def mixed_int8(spec, weights: dict, folder: Path):
     import int8_recipe
     from onnx_decoder import build_llama
 
-    saved = int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS
-    int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = 4, 3, 2
-    try:
-        smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json")
-    finally:
-        int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = saved
+    smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json", outliers=4, groups=3, weight_levels=2)
     assert opts.outliers and opts.groups, opts
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 

@@ -28,13 +28,13 @@ def main() -> None:
     p.add_argument("--groups", type=int, default=int8_recipe.GROUPS)
     p.add_argument("--weight-levels", type=int, choices=(1, 2), default=int8_recipe.WEIGHT_LEVELS)
     args = p.parse_args()
-    int8_recipe.OUTLIERS, int8_recipe.GROUPS, int8_recipe.WEIGHT_LEVELS = args.outliers, args.groups, args.weight_levels
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
     weights = ig.read_weights(reader, n_head, n_kv)
     spec = ig.llama_spec(reader, weights)
     folder = Path(args.model)
-    model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json")
+    model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
+                                   weight_levels=args.weight_levels)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

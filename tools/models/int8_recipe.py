@@ -46,21 +46,24 @@ CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
 ]
 
 
-def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path):
-    smoothed, opts = int8_plan(spec, weights, tokenizer_path)
+def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
+               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS):
+    smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels)
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
 
-def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path) -> tuple[dict, Int8Options]:
-    """The smoothed weights and the Int8Options build_int8 builds from."""
+def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
+              groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS) -> tuple[dict, Int8Options]:
+    """The smoothed weights and the Int8Options build_int8 builds from; the keywords pick a
+    mixed decomposition (the defaults: the importer's file)."""
     tok = Tokenizer.from_file(str(tokenizer_path))
     prompts = [tok.encode(text).ids for text in CALIBRATION]
     stats = cal.activation_stats(spec, weights, prompts)
     smoothed = cal.smooth(spec, weights, stats, ALPHA)
-    outliers: dict = {}
-    groups: dict = {}
-    if OUTLIERS or GROUPS:
+    channels: dict = {}
+    grouped: dict = {}
+    if outliers or groups:
         smoothed_stats = cal.activation_stats(spec, smoothed, prompts)  # what the int8 linears see
-        outliers = cal.pick_outliers(smoothed_stats, OUTLIERS)
-        groups = cal.sorted_groups(smoothed_stats, GROUPS, outliers) if GROUPS else {}
-    return smoothed, Int8Options(activations="row", outliers=outliers, groups=groups, weight_levels=WEIGHT_LEVELS)
+        channels = cal.pick_outliers(smoothed_stats, outliers)
+        grouped = cal.sorted_groups(smoothed_stats, groups, channels) if groups else {}
+    return smoothed, Int8Options(activations="row", outliers=channels, groups=grouped, weight_levels=weight_levels)
