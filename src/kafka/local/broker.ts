@@ -12,7 +12,7 @@
  * Files: see ./paths.ts. The controller listens on port + 1.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../client.js';
@@ -212,7 +212,10 @@ async function startLocked(r: Resolved, owner: BrokerOwner, fresh: boolean): Pro
 
   if (!existsSync(join(r.paths.dataDir, 'meta.properties'))) formatStorage(r, java, jvm, classpath);
 
-  const logFd = openSync(r.paths.logFile, 'w');
+  // A restart appends (up to a bound), so the log of what came before a crash survives it.
+  const append = !fresh && existsSync(r.paths.logFile) && statSync(r.paths.logFile).size < MAX_APPENDED_LOG_BYTES;
+  const logFd = openSync(r.paths.logFile, append ? 'a' : 'w');
+  writeSync(logFd, `${append ? '\n' : ''}${START_MARKER} ${new Date().toISOString()}\n`);
   let pid: number;
   try {
     const child = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', r.paths.serverProperties], {
@@ -305,10 +308,19 @@ async function waitUntilReady(r: Resolved, pid: number, serverProperties = r.pat
   }
 }
 
-function logTail(file: string, bytes = 16_384): string {
+/** Begins each start's part of the broker log. */
+const START_MARKER = '----- teacherlm: broker starting at';
+/** Past this the log starts afresh instead of growing. */
+const MAX_APPENDED_LOG_BYTES = 16 * 1024 * 1024;
+
+/** The last start's part of a broker log, its end only: an earlier start's lines must not be taken for its failure. */
+export function lastStartTail(log: string, bytes = 16_384): string {
+  return log.slice(Math.max(0, log.lastIndexOf(START_MARKER))).slice(-bytes);
+}
+
+function logTail(file: string): string {
   try {
-    const text = readFileSync(file, 'utf8');
-    return text.slice(-bytes);
+    return lastStartTail(readFileSync(file, 'utf8'));
   } catch {
     return '';
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, startLocalBroker } from '../../../src/kafka/local/broker.js';
+import { diagnose, lastStartTail, startLocalBroker } from '../../../src/kafka/local/broker.js';
 import { isTeacherlmError } from '../../../src/errors.js';
 
 const ports = { port: 9092, controllerPort: 9093 };
@@ -18,6 +18,23 @@ describe('diagnose', () => {
     const log = 'INFO starting\nERROR [KafkaRaftServer nodeId=1] Fatal error during startup: java.lang.RuntimeException: boom\nINFO shut down';
     expect(diagnose(log, ports)).toBe('ERROR [KafkaRaftServer nodeId=1] Fatal error during startup: java.lang.RuntimeException: boom');
     expect(diagnose('', ports)).toBe('no output');
+  });
+});
+
+describe('lastStartTail', () => {
+  it('reads only the last start of a log that restarts append to', () => {
+    const log = [
+      '----- teacherlm: broker starting at 2026-12-02T01:00:00.000Z',
+      'ERROR Invalid cluster.id in meta.properties',
+      '',
+      '----- teacherlm: broker starting at 2026-12-02T01:05:00.000Z',
+      'ERROR Socket server failed to bind to 127.0.0.1:9093: Address already in use.',
+    ].join('\n');
+    const tail = lastStartTail(log);
+    expect(tail).toMatch(/^----- teacherlm: broker starting at 2026-12-02T01:05/);
+    expect(tail).not.toContain('cluster.id');
+    expect(diagnose(tail, ports)).toBe('port 9092 or 9093 is already in use');
+    expect(lastStartTail('no marker at all', 6)).toBe('at all');
   });
 });
 
