@@ -49,6 +49,6 @@ describe('PartitionTransactions on the real broker', () => {
       await offsets.close();
     }
     // An outside reader, read_committed: the fenced owner's record never became visible.
-    expect(kcatKeys(kafkaBrokers()[0]!, output).map((r) => r.id)).toEqual(['first', 'redone']);
+    expect((await kcatKeys(kafkaBrokers()[0]!, output)).map((r) => r.id)).toEqual(['first', 'redone']);
   });
 });

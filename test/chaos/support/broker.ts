@@ -8,6 +8,8 @@ import { connectPatiently, patiently } from './patient-connect.js';
 export class ChaosBroker {
   private pid: number | undefined;
   private startedHere = false;
+  /** The broker's own log; restarts append to it. */
+  logFile: string | undefined;
   constructor(readonly port: number) {}
 
   get bootstrap(): string {
@@ -19,6 +21,7 @@ export class ChaosBroker {
     const b = await startLocalBroker({ port: this.port, fresh: true, log });
     if (!b.startedHere) throw new Error(`a broker was already running on ${this.bootstrap}: the chaos suite needs its own (stop it with teacherlm kafka stop --port ${this.port})`);
     this.pid = b.pid;
+    this.logFile = b.logFile;
     this.startedHere = true;
     await warmUp(this.bootstrap);
   }
@@ -88,4 +91,29 @@ async function warmUp(bootstrap: string): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * What the broker logged between two instants, for a slow wait's note: its warnings and
+ * errors (the last `max`), and its longest silence, since a broker that stalls may log nothing.
+ */
+export function brokerLogDuring(log: string, from: number, to: number, max = 6): string {
+  let last = from;
+  let silence = 0;
+  let lines = 0;
+  const flagged: string[] = [];
+  for (const line of log.split('\n')) {
+    const m = /^\[(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3})\] (\w+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, day, time, ms, level, text = ''] = m;
+    // The broker logs local time, as Date.parse reads a date-time without a zone.
+    const at = Date.parse(`${day}T${time}.${ms}`);
+    if (at < from || at > to) continue;
+    lines++;
+    silence = Math.max(silence, at - last);
+    last = at;
+    if (level === 'WARN' || level === 'ERROR') flagged.push(`${time} ${level} ${text.slice(0, 160)}`);
+  }
+  silence = Math.max(silence, to - last);
+  return `${lines} lines, longest silence ${(silence / 1000).toFixed(1)} s${flagged.length ? `: ${flagged.slice(-max).join(' | ')}` : ''}`;
 }

@@ -1,9 +1,10 @@
 /**
  * Reading back with a client that is not ours: kcat `-X isolation.level=read_committed`
  * over the whole augmented and dead-letter topics, every record's key (the sample id),
- * CreateTime and topic.
+ * CreateTime and topic. kcat runs beside the suite's event loop, never blocking it: the
+ * input stream's producer shares that loop, and a read-back that held it stopped the input.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { partitionOfId, sampleId } from './stream.js';
 
 export interface OutRecord {
@@ -13,13 +14,20 @@ export interface OutRecord {
   deadLetter: boolean;
 }
 
-export function kcatKeys(broker: string, topic: string): { id: string; ts: number }[] {
-  const r = spawnSync('kcat', ['-b', broker, '-C', '-t', topic, '-X', 'isolation.level=read_committed', '-e', '-q', '-f', '%k\\t%T\\n'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
+/** A read-back that takes longer is killed and fails: kcat waits for a broker that does not answer. */
+const KCAT_TIMEOUT_MS = 60_000;
+
+export async function kcatKeys(broker: string, topic: string, timeoutMs = KCAT_TIMEOUT_MS): Promise<{ id: string; ts: number }[]> {
+  // A short fetch wait: at the default 500 ms, finding the end of even an empty topic takes a second.
+  const args = ['-b', broker, '-C', '-t', topic, '-X', 'isolation.level=read_committed', '-X', 'fetch.wait.max.ms=20', '-e', '-q', '-f', '%k\\t%T\\n'];
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile('kcat', args, { encoding: 'utf8', maxBuffer: 1 << 28, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, out, stderr) => {
+      if (!err) return resolve(out);
+      const why = err.killed ? `no answer in ${timeoutMs / 1000} s` : stderr.trim() || err.message;
+      reject(new Error(`kcat could not read ${topic} on ${broker}: ${why}`, { cause: err }));
+    });
   });
-  if (r.status !== 0) throw new Error(`kcat could not read ${topic} on ${broker}: ${r.stderr || r.error?.message}`);
-  return r.stdout
+  return stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
@@ -28,8 +36,9 @@ export function kcatKeys(broker: string, topic: string): { id: string; ts: numbe
     });
 }
 
-export function readOutputs(broker: string, output: string, deadLetter: string): OutRecord[] {
-  return [...kcatKeys(broker, output).map((r) => ({ ...r, deadLetter: false })), ...kcatKeys(broker, deadLetter).map((r) => ({ ...r, deadLetter: true }))];
+export async function readOutputs(broker: string, output: string, deadLetter: string): Promise<OutRecord[]> {
+  const [out, dead] = await Promise.all([kcatKeys(broker, output), kcatKeys(broker, deadLetter)]);
+  return [...out.map((r) => ({ ...r, deadLetter: false })), ...dead.map((r) => ({ ...r, deadLetter: true }))];
 }
 
 export interface Counts {
@@ -55,8 +64,8 @@ export function countIds(records: OutRecord[], samples: number): Counts {
 }
 
 /** The input topic holds each id exactly once, or the output counts would mean nothing. */
-export function checkInput(broker: string, input: string, samples: number): void {
-  const keys = kcatKeys(broker, input).map((r) => r.id);
+export async function checkInput(broker: string, input: string, samples: number): Promise<void> {
+  const keys = (await kcatKeys(broker, input)).map((r) => r.id);
   const distinct = new Set(keys);
   if (keys.length !== samples || distinct.size !== samples) throw new Error(`input topic ${input} holds ${keys.length} records, ${distinct.size} ids, for ${samples} samples`);
 }

@@ -3,16 +3,16 @@
  * the scenario's faults run, then the workers left alive drain the stream, are stopped by
  * SIGTERM, and every id is counted read_committed (count.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { ensureTopics } from '../../../src/kafka/admin.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import type { DeliveryMode } from '../../../src/pipeline/topology.js';
-import type { ChaosBroker } from './broker.js';
+import { brokerLogDuring, type ChaosBroker } from './broker.js';
 import { checkInput, countIds, partitionsWrittenSince, readOutputs, recoverySeconds, type Counts } from './count.js';
-import { streamSamples } from './stream.js';
+import { streamSamples, Timeline } from './stream.js';
 import { writeTopology, type ChaosTeacher, type ChaosTopology } from './topology.js';
 import { WorkerSet } from './workers.js';
 
@@ -114,7 +114,7 @@ async function outputSize(admin: Admin, t: ChaosTopology): Promise<number | unde
 const SLOW_WAIT_MS = 30_000;
 
 /** How long a wait took, how far it got, and each live worker's events (progress lines left out), in seconds since the run began. */
-function slowWaitNote(waitedMs: number, written: number, partitions: number, workers: WorkerSet, startedAt: number): string {
+function slowWaitNote(waitedMs: number, written: number, partitions: number, workers: WorkerSet, startedAt: number, input: Timeline): string {
   const lines = workers.alive.map((w) => {
     const events = w
       .log()
@@ -131,7 +131,16 @@ function slowWaitNote(waitedMs: number, written: number, partitions: number, wor
       });
     return `${w.logFile.split('/').pop()}: ${events.slice(-12).join(' | ')}`;
   });
-  return `waited ${(waitedMs / 1000).toFixed(1)} s for ${partitions} partitions to write (${written} did); ${lines.join('; ')}`;
+  return `waited ${(waitedMs / 1000).toFixed(1)} s for ${partitions} partitions to write (${written} did); input stream: ${input.events.join(' | ')}; ${lines.join('; ')}`;
+}
+
+function brokerLogNote(file: string | undefined, since: number): string {
+  if (!file) return 'no log';
+  try {
+    return `${brokerLogDuring(readFileSync(file, 'utf8'), since, Date.now())} (${file})`;
+  } catch (err) {
+    return `log unreadable: ${(err as Error).message}`;
+  }
 }
 
 export async function runScenario(ctx: ChaosContext, s: Scenario, mode: DeliveryMode): Promise<ChaosRow> {
@@ -152,11 +161,12 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
   const workers = new WorkerSet(dir, topology.file, env);
   const faults: number[] = [];
   const notes: string[] = [];
-  const stream = streamSamples({ brokers, topic: topology.input, partitions: s.partitions, samples: ctx.size.samples, durationMs: s.backlog ? 0 : ctx.size.streamMs, questionChars: s.questionChars });
+  const startedAt = Date.now();
+  const input = new Timeline(startedAt);
+  const stream = streamSamples({ timeline: input, brokers, topic: topology.input, partitions: s.partitions, samples: ctx.size.samples, durationMs: s.backlog ? 0 : ctx.size.streamMs, questionChars: s.questionChars });
   // Awaited after the faults; meanwhile a failure ends the waits below at once instead of unhandled.
   let streamFailed = false;
   stream.catch(() => void (streamFailed = true));
-  const startedAt = Date.now();
   const run: LiveRun = {
     ctx,
     mode,
@@ -183,13 +193,16 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
       const deadline = began + timeoutMs;
       let written = 0;
       let done = false;
+      let slowestRead = 0;
       while (!done && !streamFailed && Date.now() < deadline && workers.alive.length > 0) {
-        const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
+        const readAt = Date.now();
+        const records = await readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
+        slowestRead = Math.max(slowestRead, Date.now() - readAt);
         written = partitionsWrittenSince(records, since, s.partitions);
         done = written === s.partitions || new Set(records.map((r) => r.id)).size >= ctx.size.samples;
         if (!done) await sleep(500);
       }
-      if (Date.now() - began > SLOW_WAIT_MS) notes.push(slowWaitNote(Date.now() - began, written, s.partitions, workers, startedAt));
+      if (Date.now() - began > SLOW_WAIT_MS) notes.push(`${slowWaitNote(Date.now() - began, written, s.partitions, workers, startedAt, input)}; slowest read-back ${(slowestRead / 1000).toFixed(1)} s; broker: ${brokerLogNote(ctx.broker.logFile, startedAt)}`);
       return done;
     },
   };
@@ -199,7 +212,7 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     await stream;
     const deadline = Date.now() + ctx.size.drainMs;
     while (Date.now() < deadline && workers.alive.length > 0) {
-      if (new Set(readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter).map((r) => r.id)).size >= ctx.size.samples) break;
+      if (new Set((await readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter)).map((r) => r.id)).size >= ctx.size.samples) break;
       await sleep(1_000);
     }
     if (workers.alive.length === 0) problems.push('no worker left alive to drain the stream');
@@ -213,8 +226,8 @@ export async function runScenario(ctx: ChaosContext, s: Scenario, mode: Delivery
     if (w.unexpectedExit) problems.push(`worker-${i} exited by itself (code ${w.unexpectedExit.code}, signal ${w.unexpectedExit.signal}): ${w.logFile}`);
     else if (w.signalled === 'SIGTERM' && w.exit?.code !== 0) problems.push(`worker-${i} exited ${w.exit?.code ?? w.exit?.signal} after SIGTERM: ${w.logFile}`);
   }
-  checkInput(ctx.broker.bootstrap, topology.input, ctx.size.samples);
-  const records = readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
+  await checkInput(ctx.broker.bootstrap, topology.input, ctx.size.samples);
+  const records = await readOutputs(ctx.broker.bootstrap, topology.output, topology.deadLetter);
   const counts = countIds(records, ctx.size.samples);
   if (s.allAugmented && counts.deadLettered > 0) problems.push(`${counts.deadLettered} samples dead-lettered, every one should be augmented`);
   problems.push(...(s.verify?.(run) ?? []));
