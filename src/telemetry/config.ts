@@ -23,6 +23,7 @@
  * - `OTEL_METRIC_EXPORT_INTERVAL`: milliseconds between pushes (default 60000).
  */
 import { TeacherlmError } from '../errors.js';
+import { rejectOption } from '../options.js';
 
 export const TRACE_EXPORTERS = ['otlp', 'console', 'none'] as const;
 export type TraceExporterKind = (typeof TRACE_EXPORTERS)[number];
@@ -66,9 +67,7 @@ export function telemetryConfigFromEnv(
   const serviceName = nonEmpty(env.OTEL_SERVICE_NAME) ?? defaultServiceName;
   if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return { exporter: 'none', serviceName, protocol: 'http/protobuf' };
   const protocol = otlpProtocolFromEnv(env, 'TRACES');
-  // As the OTLP spec says: the signal-specific URL is used as is, the base one gets /v1/traces.
-  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  const tracesUrl = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const tracesUrl = signalUrl(env, 'TRACES');
   const requested = nonEmpty(env.OTEL_TRACES_EXPORTER)?.toLowerCase();
   if (requested === undefined) {
     return tracesUrl ? { exporter: 'otlp', serviceName, tracesUrl, protocol } : { exporter: 'none', serviceName, protocol };
@@ -107,8 +106,7 @@ export function metricsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Metr
   }
   if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return { exporter: 'none', exportIntervalMs, protocol: 'http/protobuf' };
   const protocol = otlpProtocolFromEnv(env, 'METRICS');
-  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  const metricsUrl = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) ?? (base ? `${base.replace(/\/+$/, '')}/v1/metrics` : undefined);
+  const metricsUrl = signalUrl(env, 'METRICS');
   const requested = nonEmpty(env.OTEL_METRICS_EXPORTER)?.toLowerCase();
   if (requested === undefined) {
     return metricsUrl ? { exporter: 'otlp', metricsUrl, exportIntervalMs, protocol } : { exporter: 'none', exportIntervalMs, protocol };
@@ -118,6 +116,27 @@ export function metricsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Metr
   }
   const exporter = requested as MetricsExporterKind;
   return exporter === 'otlp' && metricsUrl ? { exporter, metricsUrl, exportIntervalMs, protocol } : { exporter, exportIntervalMs, protocol };
+}
+
+/**
+ * A signal's OTLP/HTTP URL: as the OTLP spec says, the signal-specific variable is used as
+ * is, and the base one gets /v1/traces or /v1/metrics. Checked here, at the boundary, so
+ * the error names the variable; the exporters would refuse it later in words of their own.
+ */
+function signalUrl(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): string | undefined {
+  const specific = nonEmpty(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const field = specific !== undefined ? `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT` : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const given = specific ?? base;
+  if (given === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(given);
+  } catch {
+    rejectOption(field, 'an http:// or https:// URL', given);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') rejectOption(field, 'an http:// or https:// URL', given);
+  return specific ?? `${given.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

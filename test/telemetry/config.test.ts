@@ -37,6 +37,27 @@ describe('telemetryConfigFromEnv', () => {
     expect(isTeacherlmError(error, 'INVALID_OPTIONS')).toBe(true);
     expect((error as Error).message).toContain('OTEL_TRACES_EXPORTER');
   });
+
+  it('refuses an endpoint that is not an http(s) URL, naming the variable that gave it, for both signals', () => {
+    const cases: [NodeJS.ProcessEnv, RegExp][] = [
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /^OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:\/\/ or https:\/\/ URL, got "collector:4318"/],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ok:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: expected an http/],
+    ];
+    for (const [env, message] of cases) {
+      for (const read of [() => telemetryConfigFromEnv(env), () => metricsConfigFromEnv({ ...env, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT })]) {
+        const error = (() => {
+          try {
+            read();
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(isTeacherlmError(error, 'INVALID_OPTIONS'), JSON.stringify(env)).toBe(true);
+        expect((error as Error).message.replace('METRICS', 'TRACES')).toMatch(message);
+      }
+    }
+    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318/' }).tracesUrl).toBe('https://c:4318/v1/traces');
+  });
 });
 
 describe('OTLP protocol', () => {
