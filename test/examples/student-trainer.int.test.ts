@@ -4,7 +4,7 @@
  * checkpoint: its step log lists every id exactly once. The venv is created on demand by
  * examples/student/install.sh (Debian's python3-torch and the pinned packages).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,12 @@ describe.skipIf(!existsSync(TOKENIZER))('student trainer on the real broker', ()
   beforeAll(() => {
     python = execFileSync('bash', [join(STUDENT, 'install.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   }, 900_000);
+
+  it("counts --until-idle only once the group has assigned partitions (the trainer's unit tests, in its venv)", () => {
+    const run = spawnSync(python, [join(STUDENT, 'tests', 'test_kafka_dataset.py'), '-v'], { encoding: 'utf8' });
+    expect(run.stderr).toMatch(/Ran 2 tests/);
+    expect(run.status, run.stderr).toBe(0);
+  });
 
   it('trains while samples arrive, loss falls, and a SIGKILL loses or repeats no id', { timeout: 900_000 }, async () => {
     const kafka = testKafka();

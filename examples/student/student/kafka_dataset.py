@@ -17,7 +17,7 @@ from .records import AugmentedDecoder
 
 
 class KafkaSamples(torch.utils.data.IterableDataset):
-    def __init__(self, brokers, topic, group, start_offsets=None, idle_ms=None, log=print):
+    def __init__(self, brokers, topic, group, start_offsets=None, idle_ms=None, log=print, consumer_factory=Consumer):
         super().__init__()
         self.topic = topic
         self.idle_ms = idle_ms
@@ -25,7 +25,7 @@ class KafkaSamples(torch.utils.data.IterableDataset):
         # Next offset to yield, by partition: the checkpoint's, then advanced as records are yielded.
         self.next = dict(start_offsets or {})
         self.decoder = AugmentedDecoder()
-        self.consumer = Consumer(
+        self.consumer = consumer_factory(
             {
                 "bootstrap.servers": brokers,
                 "group.id": group,
@@ -38,12 +38,15 @@ class KafkaSamples(torch.utils.data.IterableDataset):
         )
         self.consumer.subscribe([topic], on_assign=self._on_assign)
         self.skipped = 0
+        # When the group last gave this consumer its partitions; None while it waits to join.
+        self.assigned_at = None
 
     def _on_assign(self, consumer, partitions):
         for tp in partitions:
             if tp.partition in self.next:
                 tp.offset = self.next[tp.partition]
         consumer.assign(partitions)
+        self.assigned_at = time.monotonic()
         self.log({"event": "assigned", "partitions": {tp.partition: tp.offset if tp.offset >= 0 else "committed" for tp in partitions}})
 
     def __iter__(self):
@@ -52,7 +55,11 @@ class KafkaSamples(torch.utils.data.IterableDataset):
         while True:
             message = self.consumer.poll(0.2)
             if message is None:
-                if self.idle_ms is not None and (time.monotonic() - idle_since) * 1000 >= self.idle_ms:
+                # Waiting for the group is not idling on the topic: a restarted trainer's join
+                # waits out its killed predecessor's session (10 s), longer than --until-idle may be.
+                if self.assigned_at is None:
+                    continue
+                if self.idle_ms is not None and (time.monotonic() - max(idle_since, self.assigned_at)) * 1000 >= self.idle_ms:
                     return
                 continue
             if message.error():

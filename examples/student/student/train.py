@@ -54,7 +54,7 @@ def parse_args(argv):
     p.add_argument("--eval-every", type=int, default=0, help="held-out CREAK accuracy every N steps (0: off); also before the first step")
     p.add_argument("--eval-samples", type=positive, default=None, help="first N held-out samples (default all)")
     p.add_argument("--max-steps", type=positive, default=None)
-    p.add_argument("--until-idle", type=positive, default=None, metavar="MS", help="stop after MS with no record")
+    p.add_argument("--until-idle", type=positive, default=None, metavar="MS", help="stop after MS with no record, counted once partitions are assigned")
     p.add_argument("--threads", type=positive, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return p.parse_args(argv)
