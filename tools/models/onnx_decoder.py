@@ -507,8 +507,23 @@ class Int8Options:
     outliers: dict = field(default_factory=dict)
     weight_levels: int = 1
     # "row" only: linear name -> groups of input channels (index arrays covering every channel
-    # but the outliers), each rounded over its own per-row range, one MatMulInteger each.
+    # but the outliers), each rounded over its own per-row range.
     groups: dict = field(default_factory=dict)
+    # How grouped linears are laid out, all with the same rounding and the same sums:
+    #   - "loop": per group a Gather of its channels, its own row ranges, a MatMulInteger, a rescale;
+    #   - "batched": one Gather by the groups' permutation, the ranges of every (group, row) at
+    #     once, ONE MatMulInteger [G, rows, K/G] x [G, K/G, N], one rescale, a ReduceSum over G
+    #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run);
+    #   - "split": as "batched", but the uint8 activations are split into one MatMulInteger per
+    #     group against its own 2-D (prepacked) weight, and the int32 results concatenated.
+    group_layout: str = "loop"
+
+    def __post_init__(self):
+        if self.group_layout not in GROUP_LAYOUTS:
+            raise ValueError(f"Int8Options.group_layout must be one of {', '.join(GROUP_LAYOUTS)}, got {self.group_layout!r}")
+
+
+GROUP_LAYOUTS = ("loop", "batched", "split")
 
 
 def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -559,7 +574,8 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     k, n = (int(d) for d in reversed(np.asarray(weights[name + ".weight"]).shape))
     groups = opts.groups.get(name)
     if groups is not None:
-        return _linear_int8_groups(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels)
+        build = _linear_int8_groups if opts.group_layout == "loop" else _linear_int8_groups_batched
+        return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels, opts.group_layout)
     key = (x, None if idx is None else idx.tobytes())
     if key not in g.row_quant:
         x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
@@ -590,7 +606,7 @@ def _quantize_rows(g: _Graph, x2: str) -> tuple[str, str, str]:
 
 
 def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
-                        k: int, n: int, levels: int) -> str:
+                        k: int, n: int, levels: int, layout: str = "loop") -> str:
     """Activations rounded per row and group of input channels (one range each): one
     MatMulInteger per group, y = s_w * sum_g scale_rg * (q_g @ W_g - zp_rg * colsum(W_g))."""
     key = (x, tuple(c.tobytes() for c in groups), None if idx is None else idx.tobytes())
@@ -607,6 +623,42 @@ def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: lis
         acc = g.op("Sub", [g.op("MatMulInteger", [xq, wg]), g.op("Mul", [zp_i32, colsum])])
         part = g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale])
         total = part if total is None else g.op("Add", [total, part])
+    y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
+    return _finish_int8(g, y, weights, name, idx, outl, n, levels)
+
+
+def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
+                                k: int, n: int, levels: int, layout: str) -> str:
+    """The rounding and sums of _linear_int8_groups, with every group in one tensor [G, M, K/G]
+    (groups shorter than the longest padded with a zero channel, which changes no range, as 0
+    is in each, and meets zero weight rows), so each step is one op instead of G."""
+    G, kg = len(groups), max(len(c) for c in groups)
+    pad = k  # the zero channel's index, after the K real ones
+    order = np.concatenate([np.concatenate([c, np.full(kg - len(c), pad, np.int64)]) for c in groups])
+    key = ("batched", x, order.tobytes(), None if idx is None else idx.tobytes())
+    if key not in g.row_quant:
+        x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
+        outl = None if idx is None else g.op("Gather", [x2, g.const(idx)], axis=1)
+        src = x2 if kg * G == sum(map(len, groups)) else g.op("Pad", [x2, g.const([0, 0, 0, 1])])
+        xg = g.op("Gather", [src, g.const(order)], axis=1)  # [M, G*kg]
+        xt = g.op("Transpose", [g.op("Reshape", [xg, g.const([-1, G, kg])])], perm=[1, 0, 2])  # [G, M, kg]
+        xq, row_scale, zp_i32 = _quantize_rows(g, g.op("Reshape", [xt, g.const([-1, kg])]))  # rows (group, row)
+        to3 = g.const([G, -1, kg])
+        col = g.const([G, -1, 1])
+        g.row_quant[key] = ((g.op("Reshape", [xq, to3]), g.op("Reshape", [row_scale, col]), g.op("Reshape", [zp_i32, col])), outl)
+    (xq, row_scale, zp_i32), outl = g.row_quant[key]
+    wq = np.zeros((G, kg, q.shape[1]), np.int8)
+    for j, c in enumerate(groups):
+        wq[j, :len(c)] = q[c]
+    colsum = g.init(f"{name}.weight_colsum_groups", wq.astype(np.int32).sum(axis=1, keepdims=True).astype(np.int32))  # [G, 1, N]
+    if layout == "batched":
+        prod = g.op("MatMulInteger", [xq, g.init(f"{name}.weight_int8_groups", wq)])  # [G, M, N]
+    else:
+        parts = g.op("Split", [xq], n_out=G, axis=0) if G > 1 else [xq]
+        prod = g.op("Concat", [g.op("MatMulInteger", [xj, g.init(f"{name}.weight_int8_group{j}", wq[j])])
+                               for j, xj in enumerate(parts)], axis=0)
+    acc = g.op("Sub", [prod, g.op("Mul", [zp_i32, colsum])])
+    total = g.op("ReduceSum", [g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale]), g.const([0])], keepdims=0)  # [M, N]
     y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
     return _finish_int8(g, y, weights, name, idx, outl, n, levels)
 
