@@ -513,9 +513,8 @@ class Int8Options:
     #   - "loop": per group a Gather of its channels, its own row ranges, a MatMulInteger, a rescale;
     #   - "batched": one Gather by the groups' permutation, the ranges of every (group, row) at
     #     once, ONE MatMulInteger [G, rows, K/G] x [G, K/G, N], one rescale, a ReduceSum over G
-    #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run);
-    #   - "split": as "batched", but the uint8 activations are split into one MatMulInteger per
-    #     group against its own 2-D (prepacked) weight, and the int32 results concatenated.
+    #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run:
+    #     fewer ops win at batch 1, the packing loses at 16; README "int8" has the figures).
     group_layout: str = "loop"
 
     def __post_init__(self):
@@ -523,7 +522,7 @@ class Int8Options:
             raise ValueError(f"Int8Options.group_layout must be one of {', '.join(GROUP_LAYOUTS)}, got {self.group_layout!r}")
 
 
-GROUP_LAYOUTS = ("loop", "batched", "split")
+GROUP_LAYOUTS = ("loop", "batched")
 
 
 def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -575,7 +574,7 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     groups = opts.groups.get(name)
     if groups is not None:
         build = _linear_int8_groups if opts.group_layout == "loop" else _linear_int8_groups_batched
-        return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels, opts.group_layout)
+        return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels)
     key = (x, None if idx is None else idx.tobytes())
     if key not in g.row_quant:
         x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
@@ -606,7 +605,7 @@ def _quantize_rows(g: _Graph, x2: str) -> tuple[str, str, str]:
 
 
 def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
-                        k: int, n: int, levels: int, layout: str = "loop") -> str:
+                        k: int, n: int, levels: int) -> str:
     """Activations rounded per row and group of input channels (one range each): one
     MatMulInteger per group, y = s_w * sum_g scale_rg * (q_g @ W_g - zp_rg * colsum(W_g))."""
     key = (x, tuple(c.tobytes() for c in groups), None if idx is None else idx.tobytes())
@@ -628,7 +627,7 @@ def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: lis
 
 
 def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
-                                k: int, n: int, levels: int, layout: str) -> str:
+                                k: int, n: int, levels: int) -> str:
     """The rounding and sums of _linear_int8_groups, with every group in one tensor [G, M, K/G]
     (groups shorter than the longest padded with a zero channel, which changes no range, as 0
     is in each, and meets zero weight rows), so each step is one op instead of G."""
@@ -650,14 +649,9 @@ def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, gro
     wq = np.zeros((G, kg, q.shape[1]), np.int8)
     for j, c in enumerate(groups):
         wq[j, :len(c)] = q[c]
-    colsum = g.init(f"{name}.weight_colsum_groups", wq.astype(np.int32).sum(axis=1, keepdims=True).astype(np.int32))  # [G, 1, N]
-    if layout == "batched":
-        prod = g.op("MatMulInteger", [xq, g.init(f"{name}.weight_int8_groups", wq)])  # [G, M, N]
-    else:
-        parts = g.op("Split", [xq], n_out=G, axis=0) if G > 1 else [xq]
-        prod = g.op("Concat", [g.op("MatMulInteger", [xj, g.init(f"{name}.weight_int8_group{j}", wq[j])])
-                               for j, xj in enumerate(parts)], axis=0)
-    acc = g.op("Sub", [prod, g.op("Mul", [zp_i32, colsum])])
+    colsum = wq.astype(np.int32).sum(axis=1, keepdims=True).astype(np.int32)  # [G, 1, N]
+    prod = g.op("MatMulInteger", [xq, g.init(f"{name}.weight_int8_groups", wq)])  # [G, M, N]
+    acc = g.op("Sub", [prod, g.op("Mul", [zp_i32, g.init(f"{name}.weight_colsum_groups", colsum)])])
     total = g.op("ReduceSum", [g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale]), g.const([0])], keepdims=0)  # [M, N]
     y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
     return _finish_int8(g, y, weights, name, idx, outl, n, levels)
