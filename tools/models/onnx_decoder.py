@@ -652,7 +652,11 @@ def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, gro
     colsum = wq.astype(np.int32).sum(axis=1, keepdims=True).astype(np.int32)  # [G, 1, N]
     prod = g.op("MatMulInteger", [xq, g.init(f"{name}.weight_int8_groups", wq)])  # [G, M, N]
     acc = g.op("Sub", [prod, g.op("Mul", [zp_i32, g.init(f"{name}.weight_colsum_groups", colsum)])])
-    total = g.op("ReduceSum", [g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale]), g.const([0])], keepdims=0)  # [M, N]
+    # float(acc) * scale_rg in one pass (DequantizeLinear of int32, per (group, row)): what Cast
+    # then Mul compute, to the bit.
+    flat = g.op("Reshape", [acc, g.const([-1, q.shape[1]])])  # [G*M, N]
+    part = g.op("DequantizeLinear", [flat, g.op("Reshape", [row_scale, g.const([-1])])], axis=0)
+    total = g.op("ReduceSum", [g.op("Reshape", [part, g.const([G, -1, q.shape[1]])]), g.const([0])], keepdims=0)  # [M, N]
     y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
     return _finish_int8(g, y, weights, name, idx, outl, n, levels)
 
