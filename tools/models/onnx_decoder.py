@@ -512,7 +512,7 @@ class Int8Options:
     # How grouped linears are laid out, all with the same rounding and the same sums:
     #   - "loop": per group a Gather of its channels, its own row ranges, a MatMulInteger, a rescale;
     #   - "batched": one Gather by the groups' permutation, the ranges of every (group, row) at
-    #     once, ONE MatMulInteger [G, rows, K/G] x [G, K/G, N], one rescale, a ReduceSum over G
+    #     once, ONE MatMulInteger [G, rows, K/G] x [G, K/G, N], one rescale, one Sum over G
     #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run:
     #     fewer ops win at batch 1, the packing loses at 16; README "int8" has the figures).
     group_layout: str = "loop"
