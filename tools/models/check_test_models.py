@@ -239,18 +239,35 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
                      cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["rms_norm_eps"], cfg["rope_theta"])
     # model.onnx stores each linear transposed ([in, out]); the builder takes Hugging Face's [out, in].
     weights = {k: (v.T if k.endswith("_proj.weight") else v) for k, v in weights_of(folder).items()}
-    result = {}
-    for kind, model in (("recipe", build_int8(spec, weights, folder / "tokenizer.json")), ("mixed", mixed_int8(spec, weights, folder))):
-        result.update(_check_int8_graph(kind, model, spec, rows, singles, pad_id))
+    from onnx_decoder import GROUP_LAYOUTS
+
+    result, _ = _check_int8_graph("recipe", build_int8(spec, weights, folder / "tokenizer.json"), spec, rows, singles, pad_id)
+    # The mixed decomposition in each group layout: the same rounding and sums, so the same logits.
+    mixed = {}
+    for layout in GROUP_LAYOUTS:
+        kind = "mixed" if layout == "loop" else f"mixed_{layout}"
+        checked, mixed[layout] = _check_int8_graph(kind, mixed_int8(spec, weights, folder, layout), spec, rows, singles, pad_id)
+        result.update(checked)
+        if layout != "loop":
+            err = max(float(np.abs(a - b).max()) for a, b in zip(mixed[layout], mixed["loop"]))
+            result[f"int8_{kind}_max_abs_err_vs_loop"] = err
+            assert err <= LAYOUT_TOL, result
     return result
 
 
-def mixed_int8(spec, weights: dict, folder: Path):
-    """The recipe with its mixed decomposition on: outlier channels fp32, sorted groups, two-level weights."""
+# "batched" rounds and sums as "loop" does: identical logits here and on SmolLM2-135M; the
+# bound leaves room only for another CPU's fp32 reduction order.
+LAYOUT_TOL = 1e-5
+
+
+def mixed_int8(spec, weights: dict, folder: Path, group_layout: str = "loop"):
+    """The recipe with its mixed decomposition on: outlier channels fp32, sorted groups (of
+    unequal sizes here, 60 channels in 7 groups, so the batched layouts pad), two-level weights."""
     import int8_recipe
     from onnx_decoder import build_llama
 
-    smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json", outliers=4, groups=3, weight_levels=2)
+    smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json", outliers=4, groups=7, weight_levels=2,
+                                           group_layout=group_layout)
     assert opts.outliers and opts.groups, opts
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
@@ -278,7 +295,7 @@ def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: li
         f"int8_{kind}_batch_max_abs_err": max(float(np.abs(b - a).max()) for b, a in zip(batched, alone)),
     }
     assert result[f"int8_{kind}_top1_agreement"] >= 0.8 and result[f"int8_{kind}_batch_max_abs_err"] < TOL, result
-    return result
+    return result, alone
 
 
 def check_variants(folder: Path, rows: list[list[int]], singles: list[np.ndarray]) -> dict:

@@ -3,6 +3,7 @@ variant of int8_experiment.py through ONNX Runtime (quant_agreement.py, int8_spe
 
   .cache/py/venv/bin/python tools/models/int8_build.py --model DIR --file model_buffered_int8_k32.onnx \
       --outliers 32 --groups 0 --weight-levels 2
+  ... --file model_buffered_int8_o16_g8_batched.onnx --outliers 16 --groups 8 --weight-levels 2 --group-layout batched
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
 import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
+from onnx_decoder import GROUP_LAYOUTS  # noqa: E402
 
 
 def main() -> None:
@@ -27,6 +29,8 @@ def main() -> None:
     p.add_argument("--outliers", type=int, default=int8_recipe.OUTLIERS)
     p.add_argument("--groups", type=int, default=int8_recipe.GROUPS)
     p.add_argument("--weight-levels", type=int, choices=(1, 2), default=int8_recipe.WEIGHT_LEVELS)
+    p.add_argument("--group-layout", choices=GROUP_LAYOUTS, default=int8_recipe.GROUP_LAYOUT,
+                   help="the grouped linears' graph (Int8Options.group_layout); the rounding is the same")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
@@ -34,7 +38,7 @@ def main() -> None:
     spec = ig.llama_spec(reader, weights)
     folder = Path(args.model)
     model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
-                                   weight_levels=args.weight_levels)
+                                   weight_levels=args.weight_levels, group_layout=args.group_layout)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

@@ -28,6 +28,7 @@ ALPHA = 0.5
 OUTLIERS = 0
 GROUPS = 0
 WEIGHT_LEVELS = 1
+GROUP_LAYOUT = "loop"  # Int8Options.group_layout: same rounding, other graphs (README "int8")
 
 # TeacherLM-shaped prompts, raw and in SmolLM2's chat template (the engine's two prompt
 # styles); written for calibration, not taken from any evaluation set.
@@ -47,13 +48,14 @@ CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
 
 
 def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
-               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS):
-    smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels)
+               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT):
+    smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels,
+                               group_layout=group_layout)
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
 
 def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
-              groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS) -> tuple[dict, Int8Options]:
+              groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT) -> tuple[dict, Int8Options]:
     """The smoothed weights and the Int8Options build_int8 builds from; the keywords pick a
     mixed decomposition (the defaults: the importer's file)."""
     tok = Tokenizer.from_file(str(tokenizer_path))
@@ -66,4 +68,5 @@ def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers:
         smoothed_stats = cal.activation_stats(spec, smoothed, prompts)  # what the int8 linears see
         channels = cal.pick_outliers(smoothed_stats, outliers)
         grouped = cal.sorted_groups(smoothed_stats, groups, channels) if groups else {}
-    return smoothed, Int8Options(activations="row", outliers=channels, groups=grouped, weight_levels=weight_levels)
+    return smoothed, Int8Options(activations="row", outliers=channels, groups=grouped, weight_levels=weight_levels,
+                                 group_layout=group_layout)

@@ -1,8 +1,9 @@
-"""One decode step of two buffered-layout files of a model folder, timed interleaved (median
-of --rounds, one thread, past 64, batch 1 and 16): the int8 file's speed-up over fp32 with
-the load of a shared machine hitting both alike.
+"""One decode step of buffered-layout files of a model folder, timed interleaved (median of
+--rounds, one thread, past 64, batch 1 and 16): each later file's speed-up over the first
+(fp32), with the load of a shared machine hitting all alike.
 
-  .cache/py/venv/bin/python tools/models/int8_speed.py --model DIR [--rounds 7]
+  .cache/py/venv/bin/python tools/models/int8_speed.py --model DIR [--rounds 7] \
+      [--files model_buffered.onnx model_buffered_int8.onnx OTHER.onnx ...]
 """
 from __future__ import annotations
 
@@ -21,18 +22,22 @@ from int8_experiment import step_times  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
-    p.add_argument("--files", nargs=2, default=["model_buffered.onnx", "model_buffered_int8.onnx"])
+    p.add_argument("--files", nargs="+", default=["model_buffered.onnx", "model_buffered_int8.onnx"],
+                   help="the fp32 peer first, then the files timed against it")
     p.add_argument("--rounds", type=int, default=7)
     args = p.parse_args()
+    if len(args.files) < 2 or len(set(args.files)) != len(args.files):
+        p.error("--files takes the fp32 peer and at least one other file, each once")
     folder = Path(args.model)
     cfg = json.loads((folder / "config.json").read_text())
     spec = SimpleNamespace(num_layers=cfg["num_hidden_layers"], num_kv_heads=cfg["num_key_value_heads"],
                            head_dim=cfg["hidden_size"] // cfg["num_attention_heads"])
-    base, other = (onnx.load(str(folder / "onnx" / f)) for f in args.files)
-    t = step_times(spec, {"fp32": base, "int8": other}, rounds=args.rounds)
+    base, *others = args.files
+    t = step_times(spec, {f: onnx.load(str(folder / "onnx" / f)) for f in args.files}, rounds=args.rounds)
     flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
-    print(json.dumps({"cpu_flags": flags, "ms_per_step": {k: round(v * 1000, 1) for k, v in t.items()},
-                      "speedup_batch1": round(t["fp32@1"] / t["int8@1"], 2), "speedup_batch16": round(t["fp32@16"] / t["int8@16"], 2)}))
+    print(json.dumps({"cpu_flags": flags, "ms_per_step": {k: round(v * 1000, 2) for k, v in t.items()},
+                      "speedup_vs_" + base: {f: {"batch1": round(t[f"{base}@1"] / t[f"{f}@1"], 2),
+                                                "batch16": round(t[f"{base}@16"] / t[f"{f}@16"], 2)} for f in others}}))
 
 
 if __name__ == "__main__":
