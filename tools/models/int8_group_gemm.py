@@ -5,7 +5,7 @@ one u8s8 MatMulInteger [M, K] x [K, N] (prepacked weights), G per-group ones [M,
 weights), and the same with int8 activations (s8s8, for symmetric rounding). Checks that the
 batched sum over G equals the loop's and that s8s8 is exact.
 
-  flock /work/bench.lock .cache/py/venv/bin/python tools/models/int8_group_gemm.py [--groups 8 --k 576 --n 1536 3072]
+  .cache/py/venv/bin/python tools/models/int8_group_gemm.py [--groups 8 --k 576 --n 1536 3072]
 """
 from __future__ import annotations
 
