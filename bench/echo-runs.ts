@@ -18,6 +18,7 @@ import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
+import { traceSerializer } from '../src/telemetry/otlp-proto-span-exporter.js';
 import type { TelemetryConfig } from './telemetry-configs.js';
 
 /**
@@ -70,16 +71,24 @@ export async function timePipeline(service: PipelineService, group: string, n: n
   return { seconds, rate: n / seconds, summary, cpuMicrosPerRecord: (cpu.user + cpu.system) / n };
 }
 
-/** An exporter that serializes what it gets to OTLP protobuf, as the OTLP exporter does, and drops the bytes: the SDK's work without a collector's. */
+/**
+ * An exporter that serializes what it gets to OTLP protobuf, as the OTLP exporter does
+ * (with the project's encoder, or the SDK's serializer for `+sdk-encoder`), and drops the
+ * bytes: the exporter's work without a collector's.
+ */
 export const exported = { spans: 0, bytes: 0 };
-export const dropSpans: SpanExporter = {
-  export: (spans, done) => {
-    exported.spans += spans.length;
-    exported.bytes += ProtobufTraceSerializer.serializeRequest(spans)?.length ?? 0;
-    done({ code: ExportResultCode.SUCCESS });
-  },
-  shutdown: async () => {},
-};
+const ourSerializer = traceSerializer();
+export function dropSpans(encoder: TelemetryConfig['encoder'] = 'ours'): SpanExporter {
+  const serializer = encoder === 'sdk' ? ProtobufTraceSerializer : ourSerializer;
+  return {
+    export: (spans, done) => {
+      exported.spans += spans.length;
+      exported.bytes += serializer.serializeRequest(spans)?.length ?? 0;
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => {},
+  };
+}
 
 export const dropMetrics: PushMetricExporter = { export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
 
@@ -88,7 +97,7 @@ export function startBenchTelemetry(config: TelemetryConfig): { metrics: Pipelin
   // The SDK's sampler is read from the environment when it starts.
   process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
   process.env.OTEL_TRACES_SAMPLER_ARG = String(config.ratio);
-  const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
+  const tracing = config.tracing ? startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans(config.encoder), { ...SPAN_BATCH_DEFAULTS })] }) : undefined;
   const metrics = config.metrics
     ? startMetrics({
         serviceName: 'teacherlm-bench',

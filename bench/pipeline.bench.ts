@@ -141,7 +141,7 @@ async function timeCoreOnly(topology: Topology, generators: ReadonlyMap<string, 
 
 /** The bare SDK, no pipeline: µs of CPU to start, end and export (serialized) one child span, as the pipeline builds its stage spans. */
 async function timeBareSpans(n: number) {
-  const telemetry = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans, { ...SPAN_BATCH_DEFAULTS })], env: {} });
+  const telemetry = startTelemetry({ serviceName: 'teacherlm-bench', spanProcessors: [new BatchSpanProcessor(dropSpans('sdk'), { ...SPAN_BATCH_DEFAULTS })], env: {} });
   try {
     const tracer = trace.getTracer('bench');
     const parent = tracer.startSpan('parent');

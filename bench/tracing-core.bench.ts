@@ -23,6 +23,7 @@ import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
 import { median, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
+import { traceSerializer } from '../src/telemetry/otlp-proto-span-exporter.js';
 
 const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, configs: { type: 'string', default: 'metrics,both@0,both@0.01' } } });
 const configs = parseTelemetryConfigs(v.configs!);
@@ -31,18 +32,20 @@ const topology = loadTopology('topologies/echo.yaml');
 const generators = await createGenerators(topology);
 const values = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ id: `s${i}`, task: 'CREAK', question: `Is ${i} even? (A) True (B) False`, answer: '(A)' })));
 let spans = 0;
-const drop: SpanExporter = {
+const ourSerializer = traceSerializer();
+/** Serializes each batch as the OTLP exporter would (ours, or the SDK's for `+sdk-encoder`), and drops it. */
+const drop = (encoder: TelemetryConfig['encoder']): SpanExporter => ({
   export: (batch, done) => {
     spans += batch.length;
-    ProtobufTraceSerializer.serializeRequest(batch);
+    (encoder === 'sdk' ? ProtobufTraceSerializer : ourSerializer).serializeRequest(batch);
     done({ code: ExportResultCode.SUCCESS });
   },
   shutdown: async () => {},
-};
+});
 
 async function round(config: TelemetryConfig | undefined): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
   const env = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(config?.ratio ?? 0) };
-  const telemetry = config?.tracing ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop, { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
+  const telemetry = config?.tracing ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop(config.encoder), { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
   const dropMetrics = { export: (_m: unknown, done: (r: { code: ExportResultCode }) => void) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
   const metrics = config?.metrics
     ? startMetrics({ readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })], env: {} })

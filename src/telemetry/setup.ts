@@ -8,7 +8,6 @@
  */
 import { type ContextManager, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, RandomIdGenerator, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -18,6 +17,7 @@ import { FinishedSpans } from './finished-spans.js';
 import { setActiveTracing } from './tracing-active.js';
 import { samplerFor, traceSamplingFromEnv } from './trace-sampling.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
+import { OtlpProtoSpanExporter } from './otlp-proto-span-exporter.js';
 
 export interface TelemetryOptions {
   /** Service name unless `OTEL_SERVICE_NAME` overrides it (e.g. `teacherlm-produce`). */
@@ -111,7 +111,8 @@ function processorsFor(config: TelemetryConfig, env: NodeJS.ProcessEnv): SpanPro
     case 'otlp': {
       // Other OTEL_EXPORTER_OTLP_* settings (headers, timeout) the exporter reads itself.
       const target = config.tracesUrl ? { url: config.tracesUrl } : {};
-      const exporter = config.protocol === 'http/json' ? new OTLPJsonTraceExporter(target) : new OTLPProtoTraceExporter(target);
+      // Protobuf: the SDK's exporter with our encoder of the same bytes (otlp-proto-span-exporter.ts).
+      const exporter = config.protocol === 'http/json' ? new OTLPJsonTraceExporter(target) : new OtlpProtoSpanExporter(target);
       return [new BatchSpanProcessor(exporter, spanBatchLimits(env))];
     }
     case 'console':
