@@ -28,7 +28,7 @@ import { loadTopology } from '../src/pipeline/topology.js';
 import { openPipelineService } from '../src/service/pipeline-service.js';
 import type { PipelineMetrics } from '../src/telemetry/pipeline-metrics.js';
 import { exported, runCoreOnce, startBenchTelemetry, timePipeline } from './echo-runs.js';
-import { creakSamples, freshTopology, produceBacklog } from './delivery/workload.js';
+import { creakSamples, freshTopology, produceBacklog, producerTraceparent } from './delivery/workload.js';
 import { bucketsByNode, selfTimeByBucket, type CpuProfile } from './profile-attribution.js';
 import { median, parseTelemetryConfig, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
 
@@ -43,6 +43,13 @@ const { values: v } = parseArgs({
     top: { type: 'string', default: '0' },
     /** Also write each profiled run's profile there, as `<config>-<round>.cpuprofile` (DevTools opens them). */
     'save-profiles': { type: 'string' },
+    /**
+     * Every backlog record carries a producer's `traceparent`, sampled on this share of
+     * records (as `teacherlm produce` tracing at that ratio writes them); the pipeline's
+     * parent-based sampler then follows those flags whatever the configuration's ratio.
+     * Kafka only.
+     */
+    'producer-traces': { type: 'string' },
   },
 });
 const GOAL_SHARE = 0.03;
@@ -53,13 +60,16 @@ const goal = parseTelemetryConfig(v.goal!).label;
 const topology = freshTopology(loadTopology(join(import.meta.dirname, '..', 'topologies', 'echo.yaml')), 'profile');
 const samples = creakSamples(n);
 const useKafka = Boolean(process.env.KAFKA_BROKERS?.trim());
+const producerTraces = v['producer-traces'] === undefined ? undefined : Number(v['producer-traces']);
+if (producerTraces !== undefined && !(producerTraces >= 0 && producerTraces <= 1)) throw new Error(`--producer-traces: expected a share in [0, 1], got '${v['producer-traces']}'`);
+if (producerTraces !== undefined && !useKafka) throw new Error('--producer-traces: needs KAFKA_BROKERS (the in-memory records carry no headers)');
 
 let pipelineRun: (group: string, metrics: PipelineMetrics | undefined) => Promise<unknown>;
 let close: () => Promise<void>;
 if (useKafka) {
   const brokers = await resolveBrokers({ log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
   const kafka = createKafka({ brokers: brokers.brokers, clientId: 'teacherlm-bench', logLevel: 'error' });
-  await produceBacklog(kafka, topology, samples);
+  await produceBacklog(kafka, topology, samples, producerTraces === undefined ? undefined : producerTraceparent(producerTraces));
   const service = await openPipelineService({ kafka, topology });
   pipelineRun = (group, metrics) => timePipeline(service, group, n, undefined, metrics);
   close = async () => {
@@ -168,6 +178,7 @@ console.log(
     {
       path: useKafka ? 'kafka' : 'core (in-memory, no Kafka)',
       records: n,
+      ...(producerTraces !== undefined ? { producerTraces } : {}),
       rounds,
       samplingIntervalMicros: Number(v['interval-us']),
       loadAverage1m: fixed(loadavg()[0] ?? 0),

@@ -1,4 +1,5 @@
 /** What every delivery measurement shares: fresh topics per measurement, CREAK samples, a produced backlog, CPU flags. */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../../src/kafka/admin.js';
@@ -27,13 +28,27 @@ export function creakSamples(n: number, prefix = 'bench'): RawSample[] {
   });
 }
 
-export async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSample[]): Promise<void> {
+/**
+ * `headers(i)`: the headers of the i-th record, e.g. {@link producerTraceparent}'s, as a
+ * traced producer (`teacherlm produce` with tracing on) writes them on every record.
+ */
+export async function produceBacklog(kafka: Kafka, topology: Topology, samples: RawSample[], headers?: (i: number) => Record<string, string>): Promise<void> {
   await ensureTopics(kafka, [topology.input, topology.output, topology.deadLetter]);
   const producer = kafka.producer();
   await producer.connect();
-  const messages = samples.map((s) => ({ key: s.id, value: JSON.stringify(s) }));
+  const messages = samples.map((s, i) => ({ key: s.id, value: JSON.stringify(s), ...(headers ? { headers: headers(i) } : {}) }));
   for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: topology.input.topic, messages: messages.slice(i, i + 2_000) });
   await producer.disconnect();
+}
+
+/**
+ * A producer span's `traceparent` for record i, with new random ids, sampled for one record
+ * in every round(1 / share) (0: none): what a producer tracing at that ratio sends.
+ */
+export function producerTraceparent(share: number): (i: number) => Record<string, string> {
+  const every = share > 0 ? Math.round(1 / share) : 0;
+  const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+  return (i) => ({ traceparent: `00-${hex(16)}-${hex(8)}-0${every > 0 && i % every === 0 ? 1 : 0}` });
 }
 
 /** The CPU's model name and flags (first processor of /proc/cpuinfo), since rates depend on them. */

@@ -28,7 +28,7 @@
  */
 import { type Attributes, type Context, ROOT_CONTEXT, type SpanContext, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
-import { extractTraceContext, injectTraceHeaders } from '../telemetry/kafka-headers.js';
+import { extractTraceContext, injectTraceHeaders, plainTraceparentFlags } from '../telemetry/kafka-headers.js';
 import { exceptionEvent, type FinishedSpans } from '../telemetry/finished-spans.js';
 import { messagingAttributes } from '../telemetry/spans.js';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
@@ -47,8 +47,6 @@ const stageMessaging = (name: string, type: 'receive' | 'send' | 'settle', topic
   'messaging.operation.type': type,
   'messaging.destination.name': topic,
 });
-
-const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 interface TaskTrace {
   task: GenerationTask;
@@ -319,11 +317,15 @@ export class SampleTracing {
       return this.sampledRoot();
     }
     if (record.headers.tracestate !== undefined) return this.sampledFrom(extractTraceContext(record.headers));
-    const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
-    if (!match) return this.sampledFrom(extractTraceContext(record.headers));
-    const flags = parseInt(match[3]!, 16);
-    if (!this.sampling.follows(match[1]!, (flags & 1) === 1)) return undefined;
-    return { traceId: match[1]!, spanId: match[2]!, traceFlags: flags & 1, isRemote: true };
+    const flags = plainTraceparentFlags(value);
+    if (flags < 0) return this.sampledFrom(extractTraceContext(record.headers));
+    const sampled = (flags & 1) === 1;
+    // A parent-based sampler leaves an unsampled parent's record with no string built.
+    if (this.sampling.parentBased && !sampled) return undefined;
+    const text = typeof value === 'string' ? value : value.toString('latin1');
+    const traceId = text.slice(3, 35);
+    if (!this.sampling.follows(traceId, sampled)) return undefined;
+    return { traceId, spanId: text.slice(36, 52), traceFlags: flags & 1, isRemote: true };
   }
 
   private sampledFrom(context: Context): SpanContext | string | undefined {

@@ -68,4 +68,19 @@ describe('sampling decided by the pipeline', () => {
     expect(spans).toEqual([]);
     expect(getTracer).not.toHaveBeenCalled();
   });
+
+  it("follows a plain traceparent's flag, string or Buffer, and takes an all-zero id for no parent, as the W3C propagator does", async () => {
+    const records = [0, 1, 2, 3].map((i) => sourceRecord(i, sample(i)));
+    records[0]!.headers = { traceparent: `00-${UNKEPT_TRACE}-b7ad6b7169203331-01` };
+    records[1]!.headers = { traceparent: Buffer.from(`00-${UNKEPT_TRACE}-c7ad6b7169203331-03`) };
+    // Invalid parents: the record is a new root, which ratio 0 does not keep.
+    records[2]!.headers = { traceparent: Buffer.from(`00-${'0'.repeat(32)}-b7ad6b7169203331-01`) };
+    records[3]!.headers = { traceparent: `00-${UNKEPT_TRACE}-${'0'.repeat(16)}-01` };
+    const { spans } = await run('0', records);
+    const processes = spans.filter((s) => s.name === 'in process');
+    expect(processes.map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId])).toEqual([
+      [UNKEPT_TRACE, 'b7ad6b7169203331'],
+      [UNKEPT_TRACE, 'c7ad6b7169203331'],
+    ]);
+  });
 });

@@ -4,7 +4,9 @@ import {
   type KafkaHeaders,
   extractTraceContext,
   injectTraceHeaders,
+  isValidTraceHeader,
   kafkaHeaderGetter,
+  plainTraceparentFlags,
 } from '../../src/telemetry/kafka-headers.js';
 import { contextWithSpan, startProducerSpan } from '../../src/telemetry/spans.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
@@ -39,5 +41,87 @@ describe('trace context through Kafka headers', () => {
   it('leaves the context empty when the headers carry none', () => {
     expect(trace.getSpanContext(extractTraceContext({ other: Buffer.from('1') }))).toBeUndefined();
     expect(extractTraceContext(undefined)).toBe(ROOT_CONTEXT);
+  });
+});
+
+/** The check as a regex over the decoded text: what isValidTraceHeader must agree with. */
+function referenceValid(name: 'traceparent' | 'tracestate', value: string | Buffer): boolean {
+  if (value.length > (name === 'traceparent' ? 256 : 512)) return false;
+  const text = typeof value === 'string' ? value : value.toString('utf8');
+  if (name === 'tracestate') return /^[\x20-\x7e]*$/.test(text);
+  const match = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(text);
+  if (!match) return false;
+  const [, version, traceId, parentId] = match;
+  if (version === 'ff' || (version === '00' && match[5] !== undefined)) return false;
+  return !/^0+$/.test(traceId!) && !/^0+$/.test(parentId!);
+}
+
+describe('isValidTraceHeader', () => {
+  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const zeros = (n: number) => '0'.repeat(n);
+  const cases: (string | Buffer)[] = [
+    valid,
+    `01${valid.slice(2)}`,
+    `ff${valid.slice(2)}`,
+    `fe${valid.slice(2)}-later-fields`,
+    `cc${valid.slice(2)}-`,
+    `cc${valid.slice(2)}-a\nb`,
+    `cc${valid.slice(2)}-a\rb`,
+    `cc${valid.slice(2)}-\u2028`,
+    `cc${valid.slice(2)}-\u2029x`,
+    `cc${valid.slice(2)}-é🚀`,
+    `cc${valid.slice(2)}x`,
+    `${valid}-extra`,
+    `00-${zeros(32)}-b7ad6b7169203331-01`,
+    `00-0af7651916cd43dd8448eb211c80319c-${zeros(16)}-01`,
+    `00-${zeros(31)}1-${zeros(15)}1-00`,
+    valid.toUpperCase(),
+    valid.slice(0, 54),
+    `cc${valid.slice(2)}-${'x'.repeat(200)}`,
+    `cc${valid.slice(2)}-${'x'.repeat(201)}`,
+    '',
+    'junk',
+  ];
+  // Every character of the fixed part replaced in turn by characters the regex must refuse or accept.
+  for (let i = 0; i < 55; i++) for (const c of ['0', 'a', 'f', 'g', 'A', '-', 'é', '\n', ' ']) cases.push(valid.slice(0, i) + c + valid.slice(i + 1));
+  // As Buffers too, and Buffers that are not valid UTF-8.
+  const withBuffers = [
+    ...cases,
+    ...cases.map((c) => Buffer.from(c as string, 'utf8')),
+    Buffer.concat([Buffer.from(`cc${valid.slice(2)}-`), Buffer.from([0xe2, 0x0a])]),
+    Buffer.concat([Buffer.from(`cc${valid.slice(2)}-`), Buffer.from([0xe2, 0x80])]),
+    Buffer.concat([Buffer.from(`cc${valid.slice(2)}-`), Buffer.from([0xff, 0xfe])]),
+    Buffer.concat([Buffer.from(valid.slice(0, 20)), Buffer.from([0xc3]), Buffer.from(valid.slice(21))]),
+  ];
+
+  it('accepts and refuses a traceparent exactly as the regex over its decoded text does', () => {
+    let accepted = 0;
+    for (const value of withBuffers) {
+      const expected = referenceValid('traceparent', value);
+      expect([String(value), isValidTraceHeader('traceparent', value)]).toEqual([String(value), expected]);
+      if (expected) accepted++;
+    }
+    // Both kinds occur: the cases are not all refused (or all accepted) alike.
+    expect(accepted).toBeGreaterThan(20);
+    expect(accepted).toBeLessThan(withBuffers.length - 100);
+  });
+
+  it('reads the flags of a valid plain version-00 traceparent only, and -1 for anything else', () => {
+    let plain = 0;
+    for (const value of withBuffers) {
+      const text = typeof value === 'string' ? value : value.toString('utf8');
+      const expected = referenceValid('traceparent', value) && value.length === 55 && text.startsWith('00-') ? parseInt(text.slice(53), 16) : -1;
+      expect([text, plainTraceparentFlags(value)]).toEqual([text, expected]);
+      if (expected >= 0) plain++;
+    }
+    expect(plain).toBeGreaterThan(10);
+    expect(plainTraceparentFlags(`${valid.slice(0, 53)}ff`)).toBe(255);
+  });
+
+  it('accepts a tracestate of printable ASCII only, as text or bytes', () => {
+    const states: (string | Buffer)[] = ['', 'a=1', 'a=1,b=2 ', 'a=\u0001', 'a=\u007f', 'é=1', 'x'.repeat(512), 'x'.repeat(513), '~ !'];
+    for (const s of [...states, ...states.map((t) => Buffer.from(t as string)), Buffer.from([0x61, 0x80])]) {
+      expect([String(s), isValidTraceHeader('tracestate', s)]).toEqual([String(s), referenceValid('tracestate', s)]);
+    }
   });
 });
