@@ -28,7 +28,7 @@
  */
 import { type Attributes, type Context, ROOT_CONTEXT, type SpanContext, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import type { GenerationResult, TextGenerator } from '../teacher/types.js';
-import { extractTraceContext, injectTraceHeaders, plainTraceparentFlags } from '../telemetry/kafka-headers.js';
+import { extractTraceContext, injectTraceHeaders, plainTraceparentFlags, unsampledIfValid } from '../telemetry/kafka-headers.js';
 import { exceptionEvent, type FinishedSpans } from '../telemetry/finished-spans.js';
 import { messagingAttributes } from '../telemetry/spans.js';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
@@ -317,8 +317,17 @@ export class SampleTracing {
       return this.sampledRoot();
     }
     if (record.headers.tracestate !== undefined) return this.sampledFrom(extractTraceContext(record.headers));
+    // A parent-based sampler traces a record whose header says "not sampled" only if the
+    // header proves invalid and the ratio keeps the record as a new root. That root's draw
+    // comes first: when it keeps nothing (most records), the answer is the same whatever
+    // the header holds, and the header is not validated.
+    let root: string | undefined;
+    if (this.sampling.parentBased && unsampledIfValid(value)) {
+      root = this.sampledRoot();
+      if (root === undefined) return undefined;
+    }
     const flags = plainTraceparentFlags(value);
-    if (flags < 0) return this.sampledFrom(extractTraceContext(record.headers));
+    if (flags < 0) return this.sampledFrom(extractTraceContext(record.headers), root);
     const sampled = (flags & 1) === 1;
     // A parent-based sampler leaves an unsampled parent's record with no string built.
     if (this.sampling.parentBased && !sampled) return undefined;
@@ -328,9 +337,10 @@ export class SampleTracing {
     return { traceId, spanId: text.slice(36, 52), traceFlags: flags & 1, isRemote: true };
   }
 
-  private sampledFrom(context: Context): SpanContext | string | undefined {
+  /** `root`: the new root's id when its draw was made already (and kept it). */
+  private sampledFrom(context: Context, root?: string): SpanContext | string | undefined {
     const parent = trace.getSpanContext(context);
-    if (!parent || !trace.isSpanContextValid(parent)) return this.sampledRoot();
+    if (!parent || !trace.isSpanContextValid(parent)) return root ?? this.sampledRoot();
     return this.sampling.follows(parent.traceId, (parent.traceFlags & 1) === 1) ? parent : undefined;
   }
 

@@ -95,6 +95,22 @@ export function plainTraceparentFlags(value: string | Buffer): number {
   return (hexValue(codeAt(value, 53)) << 4) | hexValue(codeAt(value, 54));
 }
 
+/**
+ * Whether a `traceparent` value, if the W3C propagator accepts it at all, says "not
+ * sampled", read from one character: it must start with a hex digit (the propagator allows
+ * one leading whitespace, which would shift the fields) and its flags' last digit, at 54,
+ * be even; a value too short, or with no hex digit there, is refused by the propagator
+ * anyway. Lets a parent-based sampler settle most records before validating the header.
+ */
+export function unsampledIfValid(value: string | Buffer): boolean {
+  if (value.length < TRACEPARENT_CHARS) return true;
+  const first = codeAt(value, 0);
+  if (first > 0xff || NOT_HEX[first] !== 0) return false;
+  const c = codeAt(value, 54);
+  if (c > 0xff || NOT_HEX[c] !== 0) return true;
+  return (hexValue(c) & 1) === 0;
+}
+
 const codeAt = (value: string | Buffer, i: number): number => (typeof value === 'string' ? value.charCodeAt(i) : value[i]!);
 const hexValue = (c: number): number => (c <= 0x39 ? c - 0x30 : c - 0x57);
 

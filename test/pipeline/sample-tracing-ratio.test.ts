@@ -83,4 +83,25 @@ describe('sampling decided by the pipeline', () => {
       [UNKEPT_TRACE, 'c7ad6b7169203331'],
     ]);
   });
+
+  it('traces an invalid header\'s record as a new root the ratio keeps, and follows a valid one however its fields sit', async () => {
+    const tp = (trace: string, flags: string) => `00-${trace}-b7ad6b7169203331-${flags}`;
+    const headers = [
+      { traceparent: Buffer.from(tp(UNKEPT_TRACE, '00')) }, // valid, unsampled: not traced
+      { traceparent: Buffer.from(tp('0'.repeat(32), '00')) }, // invalid: a new root, kept at ratio 1
+      { traceparent: ` ${tp(UNKEPT_TRACE, '01')}` }, // the propagator allows one leading space: sampled
+      { traceparent: ` ${tp(UNKEPT_TRACE, '00')}` }, // and unsampled
+      { traceparent: Buffer.from(tp(UNKEPT_TRACE, '0a')) }, // flags 0x0a: unsampled
+      { traceparent: Buffer.from(tp(UNKEPT_TRACE, '0b')) }, // flags 0x0b: sampled
+    ];
+    const records = headers.map((h, i) => Object.assign(sourceRecord(i, sample(i)), { headers: h }));
+    const { spans } = await run('1', records);
+    const processes = spans.filter((s) => s.name === 'in process').map((s) => ({ offset: s.attributes['messaging.kafka.offset'], trace: s.spanContext().traceId, parent: s.parentSpanContext?.spanId }));
+    expect(processes.map((p) => p.offset).sort()).toEqual([1, 2, 5]);
+    const byOffset = new Map(processes.map((p) => [p.offset, p]));
+    expect(byOffset.get(1)!.parent).toBeUndefined();
+    expect(byOffset.get(1)!.trace).not.toBe('0'.repeat(32));
+    expect(byOffset.get(2)).toMatchObject({ trace: UNKEPT_TRACE, parent: 'b7ad6b7169203331' });
+    expect(byOffset.get(5)).toMatchObject({ trace: UNKEPT_TRACE, parent: 'b7ad6b7169203331' });
+  });
 });

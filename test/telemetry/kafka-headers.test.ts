@@ -7,6 +7,7 @@ import {
   isValidTraceHeader,
   kafkaHeaderGetter,
   plainTraceparentFlags,
+  unsampledIfValid,
 } from '../../src/telemetry/kafka-headers.js';
 import { contextWithSpan, startProducerSpan } from '../../src/telemetry/spans.js';
 import { inMemoryTracing } from '../support/in-memory-tracing.js';
@@ -116,6 +117,22 @@ describe('isValidTraceHeader', () => {
     }
     expect(plain).toBeGreaterThan(10);
     expect(plainTraceparentFlags(`${valid.slice(0, 53)}ff`)).toBe(255);
+  });
+
+  it('says "unsampled" only of a value the W3C propagator refuses or reads as unsampled', () => {
+    const shifted = [` ${valid}`, `\t${valid.slice(0, 53)}00`, ` ${valid.slice(0, 53)}0a`, `${valid} `, `${valid.slice(0, 53)}0a`, `${valid.slice(0, 53)}0b`, `${valid.slice(0, 53)}00\n`];
+    let unsampled = 0;
+    for (const value of [...withBuffers, ...shifted, ...shifted.map((t) => Buffer.from(t))]) {
+      if (!unsampledIfValid(value)) continue;
+      unsampled++;
+      const parent = trace.getSpanContext(extractTraceContext({ traceparent: value }));
+      expect([String(value), parent === undefined || !trace.isSpanContextValid(parent) || (parent.traceFlags & 1) === 0]).toEqual([String(value), true]);
+    }
+    expect(unsampled).toBeGreaterThan(50);
+    // A leading whitespace shifts the flags: no answer from position 54 then.
+    expect(unsampledIfValid(` ${valid.slice(0, 53)}00`)).toBe(false);
+    expect(unsampledIfValid(valid)).toBe(false);
+    expect(unsampledIfValid(`${valid.slice(0, 53)}0a`)).toBe(true);
   });
 
   it('accepts a tracestate of printable ASCII only, as text or bytes', () => {
