@@ -21,7 +21,9 @@ is a CONSUMER span `<topic> process`, child of the context in its `traceparent` 
 so the reader joins the sample's trace. OTEL_SERVICE_NAME defaults to teacherlm-python-reader.
 """
 import argparse
+import faulthandler
 import json
+import signal
 import sys
 import time
 from io import BytesIO
@@ -99,6 +101,9 @@ def tracing():
 
 
 def main():
+    # A supervisor that finds this reader stuck can ask where: SIGUSR1 writes every thread's stack to stderr.
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--topic", required=True)

@@ -36,20 +36,21 @@ export interface ProcessOutput {
   stderr: string;
 }
 
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { timeoutMs?: number } = {}): Promise<ProcessOutput> {
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { timeoutMs?: number; dumpSignal?: NodeJS.Signals } = {}): Promise<ProcessOutput> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return settle(child, () => ({ stdout, stderr }), options.timeoutMs);
+  return settle(child, () => ({ stdout, stderr }), options.timeoutMs, options.dumpSignal);
 }
 
 /** Runs examples/python/consume.py and returns the records it printed. */
 export async function pythonConsume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ records: Record<string, unknown>[]; stderr: string }> {
   const python = await consumerPython();
-  // It stops by itself after --idle seconds without a record; a hang fails with its output instead of the test's timeout.
-  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args], env, { timeoutMs: 90_000 });
+  // It stops by itself after --idle seconds without a record; a hang fails with its output
+  // and its threads' stacks (SIGUSR1: consume.py's faulthandler) instead of the test's timeout.
+  const out = await runProcess(python, [join(ROOT, 'examples', 'python', 'consume.py'), ...args], env, { timeoutMs: 90_000, dumpSignal: 'SIGUSR1' });
   if (out.code !== 0) throw new Error(`consume.py exited with ${out.code}: ${out.stderr}`);
   const records = out.stdout
     .split('\n')

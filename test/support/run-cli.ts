@@ -34,9 +34,20 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { t
 }
 
 /** Resolves with the exit code and the output once `child` closes, or kills it after `timeoutMs` and says so in stderr. */
-export function settle(child: ChildProcess, output: () => { stdout: string; stderr: string }, timeoutMs?: number): Promise<CliResult> {
+/**
+ * The child's exit and output; past `timeoutMs` it is killed. `dumpSignal`: sent first, and
+ * the kill 2 s later, for a child that writes where it is stuck when it gets it (Python's
+ * faulthandler), so a hang fails with its stacks.
+ */
+export function settle(child: ChildProcess, output: () => { stdout: string; stderr: string }, timeoutMs?: number, dumpSignal?: NodeJS.Signals): Promise<CliResult> {
   let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutMs);
+  const kill = () => {
+    timedOut = true;
+    if (dumpSignal === undefined) return child.kill('SIGKILL');
+    child.kill(dumpSignal);
+    return setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+  };
+  const timer = timeoutMs === undefined ? undefined : setTimeout(kill, timeoutMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
