@@ -10,10 +10,8 @@
  * added to the same round's "off" run, with spans per record.
  */
 import { parseArgs } from 'node:util';
-import { ExportResultCode } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Subject } from 'rxjs';
 import { createGenerators } from '../src/pipeline/generators.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
@@ -23,7 +21,7 @@ import { SPAN_BATCH_DEFAULTS } from '../src/telemetry/config.js';
 import { startMetrics } from '../src/telemetry/metrics-setup.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
 import { median, parseTelemetryConfigs, type TelemetryConfig } from './telemetry-configs.js';
-import { traceSerializer } from '../src/telemetry/otlp-proto-span-exporter.js';
+import { dropMetrics, dropSpans, exported } from './echo-runs.js';
 
 const { values: v } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, configs: { type: 'string', default: 'metrics,both@0,both@0.01' } } });
 const configs = parseTelemetryConfigs(v.configs!);
@@ -31,26 +29,13 @@ const n = Number(v.records);
 const topology = loadTopology('topologies/echo.yaml');
 const generators = await createGenerators(topology);
 const values = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ id: `s${i}`, task: 'CREAK', question: `Is ${i} even? (A) True (B) False`, answer: '(A)' })));
-let spans = 0;
-const ourSerializer = traceSerializer();
-/** Serializes each batch as the OTLP exporter would (ours, or the SDK's for `+sdk-encoder`), and drops it. */
-const drop = (encoder: TelemetryConfig['encoder']): SpanExporter => ({
-  export: (batch, done) => {
-    spans += batch.length;
-    (encoder === 'sdk' ? ProtobufTraceSerializer : ourSerializer).serializeRequest(batch);
-    done({ code: ExportResultCode.SUCCESS });
-  },
-  shutdown: async () => {},
-});
-
 async function round(config: TelemetryConfig | undefined): Promise<{ cpuMicrosPerRecord: number; spansPerRecord: number }> {
   const env = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(config?.ratio ?? 0) };
-  const telemetry = config?.tracing ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(drop(config.encoder), { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
-  const dropMetrics = { export: (_m: unknown, done: (r: { code: ExportResultCode }) => void) => done({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
+  const telemetry = config?.tracing ? startTelemetry({ spanProcessors: [new BatchSpanProcessor(dropSpans(config.encoder), { ...SPAN_BATCH_DEFAULTS })], env }) : undefined;
   const metrics = config?.metrics
     ? startMetrics({ readers: (metricProducers) => [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1_000, metricProducers })], env: {} })
     : undefined;
-  const before = spans;
+  const before = exported.spans;
   const input = new Subject<SourceRecord>();
   const source: RecordSource = { records: () => input, pause: () => {}, resume: () => {}, commit: async () => {}, stop: async () => input.complete(), stats: () => ({ pauses: 0, resumes: 0, consumed: 0 }) };
   const sink: RecordSink = { send: async () => {}, flush: async () => {}, close: async () => {} };
@@ -66,7 +51,7 @@ async function round(config: TelemetryConfig | undefined): Promise<{ cpuMicrosPe
   const cpu = process.cpuUsage(cpu0);
   await telemetry?.shutdown();
   await metrics?.shutdown();
-  return { cpuMicrosPerRecord: (cpu.user + cpu.system) / n, spansPerRecord: (spans - before) / n };
+  return { cpuMicrosPerRecord: (cpu.user + cpu.system) / n, spansPerRecord: (exported.spans - before) / n };
 }
 
 // A first untimed round of each warms the JIT on every code path.
