@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { isValidTraceHeader, plainTraceparentFlags } from '../src/telemetry/kafka-headers.js';
 import { median } from './telemetry-configs.js';
+import { regexTraceHeaderValid, regexTraceparentFlags } from '../test/support/trace-header-regex.js';
 
 const { values: v } = parseArgs({ options: { calls: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '9' } } });
 const calls = Number(v.calls);
@@ -16,33 +17,14 @@ const rounds = Number(v.rounds);
 if (!Number.isInteger(calls) || calls < 1) throw new Error(`--calls: expected a positive integer, got '${v.calls}'`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got '${v.rounds}'`);
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-/** The check before: the value decoded, then the regex (as kafka-headers.ts did until this bench's change). */
-function regexValid(value: string | Buffer): boolean {
-  if (value.length > 256) return false;
-  const text = typeof value === 'string' ? value : value.toString('utf8');
-  const match = TRACEPARENT.exec(text);
-  if (!match) return false;
-  const [, version, traceId, parentId] = match;
-  if (version === 'ff' || (version === '00' && match[5] !== undefined)) return false;
-  return !/^0+$/.test(traceId!) && !/^0+$/.test(parentId!);
-}
-
-const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-/** The flags read before: the regex over the Buffer's latin1 text (src/pipeline/sample-tracing.ts until this bench's change). */
-function regexFlags(value: string | Buffer): number {
-  const match = TRACEPARENT_00.exec(typeof value === 'string' ? value : value.toString('latin1'));
-  return match ? parseInt(match[3]!, 16) : -1;
-}
-
 const hex = (n: number, seed: number) => Array.from({ length: n }, (_, i) => ((seed * 31 + i * 7) % 16).toString(16)).join('');
 const strings = Array.from({ length: 1024 }, (_, i) => `00-${hex(32, i)}-${hex(16, i + 1)}-0${i % 2}`);
 const buffers = strings.map((s) => Buffer.from(s));
 const checks: Record<string, (x: string | Buffer) => boolean> = {
   'valid/ours': (x) => isValidTraceHeader('traceparent', x),
-  'valid/regex': regexValid,
+  'valid/regex': (x) => regexTraceHeaderValid('traceparent', x),
   'flags/ours': (x) => plainTraceparentFlags(x) >= 0,
-  'flags/regex': (x) => regexFlags(x) >= 0,
+  'flags/regex': (x) => regexTraceparentFlags(x) >= 0,
 };
 const inputs = { buffer: buffers, string: strings };
 
