@@ -23,7 +23,7 @@ describe('pipeline with OpenAI teachers on llama.cpp\'s prebuilt server', () => 
     kafka = testKafka();
     server = await startLlamaServer({ prebuilt: true, threads: 1, log: (line) => console.error(`[llama-server] ${line}`) });
     proxy = await startFaultProxy(server.baseUrl, 7);
-  });
+  }, 1_800_000); // on a CPU the prebuilt binary cannot run, startLlamaServer builds llama.cpp from source (about 10 minutes, once)
   afterAll(async () => {
     await proxy?.close();
     await server?.stop();

