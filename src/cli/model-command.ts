@@ -16,7 +16,8 @@ Options:
   --root DIR    project root holding tools/ and .cache/ (default: current directory)
   --force       convert again even if the output's manifest matches
   --int8        also write the int8 weights (--dtype int8 / engine.dtype: int8):
-                onnx/model_buffered_int8.onnx for the engine, onnx/model_quantized.onnx
+                onnx/model_buffered_int8.onnx and (for CPUs without VNNI or AMX)
+                onnx/model_buffered_int8_u8.onnx for the engine, onnx/model_quantized.onnx
                 for transformers.js
   -h, --help    this text
 

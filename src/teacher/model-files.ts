@@ -7,6 +7,8 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TeacherlmError } from '../errors.js';
 import { choiceOption } from '../options.js';
+import { INT8_S8_FILE, INT8_U8_FILE, u8s8Saturates } from './int8-kernels.js';
+import { readCpu } from './tuning/cpu-flags.js';
 
 /** Weight formats and the file Optimum / transformers.js name them by. */
 export const MODEL_DTYPES = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', int8: 'model_quantized.onnx' } as const;
@@ -17,7 +19,7 @@ export type ModelDtype = keyof typeof MODEL_DTYPES;
  * written by our importer beside the Optimum files; the engine loads them when present.
  * int8: integer GEMM (`teacherlm model import <name> --int8`, README "Teacher models").
  */
-export const FAST_LAYOUT_FILES: Partial<Record<ModelDtype, string>> = { fp32: 'model_buffered.onnx', int8: 'model_buffered_int8.onnx' };
+export const FAST_LAYOUT_FILES: Partial<Record<ModelDtype, string>> = { fp32: 'model_buffered.onnx', int8: INT8_S8_FILE };
 
 /** What makes a missing dtype's file: the import flag that writes it. */
 const IMPORT_HINT: Partial<Record<ModelDtype, string>> = {
@@ -27,7 +29,8 @@ const IMPORT_HINT: Partial<Record<ModelDtype, string>> = {
 export interface ModelFileOptions {
   /**
    * Which weights to load; default fp32 (`onnx/model_buffered.onnx` when present, else `onnx/model.onnx`);
-   * int8: `onnx/model_buffered_int8.onnx` when present, else `onnx/model_quantized.onnx`, else MODEL_INVALID naming the import flag.
+   * int8: `onnx/model_buffered_int8.onnx` when present (`model_buffered_int8_u8.onnx` on a CPU without VNNI or AMX),
+   * else `onnx/model_quantized.onnx`, else MODEL_INVALID naming the import flag.
    */
   dtype?: ModelDtype;
   /** An explicit file under `onnx/` (or an absolute path); overrides `dtype`. */
@@ -62,10 +65,22 @@ function readJson(path: string, required: boolean): Record<string, unknown> | un
   }
 }
 
-/** The ONNX file a dtype / onnxFile choice points at, inside `dir`: the fast-layout file when the folder has one. */
-export function onnxPathFor(dir: string, options: ModelFileOptions = {}): string {
+/**
+ * The ONNX file a dtype / onnxFile choice points at, inside `dir`: the fast-layout file when the folder has one.
+ * For int8 on a CPU whose u8s8 kernel saturates (`cpuFlags`, default this machine's; int8-kernels.ts), the
+ * uint8-weight file; a folder with only the int8-weight one is refused, as its output would be clipped.
+ */
+export function onnxPathFor(dir: string, options: ModelFileOptions = {}, cpuFlags: readonly string[] = readCpu().flags): string {
   if (options.onnxFile) return resolve(dir, 'onnx', options.onnxFile);
   const dtype = choiceOption('dtype', options.dtype, Object.keys(MODEL_DTYPES) as ModelDtype[], 'fp32');
+  if (dtype === 'int8' && u8s8Saturates(cpuFlags)) {
+    if (existsSync(join(dir, 'onnx', INT8_U8_FILE))) return join(dir, 'onnx', INT8_U8_FILE);
+    if (existsSync(join(dir, 'onnx', INT8_S8_FILE))) {
+      throw new TeacherlmError('MODEL_INVALID', `dtype int8: ${dir} has onnx/${INT8_S8_FILE} but not onnx/${INT8_U8_FILE}, and this CPU has no VNNI or AMX, so ONNX Runtime's int8-weight GEMM would clip its sums`, {
+        hint: `import the model again with --int8 (it writes ${INT8_U8_FILE}), or pass onnxFile ${INT8_S8_FILE} to run it anyway`,
+      });
+    }
+  }
   const fast = FAST_LAYOUT_FILES[dtype];
   if (fast !== undefined && existsSync(join(dir, 'onnx', fast))) return join(dir, 'onnx', fast);
   const standard = join(dir, 'onnx', MODEL_DTYPES[dtype]);

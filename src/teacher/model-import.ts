@@ -47,7 +47,8 @@ export interface ImportOptions {
   /** Rebuild even when the manifest says the output is current. */
   force?: boolean;
   /**
-   * Also write the int8 files (engine dtype int8): onnx/model_buffered_int8.onnx (integer GEMM)
+   * Also write the int8 files (engine dtype int8): onnx/model_buffered_int8.onnx (integer GEMM),
+   * onnx/model_buffered_int8_u8.onnx (the same with uint8 weights, for CPUs without VNNI; int8-kernels.ts)
    * and onnx/model_quantized.onnx (MatMulNBits, Optimum layout, for transformers.js).
    */
   int8?: boolean;

@@ -241,7 +241,19 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     weights = {k: (v.T if k.endswith("_proj.weight") else v) for k, v in weights_of(folder).items()}
     from onnx_decoder import GROUP_LAYOUTS
 
-    result, _ = _check_int8_graph("recipe", build_int8(spec, weights, folder / "tokenizer.json"), spec, rows, singles, pad_id)
+    from cpu_kernels import u8s8_saturates
+
+    # uint8 weights (MLAS u8u8) are exact on every CPU; int8 weights (u8s8) only where VNNI or
+    # AMX runs them (cpu_kernels.py), and there both give the same logits.
+    result, recipe_u8 = _check_int8_graph("recipe_u8", build_int8(spec, weights, folder / "tokenizer.json", weight_type="u8"),
+                                          spec, rows, singles, pad_id)
+    if u8s8_saturates():
+        result["int8_recipe_s8"] = "not checked: this CPU's u8s8 kernel saturates (no VNNI or AMX)"
+    else:
+        checked, recipe_s8 = _check_int8_graph("recipe", build_int8(spec, weights, folder / "tokenizer.json"), spec, rows, singles, pad_id)
+        result.update(checked)
+        result["int8_recipe_max_abs_err_u8_vs_s8"] = err = max(float(np.abs(a - b).max()) for a, b in zip(recipe_s8, recipe_u8))
+        assert err <= LAYOUT_TOL, result
     # The mixed decomposition in each group layout: the same rounding and sums, so the same logits.
     mixed = {}
     for layout in GROUP_LAYOUTS:
@@ -266,8 +278,10 @@ def mixed_int8(spec, weights: dict, folder: Path, group_layout: str = "loop"):
     import int8_recipe
     from onnx_decoder import build_llama
 
+    from cpu_kernels import int8_weight_type
+
     smoothed, opts = int8_recipe.int8_plan(spec, weights, folder / "tokenizer.json", outliers=4, groups=7, weight_levels=2,
-                                           group_layout=group_layout)
+                                           group_layout=group_layout, weight_type=int8_weight_type())
     assert opts.outliers and opts.groups, opts
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 

@@ -9,7 +9,9 @@ Hugging Face Optimum ONNX layout the engine reads:
   MODEL_CARD.md  manifest.json (sha256 of everything above + of the inputs)
 and with --int8 (the engine's dtype int8) also:
   onnx/model_buffered_int8.onnx: the fast layout on ONNX Runtime's integer GEMM
-  (int8_recipe.py: which linears, how activations are rounded);
+  (int8_recipe.py: which linears, how activations are rounded), and
+  onnx/model_buffered_int8_u8.onnx, the same with uint8 weights for CPUs without VNNI
+  (cpu_kernels.py);
   onnx/model_quantized.onnx: MatMulNBits, 8-bit weights in blocks of 32, in the Optimum
   layout (transformers.js's int8 file).
 
@@ -45,7 +47,10 @@ OUTPUTS = [
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
     "MODEL_CARD.md", "onnx/model.onnx", "onnx/model_buffered.onnx",
 ]
-INT8_OUTPUTS = ["onnx/model_quantized.onnx", "onnx/model_buffered_int8.onnx"]
+# The same int8 model with MatMulInteger's weights as int8 (u8s8 kernels: exact on VNNI and
+# AMX) and as uint8 (u8u8: exact on every CPU, for AVX2 without VNNI; cpu_kernels.py).
+INT8_WEIGHT_FILES = {"s8": "onnx/model_buffered_int8.onnx", "u8": "onnx/model_buffered_int8_u8.onnx"}
+INT8_OUTPUTS = ["onnx/model_quantized.onnx", *INT8_WEIGHT_FILES.values()]
 
 
 def outputs(int8: bool) -> list[str]:
@@ -382,12 +387,17 @@ def main() -> None:
         if not args.int8:
             (out / stale).unlink(missing_ok=True)
     if args.int8:
-        from int8_recipe import build_int8
+        from dataclasses import replace
 
-        model = build_int8(spec, weights, tokenizer_path=out / "tokenizer.json")
-        onnx.checker.check_model(model)
-        onnx.save(model, str(out / "onnx" / "model_buffered_int8.onnx"))
-        del model
+        from int8_recipe import int8_plan
+
+        smoothed, opts = int8_plan(spec, weights, tokenizer_path=out / "tokenizer.json")
+        for weight_type, name in INT8_WEIGHT_FILES.items():  # the engine picks one by the CPU's flags
+            model = build_llama(spec, smoothed, buffered=True, int8=replace(opts, weight_type=weight_type))
+            onnx.checker.check_model(model)
+            onnx.save(model, str(out / name))
+            del model
+        del smoothed
         quantize(fp32_path, out / "onnx" / "model_quantized.onnx")
     del weights
 

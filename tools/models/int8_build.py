@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
 import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
-from onnx_decoder import GROUP_LAYOUTS  # noqa: E402
+from onnx_decoder import GROUP_LAYOUTS, WEIGHT_TYPES  # noqa: E402
 
 
 def main() -> None:
@@ -31,6 +31,8 @@ def main() -> None:
     p.add_argument("--weight-levels", type=int, choices=(1, 2), default=int8_recipe.WEIGHT_LEVELS)
     p.add_argument("--group-layout", choices=GROUP_LAYOUTS, default=int8_recipe.GROUP_LAYOUT,
                    help="the grouped linears' graph (Int8Options.group_layout); the rounding is the same")
+    p.add_argument("--weight-type", choices=WEIGHT_TYPES, default="s8",
+                   help="MatMulInteger's weights (Int8Options.weight_type): s8 (u8s8 kernels) or u8 (u8u8); the sums are the same")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
@@ -38,7 +40,8 @@ def main() -> None:
     spec = ig.llama_spec(reader, weights)
     folder = Path(args.model)
     model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
-                                   weight_levels=args.weight_levels, group_layout=args.group_layout)
+                                   weight_levels=args.weight_levels, group_layout=args.group_layout,
+                                   weight_type=args.weight_type)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

@@ -48,14 +48,16 @@ CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
 
 
 def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
-               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT):
+               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
+               weight_type: str = "s8"):
     smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels,
-                               group_layout=group_layout)
+                               group_layout=group_layout, weight_type=weight_type)
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
 
 def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
-              groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT) -> tuple[dict, Int8Options]:
+              groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
+              weight_type: str = "s8") -> tuple[dict, Int8Options]:
     """The smoothed weights and the Int8Options build_int8 builds from; the keywords pick a
     mixed decomposition (the defaults: the importer's file)."""
     tok = Tokenizer.from_file(str(tokenizer_path))
@@ -69,4 +71,4 @@ def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers:
         channels = cal.pick_outliers(smoothed_stats, outliers)
         grouped = cal.sorted_groups(smoothed_stats, groups, channels) if groups else {}
     return smoothed, Int8Options(activations="row", outliers=channels, groups=grouped, weight_levels=weight_levels,
-                                 group_layout=group_layout)
+                                 group_layout=group_layout, weight_type=weight_type)

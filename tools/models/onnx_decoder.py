@@ -516,13 +516,29 @@ class Int8Options:
     #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run:
     #     fewer ops win at batch 1, the packing loses at 16; README "int8" has the figures).
     group_layout: str = "loop"
+    # "row" only: how MatMulInteger's weights are stored, with the same sums either way:
+    #   - "s8": int8 (MLAS u8s8). Exact on VNNI and AMX; on AVX2 or AVX-512 without VNNI its
+    #     kernel adds u8*s8 pairs in saturating int16 (vpmaddubsw), which clips large sums;
+    #   - "u8": uint8 = int8 + 128 with weight zero point 128 (MLAS u8u8), exact on every CPU.
+    weight_type: str = "s8"
 
     def __post_init__(self):
         if self.group_layout not in GROUP_LAYOUTS:
             raise ValueError(f"Int8Options.group_layout must be one of {', '.join(GROUP_LAYOUTS)}, got {self.group_layout!r}")
+        if self.weight_type not in WEIGHT_TYPES:
+            raise ValueError(f"Int8Options.weight_type must be one of {', '.join(WEIGHT_TYPES)}, got {self.weight_type!r}")
 
 
 GROUP_LAYOUTS = ("loop", "batched")
+WEIGHT_TYPES = ("s8", "u8")
+
+
+def _matmul_integer(g: _Graph, xq: str, name: str, q: np.ndarray, opts: Int8Options) -> str:
+    """xq (uint8) @ q (int8 values) as int32, with q stored as opts.weight_type says."""
+    if opts.weight_type == "s8":
+        return g.op("MatMulInteger", [xq, g.init(name, q)])
+    stored = (q.astype(np.int16) + 128).astype(np.uint8)
+    return g.op("MatMulInteger", [xq, g.init(name, stored), "", g.const(np.uint8(128), np.uint8)])
 
 
 def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -534,7 +550,7 @@ def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _int8_weight(g: _Graph, weights: dict, name: str, zero_rows=None, levels: int = 1, whole: bool = True) -> tuple[str | None, str, np.ndarray]:
     """The int8 weight [in, out] (or [in, 2 out] with two levels), its scales, and, `whole`,
-    its initializer (grouped linears store it by group instead)."""
+    the name to store it under (grouped linears store it by group instead)."""
     wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
     if zero_rows is not None and len(zero_rows):
         wt = wt.copy()
@@ -543,7 +559,7 @@ def _int8_weight(g: _Graph, weights: dict, name: str, zero_rows=None, levels: in
     if levels == 2:
         q2, scale2 = _round_int8(wt - q.astype(np.float32) * scale)
         q, scale = np.concatenate([q, q2], axis=1), np.concatenate([scale, scale2])
-    return g.init(name + ".weight_int8", q) if whole else None, g.init(name + ".weight_scale", scale), q
+    return name + ".weight_int8" if whole else None, g.init(name + ".weight_scale", scale), q
 
 
 def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options | None = None) -> str:
@@ -556,6 +572,8 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     grouped = opts.activations == "row" and opts.groups.get(name) is not None
     w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped)
     node = name.replace(".", "_")
+    if opts.activations in ("tensor", "static"):
+        w = g.init(w, q)
     if opts.activations == "tensor":
         return g.op("DynamicQuantizeMatMul", [x, w, s], name=node, domain=MS_DOMAIN)
     if opts.activations == "static":
@@ -574,7 +592,7 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     groups = opts.groups.get(name)
     if groups is not None:
         build = _linear_int8_groups if opts.group_layout == "loop" else _linear_int8_groups_batched
-        return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels)
+        return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels, opts)
     key = (x, None if idx is None else idx.tobytes())
     if key not in g.row_quant:
         x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
@@ -588,7 +606,7 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
         g.row_quant[key] = (xq, scale, zp_i32, outl)
     xq, row_scale, zp_i32, outl = g.row_quant[key]
     colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
-    acc = g.op("Sub", [g.op("MatMulInteger", [xq, w]), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
+    acc = g.op("Sub", [_matmul_integer(g, xq, w, q, opts), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node if levels == 1 and idx is None else None)
     return _finish_int8(g, y, weights, name, idx, outl, n, levels)
 
@@ -605,7 +623,7 @@ def _quantize_rows(g: _Graph, x2: str) -> tuple[str, str, str]:
 
 
 def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
-                        k: int, n: int, levels: int) -> str:
+                        k: int, n: int, levels: int, opts: Int8Options) -> str:
     """Activations rounded per row and group of input channels (one range each): one
     MatMulInteger per group, y = s_w * sum_g scale_rg * (q_g @ W_g - zp_rg * colsum(W_g))."""
     key = (x, tuple(c.tobytes() for c in groups), None if idx is None else idx.tobytes())
@@ -617,9 +635,8 @@ def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: lis
     total = None
     for j, (c, (xq, row_scale, zp_i32)) in enumerate(zip(groups, quantized)):
         qg = q[c]
-        wg = g.init(f"{name}.weight_int8_group{j}", qg)
         colsum = g.init(f"{name}.weight_colsum_group{j}", qg.astype(np.int32).sum(axis=0).astype(np.int32))
-        acc = g.op("Sub", [g.op("MatMulInteger", [xq, wg]), g.op("Mul", [zp_i32, colsum])])
+        acc = g.op("Sub", [_matmul_integer(g, xq, f"{name}.weight_int8_group{j}", qg, opts), g.op("Mul", [zp_i32, colsum])])
         part = g.op("Mul", [g.op("Cast", [acc], to=F32), row_scale])
         total = part if total is None else g.op("Add", [total, part])
     y = g.op("Mul", [total, s], name=name.replace(".", "_") if levels == 1 and idx is None else None)
@@ -627,7 +644,7 @@ def _linear_int8_groups(g: _Graph, x: str, weights: dict, name: str, groups: lis
 
 
 def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, groups: list, idx, s: str, q: np.ndarray,
-                                k: int, n: int, levels: int) -> str:
+                                k: int, n: int, levels: int, opts: Int8Options) -> str:
     """The rounding and sums of _linear_int8_groups, with every group in one tensor [G, M, K/G]
     (groups shorter than the longest padded with a zero channel, which changes no range, as 0
     is in each, and meets zero weight rows), so each step is one op instead of G."""
@@ -650,7 +667,7 @@ def _linear_int8_groups_batched(g: _Graph, x: str, weights: dict, name: str, gro
     for j, c in enumerate(groups):
         wq[j, :len(c)] = q[c]
     colsum = wq.astype(np.int32).sum(axis=1, keepdims=True).astype(np.int32)  # [G, 1, N]
-    prod = g.op("MatMulInteger", [xq, g.init(f"{name}.weight_int8_groups", wq)])  # [G, M, N]
+    prod = _matmul_integer(g, xq, f"{name}.weight_int8_groups", wq, opts)  # [G, M, N]
     acc = g.op("Sub", [prod, g.op("Mul", [zp_i32, g.init(f"{name}.weight_colsum_groups", colsum)])])
     # float(acc) * scale_rg in one pass (DequantizeLinear of int32, per (group, row)): what Cast
     # then Mul compute, to the bit.
