@@ -11,6 +11,15 @@ import { onnxPathFor } from '../../src/teacher/model-files.js';
 const VNNI = ['avx2', 'fma', 'avx512f', 'avx512_vnni'];
 const AVX2 = ['avx2', 'fma'];
 
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('onnxPathFor', () => {
   let dir: string;
   const withFiles = (...names: string[]) => {
@@ -30,12 +39,7 @@ describe('onnxPathFor', () => {
 
   it('int8 on a CPU without VNNI or AMX loads the uint8-weight file, and refuses a folder that lacks it', () => {
     withFiles('model.onnx', 'model_buffered.onnx', 'model_quantized.onnx', 'model_buffered_int8.onnx');
-    let err: unknown;
-    try {
-      onnxPathFor(dir, { dtype: 'int8' }, AVX2);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => onnxPathFor(dir, { dtype: 'int8' }, AVX2));
     expect(isTeacherlmError(err, 'MODEL_INVALID')).toBe(true);
     expect((err as Error).message).toContain('onnx/model_buffered_int8_u8.onnx');
     expect((err as { hint?: string }).hint).toContain('--int8');
@@ -58,12 +62,7 @@ describe('onnxPathFor', () => {
 
   it('int8 without either file is refused, naming the import flag', () => {
     withFiles('model.onnx', 'model_buffered.onnx');
-    let err: unknown;
-    try {
-      onnxPathFor(dir, { dtype: 'int8' }, VNNI);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => onnxPathFor(dir, { dtype: 'int8' }, VNNI));
     expect(isTeacherlmError(err, 'MODEL_INVALID')).toBe(true);
     expect((err as Error).message).toContain('onnx/model_buffered_int8.onnx');
     expect((err as { hint?: string }).hint).toContain('teacherlm model import smollm2 --int8');
