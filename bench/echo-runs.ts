@@ -21,6 +21,8 @@ import { startTelemetry } from '../src/telemetry/setup.js';
 import { traceSerializer } from '../src/telemetry/otlp-proto-span-exporter.js';
 import type { TelemetryConfig } from './telemetry-configs.js';
 
+const OPTIONAL_SOURCE_PARTS = ['assigned', 'caughtUp', 'committedOffsets', 'seek', 'rebalances', 'lagByPartition'] as const;
+
 /**
  * Wraps a pipeline's source and sink to time a run from its first record consumed to its
  * last send acknowledged (what the benches report as records/s).
@@ -30,16 +32,19 @@ export class TimedEdges {
   private lastAckAt = 0;
 
   readonly wrap = {
-    source: (source: RecordSource): RecordSource => ({
-      records: () => source.records().pipe(tap(() => (this.firstAt ||= performance.now()))),
-      pause: (topic, partition) => source.pause(topic, partition),
-      resume: (topic, partition) => source.resume(topic, partition),
-      commit: (offsets) => source.commit(offsets),
-      stop: () => source.stop(),
-      stats: () => source.stats(),
-      ...(source.assigned ? { assigned: () => source.assigned!() } : {}),
-      ...(source.rebalances ? { rebalances: () => source.rebalances!() } : {}),
-    }),
+    source: (source: RecordSource): RecordSource => {
+      const wrapped: RecordSource = {
+        records: () => source.records().pipe(tap(() => (this.firstAt ||= performance.now()))),
+        pause: (topic, partition) => source.pause(topic, partition),
+        resume: (topic, partition) => source.resume(topic, partition),
+        commit: (offsets) => source.commit(offsets),
+        stop: () => source.stop(),
+        stats: () => source.stats(),
+      };
+      // The optional parts too (exactly-once needs committedOffsets and seek): a missing one would change how the pipeline runs.
+      for (const name of OPTIONAL_SOURCE_PARTS) if (source[name]) Object.assign(wrapped, { [name]: source[name].bind(source) });
+      return wrapped;
+    },
     sink: (sink: RecordSink): RecordSink => ({
       send: async (records: OutRecord[]) => {
         await sink.send(records);
@@ -47,6 +52,7 @@ export class TimedEdges {
       },
       flush: () => sink.flush(),
       close: () => sink.close(),
+      ...(sink.maxRecordBytes ? { maxRecordBytes: sink.maxRecordBytes.bind(sink) } : {}),
     }),
   };
 

@@ -15,11 +15,18 @@
  * process's CPU; and telemetry's share of the main thread's CPU, with `goal.met` (under 3%)
  * for `--goal` (default both@0.01). "off" must show about 0 telemetry: the check that
  * the attribution finds only telemetry.
+ *
+ * `--topology FILE` runs another topology's pipeline instead of the echo one, e.g.
+ * topologies/default.yaml's SmolLM2 teachers (records: a few dozen). Its teachers run in
+ * worker threads, so the main thread is not what bounds throughput there: the goal is
+ * then read on telemetry's share of the process's CPU (`telemetryShareOfProcess`, every
+ * thread), which the engine's threads compete for. With only echo teachers (on the main
+ * thread) it is the main thread's share.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveBrokers } from '../src/kafka/brokers.js';
 import { createKafka } from '../src/kafka/client.js';
@@ -50,6 +57,7 @@ const { values: v } = parseArgs({
      * Kafka only.
      */
     'producer-traces': { type: 'string' },
+    topology: { type: 'string' },
   },
 });
 const GOAL_SHARE = 0.03;
@@ -57,7 +65,9 @@ const n = Number(v.records);
 const rounds = Math.max(1, Number(v.rounds));
 const configs = parseTelemetryConfigs(v.configs!);
 const goal = parseTelemetryConfig(v.goal!).label;
-const topology = freshTopology(loadTopology(join(import.meta.dirname, '..', 'topologies', 'echo.yaml')), 'profile');
+const topology = freshTopology(loadTopology(v.topology ? resolve(v.topology) : join(import.meta.dirname, '..', 'topologies', 'echo.yaml')), 'profile');
+/** The share the goal reads: the main thread's where the teachers run on it (echo), else the process's. */
+const goalOnProcess = topology.teachers.some((t) => t.kind !== 'echo');
 const samples = creakSamples(n);
 const useKafka = Boolean(process.env.KAFKA_BROKERS?.trim());
 const producerTraces = v['producer-traces'] === undefined ? undefined : Number(v['producer-traces']);
@@ -177,6 +187,7 @@ console.log(
   JSON.stringify(
     {
       path: useKafka ? 'kafka' : 'core (in-memory, no Kafka)',
+      topology: v.topology ?? 'topologies/echo.yaml',
       records: n,
       ...(producerTraces !== undefined ? { producerTraces } : {}),
       rounds,
@@ -185,6 +196,8 @@ console.log(
       configs: [...results].map(([label, rs]) => {
         const m = (f: (x: Run) => number, digits = 2) => fixed(median(rs.map(f)), digits);
         const share = median(rs.map((x) => x.telemetry / x.profiledCpu));
+        const processShare = median(rs.map((x) => x.telemetry / x.processCpu));
+        const goalShare = goalOnProcess ? processShare : share;
         return {
           config: label,
           spansPerRecord: m((x) => x.spans, 4),
@@ -198,7 +211,8 @@ console.log(
           // Of the main thread's CPU, where the pipeline runs: the process's also holds the
           // runtime's helper threads, which would make the share look smaller.
           telemetryShare: fixed(share, 4),
-          ...(label === goal ? { goal: { maxShare: GOAL_SHARE, met: share < GOAL_SHARE } } : {}),
+          telemetryShareOfProcess: fixed(processShare, 5),
+          ...(label === goal ? { goal: { share: goalOnProcess ? 'telemetryShareOfProcess' : 'telemetryShare', maxShare: GOAL_SHARE, met: goalShare < GOAL_SHARE } } : {}),
         };
       }),
     },
