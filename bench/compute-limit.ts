@@ -1,7 +1,7 @@
 /**
  * The machine's fp32 compute limit, measured in the bench's own run, so that a tokens/s
  * figure can be read as a share of what this CPU can do (the figures of two CPUs differ
- * by more than their engines do: 308.6 tokens/s at batch 64 on one Xeon, 206.8 on an
+ * by more than their engines do: 308.6 tokens/s at batch 64 on one Xeon, 198.5 on an
  * AMD EPYC with the same code). One MatMul with a constant weight, as the model's
  * linears are, run by onnxruntime-node (the engine's MLAS) on a large square shape (the
  * limit) and on the model's own MLP shape at a batch size (what a decode step's GEMMs
@@ -11,6 +11,7 @@
  * (onnx.proto3 field numbers), so the bench needs no Python.
  */
 import protobuf from 'protobufjs';
+import { median } from './telemetry-configs.js';
 
 /** A Llama-family config.json's fields that set its matrix multiplies. */
 export interface LlamaShape {
@@ -132,8 +133,7 @@ export async function measureMatmul(ort: OrtLike, shape: [number, number, number
       } while (elapsed < (options.minMs ?? 200));
       rates.push((2 * m * k * n * runs) / (elapsed / 1000) / 1e9);
     }
-    rates.sort((x, y) => x - y);
-    return { shape, threads, gflopsPerSec: Math.round(rates[Math.floor(rates.length / 2)]! * 10) / 10 };
+    return { shape, threads, gflopsPerSec: Math.round(median(rates) * 10) / 10 };
   } finally {
     await session.release();
   }
