@@ -254,6 +254,19 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
         result.update(checked)
         result["int8_recipe_max_abs_err_u8_vs_s8"] = err = max(float(np.abs(a - b).max()) for a, b in zip(recipe_s8, recipe_u8))
         assert err <= LAYOUT_TOL, result
+    # The variants for CPUs without VNNI (README "int8 on CPUs without VNNI"): 7-bit weights
+    # keep u8s8's int16 pairs from saturating, so they agree here on every CPU; symmetric
+    # rows take their zero point into MatMulIntegerToFloat.
+    from cpu_kernels import int8_weight_type
+    s7 = build_int8(spec, weights, folder / "tokenizer.json", weight_type="s7")
+    checked, recipe_s7 = _check_int8_graph("recipe_s7", s7, spec, rows, singles, pad_id)
+    result.update(checked)
+    _, s7_on_u8u8 = _check_int8_graph("recipe_s7_u8u8", _int8_weights_as_uint8(s7), spec, rows, singles, pad_id)
+    result["int8_recipe_max_abs_err_s7_vs_u8u8"] = err = max(float(np.abs(a - b).max()) for a, b in zip(recipe_s7, s7_on_u8u8))
+    assert err <= LAYOUT_TOL, result
+    checked, _ = _check_int8_graph("recipe_symmetric", build_int8(spec, weights, folder / "tokenizer.json", weight_type=int8_weight_type(),
+                                                                  activations="row_symmetric"), spec, rows, singles, pad_id)
+    result.update(checked)
     # The mixed decomposition in each group layout: the same rounding and sums, so the same logits.
     mixed = {}
     for layout in GROUP_LAYOUTS:
@@ -284,6 +297,23 @@ def mixed_int8(spec, weights: dict, folder: Path, group_layout: str = "loop"):
                                            group_layout=group_layout, weight_type=int8_weight_type())
     assert opts.outliers and opts.groups, opts
     return build_llama(spec, smoothed, buffered=True, int8=opts)
+
+
+def _int8_weights_as_uint8(model):
+    """The model with every int8 MatMulInteger weight stored as uint8 + 128 with zero point
+    128: the same sums on MLAS's u8u8 kernel, which is exact on every CPU."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    inits = {t.name: t for t in model.graph.initializer}
+    zp = numpy_helper.from_array(np.array(128, np.uint8), "int8_as_uint8_zero_point")
+    model.graph.initializer.append(zp)
+    for node in model.graph.node:
+        b = inits.get(node.input[1]) if node.op_type == "MatMulInteger" else None
+        if b is None or b.data_type != onnx.TensorProto.INT8:
+            continue
+        assert len(node.input) == 2, node
+        b.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(b).astype(np.int16) + 128).astype(np.uint8), b.name))
+        node.input.extend(["", zp.name])
+    return model
 
 
 def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: list[np.ndarray], pad_id: int) -> dict:

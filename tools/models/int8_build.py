@@ -4,6 +4,7 @@ variant of int8_experiment.py through ONNX Runtime (quant_agreement.py, int8_spe
   .cache/py/venv/bin/python tools/models/int8_build.py --model DIR --file model_buffered_int8_k32.onnx \
       --outliers 32 --groups 0 --weight-levels 2
   ... --file model_buffered_int8_o16_g8_batched.onnx --outliers 16 --groups 8 --weight-levels 2 --group-layout batched
+  ... --file model_buffered_int8_sym.onnx --weight-type u8 --activations row_symmetric
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
 from onnx_decoder import GROUP_LAYOUTS, WEIGHT_TYPES  # noqa: E402
 
+ACTIVATIONS = ("row", "row_symmetric")
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,7 +35,9 @@ def main() -> None:
     p.add_argument("--group-layout", choices=GROUP_LAYOUTS, default=int8_recipe.GROUP_LAYOUT,
                    help="the grouped linears' graph (Int8Options.group_layout); the rounding is the same")
     p.add_argument("--weight-type", choices=WEIGHT_TYPES, default="s8",
-                   help="MatMulInteger's weights (Int8Options.weight_type): s8 (u8s8 kernels) or u8 (u8u8); the sums are the same")
+                   help="MatMulInteger's weights (Int8Options.weight_type): s8 (u8s8 kernels) or u8 (u8u8), the same sums; s7 (u8s8, 7 bits)")
+    p.add_argument("--activations", choices=ACTIVATIONS, default=int8_recipe.ACTIVATIONS,
+                   help="how each row is rounded (Int8Options.activations): over its [min, max], or symmetric with zero point 128")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
@@ -41,7 +46,7 @@ def main() -> None:
     folder = Path(args.model)
     model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
                                    weight_levels=args.weight_levels, group_layout=args.group_layout,
-                                   weight_type=args.weight_type)
+                                   weight_type=args.weight_type, activations=args.activations)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

@@ -490,7 +490,10 @@ class Int8Options:
         the rounding of DynamicQuantizeMatMul at batch 1, but batch-invariant at any batch,
         as the fp32 model is;
       - "static": calibrated per-tensor ranges (`ranges`: linear name -> (min, max)),
-        QuantizeLinear + MatMulIntegerToFloat; values outside the range are clipped.
+        QuantizeLinear + MatMulIntegerToFloat; values outside the range are clipped;
+      - "row_symmetric": per row too, over [-max|x|, max|x|] with zero point 128, so one
+        zero point serves the tensor and MatMulIntegerToFloat applies it and the weights'
+        scales in its kernel (README "int8 on CPUs without VNNI": faster, less exact).
     `fp32_linears`: linears kept fp32, by name suffix ("mlp.down_proj", "layers.29.mlp.down_proj")."""
     activations: str = "row"
     fp32_linears: tuple[str, ...] = ()
@@ -516,10 +519,13 @@ class Int8Options:
     #     (ONNX Runtime prepacks only 2-D weights, so this one packs its weights on every run:
     #     fewer ops win at batch 1, the packing loses at 16; README "int8" has the figures).
     group_layout: str = "loop"
-    # "row" only: how MatMulInteger's weights are stored, with the same sums either way:
+    # "row" and "row_symmetric": how the integer GEMM's weights are stored (s8 and u8 give the same sums):
     #   - "s8": int8 (MLAS u8s8). Exact on VNNI and AMX; on AVX2 or AVX-512 without VNNI its
     #     kernel adds u8*s8 pairs in saturating int16 (vpmaddubsw), which clips large sums;
-    #   - "u8": uint8 = int8 + 128 with weight zero point 128 (MLAS u8u8), exact on every CPU.
+    #   - "u8": uint8 = int8 + 128 with weight zero point 128 (MLAS u8u8), exact on every CPU;
+    #   - "s7": int8 rounded to [-63, 63] (7 bits, onnxruntime's `reduce_range`), MLAS u8s8:
+    #     a pair of products then stays within int16 (2 * 255 * 63 < 32767), so it is exact
+    #     on every CPU and runs u8s8's faster kernel on AVX2, at half the weights' resolution.
     weight_type: str = "s8"
 
     def __post_init__(self):
@@ -527,37 +533,47 @@ class Int8Options:
             raise ValueError(f"Int8Options.group_layout must be one of {', '.join(GROUP_LAYOUTS)}, got {self.group_layout!r}")
         if self.weight_type not in WEIGHT_TYPES:
             raise ValueError(f"Int8Options.weight_type must be one of {', '.join(WEIGHT_TYPES)}, got {self.weight_type!r}")
+        if self.activations == "row_symmetric" and (self.outliers or self.groups or self.weight_levels != 1):
+            raise ValueError("Int8Options.activations \"row_symmetric\" takes no outliers, groups or weight_levels: they are \"row\" only")
 
 
 GROUP_LAYOUTS = ("loop", "batched")
-WEIGHT_TYPES = ("s8", "u8")
+WEIGHT_TYPES = ("s8", "u8", "s7")
+# The largest weight magnitude each type rounds to.
+WEIGHT_QMAX = {"s8": 127, "u8": 127, "s7": 63}
+
+
+def _stored_weight(g: _Graph, name: str, q: np.ndarray, opts: Int8Options) -> tuple[str, str | None]:
+    """q (int8 values) stored as opts.weight_type says, and its zero point (None: 0)."""
+    if opts.weight_type in ("s8", "s7"):
+        return g.init(name, q), None
+    return g.init(name, (q.astype(np.int16) + 128).astype(np.uint8)), g.const(np.uint8(128), np.uint8)
 
 
 def _matmul_integer(g: _Graph, xq: str, name: str, q: np.ndarray, opts: Int8Options) -> str:
-    """xq (uint8) @ q (int8 values) as int32, with q stored as opts.weight_type says."""
-    if opts.weight_type == "s8":
-        return g.op("MatMulInteger", [xq, g.init(name, q)])
-    stored = (q.astype(np.int16) + 128).astype(np.uint8)
-    return g.op("MatMulInteger", [xq, g.init(name, stored), "", g.const(np.uint8(128), np.uint8)])
+    """xq (uint8) @ q (int8 values) as int32."""
+    b, b_zp = _stored_weight(g, name, q, opts)
+    return g.op("MatMulInteger", [xq, b] if b_zp is None else [xq, b, "", b_zp])
 
 
-def _round_int8(wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[in, out] -> int8 and one symmetric scale per output channel."""
+def _round_int8(wt: np.ndarray, qmax: int = 127) -> tuple[np.ndarray, np.ndarray]:
+    """[in, out] -> int8 in [-qmax, qmax] and one symmetric scale per output channel."""
     amax = np.abs(wt).max(axis=0)
-    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-    return np.clip(np.rint(wt / scale), -127, 127).astype(np.int8), scale
+    scale = np.where(amax > 0, amax / float(qmax), 1.0).astype(np.float32)
+    return np.clip(np.rint(wt / scale), -qmax, qmax).astype(np.int8), scale
 
 
-def _int8_weight(g: _Graph, weights: dict, name: str, zero_rows=None, levels: int = 1, whole: bool = True) -> tuple[str | None, str, np.ndarray]:
+def _int8_weight(g: _Graph, weights: dict, name: str, zero_rows=None, levels: int = 1, whole: bool = True,
+                 qmax: int = 127) -> tuple[str | None, str, np.ndarray]:
     """The int8 weight [in, out] (or [in, 2 out] with two levels), its scales, and, `whole`,
     the name to store it under (grouped linears store it by group instead)."""
     wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
     if zero_rows is not None and len(zero_rows):
         wt = wt.copy()
         wt[zero_rows] = 0
-    q, scale = _round_int8(wt)
+    q, scale = _round_int8(wt, qmax)
     if levels == 2:
-        q2, scale2 = _round_int8(wt - q.astype(np.float32) * scale)
+        q2, scale2 = _round_int8(wt - q.astype(np.float32) * scale, qmax)
         q, scale = np.concatenate([q, q2], axis=1), np.concatenate([scale, scale2])
     return name + ".weight_int8" if whole else None, g.init(name + ".weight_scale", scale), q
 
@@ -570,7 +586,7 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     idx = None if idx is None or not len(idx) else np.asarray(idx, np.int64)
     levels = opts.weight_levels if opts.activations == "row" else 1
     grouped = opts.activations == "row" and opts.groups.get(name) is not None
-    w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped)
+    w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped, qmax=WEIGHT_QMAX[opts.weight_type])
     node = name.replace(".", "_")
     if opts.activations in ("tensor", "static"):
         w = g.init(w, q)
@@ -584,6 +600,8 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
         a_s, a_zp = g.const(a_scale, np.float32), g.const(zp, np.uint8)
         xq = g.op("QuantizeLinear", [x, a_s, a_zp])
         return g.op("MatMulIntegerToFloat", [xq, w, a_s, s, a_zp], name=node, domain=MS_DOMAIN)
+    if opts.activations == "row_symmetric":
+        return _linear_int8_row_symmetric(g, x, weights, name, w, s, q, opts)
     assert opts.activations == "row", opts.activations
     # Per row (token), as DynamicQuantizeLinear rounds a tensor: x ~ scale_r * (q - zp_r), q
     # uint8 over the row's [min, max] with 0 in it. MatMulInteger takes one zero point only,
@@ -609,6 +627,26 @@ def _linear_int8(g: _Graph, x: str, weights: dict, name: str, opts: Int8Options 
     acc = g.op("Sub", [_matmul_integer(g, xq, w, q, opts), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node if levels == 1 and idx is None else None)
     return _finish_int8(g, y, weights, name, idx, outl, n, levels)
+
+
+def _linear_int8_row_symmetric(g: _Graph, x: str, weights: dict, name: str, w: str, s: str, q: np.ndarray, opts: Int8Options) -> str:
+    """Each row rounded over [-max|x|, max|x|] to uint8 with zero point 128: one zero point
+    for the whole tensor, so MatMulIntegerToFloat applies it and the weights' scales in its
+    kernel, and one Mul by the rows' scales finishes (against "row": Sub, Mul, Cast, Mul, Mul)."""
+    k, n = (int(d) for d in reversed(np.asarray(weights[name + ".weight"]).shape))
+    key = (x, "symmetric")
+    if key not in g.row_quant:
+        x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
+        amax = g.op("ReduceMax", [g.op("Abs", [x2])], axes=[1], keepdims=1)  # [M, 1]
+        scale = g.op("Max", [g.op("Mul", [amax, g.const(1.0 / 127.0, np.float32)]), g.const(1e-12, np.float32)])
+        xq = g.op("QuantizeLinear", [g.op("Div", [x2, scale]), g.const(1.0, np.float32), g.const(np.uint8(128), np.uint8)])
+        g.row_quant[key] = (xq, scale)
+    xq, row_scale = g.row_quant[key]
+    b, b_zp = _stored_weight(g, w, q, opts)
+    # a_scale 1: the rows' scales differ, and the op takes one for A.
+    inputs = [xq, b, g.const(1.0, np.float32), s, g.const(np.uint8(128), np.uint8)] + ([] if b_zp is None else [b_zp])
+    y = g.op("Mul", [g.op("MatMulIntegerToFloat", inputs, domain=MS_DOMAIN), row_scale], name=name.replace(".", "_"))
+    return _finish_int8(g, y, weights, name, None, None, n, 1)
 
 
 def _quantize_rows(g: _Graph, x2: str) -> tuple[str, str, str]:
