@@ -1,8 +1,10 @@
 """Teacher-forced top-1 agreement of a quantized model file with our fp32 model, on the 20
 verification prompts of verify_llamacpp.py: each prompt followed by the fp32 model's greedy
 continuation (32 tokens or up to EOS); at every position, does the quantized file's argmax
-equal the fp32 one? Files in the buffered layout (onnx_decoder.build_llama(buffered=True))
-are run one token per step, as the engine decodes; Optimum-layout files in one pass.
+equal the fp32 one? Also the mean KL divergence of its next-token distribution from fp32's
+over the same positions: near-ties flip a top-1, not the KL. Files in the buffered layout
+(onnx_decoder.build_llama(buffered=True)) are run one token per step, as the engine
+decodes; Optimum-layout files in one pass.
 
   .cache/py/venv/bin/python tools/models/quant_agreement.py --model models/smollm2-135m-instruct \
       --files model_buffered_int8.onnx model_quantized.onnx
@@ -46,6 +48,13 @@ class BufferedRunner:
         return np.stack(rows)
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Per position (last axis), in float64: a KL of small differences needs the precision."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
@@ -55,25 +64,28 @@ def main() -> None:
     folder = Path(args.model)
     cases, _, eos = model_prompts(folder)
     ref = Runner(folder)
-    seqs, ref_top1 = [], []
+    seqs, ref_top1, ref_logp = [], [], []
     for case in cases:
         ids = ref.encode(case["prompt"])
         seq = ids + ref.greedy(ids, MAX_NEW, eos)
         seqs.append(seq)
         logits, _ = ref.run(np.array([seq]), np.ones((1, len(seq)), np.int64), None)
         ref_top1.append(logits[0].argmax(-1))
+        ref_logp.append(_log_softmax(logits[0]))
     results = {"model": str(folder), "prompts": len(cases), "positions": int(sum(map(len, seqs))), "files": {}}
     for file in args.files:
         fast = "new_key_values.0.key" in {o.name for o in ort.InferenceSession(str(folder / "onnx" / file)).get_outputs()}
         runner = BufferedRunner(folder, file, args.threads) if fast else Runner(folder, file)
-        hits = 0
-        for seq, top1 in zip(seqs, ref_top1):
+        hits, kl = 0, 0.0
+        for seq, top1, logp in zip(seqs, ref_top1, ref_logp):
             if fast:
                 logits = runner.logits_each_position(seq)
             else:
                 logits = runner.run(np.array([seq]), np.ones((1, len(seq)), np.int64), None)[0][0]
             hits += int((logits.argmax(-1) == top1).sum())
-        results["files"][file] = {"layout": "buffered" if fast else "optimum", "top1_agreement_with_fp32": round(hits / results["positions"], 4)}
+            kl += float((np.exp(logp) * (logp - _log_softmax(logits))).sum())
+        results["files"][file] = {"layout": "buffered" if fast else "optimum", "top1_agreement_with_fp32": round(hits / results["positions"], 4),
+                                  "mean_kl_from_fp32": round(kl / results["positions"], 5)}
         print(json.dumps({file: results["files"][file]}), flush=True)
     print(json.dumps(results))
 
