@@ -19,9 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
 import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
-from onnx_decoder import GROUP_LAYOUTS, WEIGHT_TYPES  # noqa: E402
-
-ACTIVATIONS = ("row", "row_symmetric")
+from onnx_decoder import GROUP_LAYOUTS, ROW_ACTIVATIONS, WEIGHT_TYPES  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +34,7 @@ def main() -> None:
                    help="the grouped linears' graph (Int8Options.group_layout); the rounding is the same")
     p.add_argument("--weight-type", choices=WEIGHT_TYPES, default="s8",
                    help="MatMulInteger's weights (Int8Options.weight_type): s8 (u8s8 kernels) or u8 (u8u8), the same sums; s7 (u8s8, 7 bits)")
-    p.add_argument("--activations", choices=ACTIVATIONS, default=int8_recipe.ACTIVATIONS,
+    p.add_argument("--activations", choices=ROW_ACTIVATIONS, default=int8_recipe.ACTIVATIONS,
                    help="how each row is rounded (Int8Options.activations): over its [min, max], or symmetric with zero point 128")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)

@@ -538,6 +538,8 @@ class Int8Options:
 
 
 GROUP_LAYOUTS = ("loop", "batched")
+# The activations that round per row (the others are "tensor" and "static").
+ROW_ACTIVATIONS = ("row", "row_symmetric")
 WEIGHT_TYPES = ("s8", "u8", "s7")
 # The largest weight magnitude each type rounds to.
 WEIGHT_QMAX = {"s8": 127, "u8": 127, "s7": 63}
