@@ -239,7 +239,7 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
                      cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["rms_norm_eps"], cfg["rope_theta"])
     # model.onnx stores each linear transposed ([in, out]); the builder takes Hugging Face's [out, in].
     weights = {k: (v.T if k.endswith("_proj.weight") else v) for k, v in weights_of(folder).items()}
-    from onnx_decoder import GROUP_LAYOUTS
+    from onnx_int8 import GROUP_LAYOUTS
 
     from cpu_kernels import u8s8_saturates
 

@@ -37,7 +37,8 @@ from onnx import helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
-from onnx_decoder import (F32, I32, MS_DOMAIN, _Graph, _buffered_io, _finish, _linear, _rms_norm, build_llama,  # noqa: E402
+from onnx_graph import F32, I32, MS_DOMAIN, Graph  # noqa: E402
+from onnx_decoder import (_buffered_io, _finish, _linear, _rms_norm, build_llama,  # noqa: E402
                           logits_to_keep_feed)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def _mlp_block(g, h, weights, spec, p, fused_gate_up):
 
 
 def build_gqa(spec, weights: dict, packed_qkv: bool = False, fused_gate_up: bool = False, max_pos: int = 8192):
-    g = _Graph()
+    g = Graph()
     H, KV, D, hidden = spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.hidden_size
     inputs, _ = _buffered_io(spec)
     inputs = [i for i in inputs if i.name != "position_ids"]
@@ -112,7 +113,7 @@ def build_buffered_variant(spec, weights: dict, packed_qkv: bool = False, rotary
     the tied table instead of Gemm(transB)."""
     import math
     from onnx_decoder import _buffered_attention, _dims, _lm_head, _mask_bias, _split_heads, _merge_heads
-    g = _Graph()
+    g = Graph()
     H, KV, D = spec.num_heads, spec.num_kv_heads, spec.head_dim
     rep = H // KV
     inputs, outputs = _buffered_io(spec)

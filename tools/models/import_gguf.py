@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from onnx_decoder import LlamaSpec, build_llama  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-CONVERTER_FILES = [HERE / "import_gguf.py", HERE / "onnx_decoder.py", HERE / "requirements.txt"]
-INT8_CONVERTER_FILES = [HERE / "int8_recipe.py", HERE / "int8_calibrate.py"]
+CONVERTER_FILES = [HERE / "import_gguf.py", HERE / "onnx_decoder.py", HERE / "onnx_graph.py", HERE / "requirements.txt"]
+INT8_CONVERTER_FILES = [HERE / "onnx_int8.py", HERE / "int8_recipe.py", HERE / "int8_calibrate.py"]
 TRANSFORMERS_VERSION = "4.46.0"
 OUTPUTS = [
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
 import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
-from onnx_decoder import GROUP_LAYOUTS, ROW_ACTIVATIONS, WEIGHT_TYPES  # noqa: E402
+from onnx_int8 import GROUP_LAYOUTS, ROW_ACTIVATIONS, WEIGHT_TYPES  # noqa: E402
 
 
 def main() -> None:

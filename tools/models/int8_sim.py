@@ -2,7 +2,7 @@
 int8_experiment.py's many accuracy variants: one set of fp32 weights, any choice of which
 linears are int8, how their activations are rounded, and smoothing, without building an
 ONNX graph for each. The rounding is ONNX Runtime's:
-  - weights: int8, one symmetric scale per output channel (onnx_decoder._int8_weight);
+  - weights: int8, one symmetric scale per output channel (onnx_int8._int8_weight);
   - "asym": uint8 with a zero point over the row's [min, max] (0 included), as
     DynamicQuantizeLinear rounds a tensor; one decode step at batch 1 is one row, so this is
     DynamicQuantizeMatMul as the engine runs it alone, and Int8Options "row";
