@@ -15,7 +15,7 @@ import { countLines } from '../annotate/count-lines.js';
 import { describeQuality } from '../quality/describe-counts.js';
 import { createChatTemplate } from '../teacher/chat-template.js';
 import { loadTokenizerConfig, MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
-import { DEVICES, type Device } from '../teacher/engine-options.js';
+import { DEVICES, type Device } from '../teacher/device.js';
 import { BATCHING_MODES, type Batching } from '../teacher/batching.js';
 import { MAX_DRAFT_TOKENS } from '../teacher/prompt-lookup.js';
 import type { PromptStyle } from '../teacher/types.js';

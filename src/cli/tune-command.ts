@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { TeacherlmError } from '../errors.js';
 import { choiceOption, intArg, rejectOption } from '../options.js';
 import type { Layout } from '../teacher/engine-layout.js';
-import { DEVICES, type Device } from '../teacher/engine-options.js';
+import { DEVICES, type Device } from '../teacher/device.js';
 import { MODEL_DTYPES, type ModelDtype } from '../teacher/model-files.js';
 import { describeLayout, describeRatios } from '../teacher/tuning/layout-choice.js';
 import { DEFAULT_TUNE_WORKLOAD } from '../teacher/tuning/tune-workload.js';

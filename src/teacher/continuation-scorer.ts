@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { TeacherlmError } from '../errors.js';
 import type { ContinuationRequest } from './continuation-score.js';
 import type { ScoreMessage, ScoreReply } from './continuation-score-worker.js';
-import type { Device } from './engine-options.js';
+import type { Device } from './device.js';
 import { loadModelFiles, type ModelDtype } from './model-files.js';
 import { deserializeError } from './worker-protocol.js';
 import { workerScript } from './worker-script.js';

@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TeacherlmError } from '../errors.js';
-import type { Device } from './engine-options.js';
+
+/** Where the engine runs: `auto` tries CUDA and falls back to the CPU. */
+export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export type Device = (typeof DEVICES)[number];
 
 export interface SessionSettings {
   intraOpThreads: number;

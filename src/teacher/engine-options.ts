@@ -10,9 +10,7 @@ import { lookupTunings } from './tuning/tuning-lookup.js';
 import { resolveMaxBatchSize } from './batch-size.js';
 import { BATCHING_MODES, type Batching } from './batching.js';
 import { DEFAULT_PROMPT_LOOKUP, MAX_DRAFT_TOKENS, type PromptLookup } from './prompt-lookup.js';
-
-export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
-export type Device = (typeof DEVICES)[number];
+import { DEVICES, type Device } from './device.js';
 
 export interface EngineOptions {
   /** Model folder in the Optimum ONNX layout. */

@@ -1,6 +1,6 @@
 /** Messages between the worker pool (main thread) and a generation worker. */
 import { ERROR_CODES, TeacherlmError, type ErrorCode } from '../errors.js';
-import type { Device } from './engine-options.js';
+import type { Device } from './device.js';
 import type { FinishReason, GenerationOptions } from './types.js';
 import type { PromptLookup } from './prompt-lookup.js';
 

@@ -7,9 +7,9 @@
 import { cpus } from 'node:os';
 import { TeacherlmError } from '../../errors.js';
 import { machineFacts, type Layout } from '../engine-layout.js';
-import { resolveEngineOptions, type Device } from '../engine-options.js';
+import { resolveEngineOptions } from '../engine-options.js';
 import { loadModelFiles, type ModelDtype } from '../model-files.js';
-import { cudaUnavailableReason } from '../device.js';
+import { cudaUnavailableReason, type Device } from '../device.js';
 import { readCpu } from './cpu-flags.js';
 import { engineMeasurer } from './engine-measure.js';
 import { writeTuning, TUNING_FORMAT, type Tuning } from './tuning-file.js';

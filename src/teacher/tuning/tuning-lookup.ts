@@ -1,5 +1,5 @@
 /** Finds the tuning files that apply to one ONNX file under a device setting (what layout-choice.ts tries). */
-import type { Device } from '../engine-options.js';
+import type { Device } from '../device.js';
 import { readTuning, type TuningLookup } from './tuning-file.js';
 import { machineIdentity, modelIdentity, onnxruntimeVersion, tuningKey, tuningPath, type TunedDevice } from './tuning-identity.js';
 
