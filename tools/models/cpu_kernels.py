@@ -26,6 +26,15 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     return set(m.group(1).split()) if m else set()
 
 
+# The flags the tools report beside a figure: what decides which GEMM kernels MLAS runs.
+REPORTED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def reported_cpu_flags(extra: tuple[str, ...] = ()) -> list[str]:
+    """This CPU's REPORTED_FLAGS (and `extra`), sorted, for a tool's JSON."""
+    return sorted(cpu_flags() & {*REPORTED_FLAGS, *extra})
+
+
 def u8s8_saturates(flags: set[str] | None = None) -> bool:
     """True on x86 with AVX2 but no VNNI or AMX, where MLAS's u8s8 GEMM saturates."""
     flags = cpu_flags() if flags is None else flags

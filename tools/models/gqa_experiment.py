@@ -37,6 +37,7 @@ from onnx import helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
+from cpu_kernels import reported_cpu_flags  # noqa: E402
 from onnx_graph import F32, I32, MS_DOMAIN, Graph  # noqa: E402
 from onnx_decoder import (_buffered_io, _finish, _linear, _rms_norm, build_llama,  # noqa: E402
                           logits_to_keep_feed)
@@ -370,7 +371,7 @@ def main() -> None:
     report["ms_per_step"] = {k: round(v, 2) for k, v in med.items()}
     report["speedup"] = {f"{n}@{b}": round(med[f"buffered@{b}"] / med[f"{n}@{b}"], 3) for n in names[1:] for b in (1, 16)}
     report["loadavg"] = open("/proc/loadavg").read().split()[:3]
-    report["cpu_flags"] = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
+    report["cpu_flags"] = reported_cpu_flags()
     print(json.dumps(report, indent=1))
 
 

@@ -33,6 +33,7 @@ import import_gguf as ig  # noqa: E402
 import int8_calibrate as cal  # noqa: E402
 import verify_llamacpp as V  # noqa: E402
 from check_test_models import Runner  # noqa: E402
+from cpu_kernels import reported_cpu_flags  # noqa: E402
 from int8_sim import Sim  # noqa: E402
 from onnx_decoder import build_llama, logits_to_keep_feed  # noqa: E402
 from onnx_int8 import Int8Options  # noqa: E402
@@ -278,7 +279,7 @@ def main() -> None:
         calibration = [tok.encode(text).ids for text in int8_recipe.CALIBRATION]
     stats: dict = {}
     sim.forward(calibration, {**fp32, "collect": stats})
-    flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "amx_tile"})
+    flags = reported_cpu_flags(extra=("amx_tile",))
     results = {"cpu_flags": flags, "positions": sum(map(len, ref["top1"])), "calibration": args.calibration, "variants": []}
     results["emulator_fp32_vs_onnxruntime_fp32"] = score(ref, ref_logp, ref_logp)
     print(json.dumps(results), flush=True)

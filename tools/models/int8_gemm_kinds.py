@@ -20,30 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto as T
-from onnx import helper, numpy_helper
+from onnx import helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu_kernels import cpu_flags  # noqa: E402
+from cpu_kernels import reported_cpu_flags  # noqa: E402
+from gemm_bench import interleaved_medians, op_session  # noqa: E402
+from onnx_graph import MS_DOMAIN  # noqa: E402
 
-MS_DOMAIN = "com.microsoft"
 NBITS_BLOCK = 32
-
-
-def _session(node, x_type: int, y_type: int, inits: dict) -> ort.InferenceSession:
-    graph = helper.make_graph([node], "gemm", [helper.make_tensor_value_info("x", x_type, None)],
-                              [helper.make_tensor_value_info("y", y_type, None)],
-                              [numpy_helper.from_array(np.ascontiguousarray(v), k) for k, v in inits.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS_DOMAIN, 1)], ir_version=8)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
 
 
 def _nbits(w: np.ndarray, bits: int) -> tuple[dict, np.ndarray]:
@@ -60,25 +50,29 @@ def _nbits(w: np.ndarray, bits: int) -> tuple[dict, np.ndarray]:
     return {"b": packed, "s": scale.reshape(-1)}, dequantized
 
 
+def _exact(q: np.ndarray) -> Callable:
+    """The check of an integer kind: its int32 sums equal numpy's."""
+    return lambda x, y: {"exact": bool(np.array_equal(y, x.astype(np.int32) @ q.astype(np.int32)))}
+
+
 def kinds(K: int, N: int, rng) -> dict:
-    """name -> (session, input kind "f32" or "u8", check): check(x, y) is ("exact", bool) or ("rel_err", float)."""
+    """name -> (session, input kind "f32" or "u8", check): check(x, y) gives {"exact": bool} or {"rel_err": float}."""
     w = (rng.standard_normal((K, N)) * 0.05).astype(np.float32)
-    out = {"fp32 MatMul": (_session(helper.make_node("MatMul", ["x", "w"], ["y"]), T.FLOAT, T.FLOAT, {"w": w}), "f32", None)}
+    out = {"fp32 MatMul": (op_session([helper.make_node("MatMul", ["x", "w"], ["y"])], T.FLOAT, {"w": w}), "f32", None)}
+    matmul_integer = [helper.make_node("MatMulInteger", ["x", "w"], ["y"])]
     for name, q in (("u8s8, 8-bit weights", rng.integers(-127, 128, (K, N))), ("u8s8, 7-bit weights", rng.integers(-63, 64, (K, N)))):
         q = q.astype(np.int8)
-        sess = _session(helper.make_node("MatMulInteger", ["x", "w"], ["y"]), T.UINT8, T.INT32, {"w": q})
-        out[name] = (sess, "u8", lambda x, y, q=q: ("exact", bool(np.array_equal(y, x.astype(np.int32) @ q.astype(np.int32)))))
+        out[name] = (op_session(matmul_integer, T.UINT8, {"w": q}), "u8", _exact(q))
     q = rng.integers(-127, 128, (K, N)).astype(np.int16)
-    sess = _session(helper.make_node("MatMulInteger", ["x", "w", "", "wz"], ["y"]), T.UINT8, T.INT32,
-                    {"w": (q + 128).astype(np.uint8), "wz": np.uint8(128)})
-    out["u8u8"] = (sess, "u8", lambda x, y, q=q: ("exact", bool(np.array_equal(y, x.astype(np.int32) @ q.astype(np.int32)))))
+    u8u8 = [helper.make_node("MatMulInteger", ["x", "w", "", "wz"], ["y"])]
+    out["u8u8"] = (op_session(u8u8, T.UINT8, {"w": (q + 128).astype(np.uint8), "wz": np.uint8(128)}), "u8", _exact(q))
     for bits in (8, 4):
         inits, dequantized = _nbits(w, bits)
         for level in (4, 0):
             node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], domain=MS_DOMAIN, K=K, N=N, bits=bits,
                                     block_size=NBITS_BLOCK, accuracy_level=level)
-            check = (lambda x, y, d=dequantized: ("rel_err", float(np.abs(y - x @ d).max() / np.abs(x @ d).max())))
-            out[f"MatMulNBits, {bits} bits, accuracy_level {level}"] = (_session(node, T.FLOAT, T.FLOAT, inits), "f32", check)
+            check = (lambda x, y, d=dequantized: {"rel_err": float(f"{np.abs(y - x @ d).max() / np.abs(x @ d).max():.3g}")})
+            out[f"MatMulNBits, {bits} bits, accuracy_level {level}"] = (op_session([node], T.FLOAT, inits), "f32", check)
     return out
 
 
@@ -96,30 +90,19 @@ def main() -> None:
         p.error(f"--rows: expected positive counts separated by commas, got {args.rows!r}")
     rng = np.random.default_rng(0)
     cases = kinds(args.k, args.n, rng)
-    report = {"onnxruntime": ort.__version__, "cpu_flags": sorted(cpu_flags() & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"}),
-              "shape": [args.k, args.n], "threads": 1, "rounds": args.rounds, "rows": {}}
+    report = {"onnxruntime": ort.__version__, "cpu_flags": reported_cpu_flags(), "shape": [args.k, args.n], "threads": 1,
+              "rounds": args.rounds, "rows": {}}
     for m in rows:
         feeds = {"f32": {"x": rng.standard_normal((m, args.k)).astype(np.float32)},
                  "u8": {"x": rng.integers(0, 256, (m, args.k)).astype(np.uint8)}}
-        reps = max(5, 3000 // m)
-        times = {name: [] for name in cases}
-        for sess, kind, _ in cases.values():
-            sess.run(None, feeds[kind])
-        for _ in range(args.rounds):  # interleaved: each round times every kind once
-            for name, (sess, kind, _) in cases.items():
-                start = time.perf_counter()
-                for _ in range(reps):
-                    sess.run(None, feeds[kind])
-                times[name].append((time.perf_counter() - start) / reps * 1e6)
-        fp32 = float(np.median(times["fp32 MatMul"]))
+        medians = interleaved_medians({name: (lambda s=sess, f=feeds[kind]: s.run(None, f)) for name, (sess, kind, _) in cases.items()},
+                                      args.rounds, reps=max(5, 3000 // m))
+        fp32 = medians["fp32 MatMul"]
         entry = {}
         for name, (sess, kind, check) in cases.items():
-            us = float(np.median(times[name]))
-            row = {"us": round(us, 1), "speed_vs_fp32": round(fp32 / us, 2)}
+            entry[name] = {"us": round(medians[name] * 1e6, 1), "speed_vs_fp32": round(fp32 / medians[name], 2)}
             if check is not None:
-                key, value = check(feeds[kind]["x"], sess.run(None, feeds[kind])[0])
-                row[key] = value if key == "exact" else float(f"{value:.3g}")
-            entry[name] = row
+                entry[name] |= check(feeds[kind]["x"], sess.run(None, feeds[kind])[0])
         report["rows"][str(m)] = entry
     print(json.dumps(report, indent=2))
 

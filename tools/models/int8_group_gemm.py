@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto as T
-from onnx import helper, numpy_helper
+from onnx import helper
 
-
-def _session(nodes: list, x_type: int, inits: dict) -> ort.InferenceSession:
-    graph = helper.make_graph(nodes, "gemm", [helper.make_tensor_value_info("x", x_type, None)],
-                              [helper.make_tensor_value_info("y", T.FLOAT if x_type == T.FLOAT else T.INT32, None)],
-                              [numpy_helper.from_array(v, k) for k, v in inits.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_kernels import reported_cpu_flags  # noqa: E402
+from gemm_bench import interleaved_medians, op_session  # noqa: E402
 
 
 def cases(G: int, K: int, N: int, rng) -> tuple[dict, np.ndarray]:
@@ -43,12 +38,12 @@ def cases(G: int, K: int, N: int, rng) -> tuple[dict, np.ndarray]:
             loop.append(helper.make_node("Add", [f"y{j - 1}" if j == 1 else f"acc{j - 1}", f"y{j}"], ["y" if j == G - 1 else f"acc{j}"]))
     wb = np.ascontiguousarray(wq.reshape(G, kg, N))
     return {
-        "fp32 MatMul": (_session([helper.make_node("MatMul", ["x", "w"], ["y"])], T.FLOAT, {"w": w}), "f32"),
-        "one u8s8 MatMulInteger": (_session(mm, T.UINT8, {"w": wq}), "u8"),
-        "one s8s8 MatMulInteger": (_session(mm, T.INT8, {"w": wq}), "s8"),
-        f"{G} per-group u8s8 (loop)": (_session(loop, T.UINT8, inits), "u8"),
-        f"one batched u8s8 [{G},M,{kg}]x[{G},{kg},N]": (_session(mm, T.UINT8, {"w": wb}), "u8 batched"),
-        "one batched s8s8": (_session(mm, T.INT8, {"w": wb}), "s8 batched"),
+        "fp32 MatMul": (op_session([helper.make_node("MatMul", ["x", "w"], ["y"])], T.FLOAT, {"w": w}), "f32"),
+        "one u8s8 MatMulInteger": (op_session(mm, T.UINT8, {"w": wq}), "u8"),
+        "one s8s8 MatMulInteger": (op_session(mm, T.INT8, {"w": wq}), "s8"),
+        f"{G} per-group u8s8 (loop)": (op_session(loop, T.UINT8, inits), "u8"),
+        f"one batched u8s8 [{G},M,{kg}]x[{G},{kg},N]": (op_session(mm, T.UINT8, {"w": wb}), "u8 batched"),
+        "one batched s8s8": (op_session(mm, T.INT8, {"w": wb}), "s8 batched"),
     }, wb
 
 
@@ -74,18 +69,11 @@ def main() -> None:
                      rng.integers(0, 256, shape[kind]).astype(np.uint8) if kind.startswith("u8") else
                      rng.integers(-127, 128, shape[kind]).astype(np.int8))
                 feeds[name] = {"x": x}
-                sess.run(None, feeds[name])
-            times = {name: [] for name in sessions}
-            for _ in range(args.rounds):
-                for name, (sess, _) in sessions.items():
-                    reps = 200 if M == 1 else 50
-                    t0 = time.perf_counter()
-                    for _ in range(reps):
-                        sess.run(None, feeds[name])
-                    times[name].append((time.perf_counter() - t0) / reps)
-            base = float(np.median(times["fp32 MatMul"]))
+            medians = interleaved_medians({name: (lambda s=sess, f=feeds[name]: s.run(None, f)) for name, (sess, _) in sessions.items()},
+                                          args.rounds, reps=200 if M == 1 else 50)
+            base = medians["fp32 MatMul"]
             for name in sessions:
-                med = float(np.median(times[name]))
+                med = medians[name]
                 results.append({"N": N, "M": M, "op": name, "us": round(med * 1e6, 1), "speedup_vs_fp32": round(base / med, 2)})
                 print(json.dumps(results[-1]), flush=True)
         x = rng.integers(0, 256, (G, args.rows[-1], K // G)).astype(np.uint8)
@@ -95,8 +83,7 @@ def main() -> None:
         xs = rng.integers(-127, 128, x.shape).astype(np.int8)
         s8 = sessions["one batched s8s8"][0].run(None, {"x": xs})[0]
         assert np.array_equal(s8, np.matmul(xs.astype(np.int32), wb.astype(np.int32))), "s8s8 is not exact"
-    flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
-    print(json.dumps({"cpu_flags": flags, "onnxruntime": ort.__version__, "batched_sum_equals_loop": True, "s8s8_exact": True}))
+    print(json.dumps({"cpu_flags": reported_cpu_flags(), "onnxruntime": ort.__version__, "batched_sum_equals_loop": True, "s8s8_exact": True}))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_kernels import reported_cpu_flags  # noqa: E402
 from int8_experiment import step_times  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def main() -> None:
                            head_dim=cfg["hidden_size"] // cfg["num_attention_heads"])
     base, *others = args.files
     t = step_times(spec, {f: onnx.load(str(folder / "onnx" / f)) for f in args.files}, rounds=args.rounds)
-    flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
+    flags = reported_cpu_flags()
     print(json.dumps({"cpu_flags": flags, "ms_per_step": {k: round(v * 1000, 2) for k, v in t.items()},
                       "speedup_vs_" + base: {f: {"batch1": round(t[f"{base}@1"] / t[f"{f}@1"], 2),
                                                 "batch16": round(t[f"{base}@16"] / t[f"{f}@16"], 2)} for f in others}}))

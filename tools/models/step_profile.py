@@ -24,6 +24,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_kernels import reported_cpu_flags  # noqa: E402
 from int8_experiment import empty_cache  # noqa: E402
 from onnx_decoder import logits_to_keep_feed  # noqa: E402
 
@@ -84,7 +85,7 @@ def main() -> None:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             by_op[e["args"]["op_name"]] += e["dur"]
     total = sum(by_op.values())
-    flags = sorted(set(open("/proc/cpuinfo").read().split()) & {"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8"})
+    flags = reported_cpu_flags(extra=("avx512_bf16",))
     print(json.dumps({
         "cpu_flags": flags, "batch": args.batch, "file": args.file,
         "ms_per_step_by_past": {str(k): round(float(np.median(v)) * 1000, 1) for k, v in times.items()},
