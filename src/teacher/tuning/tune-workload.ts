@@ -18,7 +18,7 @@ export interface TuneWorkload {
 }
 
 // Three interleaved rounds, each figure their median: on a shared machine one pass moves by 10 to 20%,
-// more than the gap between layouts at some batch sizes (README, "Where the time goes").
+// more than the gap between layouts at some batch sizes (docs/engine-performance.md, "Where the time goes").
 export const DEFAULT_TUNE_WORKLOAD: TuneWorkload = { batchSizes: [16, 1], maxNewTokens: 32, rounds: 3 };
 
 const SAMPLES = join(PROJECT_ROOT, 'data', 'creak-demo.jsonl');
