@@ -40,6 +40,9 @@ describe.skipIf(!ready)('tools/models/check_test_models.py', () => {
     // where it must equal the uint8 one (elsewhere the script says why it was not checked).
     expect(results[0]!.int8_recipe_u8_top1_agreement).toBeGreaterThanOrEqual(0.8);
     expect(results[0]!.int8_recipe_u8_batch_max_abs_err).toBeLessThan(1e-4);
+    // The int8 LM head's top logits recomputed in fp32: the fp32 head's next token and logit.
+    expect(results[0]!.int8_recipe_head_same_top1_as_fp32_head).toBe(1);
+    expect(results[0]!.int8_recipe_head_top1_logit_max_abs_err).toBeLessThan(1e-4);
     if (u8s8Saturates(readCpu().flags)) {
       expect(results[0]!.int8_recipe_s8).toMatch(/saturates/);
     } else {

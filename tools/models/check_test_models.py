@@ -247,6 +247,14 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     # AMX runs them (cpu_kernels.py), and there both give the same logits.
     result, recipe_u8 = _check_int8_graph("recipe_u8", build_int8(spec, weights, folder / "tokenizer.json", weight_type="u8"),
                                           spec, rows, singles, pad_id)
+    # The int8 LM head with its top logits recomputed in fp32 (HEAD_EXACT_TOP) against the same
+    # body with the fp32 head: the same next token, and the same logit for it.
+    _, fp32_head = _check_int8_graph("recipe_u8_fp32_head", build_int8(spec, weights, folder / "tokenizer.json", weight_type="u8",
+                                                                       head_exact_top=0), spec, rows, singles, pad_id)
+    rescored, exact = (np.concatenate([a.reshape(-1, spec.vocab_size) for a in arrays]) for arrays in (recipe_u8, fp32_head))
+    best = exact.argmax(axis=1)
+    result["int8_recipe_head_same_top1_as_fp32_head"] = float(np.mean(rescored.argmax(axis=1) == best))
+    result["int8_recipe_head_top1_logit_max_abs_err"] = float(np.abs(rescored[np.arange(len(best)), best] - exact[np.arange(len(best)), best]).max())
     if u8s8_saturates():
         result["int8_recipe_s8"] = "not checked: this CPU's u8s8 kernel saturates (no VNNI or AMX)"
     else:
@@ -306,13 +314,15 @@ def _int8_weights_as_uint8(model):
     inits = {t.name: t for t in model.graph.initializer}
     zp = numpy_helper.from_array(np.array(128, np.uint8), "int8_as_uint8_zero_point")
     model.graph.initializer.append(zp)
+    # B's zero point: MatMulInteger's input 3, MatMulIntegerToFloat's input 5 (after the scales and A's zero point).
+    inputs_before_zp = {"MatMulInteger": 3, "MatMulIntegerToFloat": 5}
     for node in model.graph.node:
-        b = inits.get(node.input[1]) if node.op_type == "MatMulInteger" else None
+        b = inits.get(node.input[1]) if node.op_type in inputs_before_zp else None
         if b is None or b.data_type != onnx.TensorProto.INT8:
             continue
-        assert len(node.input) == 2, node
+        assert len(node.input) <= inputs_before_zp[node.op_type], node
         b.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(b).astype(np.int16) + 128).astype(np.uint8), b.name))
-        node.input.extend(["", zp.name])
+        node.input.extend([""] * (inputs_before_zp[node.op_type] - len(node.input)) + [zp.name])
     return model
 
 

@@ -5,6 +5,8 @@ variant of int8_experiment.py through ONNX Runtime (quant_agreement.py, int8_spe
       --outliers 32 --groups 0 --weight-levels 2
   ... --file model_buffered_int8_o16_g8_batched.onnx --outliers 16 --groups 8 --weight-levels 2 --group-layout batched
   ... --file model_buffered_int8_sym.onnx --weight-type u8 --activations row_symmetric
+  ... --file model_buffered_int8_head16.onnx --head-exact-top 16
+  ... --file model_buffered_int8_fp32zp.onnx --head-exact-top 16 --zero-point-term fp32
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_gguf as ig  # noqa: E402
 import int8_recipe  # noqa: E402
 from int8_experiment import GGUF  # noqa: E402
-from onnx_int8 import GROUP_LAYOUTS, ROW_ACTIVATIONS, WEIGHT_TYPES  # noqa: E402
+from onnx_int8 import GROUP_LAYOUTS, ROW_ACTIVATIONS, WEIGHT_TYPES, ZERO_POINT_TERMS  # noqa: E402
 
 
 def main() -> None:
@@ -36,6 +38,10 @@ def main() -> None:
                    help="MatMulInteger's weights (Int8Options.weight_type): s8 (u8s8 kernels) or u8 (u8u8), the same sums; s7 (u8s8, 7 bits)")
     p.add_argument("--activations", choices=ROW_ACTIVATIONS, default=int8_recipe.ACTIVATIONS,
                    help="how each row is rounded (Int8Options.activations): over its [min, max], or symmetric with zero point 128")
+    p.add_argument("--head-exact-top", type=int, default=int8_recipe.HEAD_EXACT_TOP,
+                   help="> 0: the LM head int8 too, this many highest logits per row recomputed in fp32 (Int8Options.head_exact_top)")
+    p.add_argument("--zero-point-term", choices=ZERO_POINT_TERMS, default=int8_recipe.ZERO_POINT_TERM,
+                   help="how the rows' zero points leave the integer sums (Int8Options.zero_point_term)")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
@@ -44,7 +50,8 @@ def main() -> None:
     folder = Path(args.model)
     model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
                                    weight_levels=args.weight_levels, group_layout=args.group_layout,
-                                   weight_type=args.weight_type, activations=args.activations)
+                                   weight_type=args.weight_type, activations=args.activations,
+                                   head_exact_top=args.head_exact_top, zero_point_term=args.zero_point_term)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

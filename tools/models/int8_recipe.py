@@ -9,7 +9,11 @@ with tools/models/int8_experiment.py (README "Teacher models" has its table):
     other rows of its batch;
   - SmoothQuant scales (alpha ALPHA) folded into the RMSNorm weights, up_proj and v_proj
     (int8_calibrate.smooth: exact in fp32), calibrated on CALIBRATION below;
-  - the LM head stays fp32 (the tied embedding table, stored once).
+  - the LM head int8 as well, with each row's HEAD_EXACT_TOP highest logits recomputed in
+    fp32 from the tied embedding table, so greedy decoding picks fp32's choice for the
+    body's output wherever it is among them (the other logits stay int8);
+  - each row's zero point taken out of the integer sums in fp32, after the GEMM's own
+    scaling (ZERO_POINT_TERM), in two passes over the output instead of five.
 """
 from __future__ import annotations
 
@@ -32,6 +36,13 @@ WEIGHT_LEVELS = 1
 GROUP_LAYOUT = "loop"  # Int8Options.group_layout: same rounding, other graphs (README "int8")
 # Int8Options.activations: "row_symmetric" runs faster and agreed less (README "int8 on CPUs without VNNI").
 ACTIVATIONS = "row"
+# > 0: the LM head int8 too, its HEAD_EXACT_TOP highest logits per row recomputed in fp32
+# (Int8Options.head_exact_top); 0: the LM head fp32. The fp32 head was the largest op of an
+# int8 step (a third at batch 16 on AMX); 16 kept the top-1 agreement (docs/int8.md).
+HEAD_EXACT_TOP = 16
+# Int8Options.zero_point_term: "int32" (exact integer Sub, then three passes) or "fp32" (in the
+# GEMM's epilogue and one rank-1 Gemm; the same agreement, faster).
+ZERO_POINT_TERM = "fp32"
 
 # TeacherLM-shaped prompts, raw and in SmolLM2's chat template (the engine's two prompt
 # styles); written for calibration, not taken from any evaluation set.
@@ -52,15 +63,18 @@ CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
 
 def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
                groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
-               weight_type: str = "s8", activations: str = ACTIVATIONS):
+               weight_type: str = "s8", activations: str = ACTIVATIONS, head_exact_top: int = HEAD_EXACT_TOP,
+               zero_point_term: str = ZERO_POINT_TERM):
     smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels,
-                               group_layout=group_layout, weight_type=weight_type, activations=activations)
+                               group_layout=group_layout, weight_type=weight_type, activations=activations,
+                               head_exact_top=head_exact_top, zero_point_term=zero_point_term)
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
 
 def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
-              weight_type: str = "s8", activations: str = ACTIVATIONS) -> tuple[dict, Int8Options]:
+              weight_type: str = "s8", activations: str = ACTIVATIONS,
+              head_exact_top: int = HEAD_EXACT_TOP, zero_point_term: str = ZERO_POINT_TERM) -> tuple[dict, Int8Options]:
     """The smoothed weights and the Int8Options build_int8 builds from; the keywords pick a
     mixed decomposition (the defaults: the importer's file)."""
     tok = Tokenizer.from_file(str(tokenizer_path))
@@ -74,4 +88,5 @@ def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers:
         channels = cal.pick_outliers(smoothed_stats, outliers)
         grouped = cal.sorted_groups(smoothed_stats, groups, channels) if groups else {}
     return smoothed, Int8Options(activations=activations, outliers=channels, groups=grouped, weight_levels=weight_levels,
-                                 group_layout=group_layout, weight_type=weight_type)
+                                 group_layout=group_layout, weight_type=weight_type,
+                                 head=head_exact_top > 0, head_exact_top=head_exact_top, zero_point_term=zero_point_term)

@@ -23,7 +23,7 @@ is new, so no step copies the cache (ONNX Runtime copies every output out to Jav
 Attention scores against the buffer and against the new positions are computed apart
 (FusedMatMul with transB, no transposed copy of the cache) and softmaxed together.
 `int8=True` stores the linear layers as int8 per output channel (onnx_int8.py) for ONNX Runtime's
-DynamicQuantizeMatMul (integer GEMM, VNNI/AMX); the LM head stays fp32.
+DynamicQuantizeMatMul or MatMulInteger (integer GEMM, VNNI/AMX); the LM head stays fp32 unless Int8Options.head.
 
 Weights are passed with Hugging Face names and shapes (Linear weight = [out, in]).
 Masked attention uses a large negative *finite* bias so fully masked (pad) rows
@@ -39,7 +39,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from onnx_graph import F32, I64, MS_DOMAIN, Graph
-from onnx_int8 import Int8Options, linear_int8
+from onnx_int8 import Int8Options, head_exact_top, linear_int8
 
 OPSET = 17
 MASK_VALUE = -1e9
@@ -354,6 +354,9 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
         g.bs = (b, s)
         table = opts.head_weight if opts.head_weight is not None else weights.get("lm_head.weight", weights["model.embed_tokens.weight"])
         logits = linear_int8(g, h, {"lm_head.weight": table}, "lm_head", opts)
+        if opts.head_exact_top:
+            fp32_head = embed if spec.tie_word_embeddings else g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
+            logits = head_exact_top(g, logits, h, fp32_head, spec.hidden_size, spec.vocab_size, opts.head_exact_top)
         finals = {"logits": logits, **finals}
     else:
         if spec.tie_word_embeddings:

@@ -34,6 +34,11 @@ class Int8Options:
     # ([vocab, hidden], e.g. smoothed; default the tied embedding), which then is stored twice.
     head: bool = False
     head_weight: np.ndarray | None = None
+    # With `head`: the `head_exact_top` highest int8 logits of each row computed again in fp32
+    # from the fp32 table (TopK, Gather, one small MatMul, ScatterElements), so the next token
+    # greedy decoding picks is fp32's wherever fp32's best is among them; the other logits
+    # stay int8. 0: every logit int8.
+    head_exact_top: int = 0
     # "row" only. `outliers`: linear name -> input channels kept fp32 (LLM.int8()'s mixed
     # decomposition: x[:, idx] @ W[idx, :] in fp32, added to the integer GEMM of the other
     # channels, whose row ranges and weight scales then leave the outliers out).
@@ -59,12 +64,21 @@ class Int8Options:
     #     a pair of products then stays within int16 (2 * 255 * 63 < 32767), so it is exact
     #     on every CPU and runs u8s8's faster kernel on AVX2, at half the weights' resolution.
     weight_type: str = "s8"
+    # "row", ungrouped: how a row's zero point leaves the integer sums, y = scale_r * s_w * (q @ W - zp_r * colsum(W)):
+    #   - "int32": Sub in int32 (exact), then Cast, Mul by s_w, Mul by scale_r: five passes over [M, N];
+    #   - "fp32": MatMulIntegerToFloat applies s_w in its GEMM's epilogue, one rank-1 Gemm
+    #     subtracts zp_r * (s_w * colsum(W)) in fp32, one Mul by scale_r: two passes over [M, N].
+    zero_point_term: str = "int32"
 
     def __post_init__(self):
         if self.group_layout not in GROUP_LAYOUTS:
             raise ValueError(f"Int8Options.group_layout must be one of {', '.join(GROUP_LAYOUTS)}, got {self.group_layout!r}")
         if self.weight_type not in WEIGHT_TYPES:
             raise ValueError(f"Int8Options.weight_type must be one of {', '.join(WEIGHT_TYPES)}, got {self.weight_type!r}")
+        if self.zero_point_term not in ZERO_POINT_TERMS:
+            raise ValueError(f"Int8Options.zero_point_term must be one of {', '.join(ZERO_POINT_TERMS)}, got {self.zero_point_term!r}")
+        if self.head_exact_top < 0 or (self.head_exact_top and not self.head):
+            raise ValueError(f"Int8Options.head_exact_top must be 0, or > 0 with head=True, got {self.head_exact_top!r}")
         if self.activations == "row_symmetric" and (self.outliers or self.groups or self.weight_levels != 1):
             raise ValueError("Int8Options.activations \"row_symmetric\" takes no outliers, groups or weight_levels: they are \"row\" only")
 
@@ -73,6 +87,7 @@ GROUP_LAYOUTS = ("loop", "batched")
 # The activations that round per row (the others are "tensor" and "static").
 ROW_ACTIVATIONS = ("row", "row_symmetric")
 WEIGHT_TYPES = ("s8", "u8", "s7")
+ZERO_POINT_TERMS = ("int32", "fp32")
 # The largest weight magnitude each type rounds to.
 WEIGHT_QMAX = {"s8": 127, "u8": 127, "s7": 63}
 
@@ -157,6 +172,9 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
         xq, scale, zp_i32 = _quantize_rows(g, x2)
         g.row_quant[key] = (xq, scale, zp_i32, outl)
     xq, row_scale, zp_i32, outl = g.row_quant[key]
+    if opts.zero_point_term == "fp32":
+        return _finish_int8(g, _rescale_fp32(g, xq, row_scale, zp_i32, w, s, q, opts, node if levels == 1 and idx is None else None),
+                            weights, name, idx, outl, n, levels)
     colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
     acc = g.op("Sub", [_matmul_integer(g, xq, w, q, opts), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node if levels == 1 and idx is None else None)
@@ -181,6 +199,23 @@ def _linear_int8_row_symmetric(g: Graph, x: str, weights: dict, name: str, w: st
     inputs = [xq, b, g.const(1.0, np.float32), s, g.const(np.uint8(128), np.uint8)] + ([] if b_zp is None else [b_zp])
     y = g.op("Mul", [g.op("MatMulIntegerToFloat", inputs, domain=MS_DOMAIN), row_scale], name=name.replace(".", "_"))
     return _finish_int8(g, y, weights, name, None, None, n, 1)
+
+
+def _rescale_fp32(g: Graph, xq: str, row_scale: str, zp_i32: str, w: str, s: str, q: np.ndarray, opts: Int8Options,
+                  node: str | None) -> str:
+    """scale_r * (s_w * (q @ W) - zp_r * (s_w * colsum(W))) with the weights' scales in the GEMM's
+    epilogue and the zero points' term as one rank-1 Gemm on its output (Int8Options.zero_point_term "fp32")."""
+    b, b_zp = _stored_weight(g, w, q, opts)
+    inputs = [xq, b, g.const(1.0, np.float32), s] + ([] if b_zp is None else ["", b_zp])
+    scaled = g.op("MatMulIntegerToFloat", inputs, domain=MS_DOMAIN)  # s_w * (q @ W), [M, N]
+    colsum = q.astype(np.int64).sum(axis=0).astype(np.float64)
+    s_colsum = g.init(w + "_scaled_colsum", (colsum * g.array(s).astype(np.float64)).astype(np.float32)[None, :])  # [1, N]
+    key = ("neg_zp", zp_i32)  # one per quantized input, shared by its linears (q/k/v, gate/up)
+    if key not in g.row_quant:
+        g.row_quant[key] = g.op("Neg", [g.op("Cast", [zp_i32], to=F32)])  # [M, 1]
+    neg_zp = g.row_quant[key]
+    shifted = g.op("Gemm", [neg_zp, s_colsum, scaled])  # scaled - zp_r * s_w * colsum
+    return g.op("Mul", [shifted, row_scale], name=node)
 
 
 def _quantize_rows(g: Graph, x2: str) -> tuple[str, str, str]:
@@ -264,3 +299,16 @@ def _finish_int8(g: Graph, y: str, weights: dict, name: str, idx, outl, n: int, 
     if n not in g.out_shapes:
         g.out_shapes[n] = g.op("Concat", [*g.bs, g.const([n])], axis=0)
     return g.op("Reshape", [y, g.out_shapes[n]])
+
+
+def head_exact_top(g: Graph, logits: str, h: str, table: str, hidden: int, vocab: int, top: int) -> str:
+    """logits [B, S, vocab] (int8) with each row's `top` highest recomputed as h . table[v] in
+    fp32 (table: the fp32 [vocab, hidden] weights): an int8 LM head costs about a ninth of the
+    fp32 GEMM on VNNI and AMX, and the few fp32 dot products keep greedy's choice fp32's."""
+    top = min(top, vocab)
+    flat = g.op("Reshape", [logits, g.const([-1, vocab])])  # [M, V]
+    _, idx = g.op("TopK", [flat, g.const([top])], n_out=2, axis=1)  # [M, top]
+    rows = g.op("Gather", [table, idx], axis=0)  # [M, top, hidden]
+    h3 = g.op("Reshape", [h, g.const([-1, hidden, 1])])  # [M, hidden, 1]
+    exact = g.op("Reshape", [g.op("MatMul", [rows, h3]), g.const([-1, top])])  # [M, top]
+    return g.op("Reshape", [g.op("ScatterElements", [flat, idx, exact], axis=1), g.op("Shape", [logits])])

@@ -4,7 +4,7 @@ long generation (128 new tokens) adds per step over a short one, and the compute
 the linears, the LM head and attention.
 
   .cache/py/venv/bin/python tools/models/step_profile.py --model DIR [--file model_buffered.onnx] \
-      [--batch 64] [--pasts 16,64,128,192] [--rounds 3] [--profile-past 128]
+      [--batch 64] [--pasts 16,64,128,192] [--rounds 3] [--profile-past 128] [--top 10]
 
 Prints JSON: ms per step at each past length (median of --rounds, lengths interleaved),
 and per operator type its share and ms per step at --profile-past, with the CPU flags.
@@ -52,6 +52,7 @@ def main() -> None:
     p.add_argument("--pasts", default="16,64,128,192")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--profile-past", type=int, default=128)
+    p.add_argument("--top", type=int, default=10, help="how many operator types to list")
     args = p.parse_args()
     pasts = [int(x) for x in args.pasts.split(",")]
     if args.batch < 1 or args.rounds < 1 or args.profile_past < 1 or any(x < 1 for x in pasts):
@@ -90,7 +91,7 @@ def main() -> None:
         "cpu_flags": flags, "batch": args.batch, "file": args.file,
         "ms_per_step_by_past": {str(k): round(float(np.median(v)) * 1000, 1) for k, v in times.items()},
         "profile_past": args.profile_past,
-        "ops": {op: {"share": round(d / total, 3), "ms_per_step": round(d / runs / 1000, 1)} for op, d in by_op.most_common(10)},
+        "ops": {op: {"share": round(d / total, 3), "ms_per_step": round(d / runs / 1000, 1)} for op, d in by_op.most_common(args.top)},
         "profiled_ms_per_step": round(total / runs / 1000, 1),
     }, indent=2))
 
