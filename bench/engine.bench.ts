@@ -7,7 +7,9 @@
  * event-loop delay on the main thread while each generates. Prints one JSON object with
  * the CPU's flags (integer matrix units: avx512_vnni, amx_int8, ...), the layout `auto`
  * picks against the best measured, and every issue-13 target as a ratio with `goal.met`.
- * `--dtypes fp32,int8` measures both weight formats in the same run (int8 against fp32).
+ * `--dtypes fp32,int8` measures both weight formats in the same run (int8 against fp32);
+ * `--int8-file NAME` (under onnx/) runs another int8 file than the dtype's own, such as a
+ * variant of tools/models/int8_build.py.
  * The fixed batch sizes run in closed batches (`batching: static`), each on at least
  * `--prompts` prompts and enough to give every worker a full batch. `tokensPerSec` counts
  * generated tokens over wall time, prefill included; `processedTokensPerSec` counts prompt
@@ -48,6 +50,7 @@ const { values: v } = parseArgs({
     dtype: { type: 'string', default: 'fp32' },
     dtypes: { type: 'string' },
     'onnx-file': { type: 'string' },
+    'int8-file': { type: 'string' },
     prompts: { type: 'string', default: '32' },
     'max-new-tokens': { type: 'string', default: '32' },
     threads: { type: 'string' },
@@ -80,8 +83,11 @@ for (const d of dtypes) if (!Object.hasOwn(MODEL_DTYPES, d)) throw new Error(`--
 /** transformers.js and the headline figures use the first. */
 const dtype = dtypes[0]!;
 const onnxFile = v['onnx-file'];
+const int8File = v['int8-file'];
+/** The file each dtype's runs load: --int8-file for int8 (another int8 variant against fp32 in one run), else --onnx-file, else the dtype's own. */
+const onnxFileFor = (d: ModelDtype): string | undefined => (d === 'int8' && int8File !== undefined ? int8File : onnxFile);
 // Checked up front: transformers.js runs last, after minutes of our own runs.
-if (onnxFile && !v['skip-transformers']) throw new Error('--onnx-file: transformers.js picks its file by dtype; use --dtype or --skip-transformers');
+if ((onnxFile || int8File) && !v['skip-transformers']) throw new Error('--onnx-file, --int8-file: transformers.js picks its file by dtype; use --dtype or --skip-transformers');
 
 /** A positive integer option; 0 or NaN would loop forever or time nothing. */
 function positive(name: string, text: string): number {
@@ -258,7 +264,7 @@ async function benchOurs(dtype: ModelDtype, withoutSpeculation: boolean): Promis
       for (const kind of kinds) {
         const lookup = kind === 'off' || speculation === 'off' ? { promptLookupTokens: 0 } : lookupOptions;
         engines.push(
-          await createEngine({ modelDir, dtype, onnxFile, workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static', ...lookup }),
+          await createEngine({ modelDir, dtype, onnxFile: onnxFileFor(dtype), workers: layout.workers, intraOpThreads: layout.threads, device: 'cpu', batching: 'static', ...lookup }),
         );
       }
       for (const engine of engines) {
@@ -424,7 +430,7 @@ const speculationReport = (() => {
   return { compare, off };
 })();
 // What `auto` runs here: the layout `teacherlm tune` recorded for this file on this machine, else the rule.
-const autoOnnx = onnxPathFor(modelDir, { dtype, onnxFile });
+const autoOnnx = onnxPathFor(modelDir, { dtype, onnxFile: onnxFileFor(dtype) });
 const autoChoice = chooseLayout('auto', 'auto', machineFacts(autoOnnx, false), () => lookupTunings(autoOnnx, 'cpu'));
 for (const warning of autoChoice.warnings) log(warning);
 const autoPick = autoChoice.layout;
@@ -507,7 +513,7 @@ if (int8 && fp32) {
 }
 const report = {
   model: basename(modelDir),
-  onnx: Object.fromEntries(dtypes.map((d) => [d, basename(onnxPathFor(modelDir, { dtype: d, onnxFile }))])),
+  onnx: Object.fromEntries(dtypes.map((d) => [d, basename(onnxPathFor(modelDir, { dtype: d, onnxFile: onnxFileFor(d) }))])),
   dtypes,
   machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, cpuFlags: readCpu().flags, node: process.version },
   prompts: Object.fromEntries(batchSizes.map((b) => [`batch${b}`, promptsAt(b).length])),

@@ -35,6 +35,7 @@ export async function createGenerators(topology: Topology, log: (message: string
         batching: topology.engine.batching,
         maxBatchSize: topology.batching.maxBatchSize,
         dtype: topology.engine.dtype,
+        onnxFile: topology.engine.onnxFile,
         promptLookupTokens: topology.engine.promptLookupTokens,
         promptLookupMaxRows: topology.engine.promptLookupMaxRows,
         log,

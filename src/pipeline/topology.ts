@@ -97,6 +97,8 @@ export interface EngineSpec {
   batching: Batching;
   /** Which weights the onnx teachers load (src/teacher/model-files.ts). */
   dtype: (typeof ENGINE_DTYPES)[number];
+  /** A file under each onnx teacher's `<model>/onnx/` to load instead of the dtype's own (an int8 variant, say); unset: the dtype's. */
+  onnxFile?: string;
   /** Speculative decoding by prompt lookup (src/teacher/prompt-lookup.ts): tokens drafted per greedy row, 0 = off. */
   promptLookupTokens: number;
   /** Speculate only while a worker's running batch holds at most this many rows. */
@@ -265,7 +267,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
     seen.add(t.annotation);
   });
   const b = optionalObject(root.batching, 'batching', ['maxBatchSize', 'maxBatchTokens', 'maxWaitMs', 'queueLimit']);
-  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching', 'dtype', 'promptLookupTokens', 'promptLookupMaxRows']);
+  const e = optionalObject(root.engine, 'engine', ['workers', 'threads', 'device', 'batching', 'dtype', 'onnxFile', 'promptLookupTokens', 'promptLookupMaxRows']);
   const r = optionalObject(root.retry, 'retry', ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs', 'multiplier']);
   const topology: Topology = {
     name: text(root.name, 'name', 'unnamed'),
@@ -293,6 +295,7 @@ export function parseTopology(doc: unknown, baseDir: string = process.cwd()): To
       device: oneOf(e.device, 'engine.device', ENGINE_DEVICES, DEFAULT_ENGINE.device),
       batching: oneOf(e.batching, 'engine.batching', BATCHING_MODES, DEFAULT_ENGINE.batching),
       dtype: oneOf(e.dtype, 'engine.dtype', ENGINE_DTYPES, DEFAULT_ENGINE.dtype),
+      ...(e.onnxFile === undefined ? {} : { onnxFile: onnxFileName(e.onnxFile) }),
       promptLookupTokens: draftTokens(e.promptLookupTokens),
       promptLookupMaxRows: number(e.promptLookupMaxRows, 'engine.promptLookupMaxRows', DEFAULT_ENGINE.promptLookupMaxRows, { integer: true, positive: true }),
     },
@@ -348,6 +351,13 @@ export function loadTopology(path: string, baseDir?: string): Topology {
 }
 
 /** `engine.promptLookupTokens`: an integer from 0 (no speculation) to MAX_DRAFT_TOKENS. */
+/** A plain file name: it is looked up under each teacher's own `<model>/onnx/`. */
+function onnxFileName(value: unknown): string {
+  const name = text(value, 'engine.onnxFile');
+  if (/[\\/]/.test(name) || name === '.' || name === '..') fail('engine.onnxFile', "a file name under the model's onnx/ folder, without a path", value);
+  return name;
+}
+
 function draftTokens(value: unknown): number {
   const tokens = number(value, 'engine.promptLookupTokens', DEFAULT_ENGINE.promptLookupTokens, { integer: true, min: 0 });
   if (tokens > MAX_DRAFT_TOKENS) fail('engine.promptLookupTokens', `an integer from 0 to ${MAX_DRAFT_TOKENS}`, tokens);

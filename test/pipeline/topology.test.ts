@@ -40,6 +40,14 @@ describe('topology', () => {
     expect(() => parseTopology({ ...minimal(), engine: { promptLookupMaxRows: 0 } }, '/x')).toThrow(/engine\.promptLookupMaxRows: expected/);
   });
 
+  it('reads engine.onnxFile as a file name, and leaves it unset by default', () => {
+    expect(parseTopology(minimal(), '/x').engine.onnxFile).toBeUndefined();
+    expect(parseTopology({ ...minimal(), engine: { dtype: 'int8', onnxFile: 'model_buffered_int8_a2w2.onnx' } }, '/x').engine).toMatchObject({
+      dtype: 'int8',
+      onnxFile: 'model_buffered_int8_a2w2.onnx',
+    });
+  });
+
   it('fills defaults', () => {
     const t = parseTopology(minimal(), '/x');
     expect(t.batching).toEqual({ maxBatchSize: AUTO_MAX_BATCH_SIZE, maxBatchTokens: 8192, maxWaitMs: 50, queueLimit: 256 });
@@ -75,6 +83,8 @@ describe('topology', () => {
     [{ engine: { workers: 'many' } }, `engine.workers: expected a positive integer or 'auto', got "many"`],
     [{ engine: { threads: 0 } }, `engine.threads: expected a positive integer or 'auto', got 0`],
     [{ engine: { dtype: 'int4' } }, 'engine.dtype: expected one of fp32, fp16, int8, got "int4"'],
+    [{ engine: { onnxFile: '../model.onnx' } }, `engine.onnxFile: expected a file name under the model's onnx/ folder, without a path, got "../model.onnx"`],
+    [{ engine: { onnxFile: '' } }, 'engine.onnxFile: expected a non-empty string, got ""'],
     [{ output: { topic: 'in' } }, 'output.topic: expected input, output and deadLetter topics to differ'],
   ])('rejects %j naming the field', (patch, message) => {
     try {

@@ -50,10 +50,11 @@ describe.skipIf(!ready)('tools/models/check_test_models.py', () => {
       expect(results[0]!.int8_recipe_batch_max_abs_err).toBeLessThan(1e-4);
       expect(results[0]!.int8_recipe_max_abs_err_u8_vs_s8).toBeLessThanOrEqual(1e-5);
     }
-    // 7-bit weights are exact on u8s8 everywhere (the s8 recipe agrees at 50% where it saturates).
-    for (const kind of ['recipe_s7', 'recipe_symmetric']) {
+    // The variants: 7-bit weights (exact on u8s8 everywhere; the s8 recipe agrees at 50% where it saturates), symmetric rows, two levels of each side.
+    for (const kind of ['recipe_s7', 'recipe_symmetric', 'recipe_two_level']) {
       expect(results[0]![`int8_${kind}_top1_agreement`]).toBeGreaterThanOrEqual(0.8);
-      expect(results[0]![`int8_${kind}_batch_max_abs_err`]).toBeLessThan(1e-4);
+      // Two levels re-round a row whose first rounding fp32's own batch noise flipped (check_test_models.py).
+      expect(results[0]![`int8_${kind}_batch_max_abs_err`]).toBeLessThan(kind === 'recipe_two_level' ? 1e-3 : 1e-4);
     }
     expect(results[0]!.int8_mixed_top1_agreement).toBeGreaterThanOrEqual(0.8);
     expect(results[0]!.int8_mixed_batch_max_abs_err).toBeLessThan(1e-4);

@@ -275,6 +275,15 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     checked, _ = _check_int8_graph("recipe_symmetric", build_int8(spec, weights, folder / "tokenizer.json", weight_type=int8_weight_type(),
                                                                   activations="row_symmetric"), spec, rows, singles, pad_id)
     result.update(checked)
+    # Two levels of each side (rows and their residuals, weights and theirs): 100% on SmolLM2 (docs/int8.md).
+    # Its batch bound is looser: fp32's own batch noise (an ulp; here it first shows in layer
+    # 0's attention inputs) can flip a row's first-level rounding, and the second level re-rounds that
+    # row's residual over a new range (one level would move by a whole step instead, which
+    # the recipe's inputs here happen not to meet).
+    checked, _ = _check_int8_graph("recipe_two_level", build_int8(spec, weights, folder / "tokenizer.json", weight_type=int8_weight_type(),
+                                                                  activation_levels=2, weight_levels=2), spec, rows, singles, pad_id,
+                                   batch_tol=TWO_LEVEL_BATCH_TOL)
+    result.update(checked)
     # The mixed decomposition in each group layout: the same rounding and sums, so the same logits.
     mixed = {}
     for layout in GROUP_LAYOUTS:
@@ -288,6 +297,8 @@ def check_int8_recipe(folder: Path, rows: list[list[int]], singles: list[np.ndar
     return result
 
 
+# The two-level variant's batch bound (check_int8_recipe): 3.5e-4 measured.
+TWO_LEVEL_BATCH_TOL = 1e-3
 # "batched" rounds and sums as "loop" does: identical logits here and on SmolLM2-135M; the
 # bound leaves room only for another CPU's fp32 reduction order.
 LAYOUT_TOL = 1e-5
@@ -326,7 +337,8 @@ def _int8_weights_as_uint8(model):
     return model
 
 
-def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: list[np.ndarray], pad_id: int) -> dict:
+def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: list[np.ndarray], pad_id: int,
+                      batch_tol: float | None = None) -> dict:
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
     def last_logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -348,7 +360,7 @@ def _check_int8_graph(kind: str, model, spec, rows: list[list[int]], singles: li
         f"int8_{kind}_top1_agreement": float(np.mean([a.argmax() == s[-1].argmax() for a, s in zip(alone, singles)])),
         f"int8_{kind}_batch_max_abs_err": max(float(np.abs(b - a).max()) for b, a in zip(batched, alone)),
     }
-    assert result[f"int8_{kind}_top1_agreement"] >= 0.8 and result[f"int8_{kind}_batch_max_abs_err"] < TOL, result
+    assert result[f"int8_{kind}_top1_agreement"] >= 0.8 and result[f"int8_{kind}_batch_max_abs_err"] < (batch_tol or TOL), result
     return result, alone
 
 

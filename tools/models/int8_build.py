@@ -7,6 +7,7 @@ variant of int8_experiment.py through ONNX Runtime (quant_agreement.py, int8_spe
   ... --file model_buffered_int8_sym.onnx --weight-type u8 --activations row_symmetric
   ... --file model_buffered_int8_head16.onnx --head-exact-top 16
   ... --file model_buffered_int8_fp32zp.onnx --head-exact-top 16 --zero-point-term fp32
+  ... --file model_buffered_int8_a2w2.onnx --activation-levels 2 --weight-levels 2
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def main() -> None:
                    help="> 0: the LM head int8 too, this many highest logits per row recomputed in fp32 (Int8Options.head_exact_top)")
     p.add_argument("--zero-point-term", choices=ZERO_POINT_TERMS, default=int8_recipe.ZERO_POINT_TERM,
                    help="how the rows' zero points leave the integer sums (Int8Options.zero_point_term)")
+    p.add_argument("--activation-levels", type=int, choices=(1, 2), default=int8_recipe.ACTIVATION_LEVELS,
+                   help="2: each row rounded twice, the second time its residual (Int8Options.activation_levels)")
+    p.add_argument("--one-level-linears", default="", help="with --weight-levels 2: comma-separated name suffixes that keep one level (mlp.gate_proj,mlp.up_proj)")
     args = p.parse_args()
     reader = GGUFReader(args.gguf)
     n_head, n_kv = ig.head_counts(reader)
@@ -51,7 +55,9 @@ def main() -> None:
     model = int8_recipe.build_int8(spec, weights, folder / "tokenizer.json", outliers=args.outliers, groups=args.groups,
                                    weight_levels=args.weight_levels, group_layout=args.group_layout,
                                    weight_type=args.weight_type, activations=args.activations,
-                                   head_exact_top=args.head_exact_top, zero_point_term=args.zero_point_term)
+                                   head_exact_top=args.head_exact_top, zero_point_term=args.zero_point_term,
+                                   activation_levels=args.activation_levels,
+                                   one_level_linears=tuple(x for x in args.one_level_linears.split(",") if x))
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "onnx" / args.file))
 

@@ -43,6 +43,8 @@ HEAD_EXACT_TOP = 16
 # Int8Options.zero_point_term: "int32" (exact integer Sub, then three passes) or "fp32" (in the
 # GEMM's epilogue and one rank-1 Gemm; the same agreement, faster).
 ZERO_POINT_TERM = "fp32"
+# Int8Options.activation_levels: 2 rounds each row and its residual (docs/int8.md), off.
+ACTIVATION_LEVELS = 1
 
 # TeacherLM-shaped prompts, raw and in SmolLM2's chat template (the engine's two prompt
 # styles); written for calibration, not taken from any evaluation set.
@@ -64,17 +66,20 @@ CALIBRATION = [q + s for q, s in zip(_QUESTIONS, _SUFFIXES * 2)] + [
 def build_int8(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
                groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
                weight_type: str = "s8", activations: str = ACTIVATIONS, head_exact_top: int = HEAD_EXACT_TOP,
-               zero_point_term: str = ZERO_POINT_TERM):
+               zero_point_term: str = ZERO_POINT_TERM, activation_levels: int = ACTIVATION_LEVELS,
+               one_level_linears: tuple[str, ...] = ()):
     smoothed, opts = int8_plan(spec, weights, tokenizer_path, outliers=outliers, groups=groups, weight_levels=weight_levels,
                                group_layout=group_layout, weight_type=weight_type, activations=activations,
-                               head_exact_top=head_exact_top, zero_point_term=zero_point_term)
+                               head_exact_top=head_exact_top, zero_point_term=zero_point_term,
+                               activation_levels=activation_levels, one_level_linears=one_level_linears)
     return build_llama(spec, smoothed, buffered=True, int8=opts)
 
 
 def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers: int = OUTLIERS,
               groups: int = GROUPS, weight_levels: int = WEIGHT_LEVELS, group_layout: str = GROUP_LAYOUT,
               weight_type: str = "s8", activations: str = ACTIVATIONS,
-              head_exact_top: int = HEAD_EXACT_TOP, zero_point_term: str = ZERO_POINT_TERM) -> tuple[dict, Int8Options]:
+              head_exact_top: int = HEAD_EXACT_TOP, zero_point_term: str = ZERO_POINT_TERM,
+              activation_levels: int = ACTIVATION_LEVELS, one_level_linears: tuple[str, ...] = ()) -> tuple[dict, Int8Options]:
     """The smoothed weights and the Int8Options build_int8 builds from; the keywords pick a
     mixed decomposition (the defaults: the importer's file)."""
     tok = Tokenizer.from_file(str(tokenizer_path))
@@ -89,4 +94,5 @@ def int8_plan(spec: LlamaSpec, weights: dict, tokenizer_path: Path, *, outliers:
         grouped = cal.sorted_groups(smoothed_stats, groups, channels) if groups else {}
     return smoothed, Int8Options(activations=activations, outliers=channels, groups=grouped, weight_levels=weight_levels,
                                  group_layout=group_layout, weight_type=weight_type,
-                                 head=head_exact_top > 0, head_exact_top=head_exact_top, zero_point_term=zero_point_term)
+                                 head=head_exact_top > 0, head_exact_top=head_exact_top, zero_point_term=zero_point_term,
+                                 activation_levels=activation_levels, one_level_linears=one_level_linears)

@@ -32,7 +32,7 @@ softmax to a uniform distribution instead of NaN.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import onnx
@@ -353,7 +353,9 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
     if int8 and opts.head:
         g.bs = (b, s)
         table = opts.head_weight if opts.head_weight is not None else weights.get("lm_head.weight", weights["model.embed_tokens.weight"])
-        logits = linear_int8(g, h, {"lm_head.weight": table}, "lm_head", opts)
+        # Rescored, the head needs one level of each: its top logits are fp32's anyway.
+        head_opts = replace(opts, weight_levels=1, activation_levels=1) if opts.head_exact_top else opts
+        logits = linear_int8(g, h, {"lm_head.weight": table}, "lm_head", head_opts)
         if opts.head_exact_top:
             fp32_head = embed if spec.tie_word_embeddings else g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
             logits = head_exact_top(g, logits, h, fp32_head, spec.hidden_size, spec.vocab_size, opts.head_exact_top)

@@ -46,6 +46,8 @@ class Int8Options:
     # MatMulInteger of twice the width.
     outliers: dict = field(default_factory=dict)
     weight_levels: int = 1
+    # With weight_levels 2: the linears (by name suffix, as fp32_linears) that keep one level.
+    one_level_linears: tuple[str, ...] = ()
     # "row" only: linear name -> groups of input channels (index arrays covering every channel
     # but the outliers), each rounded over its own per-row range.
     groups: dict = field(default_factory=dict)
@@ -69,6 +71,10 @@ class Int8Options:
     #   - "fp32": MatMulIntegerToFloat applies s_w in its GEMM's epilogue, one rank-1 Gemm
     #     subtracts zp_r * (s_w * colsum(W)) in fp32, one Mul by scale_r: two passes over [M, N].
     zero_point_term: str = "int32"
+    # "row", ungrouped, zero_point_term "fp32": 2 rounds each row twice, x ~ scale_r1 * (q1 - zp_r1)
+    # + scale_r2 * (q2 - zp_r2) with q2 the row's rounding residual, both in one GEMM of twice
+    # the rows (16 bits in effect, at twice the integer work and no more weight traffic).
+    activation_levels: int = 1
 
     def __post_init__(self):
         if self.group_layout not in GROUP_LAYOUTS:
@@ -77,6 +83,10 @@ class Int8Options:
             raise ValueError(f"Int8Options.weight_type must be one of {', '.join(WEIGHT_TYPES)}, got {self.weight_type!r}")
         if self.zero_point_term not in ZERO_POINT_TERMS:
             raise ValueError(f"Int8Options.zero_point_term must be one of {', '.join(ZERO_POINT_TERMS)}, got {self.zero_point_term!r}")
+        if self.activation_levels not in (1, 2):
+            raise ValueError(f"Int8Options.activation_levels must be 1 or 2, got {self.activation_levels!r}")
+        if self.activation_levels == 2 and (self.activations != "row" or self.groups or self.zero_point_term != "fp32"):
+            raise ValueError('Int8Options.activation_levels 2 needs activations "row", no groups and zero_point_term "fp32"')
         if self.head_exact_top < 0 or (self.head_exact_top and not self.head):
             raise ValueError(f"Int8Options.head_exact_top must be 0, or > 0 with head=True, got {self.head_exact_top!r}")
         if self.activations == "row_symmetric" and (self.outliers or self.groups or self.weight_levels != 1):
@@ -133,7 +143,7 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
     opts = opts or Int8Options(activations="tensor")
     idx = opts.outliers.get(name) if opts.activations == "row" else None
     idx = None if idx is None or not len(idx) else np.asarray(idx, np.int64)
-    levels = opts.weight_levels if opts.activations == "row" else 1
+    levels = opts.weight_levels if opts.activations == "row" and not name.endswith(tuple(opts.one_level_linears)) else 1
     grouped = opts.activations == "row" and opts.groups.get(name) is not None
     w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped, qmax=WEIGHT_QMAX[opts.weight_type])
     node = name.replace(".", "_")
@@ -160,7 +170,7 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
     if groups is not None:
         build = _linear_int8_groups if opts.group_layout == "loop" else _linear_int8_groups_batched
         return build(g, x, weights, name, [np.asarray(c, np.int64) for c in groups], idx, s, q, k, n, levels, opts)
-    key = (x, None if idx is None else idx.tobytes())
+    key = (x, None if idx is None else idx.tobytes(), opts.activation_levels)
     if key not in g.row_quant:
         x2 = g.op("Reshape", [x, g.const([-1, k])])  # [M, K]
         outl = None
@@ -169,12 +179,17 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
             mask = np.ones(k, np.float32)
             mask[idx] = 0
             x2 = g.op("Mul", [x2, g.const(mask, np.float32)])
-        xq, scale, zp_i32 = _quantize_rows(g, x2)
-        g.row_quant[key] = (xq, scale, zp_i32, outl)
+        quantized = _quantize_rows(g, x2) if opts.activation_levels == 1 else _quantize_rows_twice(g, x2)
+        g.row_quant[key] = (*quantized, outl)
     xq, row_scale, zp_i32, outl = g.row_quant[key]
     if opts.zero_point_term == "fp32":
-        return _finish_int8(g, _rescale_fp32(g, xq, row_scale, zp_i32, w, s, q, opts, node if levels == 1 and idx is None else None),
-                            weights, name, idx, outl, n, levels)
+        named = node if levels == 1 and idx is None else None
+        y = _rescale_fp32(g, xq, row_scale, zp_i32, w, s, q, opts, named if opts.activation_levels == 1 else None)
+        if opts.activation_levels == 2:  # the two levels' rows [2M, ...] summed: Split and Add, as the batched groups' Sum
+            width = q.shape[1]
+            first, second = g.op("Split", [g.op("Reshape", [y, g.const([2, -1, width])])], n_out=2, axis=0)
+            y = g.op("Reshape", [g.op("Add", [first, second]), g.const([-1, width])], name=named)
+        return _finish_int8(g, y, weights, name, idx, outl, n, levels)
     colsum = g.init(name + ".weight_colsum", q.astype(np.int32).sum(axis=0).astype(np.int32))
     acc = g.op("Sub", [_matmul_integer(g, xq, w, q, opts), g.op("Mul", [zp_i32, colsum])])  # int32 [M, N or 2N]
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], to=F32), s]), row_scale], name=node if levels == 1 and idx is None else None)
@@ -216,6 +231,15 @@ def _rescale_fp32(g: Graph, xq: str, row_scale: str, zp_i32: str, w: str, s: str
     neg_zp = g.row_quant[key]
     shifted = g.op("Gemm", [neg_zp, s_colsum, scaled])  # scaled - zp_r * s_w * colsum
     return g.op("Mul", [shifted, row_scale], name=node)
+
+
+def _quantize_rows_twice(g: Graph, x2: str) -> tuple[str, str, str]:
+    """[M, K] -> each row rounded, then its residual rounded over its own range: uint8 [2M, K]
+    (the first level's rows, then the second's), scales and int32 zero points [2M, 1]."""
+    xq1, scale1, zp1 = _quantize_rows(g, x2)
+    rounded = g.op("Mul", [g.op("Sub", [g.op("Cast", [xq1], to=F32), g.op("Cast", [zp1], to=F32)]), scale1])
+    xq2, scale2, zp2 = _quantize_rows(g, g.op("Sub", [x2, rounded]))
+    return tuple(g.op("Concat", [a, b], axis=0) for a, b in ((xq1, xq2), (scale1, scale2), (zp1, zp2)))
 
 
 def _quantize_rows(g: Graph, x2: str) -> tuple[str, str, str]:
