@@ -9,7 +9,7 @@
  */
 import { ensureVenv, importModel } from '../../src/teacher/model-import.js';
 import { isCI } from '../support/prerequisite.js';
-import { PROJECT_DIR, SMOLLM2, smollm2Imported, smollm2StaleConverters } from '../support/smollm2.js';
+import { PROJECT_DIR, SMOLLM2, smollm2Imported, smollm2ImportedInt8, smollm2StaleConverters } from '../support/smollm2.js';
 
 const log = (line: string) => console.error(`[model] ${line}`);
 
@@ -26,12 +26,15 @@ export default async function setup(): Promise<void> {
   await attempt(SMOLLM2.outDir, async () => {
     const stale = smollm2Imported() ? smollm2StaleConverters() : [];
     if (smollm2Imported() && stale.length === 0) return;
+    // An import made with --int8 is made again with it: a developer's int8 files are kept.
+    const int8 = smollm2Imported() && smollm2ImportedInt8();
+    const command = `teacherlm model import smollm2${int8 ? ' --int8' : ''}`;
     log(
       stale.length > 0
-        ? `${SMOLLM2.outDir} was made by another ${stale.join(', ')}: importing it again (teacherlm model import smollm2)`
-        : `${SMOLLM2.outDir} is missing: importing it (teacherlm model import smollm2)`,
+        ? `${SMOLLM2.outDir} was made by another ${stale.join(', ')}: importing it again (${command})`
+        : `${SMOLLM2.outDir} is missing: importing it (${command})`,
     );
-    const result = await importModel('smollm2', { root: PROJECT_DIR, log });
+    const result = await importModel('smollm2', { root: PROJECT_DIR, log, int8 });
     log(`${SMOLLM2.displayName} ${result.status} in ${result.seconds.toFixed(1)} s`);
   });
   await attempt('the Python venv', async () => {

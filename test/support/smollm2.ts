@@ -18,6 +18,12 @@ export function smollm2Imported(dir: string = SMOLLM2_DIR): boolean {
   return existsSync(join(dir, 'manifest.json'));
 }
 
+/** Whether the import in `dir` wrote the int8 files too (`--int8`), as its manifest records. */
+export function smollm2ImportedInt8(dir: string = SMOLLM2_DIR): boolean {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs?: { int8?: boolean } };
+  return manifest.inputs?.int8 === true;
+}
+
 /**
  * Converter files whose hash differs from the one the import recorded in its manifest:
  * the model in `dir` was made by another version of the graph builder (an old checkout's
