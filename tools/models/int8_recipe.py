@@ -38,10 +38,10 @@ GROUP_LAYOUT = "loop"  # Int8Options.group_layout: same rounding, other graphs (
 ACTIVATIONS = "row"
 # > 0: the LM head int8 too, its HEAD_EXACT_TOP highest logits per row recomputed in fp32
 # (Int8Options.head_exact_top); 0: the LM head fp32. The fp32 head was the largest op of an
-# int8 step (a third at batch 16 on AMX); 16 kept the top-1 agreement (docs/int8.md).
+# int8 step (a quarter of it at batch 16 on AMX); 16 kept the top-1 agreement (docs/int8.md).
 HEAD_EXACT_TOP = 16
-# Int8Options.zero_point_term: "int32" (exact integer Sub, then three passes) or "fp32" (in the
-# GEMM's epilogue and one rank-1 Gemm; the same agreement, faster).
+# Int8Options.zero_point_term: "int32" (an exact integer Sub; five passes over the output) or
+# "fp32" (in the GEMM's epilogue and one rank-1 Gemm: two passes; the same agreement, faster).
 ZERO_POINT_TERM = "fp32"
 # Int8Options.activation_levels: 2 rounds each row and its residual (docs/int8.md), off.
 ACTIVATION_LEVELS = 1

@@ -327,8 +327,8 @@ def _finish_int8(g: Graph, y: str, weights: dict, name: str, idx, outl, n: int, 
 
 def head_exact_top(g: Graph, logits: str, h: str, table: str, hidden: int, vocab: int, top: int) -> str:
     """logits [B, S, vocab] (int8) with each row's `top` highest recomputed as h . table[v] in
-    fp32 (table: the fp32 [vocab, hidden] weights): an int8 LM head costs about a ninth of the
-    fp32 GEMM on VNNI and AMX, and the few fp32 dot products keep greedy's choice fp32's."""
+    fp32 (table: the fp32 [vocab, hidden] weights): on AMX the integer GEMM costs about a ninth
+    of the fp32 one (docs/int8.md), and the few fp32 dot products keep greedy's choice fp32's."""
     top = min(top, vocab)
     flat = g.op("Reshape", [logits, g.const([-1, vocab])])  # [M, V]
     _, idx = g.op("TopK", [flat, g.const([top])], n_out=2, axis=1)  # [M, top]
