@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { testTopology } from '../pipeline/int-support.js';
 import { kafkaBrokers, testKafka } from '../support/brokers.js';
+import { awaitCommitted } from '../support/committed-offsets.js';
 import { type OtlpMetric, attributeOf, numberOf, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { parsePrometheusText, promSum } from '../../src/telemetry/prometheus-text.js';
 import { runCli } from '../support/run-cli.js';
@@ -123,7 +124,9 @@ describe('teacherlm run, metrics', () => {
       expect(busy).toBeGreaterThan(0);
       expect(busy).toBeLessThanOrEqual(1);
 
-      // teacherlm status, while the worker idles: Kafka's view of the group and the worker's.
+      // teacherlm status, while the worker idles: Kafka's view of the group and the worker's,
+      // once the worker's periodic commit (every consumer.commitIntervalMs) has reached Kafka.
+      expect(await awaitCommitted(kafka, topology.consumer.group, topology.input.topic, total)).toBe(total);
       const status = await runCli(['status', '--topology', file, '--metrics', `http://127.0.0.1:${port}`, '--json', '--interval', '200']);
       expect(status.code, status.stderr).toBe(0);
       const reading = JSON.parse(status.stdout) as StatusJson;

@@ -12,18 +12,8 @@ import { ConfluentCodec, valueSubject } from '../../src/records/confluent-codec.
 import type { AugmentedSample } from '../../src/records/types.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/brokers.js';
+import { committedTotal } from '../support/committed-offsets.js';
 import { augmentedSample, registryPrerequisite, registryUrl } from '../support/registry.js';
-
-async function committedTotal(kafka: Kafka, group: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe.skipIf(!registryPrerequisite('the subscribeAugmented tests'))('subscribeAugmented', () => {
   let kafka: Kafka;
