@@ -57,7 +57,12 @@ def confluent_reader(registry_url):
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
 
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    # TOPIC: our producer registers `<topic>-value` (TopicNameStrategy). confluent-kafka 2.16
+    # defaults to the ASSOCIATED strategy, which first asks the registry for the topic's
+    # associations, an endpoint Apicurio's Confluent-compatible API lacks: that request once
+    # hung a reader for 90 s. The timeout (seconds) turns any stalled registry call into an error.
+    client = SchemaRegistryClient({"url": registry_url, "timeout": 10})
+    deserializer = AvroDeserializer(client, conf={"subject.name.strategy.type": "TOPIC"})
 
     def decode(value, topic):
         return deserializer(value, SerializationContext(topic, MessageField.VALUE))
