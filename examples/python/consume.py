@@ -59,8 +59,9 @@ def confluent_reader(registry_url):
 
     # TOPIC: our producer registers `<topic>-value` (TopicNameStrategy). confluent-kafka 2.16
     # defaults to the ASSOCIATED strategy, which first asks the registry for the topic's
-    # associations, an endpoint Apicurio's Confluent-compatible API lacks: that request once
-    # hung a reader for 90 s. The timeout (seconds) turns any stalled registry call into an error.
+    # associations (Apicurio's Confluent-compatible API answers 404). That first request once
+    # never got an answer and hung a reader for 90 s: with a timeout (seconds) a stalled
+    # request fails as a transport error, which the client retries (max.retries, default 3).
     client = SchemaRegistryClient({"url": registry_url, "timeout": 10})
     deserializer = AvroDeserializer(client, conf={"subject.name.strategy.type": "TOPIC"})
 
