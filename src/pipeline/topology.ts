@@ -350,14 +350,14 @@ export function loadTopology(path: string, baseDir?: string): Topology {
   }
 }
 
-/** `engine.promptLookupTokens`: an integer from 0 (no speculation) to MAX_DRAFT_TOKENS. */
-/** A plain file name: it is looked up under each teacher's own `<model>/onnx/`. */
+/** `engine.onnxFile`: a plain file name, looked up under each teacher's own `<model>/onnx/`. */
 function onnxFileName(value: unknown): string {
   const name = text(value, 'engine.onnxFile');
   if (/[\\/]/.test(name) || name === '.' || name === '..') fail('engine.onnxFile', "a file name under the model's onnx/ folder, without a path", value);
   return name;
 }
 
+/** `engine.promptLookupTokens`: an integer from 0 (no speculation) to MAX_DRAFT_TOKENS. */
 function draftTokens(value: unknown): number {
   const tokens = number(value, 'engine.promptLookupTokens', DEFAULT_ENGINE.promptLookupTokens, { integer: true, min: 0 });
   if (tokens > MAX_DRAFT_TOKENS) fail('engine.promptLookupTokens', `an integer from 0 to ${MAX_DRAFT_TOKENS}`, tokens);

@@ -20,8 +20,13 @@ export function smollm2Imported(dir: string = SMOLLM2_DIR): boolean {
 
 /** Whether the import in `dir` wrote the int8 files too (`--int8`), as its manifest records. */
 export function smollm2ImportedInt8(dir: string = SMOLLM2_DIR): boolean {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs?: { int8?: boolean } };
-  return manifest.inputs?.int8 === true;
+  return importInputs(dir).int8 === true;
+}
+
+/** What the import's manifest.json records of its inputs. */
+function importInputs(dir: string): { int8?: boolean; converter_sha256?: Record<string, string> } {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs?: ReturnType<typeof importInputs> };
+  return manifest.inputs ?? {};
 }
 
 /**
@@ -30,8 +35,7 @@ export function smollm2ImportedInt8(dir: string = SMOLLM2_DIR): boolean {
  * import keeps its old graph layout otherwise, since the setup imports only what is missing).
  */
 export function smollm2StaleConverters(dir: string = SMOLLM2_DIR): string[] {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs?: { converter_sha256?: Record<string, string> } };
-  const recorded = manifest.inputs?.converter_sha256 ?? {};
+  const recorded = importInputs(dir).converter_sha256 ?? {};
   return Object.entries(recorded)
     .filter(([name, sha]) => {
       const file = join(PROJECT_DIR, 'tools', 'models', name);

@@ -350,6 +350,9 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
     h = _rms_norm(g, h, weights, "model.norm", spec.rms_norm_eps)
     if ggml is not None:  # the LM head's activations too (q8_0 for a Q8_0 table: no min term)
         h = _q8_activations(g, h, spec.hidden_size)[0]
+    def fp32_head() -> str:  # the fp32 [vocab, hidden] table: the tied embedding is stored once
+        return embed if spec.tie_word_embeddings else g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
+
     if int8 and opts.head:
         g.bs = (b, s)
         table = opts.head_weight if opts.head_weight is not None else weights.get("lm_head.weight", weights["model.embed_tokens.weight"])
@@ -357,15 +360,10 @@ def build_llama(spec: LlamaSpec, weights: dict, ggml: GgmlArith | None = None, b
         head_opts = replace(opts, weight_levels=1, activation_levels=1) if opts.head_exact_top else opts
         logits = linear_int8(g, h, {"lm_head.weight": table}, "lm_head", head_opts)
         if opts.head_exact_top:
-            fp32_head = embed if spec.tie_word_embeddings else g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
-            logits = head_exact_top(g, logits, h, fp32_head, spec.hidden_size, spec.vocab_size, opts.head_exact_top)
+            logits = head_exact_top(g, logits, h, fp32_head(), spec.hidden_size, spec.vocab_size, opts.head_exact_top)
         finals = {"logits": logits, **finals}
     else:
-        if spec.tie_word_embeddings:
-            head = embed
-        else:
-            head = g.init("lm_head.weight", np.asarray(weights["lm_head.weight"], np.float32))
-        finals = {"logits": _lm_head(g, h, head, spec.hidden_size, b, s, spec.vocab_size), **finals}
+        finals = {"logits": _lm_head(g, h, fp32_head(), spec.hidden_size, b, s, spec.vocab_size), **finals}
     return _finish(g, "llama_buffered" if buffered else "llama", inputs, outputs, finals, contrib=buffered or int8)
 
 

@@ -36,10 +36,6 @@ class Graph:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def array(self, name: str) -> np.ndarray:
-        """The values of the initializer stored under `name`."""
-        return next(numpy_helper.to_array(t) for t in self.inits if t.name == name)
-
     def const(self, values, dtype=np.int64) -> str:
         arr = np.asarray(values, dtype=dtype)
         key = (arr.dtype.str, arr.shape, arr.tobytes())

@@ -123,9 +123,9 @@ def _round_int8(wt: np.ndarray, qmax: int = 127) -> tuple[np.ndarray, np.ndarray
 
 
 def _int8_weight(g: Graph, weights: dict, name: str, zero_rows=None, levels: int = 1, whole: bool = True,
-                 qmax: int = 127) -> tuple[str | None, str, np.ndarray]:
-    """The int8 weight [in, out] (or [in, 2 out] with two levels), its scales, and, `whole`,
-    the name to store it under (grouped linears store it by group instead)."""
+                 qmax: int = 127) -> tuple[str | None, str, np.ndarray, np.ndarray]:
+    """The int8 weight [in, out] (or [in, 2 out] with two levels), the name of its stored scales,
+    those scales, and, `whole`, the name to store it under (grouped linears store it by group instead)."""
     wt = np.asarray(weights[name + ".weight"], np.float32).T  # [in, out]
     if zero_rows is not None and len(zero_rows):
         wt = wt.copy()
@@ -134,7 +134,7 @@ def _int8_weight(g: Graph, weights: dict, name: str, zero_rows=None, levels: int
     if levels == 2:
         q2, scale2 = _round_int8(wt - q.astype(np.float32) * scale, qmax)
         q, scale = np.concatenate([q, q2], axis=1), np.concatenate([scale, scale2])
-    return name + ".weight_int8" if whole else None, g.init(name + ".weight_scale", scale), q
+    return name + ".weight_int8" if whole else None, g.init(name + ".weight_scale", scale), q, scale
 
 
 def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | None = None) -> str:
@@ -145,7 +145,7 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
     idx = None if idx is None or not len(idx) else np.asarray(idx, np.int64)
     levels = opts.weight_levels if opts.activations == "row" and not name.endswith(tuple(opts.one_level_linears)) else 1
     grouped = opts.activations == "row" and opts.groups.get(name) is not None
-    w, s, q = _int8_weight(g, weights, name, idx, levels, whole=not grouped, qmax=WEIGHT_QMAX[opts.weight_type])
+    w, s, q, w_scale = _int8_weight(g, weights, name, idx, levels, whole=not grouped, qmax=WEIGHT_QMAX[opts.weight_type])
     node = name.replace(".", "_")
     if opts.activations in ("tensor", "static"):
         w = g.init(w, q)
@@ -184,7 +184,7 @@ def linear_int8(g: Graph, x: str, weights: dict, name: str, opts: Int8Options | 
     xq, row_scale, zp_i32, outl = g.row_quant[key]
     if opts.zero_point_term == "fp32":
         named = node if levels == 1 and idx is None else None
-        y = _rescale_fp32(g, xq, row_scale, zp_i32, w, s, q, opts, named if opts.activation_levels == 1 else None)
+        y = _rescale_fp32(g, xq, row_scale, zp_i32, w, s, q, w_scale, opts, named if opts.activation_levels == 1 else None)
         if opts.activation_levels == 2:  # the two levels' rows [2M, ...] summed: Split and Add, as the batched groups' Sum
             width = q.shape[1]
             first, second = g.op("Split", [g.op("Reshape", [y, g.const([2, -1, width])])], n_out=2, axis=0)
@@ -216,15 +216,15 @@ def _linear_int8_row_symmetric(g: Graph, x: str, weights: dict, name: str, w: st
     return _finish_int8(g, y, weights, name, None, None, n, 1)
 
 
-def _rescale_fp32(g: Graph, xq: str, row_scale: str, zp_i32: str, w: str, s: str, q: np.ndarray, opts: Int8Options,
-                  node: str | None) -> str:
+def _rescale_fp32(g: Graph, xq: str, row_scale: str, zp_i32: str, w: str, s: str, q: np.ndarray, w_scale: np.ndarray,
+                  opts: Int8Options, node: str | None) -> str:
     """scale_r * (s_w * (q @ W) - zp_r * (s_w * colsum(W))) with the weights' scales in the GEMM's
     epilogue and the zero points' term as one rank-1 Gemm on its output (Int8Options.zero_point_term "fp32")."""
     b, b_zp = _stored_weight(g, w, q, opts)
     inputs = [xq, b, g.const(1.0, np.float32), s] + ([] if b_zp is None else ["", b_zp])
     scaled = g.op("MatMulIntegerToFloat", inputs, domain=MS_DOMAIN)  # s_w * (q @ W), [M, N]
     colsum = q.astype(np.int64).sum(axis=0).astype(np.float64)
-    s_colsum = g.init(w + "_scaled_colsum", (colsum * g.array(s).astype(np.float64)).astype(np.float32)[None, :])  # [1, N]
+    s_colsum = g.init(w + "_scaled_colsum", (colsum * w_scale.astype(np.float64)).astype(np.float32)[None, :])  # [1, N]
     key = ("neg_zp", zp_i32)  # one per quantized input, shared by its linears (q/k/v, gate/up)
     if key not in g.row_quant:
         g.row_quant[key] = g.op("Neg", [g.op("Cast", [zp_i32], to=F32)])  # [M, 1]
